@@ -1,0 +1,1 @@
+//! delivery rules (filled in by its issue).

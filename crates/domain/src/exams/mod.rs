@@ -1,0 +1,1 @@
+//! exams rules (filled in by its issue).

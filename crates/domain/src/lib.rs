@@ -1,0 +1,11 @@
+//! Invigil's domain rules: validated types, state machines, policies and
+//! calculations. Nothing here does I/O, reads a clock or draws randomness on
+//! its own: callers pass `now`, seeds and data in, so every rule is a pure
+//! function with unit tests.
+
+pub mod content;
+pub mod delivery;
+pub mod exams;
+pub mod identity;
+pub mod proctoring;
+pub mod review;

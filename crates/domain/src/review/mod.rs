@@ -1,0 +1,1 @@
+//! review rules (filled in by its issue).
