@@ -1,1 +1,12 @@
-//! Persistence.
+//! Invigil persistence. SeaORM entities and migrations shared by SQLite and
+//! PostgreSQL, and one implementation of each module's persistence. Only this
+//! crate may branch on the backend, and it says why where it does.
+
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod migrations;
+pub mod pgadmin;
+
+pub use db::{Backend, Db, DbTarget};
+pub use error::StoreError;

@@ -1,0 +1,396 @@
+//! Configuration in layers: built-in defaults, then an optional
+//! `invigil.toml` (unknown keys are an error), then `INVIGIL_*` environment
+//! variables (unknown names are only a warning, so test variables such as
+//! `INVIGIL_TEST_PG_URL` never stop the server), then command-line flags.
+//! `DATABASE_URL` selects PostgreSQL. Secrets live in [`Secret`], whose
+//! `Debug` never shows them. The resulting [`Config`] is passed explicitly;
+//! there is no global.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use invigil_store::DbTarget;
+use invigil_store::db::DbOptions;
+
+/// A value that must never reach a log line or a `Debug` print.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Every setting, with its default. Keys of `invigil.toml` are these field
+/// names; environment variables are `INVIGIL_` + the name in upper case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Directory for the SQLite database, the evidence key and evidence files.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL instead of SQLite.
+    pub database_url: Option<Secret>,
+    /// Database connections (PostgreSQL) or reader connections (SQLite).
+    pub db_max_connections: u32,
+    /// `tracing` filter, e.g. `info` or `invigil_server=debug,info`.
+    pub log: String,
+    pub log_format: LogFormat,
+    /// Requests taking longer answer 503 `timeout`.
+    pub request_timeout_secs: u64,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_timeout_secs: u64,
+    /// The URL users reach Invigil at; used in mail links. `https://...`
+    /// turns on HSTS.
+    pub public_url: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed (exact IP addresses).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Saves and submits are accepted this long after a deadline.
+    pub grace_seconds: u64,
+    /// Replaying the previous refresh token within this window is a retry.
+    pub refresh_retry_window_secs: u64,
+    /// Login attempts per IP address per minute.
+    pub login_rate_per_ip_per_minute: u32,
+    /// `smtp://user:pass@host:port` or `smtps://...`; unset keeps mail in
+    /// the outbox (see `invigil admin outbox`).
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    /// Base64 of 32 bytes; generated into the data directory when unset.
+    pub evidence_key: Option<Secret>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./invigil-data"),
+            database_url: None,
+            db_max_connections: 8,
+            log: "info".into(),
+            log_format: LogFormat::Pretty,
+            request_timeout_secs: 30,
+            shutdown_timeout_secs: 30,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            grace_seconds: 30,
+            refresh_retry_window_secs: 10,
+            login_rate_per_ip_per_minute: 60,
+            smtp_url: None,
+            mail_from: "Invigil <no-reply@invigil.local>".into(),
+            evidence_key: None,
+        }
+    }
+}
+
+/// Flags given on the command line; they override everything else.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Names of the settings, for telling known from unknown env variables.
+const KEYS: &[&str] = &[
+    "addr",
+    "data_dir",
+    "database_url",
+    "db_max_connections",
+    "log",
+    "log_format",
+    "request_timeout_secs",
+    "shutdown_timeout_secs",
+    "public_url",
+    "trusted_proxies",
+    "grace_seconds",
+    "refresh_retry_window_secs",
+    "login_rate_per_ip_per_minute",
+    "smtp_url",
+    "mail_from",
+    "evidence_key",
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// Outcome of loading: the config and warnings to log once logging is up.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads the layers from the process environment.
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Loaded, ConfigError> {
+        Self::load_from(file, std::env::vars().collect(), flags)
+    }
+
+    /// Loads the layers with an explicit environment (testable).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: Vec<(String, String)>,
+        flags: &FlagOverrides,
+    ) -> Result<Loaded, ConfigError> {
+        let mut warnings = Vec::new();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => {
+                if Path::new("invigil.toml").exists() {
+                    figment = figment.merge(Toml::file_exact("invigil.toml"));
+                }
+            }
+        }
+        // Environment: only known INVIGIL_* names; the rest earn a warning.
+        let mut known: Vec<(String, String)> = Vec::new();
+        for (name, value) in env {
+            if name == "DATABASE_URL" {
+                known.push(("database_url".into(), value));
+            } else if let Some(rest) = name.strip_prefix("INVIGIL_") {
+                let key = rest.to_ascii_lowercase();
+                if KEYS.contains(&key.as_str()) {
+                    known.push((key, value));
+                } else if !rest.starts_with("TEST_") {
+                    warnings.push(format!("ignoring unknown environment variable {name}"));
+                }
+            }
+        }
+        for (key, value) in known {
+            let value = value.trim().to_owned();
+            figment = if key == "trusted_proxies" {
+                let list: Vec<String> = value
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                figment.merge(Serialized::default(&key, list))
+            } else {
+                // Parsed like figment's own Env provider: numbers, booleans.
+                let parsed: figment::value::Value = value
+                    .parse()
+                    .map_err(|_| ConfigError(format!("cannot parse {key}")))?;
+                figment.merge(Serialized::default(&key, parsed))
+            };
+        }
+        figment = figment.merge(Serialized::defaults(flags));
+        let mut config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        if config
+            .database_url
+            .as_ref()
+            .is_some_and(|u| u.expose().is_empty())
+        {
+            config.database_url = None;
+        }
+        config.validate()?;
+        Ok(Loaded { config, warnings })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return Err(ConfigError(
+                    "database_url must start with postgres:// (unset it to use SQLite)".into(),
+                ));
+            }
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError(
+                "request_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError(
+                "public_url must start with http:// or https://".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn db_options(&self) -> DbOptions {
+        let target = match &self.database_url {
+            Some(url) => DbTarget::Postgres {
+                url: url.expose().to_owned(),
+            },
+            None => DbTarget::Sqlite {
+                path: self.data_dir.join("invigil.db"),
+            },
+        };
+        DbOptions {
+            target,
+            max_connections: self.db_max_connections,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn grace(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::try_from(self.grace_seconds).unwrap_or(i64::MAX / 1000))
+    }
+
+    /// Base URL for links in mails.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// HSTS only makes sense when users reach us over TLS.
+    pub fn behind_tls(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).into(), (*b).into()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_data_dir() {
+        let l = Config::load_from(None, vec![], &FlagOverrides::default()).unwrap();
+        assert_eq!(l.config.addr.to_string(), "127.0.0.1:8080");
+        assert!(matches!(
+            l.config.db_options().target,
+            DbTarget::Sqlite { .. }
+        ));
+    }
+
+    #[test]
+    fn env_overrides_file_and_flags_override_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("invigil.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\ngrace_seconds = 5\n").unwrap();
+        let l = Config::load_from(
+            Some(&file),
+            env(&[
+                ("INVIGIL_GRACE_SECONDS", "7"),
+                ("INVIGIL_LOG_FORMAT", "json"),
+            ]),
+            &FlagOverrides {
+                addr: Some("127.0.0.1:9100".parse().unwrap()),
+                data_dir: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(l.config.addr.to_string(), "127.0.0.1:9100");
+        assert_eq!(l.config.grace_seconds, 7);
+        assert_eq!(l.config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_file_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("invigil.toml");
+        std::fs::write(&file, "adr = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Config::load_from(Some(&file), vec![], &FlagOverrides::default()).unwrap_err();
+        assert!(err.to_string().contains("adr"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_is_a_warning_and_test_vars_are_silent() {
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_FOO", "1"),
+                ("INVIGIL_TEST_PG_URL", "postgres://x"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.warnings[0].contains("INVIGIL_FOO"));
+    }
+
+    #[test]
+    fn database_url_selects_postgres_and_is_never_printed() {
+        let l = Config::load_from(
+            None,
+            env(&[("DATABASE_URL", "postgres://u:hunter2@localhost/db")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            l.config.db_options().target,
+            DbTarget::Postgres { .. }
+        ));
+        let printed = format!("{:?} {:?}", l.config, l.config.db_options());
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(
+            Config::load_from(
+                None,
+                env(&[("INVIGIL_GRACE_SECONDS", "soon")]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
+        assert!(
+            Config::load_from(
+                None,
+                env(&[("DATABASE_URL", "mysql://x")]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
+        let l = Config::load_from(
+            None,
+            env(&[("INVIGIL_TRUSTED_PROXIES", "10.0.0.1, ::1")]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(l.config.trusted_proxies.len(), 2);
+    }
+}

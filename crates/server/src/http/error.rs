@@ -1,0 +1,241 @@
+//! One error type for the HTTP edge. Every failure becomes an RFC 9457
+//! `application/problem+json` body with a stable machine `code`; the
+//! exhaustive match in [`ApiError::parts`] is the single place that decides
+//! status and code. 5xx bodies say nothing internal: the cause goes to the log
+//! with the request id.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use invigil_store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A field-level validation message.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A line-level message, for imports and CSV uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A state conflict with its stable code (`conflict`, `session_closed`...).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("validation failed")]
+    LineValidation(Vec<LineError>),
+    /// 422 with a specific code (e.g. `idempotency_key_reused`).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("account locked")]
+    AccountLocked { retry_after_secs: u64 },
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("request timed out")]
+    Timeout,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code: "conflict",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict_code(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+
+    /// Status and stable code; exhaustive on purpose.
+    pub fn parts(&self) -> (StatusCode, &'static str) {
+        use ApiError::*;
+        match self {
+            BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Validation(_) | LineValidation(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            }
+            Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AccountLocked { .. } => (StatusCode::TOO_MANY_REQUESTS, "account_locked"),
+            Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errs) if errs.len() == 1 => {
+                format!("{}: {}", errs[0].field, errs[0].message)
+            }
+            ApiError::Validation(errs) => format!("{} fields are invalid", errs.len()),
+            ApiError::LineValidation(errs) => format!("{} lines are invalid", errs.len()),
+            ApiError::NotFound => "the resource does not exist".into(),
+            ApiError::Unauthenticated => "sign in first: a valid bearer token is required".into(),
+            ApiError::InvalidCredentials => "wrong email or password".into(),
+            ApiError::Forbidden => "your roles do not allow this action".into(),
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("too many requests; retry after {retry_after_secs} s")
+            }
+            ApiError::AccountLocked { retry_after_secs } => {
+                format!("too many failed sign-ins for this email; retry after {retry_after_secs} s")
+            }
+            ApiError::Overloaded { retry_after_secs } => {
+                format!("the server is busy; retry after {retry_after_secs} s")
+            }
+            ApiError::PayloadTooLarge => {
+                "the request body is larger than this route accepts".into()
+            }
+            // Never leak internals.
+            ApiError::Internal(_) => "an internal error occurred; it has been logged".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::AccountLocked { retry_after_secs }
+            | ApiError::Overloaded { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            ApiError::Timeout => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a problem+json response for a status and code.
+pub fn problem_response(
+    status: StatusCode,
+    code: &str,
+    detail: String,
+    errors: Option<serde_json::Value>,
+) -> Response {
+    let body = Problem {
+        type_: format!("/problems/{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_owned(),
+        errors,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = (status, bytes).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let errors = match &self {
+            ApiError::Validation(e) => serde_json::to_value(e).ok(),
+            ApiError::LineValidation(e) => serde_json::to_value(e).ok(),
+            _ => None,
+        };
+        let mut resp = problem_response(status, code, self.detail(), errors);
+        if let Some(secs) = self.retry_after()
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(detail) => ApiError::conflict(detail),
+            StoreError::Overloaded => ApiError::Overloaded {
+                retry_after_secs: 1,
+            },
+            StoreError::Db(db) => ApiError::Internal(db.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

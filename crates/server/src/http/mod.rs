@@ -1,0 +1,180 @@
+//! The HTTP edge: router assembly, layers, errors and extractors. Handlers
+//! live in each module's `routes` file and stay thin.
+
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod ops;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// Default body limit of API routes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Imports (question banks, candidate and enrollment CSVs).
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Evidence frames.
+pub const FRAME_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Invigil API",
+        description = "Proctored online assessment. Errors are RFC 9457 problem+json documents with a stable `code`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    components(schemas(error::Problem, error::FieldError, error::LineError)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Routes under `/api/v1`, grouped by body limit.
+fn api_v1() -> OpenApiRouter<AppState> {
+    let default_limit = OpenApiRouter::new()
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    OpenApiRouter::new().merge(default_limit)
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    build_parts().1
+}
+
+fn build_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .nest("/api/v1", api_v1())
+        .split_for_parts()
+}
+
+/// The whole application router with its layers.
+pub fn router(state: AppState) -> Router {
+    // Install the recorder before the first request is counted.
+    let _ = crate::telemetry::metrics_handle();
+    let (routes, spec) = build_parts();
+    let spec = Arc::new(spec.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let timeout = state.config.request_timeout();
+    let hsts = state.config.behind_tls();
+
+    let routes = routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let spec = spec.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        (*spec).clone(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .route_layer(axum::middleware::from_fn(middleware::tag_route))
+        .layer(axum::middleware::from_fn_with_state(
+            timeout,
+            middleware::timeout,
+        ));
+
+    let security = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+                 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(self), microphone=(self), geolocation=()"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .into_inner();
+    let hsts_value = if hsts {
+        Some(HeaderValue::from_static(
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        None
+    };
+
+    let router = routes
+        .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::problem_net))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(middleware::record_metrics))
+        .layer(CompressionLayer::new())
+        .layer(security);
+    let router = match hsts_value {
+        Some(v) => router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            v,
+        )),
+        None => router,
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // Never the headers: they carry tokens and cookies.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            },
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

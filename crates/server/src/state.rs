@@ -1,0 +1,89 @@
+//! Shared application state and the background-task registry that graceful
+//! shutdown drains.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use invigil_store::Db;
+
+use crate::clock::Clock;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+pub struct StateInner {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub background: Background,
+}
+
+impl Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            inner: Arc::new(StateInner {
+                db,
+                config: Arc::new(config),
+                clock,
+                background: Background::default(),
+            }),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// Long-running tasks (write batchers, job loops). On shutdown the token is
+/// cancelled and every task is awaited, so batched writes are flushed before
+/// the process exits.
+#[derive(Default)]
+pub struct Background {
+    token: CancellationToken,
+    tasks: Mutex<Vec<(String, JoinHandle<()>)>>,
+}
+
+impl Background {
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    pub fn spawn<F>(&self, name: &str, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(fut);
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.push((name.to_owned(), handle));
+        }
+    }
+
+    /// Cancels every task and waits for each to finish its current work.
+    pub async fn shutdown(&self) {
+        self.token.cancel();
+        let tasks = match self.tasks.lock() {
+            Ok(mut t) => std::mem::take(&mut *t),
+            Err(_) => Vec::new(),
+        };
+        for (name, handle) in tasks {
+            if let Err(e) = handle.await {
+                tracing::error!(task = %name, error = %e, "background task failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The test harness: a [`TestApp`] runs the real router against a fresh
+//! database — a temporary SQLite file, or a PostgreSQL database copied from a
+//! migrated template when `INVIGIL_TEST_PG_URL` is set — and drives it
+//! in-process. [`both!`] runs one test body on each backend.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+use invigil_server::clock::ManualClock;
+use invigil_server::config::{Config, Secret};
+use invigil_server::state::AppState;
+use invigil_store::{Db, DbTarget, db::DbOptions, pgadmin};
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub backend: &'static str,
+    _dir: tempfile::TempDir,
+}
+
+/// What to clean up after a test, kept apart from the app it outlives.
+pub enum Cleanup {
+    None,
+    DropPg { admin_url: String, name: String },
+}
+
+pub const PG_ENV: &str = "INVIGIL_TEST_PG_URL";
+
+static PG_TEMPLATE: OnceCell<Result<String, String>> = OnceCell::const_new();
+
+/// Migrates one template database per test-binary build; every PostgreSQL
+/// test copies it (`CREATE DATABASE ... TEMPLATE`), which is much faster than
+/// migrating each time.
+async fn pg_template(admin_url: &str) -> Result<String, String> {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let stamp = std::fs::metadata(&exe)
+                .and_then(|m| m.modified())
+                .map_err(|e| e.to_string())?
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| e.to_string())?
+                .as_nanos();
+            let name = format!("invigil_tpl_{stamp:x}");
+            let admin = pgadmin::connect(admin_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            pgadmin::lock(&admin, 7_242_001)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = async {
+                if !pgadmin::database_exists(&admin, &name)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    // Old templates of earlier builds are of no use now.
+                    for old in pgadmin::databases_like(&admin, "invigil_tpl_")
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        let _ = pgadmin::drop_database(&admin, &old).await;
+                    }
+                    pgadmin::create_database(&admin, &name, None)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let db = connect(DbTarget::Postgres {
+                        url: pgadmin::url_with_database(admin_url, &name),
+                    })
+                    .await?;
+                    db.migrate().await.map_err(|e| e.to_string())?;
+                    db.close().await.map_err(|e| e.to_string())?;
+                }
+                Ok::<_, String>(())
+            }
+            .await;
+            let _ = pgadmin::unlock(&admin, 7_242_001).await;
+            let _ = admin.close().await;
+            result.map(|_| name)
+        })
+        .await
+        .clone()
+}
+
+async fn connect(target: DbTarget) -> Result<Db, String> {
+    Db::connect(&DbOptions {
+        target,
+        max_connections: 4,
+        busy_timeout: std::time::Duration::from_secs(10),
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+impl TestApp {
+    fn config(dir: &tempfile::TempDir) -> Config {
+        Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        }
+    }
+
+    async fn with_db(
+        db: Db,
+        mut config: Config,
+        backend: &'static str,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        if backend == "postgres" {
+            config.database_url = Some(Secret::new("postgres://test"));
+        }
+        let state = AppState::new(db, config, clock.clone());
+        let router = invigil_server::http::router(state.clone());
+        TestApp {
+            router,
+            state,
+            clock,
+            backend,
+            _dir: dir,
+        }
+    }
+
+    pub async fn sqlite() -> (TestApp, Cleanup) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Self::config(&dir);
+        let db = connect(DbTarget::Sqlite {
+            path: dir.path().join("invigil.db"),
+        })
+        .await
+        .expect("sqlite");
+        db.migrate().await.expect("migrate");
+        (
+            Self::with_db(db, config, "sqlite", dir).await,
+            Cleanup::None,
+        )
+    }
+
+    /// `None` when `INVIGIL_TEST_PG_URL` is not set.
+    pub async fn postgres() -> Option<(TestApp, Cleanup)> {
+        let admin_url = std::env::var(PG_ENV).ok().filter(|s| !s.is_empty())?;
+        let template = pg_template(&admin_url).await.expect("PostgreSQL template");
+        let name = format!("invigil_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = pgadmin::connect(&admin_url)
+            .await
+            .expect("pg admin connection");
+        pgadmin::create_database(&admin, &name, Some(&template))
+            .await
+            .expect("create test database");
+        let _ = admin.close().await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Self::config(&dir);
+        let db = connect(DbTarget::Postgres {
+            url: pgadmin::url_with_database(&admin_url, &name),
+        })
+        .await
+        .expect("pg connect");
+        Some((
+            Self::with_db(db, config, "postgres", dir).await,
+            Cleanup::DropPg { admin_url, name },
+        ))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Sends a request in-process, from 127.0.0.1 unless `ip` says otherwise.
+    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
+        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        }
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder<'_> {
+        RequestBuilder {
+            app: self,
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+            ip: None,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder<'_> {
+        self.req(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> RequestBuilder<'_> {
+        self.req(Method::POST, path)
+    }
+    pub fn put(&self, path: &str) -> RequestBuilder<'_> {
+        self.req(Method::PUT, path)
+    }
+    pub fn patch(&self, path: &str) -> RequestBuilder<'_> {
+        self.req(Method::PATCH, path)
+    }
+    pub fn delete(&self, path: &str) -> RequestBuilder<'_> {
+        self.req(Method::DELETE, path)
+    }
+}
+
+pub struct RequestBuilder<'a> {
+    app: &'a TestApp,
+    builder: axum::http::request::Builder,
+    body: Body,
+    ip: Option<[u8; 4]>,
+}
+
+impl<'a> RequestBuilder<'a> {
+    pub fn json(mut self, value: &Value) -> Self {
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/json");
+        self.body = Body::from(serde_json::to_vec(value).expect("json"));
+        self
+    }
+    pub fn body(mut self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.builder = self.builder.header(header::CONTENT_TYPE, content_type);
+        self.body = Body::from(bytes.into());
+        self
+    }
+    pub fn token(mut self, token: &str) -> Self {
+        self.builder = self
+            .builder
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        self
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+    pub fn ip(mut self, ip: [u8; 4]) -> Self {
+        self.ip = Some(ip);
+        self
+    }
+    pub async fn send(self) -> TestResponse {
+        let mut req = self.builder.body(self.body).expect("request");
+        if let Some(ip) = self.ip {
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+        }
+        self.app.send(req).await
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        self
+    }
+    /// Asserts a problem+json error with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert(status);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text()
+        );
+        let v = self.json();
+        assert_eq!(v["code"], code, "body: {v}");
+        assert_eq!(v["status"], status);
+        v
+    }
+}
+
+/// Runs `test` on a fresh app and cleans the database up afterwards, even if
+/// the test panics.
+pub async fn run<F, Fut>(setup: (TestApp, Cleanup), test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use futures_util::FutureExt;
+    let (app, cleanup) = setup;
+    let state = app.state.clone();
+    let outcome = std::panic::AssertUnwindSafe(test(app)).catch_unwind().await;
+    state.background.shutdown().await;
+    let _ = state.db.clone().close().await;
+    drop(state);
+    if let Cleanup::DropPg { admin_url, name } = cleanup
+        && let Ok(admin) = pgadmin::connect(&admin_url).await
+    {
+        let _ = pgadmin::drop_database(&admin, &name).await;
+        let _ = admin.close().await;
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `both!(name)` turns `async fn name(app: TestApp)` into two tests,
+/// `name::sqlite` and `name::postgres` (the latter passes trivially when
+/// `INVIGIL_TEST_PG_URL` is unset; CI sets it).
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),+ $(,)?) => {
+        $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run($crate::common::TestApp::sqlite().await, super::$name).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::common::TestApp::postgres().await {
+                    Some(setup) => $crate::common::run(setup, super::$name).await,
+                    None => eprintln!("{} unset: PostgreSQL run skipped", $crate::common::PG_ENV),
+                }
+            }
+        }
+        )+
+    };
+}

@@ -1,0 +1,75 @@
+//! Schema migrations, in Rust, one transaction each, identical on SQLite and
+//! PostgreSQL. Add a module per change (expand/contract: never edit a
+//! migration that has shipped) and list it below in order.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
+
+/// Column helpers shared by migrations, so both backends get the same types:
+/// UUIDs, UTC timestamps (`timestamptz` on PostgreSQL, RFC 3339 text on
+/// SQLite), JSON (`jsonb` / text).
+pub(crate) mod cols {
+    use sea_orm_migration::prelude::*;
+
+    pub fn uuid_pk<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).uuid().not_null().primary_key().take()
+    }
+    pub fn uuid<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).uuid().not_null().take()
+    }
+    pub fn uuid_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).uuid().null().take()
+    }
+    pub fn ts<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .not_null()
+            .take()
+    }
+    pub fn ts_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name)
+            .timestamp_with_time_zone()
+            .null()
+            .take()
+    }
+    pub fn text<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).text().not_null().take()
+    }
+    pub fn text_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).text().null().take()
+    }
+    pub fn json<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).json_binary().not_null().take()
+    }
+    pub fn json_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).json_binary().null().take()
+    }
+    pub fn int<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).integer().not_null().take()
+    }
+    pub fn big<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).big_integer().not_null().take()
+    }
+    pub fn bool<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).boolean().not_null().take()
+    }
+    pub fn double<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).double().not_null().take()
+    }
+    pub fn double_null<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).double().null().take()
+    }
+    pub fn blob<T: IntoIden>(name: T) -> ColumnDef {
+        ColumnDef::new(name).blob().not_null().take()
+    }
+}
