@@ -77,7 +77,7 @@ pub fn select_new_flags(drafts: Vec<FlagDraft>, existing: &[ExistingFlag]) -> Ve
 /// Evaluates every rule that applies at `sensitivity` over `events`.
 pub fn evaluate(rules: &RuleSet, sensitivity: Sensitivity, events: &[EventView]) -> Vec<FlagDraft> {
     let mut sorted: Vec<&EventView> = events.iter().collect();
-    sorted.sort_by(|a, b| (a.occurred_at, a.id).cmp(&(b.occurred_at, b.id)));
+    sorted.sort_by_key(|a| (a.occurred_at, a.id));
     let mut seen = BTreeSet::new();
     sorted.retain(|e| seen.insert(e.id));
 
