@@ -23,10 +23,18 @@ fn flagged() -> IntegrityState {
     IntegrityState::clean().raise()
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test fixture: a valid step by construction"
+)]
 fn under_review() -> IntegrityState {
     flagged().claim(rev_a(), cand()).unwrap()
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test fixture: a valid step by construction"
+)]
 fn decided(d: DecisionType) -> IntegrityState {
     under_review()
         .decide(rev_a(), d, "seen on camera")
