@@ -352,3 +352,29 @@ fn empty_input_and_unapplied_sensitivity_give_no_flags() {
     let evs = spread(1, 20, 10_000, EventType::AudioDetected, EventSource::Laptop);
     assert!(evaluate(&only("audio_detected_burst"), Sensitivity::Low, &evs).is_empty());
 }
+
+#[test]
+fn readme_table_lists_every_default_rule() {
+    let readme = include_str!("../src/proctoring/README.md");
+    let set = default_rules();
+    for rule in &set.rules {
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", rule.id)))
+            .unwrap_or_else(|| panic!("{} missing from README", rule.id));
+        let cause = serde_json::to_value(rule.cause).unwrap();
+        let tail = format!(
+            "| {} | {} | {} | {} |",
+            rule.flag_type,
+            rule.severity,
+            cause.as_str().unwrap(),
+            rule.weight
+        );
+        assert!(line.ends_with(&tail), "{line}\n{tail}");
+    }
+    let t = set.thresholds;
+    assert!(readme.contains(&format!(
+        "Thresholds: LOW {}, MEDIUM {}, HIGH {}.",
+        t.low, t.medium, t.high
+    )));
+}
