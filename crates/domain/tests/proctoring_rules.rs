@@ -378,3 +378,16 @@ fn readme_table_lists_every_default_rule() {
         t.low, t.medium, t.high
     )));
 }
+
+#[test]
+fn extreme_times_do_not_panic() {
+    let mut e = ev(1, EventType::NoFaceDetected, EventSource::Mobile, 0);
+    e.occurred_at = DateTime::<Utc>::MAX_UTC;
+    e.meta = Some(serde_json::json!({"duration_ms": 86_400_000u64, "device": 7}));
+    let mut f = e.clone();
+    f.id = Uuid::from_u128(2);
+    f.occurred_at = DateTime::<Utc>::MIN_UTC;
+    for s in Sensitivity::ALL {
+        let _ = evaluate(&default_rules(), s, &[e.clone(), f.clone()]);
+    }
+}

@@ -122,7 +122,10 @@ fn duration_ms(ev: &EventView) -> i64 {
 }
 
 fn covered_end(ev: &EventView) -> DateTime<Utc> {
-    ev.occurred_at + TimeDelta::milliseconds(duration_ms(ev))
+    // Checked: a stored time near the end of chrono's range must not panic.
+    ev.occurred_at
+        .checked_add_signed(TimeDelta::milliseconds(duration_ms(ev)))
+        .unwrap_or(ev.occurred_at)
 }
 
 /// Seconds as people read them: `95`, `95.5`, `0.25`.
