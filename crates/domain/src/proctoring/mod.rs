@@ -1,1 +1,74 @@
-//! proctoring rules (filled in by its issue).
+//! Proctoring: event ingest validation and the risk engine.
+//!
+//! - [`event`]: the closed event type list, sources, flag types, and validation of events posted
+//!   by clients (`POST /sessions/{session}/events`).
+//! - [`rules`]: risk rules as data (one [`rules::RuleSet`] per organization, defaults in
+//!   [`rules::default_rules`]) and their validation.
+//! - [`evaluate`](mod@evaluate): runs a rule set over a session's events and drafts flags that
+//!   name the events behind them.
+//! - [`score`]: the explainable session violation score derived from flags.
+//!
+//! Everything here is pure: callers pass `now`, the events and the rules. See `README.md` in this
+//! directory for the default rules table and the score formula.
+
+pub mod evaluate;
+pub mod event;
+pub mod rules;
+pub mod score;
+
+use serde::{Deserialize, Serialize};
+
+pub use evaluate::{ExistingFlag, FlagDraft, evaluate, select_new_flags};
+pub use event::{
+    ClientEventInput, ClientKind, EventSeverity, EventSource, EventType, EventView, FlagSeverity,
+    FlagType, ValidEvent, validate_batch, validate_client_event, validate_client_events,
+};
+pub use rules::{Cause, Rule, RuleSet, default_rules, validate_rules};
+pub use score::{FlagView, ScorePart, ViolationScore, violation_score};
+
+/// One problem with one input field; the HTTP layer renders a list of these as
+/// `validation_failed` with `errors: [{"field": ..., "message": ...}]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error with `prefix.` in front of its field (`events[3].type`).
+    #[must_use]
+    pub fn prefixed(self, prefix: &str) -> Self {
+        Self {
+            field: format!("{prefix}.{}", self.field),
+            message: self.message,
+        }
+    }
+}
+
+/// An exam's proctoring sensitivity (`proctoring_sensitivity` on the exam).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Sensitivity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Sensitivity {
+    pub const ALL: [Sensitivity; 3] = [Sensitivity::Low, Sensitivity::Medium, Sensitivity::High];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Low => "LOW",
+            Sensitivity::Medium => "MEDIUM",
+            Sensitivity::High => "HIGH",
+        }
+    }
+}
