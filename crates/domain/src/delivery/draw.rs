@@ -299,3 +299,232 @@ pub fn draw_questions(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(
+        n: u128,
+        bank: u128,
+        difficulty: &str,
+        tags: &[&str],
+        options: usize,
+    ) -> CandidateQuestion {
+        CandidateQuestion {
+            id: Uuid::from_u128(n),
+            bank_id: Uuid::from_u128(bank),
+            difficulty: difficulty.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            option_count: options,
+        }
+    }
+    fn rule(bank: u128, count: u32, difficulty: Option<&str>, tags: &[&str]) -> DrawRule {
+        DrawRule {
+            bank_id: Uuid::from_u128(bank),
+            count,
+            difficulty: difficulty.map(str::to_owned),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+    fn ids(served: &[ServedQuestion]) -> Vec<u128> {
+        served.iter().map(|s| s.question_id.as_u128()).collect()
+    }
+    const PLAIN: DrawOptions = DrawOptions {
+        randomize_questions: false,
+        randomize_options: false,
+    };
+    const ALL: DrawOptions = DrawOptions {
+        randomize_questions: true,
+        randomize_options: true,
+    };
+
+    #[test]
+    fn splitmix_reference_vectors() {
+        let mut rng = SplitMix64::new(1_234_567);
+        assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
+        assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
+        assert_eq!(rng.next_u64(), 9_817_491_932_198_370_423);
+    }
+
+    #[test]
+    fn below_stays_in_range() {
+        let mut rng = SplitMix64::new(7);
+        assert_eq!(rng.below(0), 0);
+        assert_eq!(rng.below(1), 0);
+        for n in [2u64, 3, 10, 1 << 40, u64::MAX] {
+            for _ in 0..100 {
+                assert!(rng.below(n) < n);
+            }
+        }
+    }
+
+    #[test]
+    fn below_is_roughly_uniform() {
+        let mut rng = SplitMix64::new(42);
+        let mut counts = [0u32; 6];
+        for _ in 0..60_000 {
+            counts[rng.below(6) as usize] += 1;
+        }
+        for c in counts {
+            assert!((9_000..11_000).contains(&c), "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_list_keeps_order_and_drops_duplicates() {
+        let pool = [
+            q(1, 9, "EASY", &[], 4),
+            q(2, 9, "EASY", &[], 0),
+            q(3, 9, "EASY", &[], 3),
+        ];
+        let list = [Uuid::from_u128(3), Uuid::from_u128(1), Uuid::from_u128(3)];
+        let served = draw_questions(5, &pool, Selection::Fixed(&list), PLAIN).unwrap();
+        assert_eq!(ids(&served), [3, 1]);
+        assert_eq!(served[0].option_order, [0, 1, 2]);
+        assert_eq!(served[1].option_order, [0, 1, 2, 3]);
+        let unknown = [Uuid::from_u128(8)];
+        assert_eq!(
+            draw_questions(5, &pool, Selection::Fixed(&unknown), PLAIN),
+            Err(DrawError::UnknownQuestion {
+                id: Uuid::from_u128(8)
+            })
+        );
+        assert_eq!(
+            draw_questions(5, &pool, Selection::Fixed(&[]), PLAIN),
+            Err(DrawError::NoQuestions)
+        );
+    }
+
+    #[test]
+    fn rules_filter_by_bank_difficulty_and_all_tags() {
+        let pool = [
+            q(1, 1, "EASY", &["a", "b"], 2),
+            q(2, 1, "EASY", &["a"], 2),
+            q(3, 1, "HARD", &["a", "b"], 2),
+            q(4, 2, "EASY", &["a", "b"], 2),
+        ];
+        for seed in 0..20 {
+            let rules = [rule(1, 1, Some("EASY"), &["a", "b"])];
+            let served = draw_questions(seed, &pool, Selection::Draw(&rules), PLAIN).unwrap();
+            assert_eq!(ids(&served), [1]);
+        }
+        let rules = [rule(1, 2, Some("EASY"), &["b"])];
+        assert_eq!(
+            draw_questions(0, &pool, Selection::Draw(&rules), PLAIN),
+            Err(DrawError::NotEnoughQuestions {
+                rule: 0,
+                available: 1,
+                wanted: 2
+            })
+        );
+        assert_eq!(
+            DrawError::NotEnoughQuestions {
+                rule: 0,
+                available: 1,
+                wanted: 2
+            }
+            .code(),
+            "conflict"
+        );
+    }
+
+    #[test]
+    fn plain_draw_serves_rule_by_rule_in_id_order() {
+        let pool: Vec<_> = (1..=10)
+            .map(|n| q(n, if n <= 5 { 1 } else { 2 }, "EASY", &[], 0))
+            .collect();
+        let rules = [rule(2, 3, None, &[]), rule(1, 2, None, &[])];
+        let served = ids(&draw_questions(3, &pool, Selection::Draw(&rules), PLAIN).unwrap());
+        assert_eq!(served.len(), 5);
+        assert!(served[..3].iter().all(|&n| n > 5) && served[..3].is_sorted());
+        assert!(served[3..].iter().all(|&n| n <= 5) && served[3..].is_sorted());
+    }
+
+    #[test]
+    fn overlapping_rules_are_matched_not_greedy() {
+        // Rule 0 takes any 2 of bank 1; rule 1 needs the only tagged ones.
+        // A greedy draw would fail for seeds where rule 0 grabs 1 or 2.
+        let pool = [
+            q(1, 1, "EASY", &["x"], 0),
+            q(2, 1, "EASY", &["x"], 0),
+            q(3, 1, "EASY", &[], 0),
+            q(4, 1, "EASY", &[], 0),
+        ];
+        let rules = [rule(1, 2, None, &[]), rule(1, 2, None, &["x"])];
+        for seed in 0..50 {
+            let served = ids(&draw_questions(seed, &pool, Selection::Draw(&rules), PLAIN).unwrap());
+            assert_eq!(served, [3, 4, 1, 2], "seed {seed}");
+        }
+        let too_many = [rule(1, 3, None, &[]), rule(1, 2, None, &["x"])];
+        for seed in 0..20 {
+            assert_eq!(
+                draw_questions(seed, &pool, Selection::Draw(&too_many), PLAIN),
+                Err(DrawError::NotEnoughQuestions {
+                    rule: 1,
+                    available: 1,
+                    wanted: 2
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn result_ignores_pool_order() {
+        let pool: Vec<_> = (1..=30).map(|n| q(n, 1, "EASY", &[], 4)).collect();
+        let mut reversed = pool.clone();
+        reversed.reverse();
+        let rules = [rule(1, 10, None, &[])];
+        for seed in 0..10 {
+            assert_eq!(
+                draw_questions(seed, &pool, Selection::Draw(&rules), ALL),
+                draw_questions(seed, &reversed, Selection::Draw(&rules), ALL)
+            );
+        }
+    }
+
+    #[test]
+    fn options_permuted_only_when_asked() {
+        let pool: Vec<_> = (1..=5).map(|n| q(n, 1, "EASY", &[], 6)).collect();
+        let list: Vec<Uuid> = pool.iter().map(|q| q.id).collect();
+        let only_options = DrawOptions {
+            randomize_questions: false,
+            randomize_options: true,
+        };
+        let served = draw_questions(11, &pool, Selection::Fixed(&list), only_options).unwrap();
+        assert_eq!(ids(&served), [1, 2, 3, 4, 5]);
+        assert!(served.iter().any(|s| s.option_order != [0, 1, 2, 3, 4, 5]));
+        let s = &served[0];
+        for served_index in 0..6 {
+            let original = s.original_option(served_index).unwrap();
+            assert_eq!(s.served_option(original), Some(served_index));
+        }
+        assert_eq!(s.original_option(6), None);
+        assert_eq!(s.served_option(6), None);
+    }
+
+    #[test]
+    fn seeds_reproduce_and_differ() {
+        let pool: Vec<_> = (1..=40).map(|n| q(n, 1, "EASY", &[], 5)).collect();
+        let rules = [rule(1, 20, None, &[])];
+        let a = draw_questions(99, &pool, Selection::Draw(&rules), ALL).unwrap();
+        assert_eq!(
+            a,
+            draw_questions(99, &pool, Selection::Draw(&rules), ALL).unwrap()
+        );
+        assert_ne!(
+            a,
+            draw_questions(100, &pool, Selection::Draw(&rules), ALL).unwrap()
+        );
+    }
+
+    #[test]
+    fn served_question_serializes() {
+        let s = ServedQuestion {
+            question_id: Uuid::from_u128(1),
+            option_order: vec![2, 0, 1],
+        };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["option_order"], serde_json::json!([2, 0, 1]));
+    }
+}
