@@ -20,7 +20,9 @@ pub use session::{
     DeliveryState, DeliveryStatus, SessionAction, SessionError, SubmitOutcome, attempts_left,
     ensure_attempt_left,
 };
-pub use timing::{DEFAULT_GRACE, SessionClock, StartError, check_start, effective_extra_percent};
+pub use timing::{
+    DEFAULT_GRACE, SessionClock, StartError, check_start, effective_extra_percent, plan_new_session,
+};
 
 /// Serde helper: a `chrono::TimeDelta` as whole milliseconds (`i64`).
 /// Sub-millisecond parts are dropped, like a database column of

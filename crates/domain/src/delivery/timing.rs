@@ -32,7 +32,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::exams::{ExamStatus, Window};
+use crate::exams::{EnrollmentOverrides, ExamSettings, ExamStatus, Window};
 
 /// Default grace after the deadline during which saves and submits are still
 /// accepted (network latency), and after which the sweeper auto-submits.
@@ -106,6 +106,36 @@ pub fn effective_extra_percent(
     profile_percent: Option<u32>,
 ) -> Option<u32> {
     override_percent.or(profile_percent)
+}
+
+/// Everything the start of a **new** session decides, in one place: the
+/// exam must be open for this candidate ([`check_start`] on the effective
+/// window), an attempt must be left
+/// ([`crate::delivery::session::attempts_left`]), and the returned clock
+/// snapshots the effective duration, extra time and window end at `now`.
+///
+/// Callers resume an existing IN_PROGRESS/PAUSED session instead of calling
+/// this.
+pub fn plan_new_session(
+    now: DateTime<Utc>,
+    exam_status: ExamStatus,
+    exam: &ExamSettings,
+    overrides: &EnrollmentOverrides,
+    profile_extra_percent: Option<u32>,
+    attempts_used: u32,
+) -> Result<SessionClock, StartError> {
+    let window = overrides.effective_window(exam.window);
+    check_start(now, exam_status, window)?;
+    let left =
+        super::session::attempts_left(exam.max_attempts, overrides.max_attempts, attempts_used);
+    super::session::ensure_attempt_left(left)?;
+    let minutes = overrides.effective_duration_minutes(exam.duration_minutes);
+    Ok(SessionClock::new(
+        now,
+        TimeDelta::minutes(i64::from(minutes)),
+        effective_extra_percent(overrides.extra_time_percent, profile_extra_percent),
+        window.end,
+    ))
 }
 
 /// `t + d`, saturating at the ends of `DateTime`'s range instead of panicking.
@@ -320,6 +350,63 @@ mod tests {
         let effective = exam.overridden_by(Window::new(None, Some(at(180))));
         assert!(check_start(at(90), ExamStatus::Active, exam).is_err());
         assert_eq!(check_start(at(90), ExamStatus::Active, effective), Ok(()));
+    }
+
+    #[test]
+    fn plan_new_session_composes_the_rules() {
+        let exam = ExamSettings {
+            duration_minutes: 60,
+            passing_score: 50,
+            max_attempts: 2,
+            window: Window::new(Some(at(0)), Some(at(120))),
+            source: crate::exams::QuestionSource::Bank {
+                question_bank_id: uuid::Uuid::nil(),
+            },
+            randomize_questions: false,
+            randomize_options: false,
+            enable_proctoring: false,
+            proctoring_sensitivity: crate::exams::Sensitivity::Medium,
+        };
+        let none = EnrollmentOverrides::default();
+        let plan = |now, status, o: &EnrollmentOverrides, profile, used| {
+            plan_new_session(now, status, &exam, o, profile, used)
+        };
+        let clock = plan(at(10), ExamStatus::Active, &none, Some(25), 1).unwrap();
+        assert_eq!(clock.started_at, at(10));
+        assert_eq!(clock.extra_percent, Some(25));
+        assert_eq!(clock.window_end, Some(at(120)));
+        assert_eq!(clock.deadline(at(10)), at(85));
+        assert_eq!(
+            plan(at(10), ExamStatus::Active, &none, None, 2),
+            Err(StartError::AttemptsExhausted)
+        );
+        assert_eq!(
+            plan(at(130), ExamStatus::Active, &none, None, 0),
+            Err(StartError::WindowClosed { closed_at: at(120) })
+        );
+        // Window closed wins over attempts exhausted.
+        assert_eq!(
+            plan(at(130), ExamStatus::Active, &none, None, 9)
+                .unwrap_err()
+                .code(),
+            "exam_not_open"
+        );
+        let o = EnrollmentOverrides {
+            window: Window::new(None, Some(at(180))),
+            duration_minutes: Some(90),
+            max_attempts: Some(3),
+            extra_time_percent: Some(0),
+        };
+        let clock = plan(at(130), ExamStatus::Active, &o, Some(50), 2).unwrap();
+        assert_eq!(clock.extra_percent, Some(0));
+        // 130 + 90 = 220, capped at the overridden window end.
+        assert_eq!(clock.deadline(at(130)), at(180));
+        assert_eq!(
+            plan(at(10), ExamStatus::Scheduled, &o, None, 0),
+            Err(StartError::ExamNotOpen {
+                status: ExamStatus::Scheduled
+            })
+        );
     }
 
     #[test]
