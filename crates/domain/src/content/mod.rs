@@ -20,6 +20,8 @@ mod key;
 mod markdown;
 mod question;
 mod response;
+#[cfg(test)]
+mod validate_tests;
 
 pub use aiken::parse_aiken;
 pub use bank::{BankAction, BankError, BankErrorKind, BankStatus, may_review};
