@@ -12,7 +12,7 @@ fn clean(o: &ImportOutcome) -> Vec<&Question> {
 }
 
 fn key(q: &Question) -> serde_json::Value {
-    serde_json::to_value(q.correct_answer()).unwrap()
+    serde_json::to_value(q.correct_answer()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- GIFT
@@ -34,9 +34,9 @@ When was Ulysses S. Grant born?{#1822:5}
 
 What is a number from 1 to 5? {#1..5}
 
-What is the value of pi (to 3 decimal places)? {#
-    =3.141:0.0005#Right
-    =%50%3.14:0.005#Half
+What is seven halves? {#
+    =3.5:0.0005#Right
+    =%50%3.25:0.005#Half
 }
 
 Mahatma Gandhi's birthday is {=October 2nd =2 October} in India.
@@ -104,7 +104,7 @@ fn gift_corpus() {
     );
     assert_eq!(key(qs[5]), json!({"value": 1822.0, "tolerance": 5.0}));
     assert_eq!(key(qs[6]), json!({"value": 3.0, "tolerance": 2.0}));
-    assert_eq!(key(qs[7]), json!({"value": 3.141, "tolerance": 0.0005}));
+    assert_eq!(key(qs[7]), json!({"value": 3.5, "tolerance": 0.0005}));
     assert_eq!(qs[8].text(), "Mahatma Gandhi's birthday is ___ in India.");
     assert_eq!(
         key(qs[8]),

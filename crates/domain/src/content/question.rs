@@ -311,7 +311,8 @@ fn chars(s: &str) -> usize {
 /// Validates a raw question. Returns every problem found, each with its field path.
 ///
 /// Rules: text non-empty and at most 20,000 characters; points finite, `> 0`, `<= 1000`;
-/// at most 20 options, each non-empty; tags trimmed, non-empty, at most 100 characters, at most
+/// at most 20 options, each non-empty; tags trimmed, non-empty, without control characters,
+/// at most 100 characters, at most
 /// 32 after de-duplication; explanation at most 20,000 characters. Per type:
 /// single_choice >= 2 options and an index in range; multiple_select >= 2 options, >= 1 correct,
 /// indexes in range and unique; true_false, short_answer, numeric, fill_blank and essay take no
@@ -376,6 +377,11 @@ pub fn validate(input: QuestionInput) -> Result<Question, Vec<FieldError>> {
         let t = t.trim();
         if t.is_empty() {
             errs.push(FieldError::new(format!("tags.{i}"), "must not be empty"));
+        } else if t.contains(char::is_control) {
+            errs.push(FieldError::new(
+                format!("tags.{i}"),
+                "must not contain control characters",
+            ));
         } else if chars(t) > MAX_TAG_CHARS {
             errs.push(FieldError::new(
                 format!("tags.{i}"),

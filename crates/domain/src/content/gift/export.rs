@@ -13,7 +13,6 @@ fn escape_into(out: &mut String, s: &str) {
                 out.push(c);
             }
             '\n' => out.push_str("\\n"),
-            '\r' => {}
             c => out.push(c),
         }
     }
