@@ -2,11 +2,15 @@
 //! PostgreSQL, and one implementation of each module's persistence. Only this
 //! crate may branch on the backend, and it says why where it does.
 
+pub mod audit;
 pub mod db;
 pub mod error;
+pub mod identity;
 pub mod jobs;
 pub mod migrations;
+pub mod outbox;
 pub mod pgadmin;
+pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget};
 pub use error::StoreError;

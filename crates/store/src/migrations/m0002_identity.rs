@@ -99,6 +99,7 @@ enum AuthTokens {
 enum OneTimeTokens {
     Table,
     Hash,
+    Id,
     Kind,
     UserId,
     Email,
@@ -400,6 +401,7 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(OneTimeTokens::Table)
                 .col(ColumnDef::new(OneTimeTokens::Hash).text().not_null().primary_key())
+                .col(uuid(OneTimeTokens::Id).unique_key().take())
                 .col(text(OneTimeTokens::Kind))
                 .col(uuid(OneTimeTokens::UserId))
                 .col(text_null(OneTimeTokens::Email))

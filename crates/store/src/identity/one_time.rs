@@ -1,0 +1,84 @@
+//! One-time tokens (email verification, password reset, invitation): stored
+//! hashed, single use, deleted on use.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::entities::one_time_token;
+use crate::error::StoreResult;
+
+pub use one_time_token::Model as OneTimeToken;
+
+#[derive(Debug, Clone)]
+pub struct NewOneTime<'a> {
+    pub hash: &'a str,
+    pub kind: &'a str,
+    pub user_id: Uuid,
+    pub email: Option<String>,
+    pub org_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a token; returns its public id (e.g. the invitation id).
+pub async fn create<C: ConnectionTrait>(conn: &C, new: NewOneTime<'_>, now: DateTime<Utc>) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
+    one_time_token::ActiveModel {
+        hash: Set(new.hash.to_owned()),
+        id: Set(id),
+        kind: Set(new.kind.to_owned()),
+        user_id: Set(new.user_id),
+        email: Set(new.email),
+        org_id: Set(new.org_id),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Deletes and returns the token if it exists, is of `kind` and has not
+/// expired. Exactly one caller can consume a token: the delete decides.
+pub async fn consume<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<OneTimeToken>> {
+    let Some(token) = one_time_token::Entity::find_by_id(hash.to_owned())
+        .filter(one_time_token::Column::Kind.eq(kind))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let deleted = one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::Hash.eq(hash))
+        .exec(conn)
+        .await?;
+    if deleted.rows_affected != 1 || token.expires_at <= now {
+        return Ok(None);
+    }
+    Ok(Some(token))
+}
+
+/// Removes a user's unused tokens of a kind (e.g. older reset links).
+pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: Uuid, kind: &str) -> StoreResult<u64> {
+    Ok(one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::UserId.eq(user_id))
+        .filter(one_time_token::Column::Kind.eq(kind))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+pub async fn delete_expired<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::ExpiresAt.lte(now))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

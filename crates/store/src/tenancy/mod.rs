@@ -1,0 +1,403 @@
+//! Tenancy persistence. Every function on tenant rows takes the `org_id` and
+//! filters by it, so a row of another organization is simply not found.
+
+pub mod entities;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use entities::{candidate_profile, department, member, organization, user_role};
+
+use crate::error::{StoreError, StoreResult, is_unique_violation};
+
+pub use candidate_profile::Model as CandidateProfile;
+pub use department::Model as Department;
+pub use member::Model as Member;
+pub use organization::Model as Organization;
+
+/// Membership status within one organization.
+pub mod member_status {
+    pub const ACTIVE: &str = "ACTIVE";
+    pub const SUSPENDED: &str = "SUSPENDED";
+    pub const DEACTIVATED: &str = "DEACTIVATED";
+}
+
+fn conflict(e: sea_orm::DbErr, what: &str) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what.to_owned())
+    } else {
+        e.into()
+    }
+}
+
+// ---- organizations
+
+pub async fn create_org<C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+    name: &str,
+    domain: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<Organization> {
+    organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        domain: Set(domain),
+        settings: Set("{}".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| conflict(e, "an organization with this slug exists"))
+}
+
+pub async fn org_by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> StoreResult<Option<Organization>> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(conn)
+        .await?)
+}
+
+pub async fn org_by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> StoreResult<Option<Organization>> {
+    Ok(organization::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub async fn update_org<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    name: Option<String>,
+    domain: Option<Option<String>>,
+    settings: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<Organization> {
+    let Some(org) = org_by_id(conn, org_id).await? else {
+        return Err(StoreError::NotFound);
+    };
+    let mut active: organization::ActiveModel = org.into();
+    if let Some(n) = name {
+        active.name = Set(n);
+    }
+    if let Some(d) = domain {
+        active.domain = Set(d);
+    }
+    if let Some(s) = settings {
+        active.settings = Set(s);
+    }
+    active.updated_at = Set(now);
+    Ok(active.update(conn).await?)
+}
+
+// ---- departments
+
+pub async fn create_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Department> {
+    department::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        name: Set(name.to_owned()),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| conflict(e, "a department with this name exists"))
+}
+
+pub async fn list_departments<C: ConnectionTrait>(conn: &C, org_id: Uuid) -> StoreResult<Vec<Department>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::OrgId.eq(org_id))
+        .order_by_asc(department::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+pub async fn department<C: ConnectionTrait>(conn: &C, org_id: Uuid, id: Uuid) -> StoreResult<Option<Department>> {
+    Ok(department::Entity::find_by_id(id)
+        .filter(department::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?)
+}
+
+// ---- members
+
+pub async fn member<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
+    Ok(member::Entity::find_by_id((org_id, user_id)).one(conn).await?)
+}
+
+/// Adds the membership if missing (keeping an existing one's status).
+pub async fn ensure_member<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    member::Entity::insert(member::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        status: Set(member_status::ACTIVE.to_owned()),
+        joined_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([member::Column::OrgId, member::Column::UserId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .do_nothing()
+    .exec(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_member_status<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let res = member::Entity::update_many()
+        .col_expr(member::Column::Status, Expr::value(status))
+        .col_expr(member::Column::UpdatedAt, Expr::value(now))
+        .filter(member::Column::OrgId.eq(org_id))
+        .filter(member::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Removes a member and their roles in this organization.
+pub async fn remove_member<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<()> {
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    let res = member::Entity::delete_many()
+        .filter(member::Column::OrgId.eq(org_id))
+        .filter(member::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A page of members ordered by user id, after `after`.
+pub async fn list_members<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<Member>> {
+    let mut q = member::Entity::find().filter(member::Column::OrgId.eq(org_id));
+    if let Some(a) = after {
+        q = q.filter(member::Column::UserId.gt(a));
+    }
+    Ok(q.order_by_asc(member::Column::UserId).limit(limit).all(conn).await?)
+}
+
+/// Organizations a user belongs to.
+pub async fn memberships_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<Vec<(Member, Organization)>> {
+    let members = member::Entity::find()
+        .filter(member::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = members.iter().map(|m| m.org_id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let orgs = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    let mut out: Vec<(Member, Organization)> = members
+        .into_iter()
+        .filter_map(|m| orgs.iter().find(|o| o.id == m.org_id).cloned().map(|o| (m, o)))
+        .collect();
+    out.sort_by(|a, b| a.1.slug.cmp(&b.1.slug));
+    Ok(out)
+}
+
+// ---- roles
+
+/// A user's role rows in one organization, as (role, department).
+pub async fn roles_of<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<Vec<(String, Option<Uuid>)>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::UserId.eq(user_id))
+        .order_by_asc(user_role::Column::Role)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.role, r.department_id))
+        .collect())
+}
+
+/// Role rows of many users of one organization.
+pub async fn roles_of_users<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_ids: Vec<Uuid>,
+) -> StoreResult<Vec<(Uuid, String, Option<Uuid>)>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::UserId.is_in(user_ids))
+        .order_by_asc(user_role::Column::Role)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.user_id, r.role, r.department_id))
+        .collect())
+}
+
+/// Users holding `role` in the organization.
+pub async fn users_with_role<C: ConnectionTrait>(conn: &C, org_id: Uuid, role: &str) -> StoreResult<Vec<Uuid>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::Role.eq(role))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect())
+}
+
+/// Adds grants the user does not hold yet.
+pub async fn add_roles<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    grants: &[(String, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let existing = roles_of(conn, org_id, user_id).await?;
+    for (role, dept) in grants {
+        if existing.iter().any(|(r, d)| r == role && d == dept) {
+            continue;
+        }
+        user_role::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org_id),
+            user_id: Set(user_id),
+            role: Set(role.clone()),
+            department_id: Set(*dept),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the user's grants in the organization; returns the removed ones.
+pub async fn replace_roles<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    grants: &[(String, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<(String, Option<Uuid>)>> {
+    let existing = roles_of(conn, org_id, user_id).await?;
+    let removed: Vec<(String, Option<Uuid>)> = existing
+        .iter()
+        .filter(|e| !grants.contains(e))
+        .cloned()
+        .collect();
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    let mut seen: Vec<&(String, Option<Uuid>)> = Vec::new();
+    for g in grants {
+        if seen.contains(&g) {
+            continue;
+        }
+        seen.push(g);
+        user_role::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org_id),
+            user_id: Set(user_id),
+            role: Set(g.0.clone()),
+            department_id: Set(g.1),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(removed)
+}
+
+// ---- candidate profiles
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileInput {
+    pub student_number: Option<String>,
+    pub class_year: Option<i32>,
+    pub has_accommodations: bool,
+    pub extra_time_percent: Option<i32>,
+}
+
+/// Creates or updates a profile; returns true when it was created.
+pub async fn upsert_profile<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    p: &ProfileInput,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let existing = candidate_profile::Entity::find_by_id((org_id, user_id)).one(conn).await?;
+    match existing {
+        Some(row) => {
+            let mut a: candidate_profile::ActiveModel = row.into();
+            a.student_number = Set(p.student_number.clone());
+            a.class_year = Set(p.class_year);
+            a.has_accommodations = Set(p.has_accommodations);
+            a.extra_time_percent = Set(p.extra_time_percent);
+            a.updated_at = Set(now);
+            a.update(conn).await?;
+            Ok(false)
+        }
+        None => {
+            candidate_profile::ActiveModel {
+                org_id: Set(org_id),
+                user_id: Set(user_id),
+                student_number: Set(p.student_number.clone()),
+                class_year: Set(p.class_year),
+                has_accommodations: Set(p.has_accommodations),
+                extra_time_percent: Set(p.extra_time_percent),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+pub async fn profile<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<CandidateProfile>> {
+    Ok(candidate_profile::Entity::find_by_id((org_id, user_id)).one(conn).await?)
+}
