@@ -1,0 +1,304 @@
+//! The permission policy (API.md "Who may do what"): one function, deny by default.
+//!
+//! - A user holds [`Grant`]s in an organization: a role, optionally limited to a department.
+//! - The platform `SUPER_ADMIN` (the `is_super_admin` flag, never a grant) acts as an org-wide
+//!   `ORG_ADMIN` in every organization and alone creates organizations; nothing more
+//!   (separation of duties: it does not author, approve, grade or review).
+//! - A `SUPER_ADMIN` *grant* inside an organization confers nothing: platform rights come only
+//!   from the flag, so a stray row can never escalate.
+//! - Department-scoped actions (those on banks and exams and what hangs off them: questions,
+//!   enrollments, sessions, answers, decisions, reports) take the department of the resource:
+//!   an org-wide grant acts on every resource; a grant for department `d` only on resources of
+//!   `d`; a resource without a department needs an org-wide grant.
+//! - Org-level actions (organization settings and people, the member list, the audit log) are
+//!   not department-scoped (see [`Action::is_department_scoped`]): only org-wide grants count
+//!   for them, whatever department is passed. A department-limited `ORG_ADMIN` therefore runs
+//!   nothing org-level, but still enrolls candidates into its department's exams and reads its
+//!   department's exams and reports.
+//! - A user with several grants gets the union of what each allows.
+
+use uuid::Uuid;
+
+use super::role::Role;
+
+/// A role held in one organization, org-wide (`department_id: None`) or for one department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub department_id: Option<Uuid>,
+}
+
+impl Grant {
+    /// A grant for the whole organization.
+    pub fn org_wide(role: Role) -> Grant {
+        Grant {
+            role,
+            department_id: None,
+        }
+    }
+
+    /// A grant limited to one department.
+    pub fn in_department(role: Role, department_id: Uuid) -> Grant {
+        Grant {
+            role,
+            department_id: Some(department_id),
+        }
+    }
+}
+
+/// What a user wants to do. Each variant lists the routes it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `POST /orgs`.
+    CreateOrg,
+    /// Org settings, departments, staff invitations, roles, member status and removal.
+    ManageOrg,
+    /// `GET /orgs/{org}/members`.
+    ReadMembers,
+    /// Candidate import, enrollments and their list.
+    ManageEnrollments,
+    /// Create and edit banks and questions, import, export, submit, revise, archive.
+    AuthorContent,
+    /// Read banks, questions and question versions.
+    ReadContent,
+    /// Approve or reject banks (the two-person rule is checked by the content rules).
+    ReviewContent,
+    /// Exams, exam types, lifecycle, enrollment overrides, regrade, release results.
+    ManageExams,
+    /// Read exam definitions and lists, and exam types.
+    ReadExams,
+    /// Grading queue, grade answers.
+    GradeAnswers,
+    /// Review queue, timeline, frames, claim, decide, live feed.
+    ReviewSessions,
+    /// Warn, pause, resume, extend, terminate a live session.
+    SessionActions,
+    /// Reopen a review decision, read all decisions.
+    ReopenDecisions,
+    /// Reports, item analysis, results CSV.
+    ReadReports,
+    /// Read and verify the audit log.
+    ReadAuditLog,
+    /// Take exams, own sessions, results, integrity, appeals (ownership is the caller's check).
+    TakeExams,
+}
+
+use Role::{
+    Candidate, EnrollmentManager, ExamAuthor, ExamCoordinator, OrgAdmin, ProctorReviewer,
+    QualityAssurance, ReportViewer, SuperAdmin,
+};
+
+impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: [Action; 16] = [
+        Action::CreateOrg,
+        Action::ManageOrg,
+        Action::ReadMembers,
+        Action::ManageEnrollments,
+        Action::AuthorContent,
+        Action::ReadContent,
+        Action::ReviewContent,
+        Action::ManageExams,
+        Action::ReadExams,
+        Action::GradeAnswers,
+        Action::ReviewSessions,
+        Action::SessionActions,
+        Action::ReopenDecisions,
+        Action::ReadReports,
+        Action::ReadAuditLog,
+        Action::TakeExams,
+    ];
+
+    /// A stable snake_case name, for logs, audit entries and error details.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateOrg => "create_org",
+            Action::ManageOrg => "manage_org",
+            Action::ReadMembers => "read_members",
+            Action::ManageEnrollments => "manage_enrollments",
+            Action::AuthorContent => "author_content",
+            Action::ReadContent => "read_content",
+            Action::ReviewContent => "review_content",
+            Action::ManageExams => "manage_exams",
+            Action::ReadExams => "read_exams",
+            Action::GradeAnswers => "grade_answers",
+            Action::ReviewSessions => "review_sessions",
+            Action::SessionActions => "session_actions",
+            Action::ReopenDecisions => "reopen_decisions",
+            Action::ReadReports => "read_reports",
+            Action::ReadAuditLog => "read_audit_log",
+            Action::TakeExams => "take_exams",
+        }
+    }
+
+    /// The roles that may perform the action (API.md "Who may do what"). `SUPER_ADMIN` appears
+    /// only for [`Action::CreateOrg`]; its acting as `ORG_ADMIN` elsewhere is [`decide`]'s job.
+    pub fn allowed_roles(self) -> &'static [Role] {
+        match self {
+            Action::CreateOrg => &[SuperAdmin],
+            Action::ManageOrg => &[OrgAdmin],
+            Action::ReadMembers => &[OrgAdmin, EnrollmentManager],
+            Action::ManageEnrollments => &[EnrollmentManager, OrgAdmin],
+            Action::AuthorContent => &[ExamAuthor],
+            Action::ReadContent => &[ExamAuthor, QualityAssurance, ExamCoordinator],
+            Action::ReviewContent => &[QualityAssurance],
+            Action::ManageExams => &[ExamCoordinator],
+            // Everyone who works on exams needs to find them: enrollment managers to enroll,
+            // proctors for the live feed, report viewers and QA for reports, the org admin to
+            // run the organization. Authors work on banks; graders see exams in their queue.
+            Action::ReadExams => &[
+                ExamCoordinator,
+                EnrollmentManager,
+                ProctorReviewer,
+                ReportViewer,
+                QualityAssurance,
+                OrgAdmin,
+            ],
+            Action::GradeAnswers => &[ExamCoordinator, ExamAuthor],
+            Action::ReviewSessions => &[ProctorReviewer],
+            Action::SessionActions => &[ProctorReviewer, ExamCoordinator],
+            Action::ReopenDecisions => &[QualityAssurance],
+            Action::ReadReports => &[ReportViewer, ExamCoordinator, QualityAssurance, OrgAdmin],
+            Action::ReadAuditLog => &[OrgAdmin, QualityAssurance],
+            Action::TakeExams => &[Candidate],
+        }
+    }
+
+    /// Whether the action works on a resource that may belong to a department: a bank, an
+    /// exam, or something of theirs (questions, enrollments, sessions, answers, decisions,
+    /// reports). These honour department-limited grants. `TakeExams` is scoped too: a
+    /// candidate granted for one department takes only that department's exams (enrollment is
+    /// checked as well, by the caller). Org-level actions (`CreateOrg`, `ManageOrg`,
+    /// `ReadMembers`, `ReadAuditLog`) are not: they need an org-wide grant.
+    pub fn is_department_scoped(self) -> bool {
+        match self {
+            Action::CreateOrg | Action::ManageOrg | Action::ReadMembers | Action::ReadAuditLog => {
+                false
+            }
+            Action::ManageEnrollments
+            | Action::AuthorContent
+            | Action::ReadContent
+            | Action::ReviewContent
+            | Action::ManageExams
+            | Action::ReadExams
+            | Action::GradeAnswers
+            | Action::ReviewSessions
+            | Action::SessionActions
+            | Action::ReopenDecisions
+            | Action::ReadReports
+            | Action::TakeExams => true,
+        }
+    }
+}
+
+/// The policy's answer. Must be used: an ignored `Deny` is a hole.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+/// The grants that count: the given ones minus any `SUPER_ADMIN` grant, plus an org-wide
+/// `ORG_ADMIN` for the platform super admin.
+fn effective(is_super_admin: bool, grants: &[Grant]) -> impl Iterator<Item = Grant> + '_ {
+    let platform = is_super_admin.then_some(Grant::org_wide(OrgAdmin));
+    grants
+        .iter()
+        .copied()
+        .filter(|g| !g.role.is_platform())
+        .chain(platform)
+}
+
+/// The effective grants whose role may perform `action` (ignoring departments).
+fn matching(
+    is_super_admin: bool,
+    grants: &[Grant],
+    action: Action,
+) -> impl Iterator<Item = Grant> + '_ {
+    let roles = action.allowed_roles();
+    effective(is_super_admin, grants).filter(move |g| roles.contains(&g.role))
+}
+
+/// May a user with these grants in this organization perform `action` on a resource of
+/// `resource_department` (`None`: an org-wide resource, or an org-level action)?
+/// See the module documentation for the rules.
+pub fn decide(
+    is_super_admin: bool,
+    grants: &[Grant],
+    action: Action,
+    resource_department: Option<Uuid>,
+) -> Decision {
+    if action == Action::CreateOrg {
+        return if is_super_admin {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        };
+    }
+    let scoped = action.is_department_scoped();
+    let allowed = matching(is_super_admin, grants, action).any(|g| match g.department_id {
+        None => true,
+        Some(d) => scoped && resource_department == Some(d),
+    });
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
+}
+
+/// Which resources a user may list for an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every resource: all departments' and the org-wide ones.
+    All,
+    /// Only resources of these departments (sorted, no duplicates, never empty), none of the
+    /// org-wide ones.
+    Departments(Vec<Uuid>),
+    /// None at all.
+    Nothing,
+}
+
+impl Visibility {
+    /// Whether a resource of `department` is visible; agrees with [`decide`].
+    pub fn includes(&self, department: Option<Uuid>) -> bool {
+        match (self, department) {
+            (Visibility::All, _) => true,
+            (Visibility::Departments(ds), Some(d)) => ds.contains(&d),
+            (Visibility::Departments(_), None) | (Visibility::Nothing, _) => false,
+        }
+    }
+}
+
+/// For listing: the departments whose resources the user may see for `action`, so that a list
+/// query can filter instead of calling [`decide`] per row. `visible_departments(..).includes(d)`
+/// equals `decide(.., d) == Allow` for every `d`.
+pub fn visible_departments(is_super_admin: bool, grants: &[Grant], action: Action) -> Visibility {
+    if action == Action::CreateOrg {
+        return if is_super_admin {
+            Visibility::All
+        } else {
+            Visibility::Nothing
+        };
+    }
+    let mut departments = Vec::new();
+    for g in matching(is_super_admin, grants, action) {
+        match g.department_id {
+            None => return Visibility::All,
+            Some(d) => departments.push(d),
+        }
+    }
+    if !action.is_department_scoped() || departments.is_empty() {
+        return Visibility::Nothing;
+    }
+    departments.sort_unstable();
+    departments.dedup();
+    Visibility::Departments(departments)
+}
