@@ -2,10 +2,15 @@
 //! `invigil` command line.
 
 pub mod app;
+pub mod audit;
+pub mod authz;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod identity;
 pub mod jobs;
+pub mod mail;
 pub mod state;
 pub mod telemetry;
+pub mod tenancy;

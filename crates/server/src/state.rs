@@ -12,6 +12,7 @@ use invigil_store::Db;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::identity::crypto::Hasher;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,7 @@ pub struct StateInner {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub background: Background,
+    pub hasher: Arc<Hasher>,
 }
 
 impl Deref for AppState {
@@ -40,6 +42,8 @@ impl AppState {
                 config: Arc::new(config),
                 clock,
                 background: Background::default(),
+                // One hashing at a time: at most one core for password work.
+                hasher: Hasher::owasp(1),
             }),
         }
     }

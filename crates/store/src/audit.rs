@@ -80,7 +80,9 @@ pub struct NewEntry {
 }
 
 pub fn chain_of(org_id: Option<Uuid>) -> String {
-    org_id.map(|o| o.to_string()).unwrap_or_else(|| PLATFORM_CHAIN.to_owned())
+    org_id
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| PLATFORM_CHAIN.to_owned())
 }
 
 /// The hash of an entry: SHA-256 over a JSON array of every field in a fixed
@@ -107,13 +109,21 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 
 /// Appends to the entry's chain. `conn` must be a transaction on the write
 /// connection; the head row is locked until it commits.
-pub async fn append<C: ConnectionTrait>(conn: &C, e: NewEntry, now: DateTime<Utc>) -> StoreResult<Uuid> {
+pub async fn append<C: ConnectionTrait>(
+    conn: &C,
+    e: NewEntry,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
     let chain = chain_of(e.org_id);
     let insert_head = Query::insert()
         .into_table(head::Entity)
         .columns([head::Column::Chain, head::Column::Seq, head::Column::Hash])
         .values_panic([chain.clone().into(), 0i64.into(), GENESIS.into()])
-        .on_conflict(OnConflict::column(head::Column::Chain).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(head::Column::Chain)
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     conn.execute(&insert_head).await?;
     let mut select = head::Entity::find_by_id(chain.clone());
@@ -193,7 +203,10 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = before_seq {
         q = q.filter(entity::Column::Seq.lt(s));
     }
-    Ok(q.order_by_desc(entity::Column::Seq).limit(limit).all(conn).await?)
+    Ok(q.order_by_desc(entity::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +224,10 @@ pub struct Verification {
 }
 
 /// Recomputes the whole chain and names the first entry that does not fit.
-pub async fn verify<C: ConnectionTrait>(conn: &C, org_id: Option<Uuid>) -> StoreResult<Verification> {
+pub async fn verify<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Option<Uuid>,
+) -> StoreResult<Verification> {
     let chain = chain_of(org_id);
     let mut prev_hash = GENESIS.to_owned();
     let mut expected_seq = 1i64;
@@ -240,7 +256,9 @@ pub async fn verify<C: ConnectionTrait>(conn: &C, org_id: Option<Uuid>) -> Store
                     reason: format!("entry {expected_seq} is missing"),
                 })
             } else if e.prev_hash != prev_hash {
-                Some(broken("its previous hash does not match the entry before it"))
+                Some(broken(
+                    "its previous hash does not match the entry before it",
+                ))
             } else if entry_hash(&e) != e.hash {
                 Some(broken("its content does not match its hash"))
             } else {

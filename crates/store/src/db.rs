@@ -20,6 +20,9 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::migrations::Migrator;
 
+/// A transaction on the write connection; `commit()` it, or drop it to roll back.
+pub type Tx = sea_orm::DatabaseTransaction;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -151,6 +154,12 @@ impl Db {
             Backend::Sqlite => DbBackend::Sqlite,
             Backend::Postgres => DbBackend::Postgres,
         }
+    }
+
+    /// Starts a transaction on the write connection.
+    pub async fn begin(&self) -> Result<Tx, DbErr> {
+        use sea_orm::TransactionTrait;
+        self.write.begin().await
     }
 
     /// Applies every pending migration, each in its own transaction.

@@ -12,5 +12,5 @@ pub mod outbox;
 pub mod pgadmin;
 pub mod tenancy;
 
-pub use db::{Backend, Db, DbTarget};
+pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;

@@ -73,7 +73,11 @@ pub async fn unsent<C: ConnectionTrait>(conn: &C, limit: u64) -> StoreResult<Vec
 }
 
 /// Mails due for a delivery attempt.
-pub async fn due<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<Mail>> {
+pub async fn due<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Mail>> {
     Ok(entity::Entity::find()
         .filter(entity::Column::SentAt.is_null())
         .filter(entity::Column::NextAttemptAt.lte(now))
@@ -83,7 +87,11 @@ pub async fn due<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, limit: u64) -
         .await?)
 }
 
-pub async fn mark_sent<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn mark_sent<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     entity::Entity::update_many()
         .col_expr(entity::Column::SentAt, Expr::value(now))
         .filter(entity::Column::Id.eq(id))
@@ -99,7 +107,10 @@ pub async fn mark_failed<C: ConnectionTrait>(
     next_attempt_at: DateTime<Utc>,
 ) -> StoreResult<()> {
     entity::Entity::update_many()
-        .col_expr(entity::Column::Attempts, Expr::col(entity::Column::Attempts).add(1))
+        .col_expr(
+            entity::Column::Attempts,
+            Expr::col(entity::Column::Attempts).add(1),
+        )
         .col_expr(entity::Column::LastError, Expr::value(error))
         .col_expr(entity::Column::NextAttemptAt, Expr::value(next_attempt_at))
         .filter(entity::Column::Id.eq(id))
@@ -109,7 +120,10 @@ pub async fn mark_failed<C: ConnectionTrait>(
 }
 
 /// Deletes delivered mails older than `before` (they may carry tokens).
-pub async fn delete_sent_before<C: ConnectionTrait>(conn: &C, before: DateTime<Utc>) -> StoreResult<u64> {
+pub async fn delete_sent_before<C: ConnectionTrait>(
+    conn: &C,
+    before: DateTime<Utc>,
+) -> StoreResult<u64> {
     Ok(entity::Entity::delete_many()
         .filter(entity::Column::SentAt.lt(before))
         .exec(conn)

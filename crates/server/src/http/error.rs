@@ -46,6 +46,15 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A bearer or refresh token that is unknown, expired or revoked.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// A one-time token (reset, verification, invitation) that does not work.
+    #[error("the link is invalid, expired or already used")]
+    BadOneTimeToken,
+    /// The password was right but the account cannot sign in.
+    #[error("this account is suspended or deactivated")]
+    AccountDisabled,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -122,6 +131,9 @@ impl ApiError {
             MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            BadOneTimeToken => (StatusCode::BAD_REQUEST, "invalid_token"),
+            AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

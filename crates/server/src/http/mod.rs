@@ -1,10 +1,12 @@
 //! The HTTP edge: router assembly, layers, errors and extractors. Handlers
 //! live in each module's `routes` file and stay thin.
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod ops;
+pub mod page;
 
 use std::sync::Arc;
 
@@ -61,9 +63,18 @@ impl utoipa::Modify for BearerAuth {
 /// Routes under `/api/v1`, grouped by body limit.
 fn api_v1() -> OpenApiRouter<AppState> {
     let default_limit = OpenApiRouter::new()
+        .merge(crate::identity::routes::routes())
+        .merge(crate::tenancy::routes::routes())
+        .merge(crate::audit::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
-    OpenApiRouter::new().merge(default_limit)
+    let import_limit = OpenApiRouter::new()
+        .merge(crate::tenancy::routes::import_routes())
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
+    OpenApiRouter::new()
+        .merge(default_limit)
+        .merge(import_limit)
 }
 
 /// The OpenAPI document of every route.

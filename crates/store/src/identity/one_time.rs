@@ -2,9 +2,7 @@
 //! hashed, single use, deleted on use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::one_time_token;
@@ -23,7 +21,11 @@ pub struct NewOneTime<'a> {
 }
 
 /// Stores a token; returns its public id (e.g. the invitation id).
-pub async fn create<C: ConnectionTrait>(conn: &C, new: NewOneTime<'_>, now: DateTime<Utc>) -> StoreResult<Uuid> {
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    new: NewOneTime<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     one_time_token::ActiveModel {
         hash: Set(new.hash.to_owned()),
@@ -38,6 +40,18 @@ pub async fn create<C: ConnectionTrait>(conn: &C, new: NewOneTime<'_>, now: Date
     .insert(conn)
     .await?;
     Ok(id)
+}
+
+/// Looks a token up without using it.
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    hash: &str,
+) -> StoreResult<Option<OneTimeToken>> {
+    Ok(one_time_token::Entity::find_by_id(hash.to_owned())
+        .filter(one_time_token::Column::Kind.eq(kind))
+        .one(conn)
+        .await?)
 }
 
 /// Deletes and returns the token if it exists, is of `kind` and has not
@@ -66,7 +80,11 @@ pub async fn consume<C: ConnectionTrait>(
 }
 
 /// Removes a user's unused tokens of a kind (e.g. older reset links).
-pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user_id: Uuid, kind: &str) -> StoreResult<u64> {
+pub async fn delete_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    kind: &str,
+) -> StoreResult<u64> {
     Ok(one_time_token::Entity::delete_many()
         .filter(one_time_token::Column::UserId.eq(user_id))
         .filter(one_time_token::Column::Kind.eq(kind))

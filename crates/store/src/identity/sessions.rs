@@ -81,8 +81,26 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    insert_token(conn, &pair.access_hash, id, token_kind::ACCESS, None, now, pair.access_expires_at).await?;
-    insert_token(conn, &pair.refresh_hash, id, token_kind::REFRESH, None, now, pair.refresh_expires_at).await?;
+    insert_token(
+        conn,
+        &pair.access_hash,
+        id,
+        token_kind::ACCESS,
+        None,
+        now,
+        pair.access_expires_at,
+    )
+    .await?;
+    insert_token(
+        conn,
+        &pair.refresh_hash,
+        id,
+        token_kind::REFRESH,
+        None,
+        now,
+        pair.refresh_expires_at,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -111,7 +129,16 @@ pub async fn create_device<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    insert_token(conn, token_hash, id, token_kind::DEVICE, None, now, expires_at).await?;
+    insert_token(
+        conn,
+        token_hash,
+        id,
+        token_kind::DEVICE,
+        None,
+        now,
+        expires_at,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -247,7 +274,8 @@ pub async fn refresh(
             .order_by_desc(auth_token::Column::CreatedAt)
             .one(&txn)
             .await?;
-        let within = used_at.is_some_and(|u| now - u <= retry_window) && retry_window > Duration::zero();
+        let within =
+            used_at.is_some_and(|u| now - u <= retry_window) && retry_window > Duration::zero();
         match successor {
             Some(next) if within => {
                 revoke_tokens_where(
@@ -277,7 +305,16 @@ pub async fn refresh(
             }
         }
     };
-    insert_token(&txn, &new_pair.access_hash, session.id, token_kind::ACCESS, None, now, new_pair.access_expires_at).await?;
+    insert_token(
+        &txn,
+        &new_pair.access_hash,
+        session.id,
+        token_kind::ACCESS,
+        None,
+        now,
+        new_pair.access_expires_at,
+    )
+    .await?;
     insert_token(
         &txn,
         &new_pair.refresh_hash,
@@ -290,7 +327,10 @@ pub async fn refresh(
     .await?;
     auth_session::Entity::update_many()
         .col_expr(auth_session::Column::LastSeenAt, Expr::value(now))
-        .col_expr(auth_session::Column::ExpiresAt, Expr::value(new_pair.refresh_expires_at))
+        .col_expr(
+            auth_session::Column::ExpiresAt,
+            Expr::value(new_pair.refresh_expires_at),
+        )
         .filter(auth_session::Column::Id.eq(session.id))
         .exec(&txn)
         .await?;
@@ -311,12 +351,22 @@ async fn revoke_session_in<C: ConnectionTrait>(
         .filter(auth_session::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    revoke_tokens_where(conn, Condition::all().add(auth_token::Column::SessionId.eq(session_id)), now).await?;
+    revoke_tokens_where(
+        conn,
+        Condition::all().add(auth_token::Column::SessionId.eq(session_id)),
+        now,
+    )
+    .await?;
     Ok(res.rows_affected == 1)
 }
 
 /// Revokes one session and its tokens.
-pub async fn revoke<C: ConnectionTrait>(conn: &C, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+pub async fn revoke<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     revoke_session_in(conn, session_id, reason, now).await
 }
 
@@ -364,7 +414,11 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
 }
 
 /// Live sessions of a user, newest first.
-pub async fn list_for_user<C: ConnectionTrait>(conn: &C, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+pub async fn list_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Session>> {
     Ok(auth_session::Entity::find()
         .filter(auth_session::Column::UserId.eq(user_id))
         .filter(auth_session::Column::RevokedAt.is_null())
@@ -376,7 +430,11 @@ pub async fn list_for_user<C: ConnectionTrait>(conn: &C, user_id: Uuid, now: Dat
 
 /// Deletes sessions (and their tokens) that expired or were revoked before
 /// `before` (seed 003: expired sessions are cleaned up).
-pub async fn delete_expired<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, keep_revoked_for: Duration) -> StoreResult<u64> {
+pub async fn delete_expired<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    keep_revoked_for: Duration,
+) -> StoreResult<u64> {
     let old = auth_session::Entity::find()
         .filter(
             Condition::any()

@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::AccountStatus;
@@ -23,7 +21,11 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
-pub async fn create<C: ConnectionTrait>(conn: &C, new: NewUser, now: DateTime<Utc>) -> StoreResult<User> {
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> StoreResult<User> {
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(new.email),
@@ -85,19 +87,39 @@ async fn update_col<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn set_password_hash<C: ConnectionTrait>(conn: &C, id: Uuid, hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_password_hash<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     update_col(conn, id, user::Column::PasswordHash, hash.into(), now).await
 }
 
-pub async fn set_status<C: ConnectionTrait>(conn: &C, id: Uuid, status: AccountStatus, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_status<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    status: AccountStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     update_col(conn, id, user::Column::Status, status.as_str().into(), now).await
 }
 
-pub async fn set_name<C: ConnectionTrait>(conn: &C, id: Uuid, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_name<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     update_col(conn, id, user::Column::Name, name.into(), now).await
 }
 
-pub async fn set_email_verified<C: ConnectionTrait>(conn: &C, id: Uuid, email: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_email_verified<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let res = user::Entity::update_many()
         .col_expr(user::Column::Email, Expr::value(email))
         .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
@@ -118,11 +140,20 @@ pub async fn set_email_verified<C: ConnectionTrait>(conn: &C, id: Uuid, email: &
     Ok(())
 }
 
-pub async fn set_super_admin<C: ConnectionTrait>(conn: &C, id: Uuid, value: bool, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn set_super_admin<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    value: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     update_col(conn, id, user::Column::IsSuperAdmin, value.into(), now).await
 }
 
-pub async fn touch_login<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn touch_login<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))
         .filter(user::Column::Id.eq(id))

@@ -278,14 +278,23 @@ impl MigrationTrait for Migration {
                 .col(text(OrgMembers::Status))
                 .col(ts(OrgMembers::JoinedAt))
                 .col(ts(OrgMembers::UpdatedAt))
-                .primary_key(Index::create().col(OrgMembers::OrgId).col(OrgMembers::UserId))
+                .primary_key(
+                    Index::create()
+                        .col(OrgMembers::OrgId)
+                        .col(OrgMembers::UserId),
+                )
                 .foreign_key(&mut fk(
                     OrgMembers::Table,
                     OrgMembers::OrgId,
                     Organizations::Table,
                     Organizations::Id,
                 ))
-                .foreign_key(&mut fk(OrgMembers::Table, OrgMembers::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    OrgMembers::Table,
+                    OrgMembers::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -313,7 +322,12 @@ impl MigrationTrait for Migration {
                     Organizations::Table,
                     Organizations::Id,
                 ))
-                .foreign_key(&mut fk(UserRoles::Table, UserRoles::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    UserRoles::Table,
+                    UserRoles::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .foreign_key(&mut fk(
                     UserRoles::Table,
                     UserRoles::DepartmentId,
@@ -346,7 +360,12 @@ impl MigrationTrait for Migration {
                 .col(ts(AuthSessions::ExpiresAt))
                 .col(ts_null(AuthSessions::RevokedAt))
                 .col(text_null(AuthSessions::RevokeReason))
-                .foreign_key(&mut fk(AuthSessions::Table, AuthSessions::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    AuthSessions::Table,
+                    AuthSessions::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -363,7 +382,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(AuthTokens::Table)
-                .col(ColumnDef::new(AuthTokens::Hash).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(AuthTokens::Hash)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(uuid(AuthTokens::SessionId))
                 .col(text(AuthTokens::Kind))
                 .col(text_null(AuthTokens::ParentHash))
@@ -400,7 +424,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(OneTimeTokens::Table)
-                .col(ColumnDef::new(OneTimeTokens::Hash).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(OneTimeTokens::Hash)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(uuid(OneTimeTokens::Id).unique_key().take())
                 .col(text(OneTimeTokens::Kind))
                 .col(uuid(OneTimeTokens::UserId))
@@ -408,7 +437,12 @@ impl MigrationTrait for Migration {
                 .col(uuid_null(OneTimeTokens::OrgId))
                 .col(ts(OneTimeTokens::CreatedAt))
                 .col(ts(OneTimeTokens::ExpiresAt))
-                .foreign_key(&mut fk(OneTimeTokens::Table, OneTimeTokens::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    OneTimeTokens::Table,
+                    OneTimeTokens::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -424,7 +458,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(LoginThrottles::Table)
-                .col(ColumnDef::new(LoginThrottles::Key).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(LoginThrottles::Key)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(int(LoginThrottles::Failures))
                 .col(ts_null(LoginThrottles::WindowStartedAt))
                 .col(ts_null(LoginThrottles::LockedUntil))
@@ -437,7 +476,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RateLimits::Table)
-                .col(ColumnDef::new(RateLimits::Key).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(RateLimits::Key)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ts(RateLimits::WindowStart))
                 .col(int(RateLimits::Count))
                 .to_owned(),
@@ -450,9 +494,17 @@ impl MigrationTrait for Migration {
                 .col(uuid(CandidateProfiles::OrgId))
                 .col(uuid(CandidateProfiles::UserId))
                 .col(text_null(CandidateProfiles::StudentNumber))
-                .col(ColumnDef::new(CandidateProfiles::ClassYear).integer().null())
+                .col(
+                    ColumnDef::new(CandidateProfiles::ClassYear)
+                        .integer()
+                        .null(),
+                )
                 .col(bool(CandidateProfiles::HasAccommodations))
-                .col(ColumnDef::new(CandidateProfiles::ExtraTimePercent).integer().null())
+                .col(
+                    ColumnDef::new(CandidateProfiles::ExtraTimePercent)
+                        .integer()
+                        .null(),
+                )
                 .col(ts(CandidateProfiles::CreatedAt))
                 .col(ts(CandidateProfiles::UpdatedAt))
                 .primary_key(
@@ -510,7 +562,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(AuditHeads::Table)
-                .col(ColumnDef::new(AuditHeads::Chain).text().not_null().primary_key())
+                .col(
+                    ColumnDef::new(AuditHeads::Chain)
+                        .text()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(big(AuditHeads::Seq))
                 .col(text(AuditHeads::Hash))
                 .to_owned(),

@@ -52,12 +52,6 @@ pub(crate) mod cols {
     pub fn text_null<T: IntoIden>(name: T) -> ColumnDef {
         ColumnDef::new(name).text().null().take()
     }
-    pub fn json<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).json_binary().not_null().take()
-    }
-    pub fn json_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).json_binary().null().take()
-    }
     pub fn int<T: IntoIden>(name: T) -> ColumnDef {
         ColumnDef::new(name).integer().not_null().take()
     }
@@ -66,14 +60,5 @@ pub(crate) mod cols {
     }
     pub fn bool<T: IntoIden>(name: T) -> ColumnDef {
         ColumnDef::new(name).boolean().not_null().take()
-    }
-    pub fn double<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).double().not_null().take()
-    }
-    pub fn double_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).double().null().take()
-    }
-    pub fn blob<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name).blob().not_null().take()
     }
 }

@@ -58,14 +58,20 @@ pub async fn create_org<C: ConnectionTrait>(
     .map_err(|e| conflict(e, "an organization with this slug exists"))
 }
 
-pub async fn org_by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> StoreResult<Option<Organization>> {
+pub async fn org_by_slug<C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> StoreResult<Option<Organization>> {
     Ok(organization::Entity::find()
         .filter(organization::Column::Slug.eq(slug))
         .one(conn)
         .await?)
 }
 
-pub async fn org_by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> StoreResult<Option<Organization>> {
+pub async fn org_by_id<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> StoreResult<Option<Organization>> {
     Ok(organization::Entity::find_by_id(id).one(conn).await?)
 }
 
@@ -113,7 +119,10 @@ pub async fn create_department<C: ConnectionTrait>(
     .map_err(|e| conflict(e, "a department with this name exists"))
 }
 
-pub async fn list_departments<C: ConnectionTrait>(conn: &C, org_id: Uuid) -> StoreResult<Vec<Department>> {
+pub async fn list_departments<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+) -> StoreResult<Vec<Department>> {
     Ok(department::Entity::find()
         .filter(department::Column::OrgId.eq(org_id))
         .order_by_asc(department::Column::Name)
@@ -121,7 +130,11 @@ pub async fn list_departments<C: ConnectionTrait>(conn: &C, org_id: Uuid) -> Sto
         .await?)
 }
 
-pub async fn department<C: ConnectionTrait>(conn: &C, org_id: Uuid, id: Uuid) -> StoreResult<Option<Department>> {
+pub async fn department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<Department>> {
     Ok(department::Entity::find_by_id(id)
         .filter(department::Column::OrgId.eq(org_id))
         .one(conn)
@@ -130,8 +143,14 @@ pub async fn department<C: ConnectionTrait>(conn: &C, org_id: Uuid, id: Uuid) ->
 
 // ---- members
 
-pub async fn member<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<Member>> {
-    Ok(member::Entity::find_by_id((org_id, user_id)).one(conn).await?)
+pub async fn member<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<Option<Member>> {
+    Ok(member::Entity::find_by_id((org_id, user_id))
+        .one(conn)
+        .await?)
 }
 
 /// Adds the membership if missing (keeping an existing one's status).
@@ -153,8 +172,7 @@ pub async fn ensure_member<C: ConnectionTrait>(
             .do_nothing()
             .to_owned(),
     )
-    .do_nothing()
-    .exec(conn)
+    .exec_without_returning(conn)
     .await?;
     Ok(())
 }
@@ -180,7 +198,11 @@ pub async fn set_member_status<C: ConnectionTrait>(
 }
 
 /// Removes a member and their roles in this organization.
-pub async fn remove_member<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<()> {
+pub async fn remove_member<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<()> {
     user_role::Entity::delete_many()
         .filter(user_role::Column::OrgId.eq(org_id))
         .filter(user_role::Column::UserId.eq(user_id))
@@ -208,11 +230,17 @@ pub async fn list_members<C: ConnectionTrait>(
     if let Some(a) = after {
         q = q.filter(member::Column::UserId.gt(a));
     }
-    Ok(q.order_by_asc(member::Column::UserId).limit(limit).all(conn).await?)
+    Ok(q.order_by_asc(member::Column::UserId)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }
 
 /// Organizations a user belongs to.
-pub async fn memberships_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<Vec<(Member, Organization)>> {
+pub async fn memberships_of<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> StoreResult<Vec<(Member, Organization)>> {
     let members = member::Entity::find()
         .filter(member::Column::UserId.eq(user_id))
         .all(conn)
@@ -227,7 +255,12 @@ pub async fn memberships_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Stor
         .await?;
     let mut out: Vec<(Member, Organization)> = members
         .into_iter()
-        .filter_map(|m| orgs.iter().find(|o| o.id == m.org_id).cloned().map(|o| (m, o)))
+        .filter_map(|m| {
+            orgs.iter()
+                .find(|o| o.id == m.org_id)
+                .cloned()
+                .map(|o| (m, o))
+        })
         .collect();
     out.sort_by(|a, b| a.1.slug.cmp(&b.1.slug));
     Ok(out)
@@ -273,7 +306,11 @@ pub async fn roles_of_users<C: ConnectionTrait>(
 }
 
 /// Users holding `role` in the organization.
-pub async fn users_with_role<C: ConnectionTrait>(conn: &C, org_id: Uuid, role: &str) -> StoreResult<Vec<Uuid>> {
+pub async fn users_with_role<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    role: &str,
+) -> StoreResult<Vec<Uuid>> {
     Ok(user_role::Entity::find()
         .filter(user_role::Column::OrgId.eq(org_id))
         .filter(user_role::Column::Role.eq(role))
@@ -368,7 +405,9 @@ pub async fn upsert_profile<C: ConnectionTrait>(
     p: &ProfileInput,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let existing = candidate_profile::Entity::find_by_id((org_id, user_id)).one(conn).await?;
+    let existing = candidate_profile::Entity::find_by_id((org_id, user_id))
+        .one(conn)
+        .await?;
     match existing {
         Some(row) => {
             let mut a: candidate_profile::ActiveModel = row.into();
@@ -398,6 +437,12 @@ pub async fn upsert_profile<C: ConnectionTrait>(
     }
 }
 
-pub async fn profile<C: ConnectionTrait>(conn: &C, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<CandidateProfile>> {
-    Ok(candidate_profile::Entity::find_by_id((org_id, user_id)).one(conn).await?)
+pub async fn profile<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<Option<CandidateProfile>> {
+    Ok(candidate_profile::Entity::find_by_id((org_id, user_id))
+        .one(conn)
+        .await?)
 }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,6 +24,8 @@ use invigil_server::clock::ManualClock;
 use invigil_server::config::{Config, Secret};
 use invigil_server::state::AppState;
 use invigil_store::{Db, DbTarget, db::DbOptions, pgadmin};
+
+pub use fixtures::{PASSWORD, TestUser};
 
 pub struct TestApp {
     pub router: Router,

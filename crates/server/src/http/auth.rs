@@ -1,0 +1,168 @@
+//! Who is calling: the client's address (trusting `X-Forwarded-For` only from
+//! configured proxies) and the signed-in user behind a bearer token.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{header, request::Parts};
+use uuid::Uuid;
+
+use invigil_store::identity::entities::user;
+use invigil_store::identity::{AccountStatus, sessions, token_kind};
+
+use super::error::ApiError;
+use crate::identity::crypto::hash_token;
+use crate::state::AppState;
+
+/// The caller's address and user agent, for audit entries and rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn ip_string(&self) -> Option<String> {
+        self.ip.map(|i| i.to_string())
+    }
+}
+
+/// The client address: the peer, or, when the peer is a trusted proxy, the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let Some(xff) = forwarded_for else {
+        return Some(peer);
+    };
+    let mut last = peer;
+    for hop in xff.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => last = ip,
+            Ok(ip) => return Some(ip),
+            Err(_) => return Some(last),
+        }
+    }
+    Some(last)
+}
+
+impl FromRequestParts<AppState> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let xff = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Ok(ClientInfo {
+            ip: client_ip(peer, xff, &state.config.trusted_proxies),
+            user_agent,
+        })
+    }
+}
+
+/// The bearer token of the request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty() && token.len() <= 256).then_some(token)
+}
+
+/// A signed-in, active user.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub session_id: Uuid,
+    pub client: ClientInfo,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+        let found = sessions::authenticate(
+            state.db.read(),
+            &hash_token(token),
+            token_kind::ACCESS,
+            state.now(),
+        )
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+        if AccountStatus::parse(&found.user.status) != Some(AccountStatus::Active) {
+            return Err(ApiError::InvalidToken);
+        }
+        let client = ClientInfo::from_request_parts(parts, state).await?;
+        Ok(CurrentUser {
+            user: found.user,
+            session_id: found.session_id,
+            client,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_proxies() {
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy];
+        // Untrusted peer: its header is ignored.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        // Trusted peer: the right-most untrusted hop.
+        assert_eq!(
+            client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            client_ip(Some(proxy), Some("1.2.3.4, 10.0.0.1"), &trusted),
+            Some(ip("1.2.3.4"))
+        );
+        // Garbage stops at the last trusted address.
+        assert_eq!(
+            client_ip(Some(proxy), Some("nonsense"), &trusted),
+            Some(proxy)
+        );
+        assert_eq!(client_ip(Some(proxy), None, &trusted), Some(proxy));
+    }
+}

@@ -1,0 +1,741 @@
+//! Identity services: each public function is one use case, with its
+//! transaction and audit entries. Handlers call these and map the result.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use invigil_domain::identity::lockout::{LockoutPolicy, RateWindow, Throttle, rate_check};
+use invigil_domain::identity::password::{PasswordError, check_new_password};
+use invigil_domain::identity::{Email, Role};
+use invigil_store::identity::sessions::{self, ClientMeta, IssuedPair, RefreshOutcome};
+use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, users};
+use invigil_store::tenancy;
+
+use super::crypto::{hash_token, new_token};
+use super::{ACCESS_TTL_MINUTES, PASSWORD_RESET_TTL, REFRESH_TTL_DAYS, VERIFY_EMAIL_TTL};
+use crate::audit;
+use crate::http::auth::{ClientInfo, CurrentUser};
+use crate::http::error::{ApiError, FieldError};
+use crate::mail;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub user: UserSummary,
+}
+
+pub(crate) struct NewPair {
+    access: String,
+    refresh: String,
+    issued: IssuedPair,
+}
+
+pub(crate) fn new_pair(now: DateTime<Utc>) -> NewPair {
+    let access = new_token();
+    let refresh = new_token();
+    let issued = IssuedPair {
+        access_hash: hash_token(&access),
+        access_expires_at: now + Duration::minutes(ACCESS_TTL_MINUTES),
+        refresh_hash: hash_token(&refresh),
+        refresh_expires_at: now + Duration::days(REFRESH_TTL_DAYS),
+    };
+    NewPair {
+        access,
+        refresh,
+        issued,
+    }
+}
+
+fn token_response(pair: NewPair, user: &users::User) -> TokenResponse {
+    TokenResponse {
+        access_token: pair.access,
+        refresh_token: pair.refresh,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_MINUTES * 60,
+        user: UserSummary {
+            id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+        },
+    }
+}
+
+fn meta(client: &ClientInfo, fingerprint: Option<String>) -> ClientMeta {
+    ClientMeta {
+        ip: client.ip_string(),
+        user_agent: client.user_agent.clone(),
+        device_fingerprint: fingerprint.map(|f| f.chars().take(256).collect()),
+    }
+}
+
+/// The key under which failures are counted: the normalised email when it
+/// parses, else the trimmed lower-cased input (so garbage counts too).
+fn throttle_key(raw: &str) -> String {
+    let norm = Email::parse(raw)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| raw.trim().to_lowercase().chars().take(320).collect());
+    format!("login:{norm}")
+}
+
+fn to_throttle(r: throttle::ThrottleRow) -> Throttle {
+    Throttle {
+        failures: r.failures,
+        window_started_at: r.window_started_at,
+        locked_until: r.locked_until,
+        lock_streak: r.lock_streak,
+        last_locked_at: r.last_locked_at,
+    }
+}
+
+fn to_row(t: Throttle) -> throttle::ThrottleRow {
+    throttle::ThrottleRow {
+        failures: t.failures,
+        window_started_at: t.window_started_at,
+        locked_until: t.locked_until,
+        lock_streak: t.lock_streak,
+        last_locked_at: t.last_locked_at,
+    }
+}
+
+/// Counts a request against a fixed-window limit shared by all replicas.
+pub async fn rate_limit(
+    state: &AppState,
+    key: &str,
+    limit: u32,
+    window: Duration,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let current = throttle::rate_get(&tx, key)
+        .await?
+        .map(|(window_start, count)| RateWindow {
+            window_start,
+            count,
+        });
+    match rate_check(current.as_ref(), now, window, limit) {
+        Ok(w) => {
+            throttle::rate_put(&tx, key, w.window_start, w.count).await?;
+            tx.commit().await.map_err(ApiError::internal)?;
+            Ok(())
+        }
+        Err(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
+    }
+}
+
+async fn limit_ip(state: &AppState, what: &str, client: &ClientInfo) -> Result<(), ApiError> {
+    match client.ip {
+        Some(ip) => {
+            rate_limit(
+                state,
+                &format!("{what}:{ip}"),
+                state.config.login_rate_per_ip_per_minute,
+                Duration::minutes(1),
+            )
+            .await
+        }
+        None => Ok(()),
+    }
+}
+
+fn password_error(field: &str, e: PasswordError) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, e.to_string())])
+}
+
+/// `POST /auth/login`.
+pub async fn login(
+    state: &AppState,
+    email_raw: &str,
+    password: &str,
+    fingerprint: Option<String>,
+    client: &ClientInfo,
+) -> Result<TokenResponse, ApiError> {
+    limit_ip(state, "login-ip", client).await?;
+    let now = state.now();
+    let key = throttle_key(email_raw);
+    let policy = LockoutPolicy::default();
+    let current = to_throttle(throttle::get(state.db.read(), &key).await?);
+    if let Err(retry_after_secs) = policy.check(&current, now) {
+        return Err(ApiError::AccountLocked { retry_after_secs });
+    }
+    let email = Email::parse(email_raw).ok();
+    let user = match &email {
+        Some(e) => users::by_email(state.db.read(), e.as_str()).await?,
+        None => None,
+    };
+    let verified = state
+        .hasher
+        .verify(
+            password,
+            user.as_ref().and_then(|u| u.password_hash.as_deref()),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let Some(user) = user.filter(|_| verified.ok) else {
+        let latest = to_throttle(throttle::get(&tx, &key).await?);
+        let (next, locked) = policy.on_failure(&latest, now);
+        throttle::put(&tx, &key, to_row(next)).await?;
+        let who = key.trim_start_matches("login:").to_owned();
+        audit::record(
+            &tx,
+            None,
+            None,
+            client,
+            "auth.login_failed",
+            ("email", Some(who.clone())),
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        if locked {
+            audit::record(
+                &tx,
+                None,
+                None,
+                client,
+                "auth.locked",
+                ("email", Some(who)),
+                serde_json::json!({ "locked_until": next.locked_until }),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(ApiError::internal)?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+        return Err(ApiError::AccountDisabled);
+    }
+    if current != Throttle::default() {
+        throttle::put(&tx, &key, to_row(policy.on_success(&current))).await?;
+    }
+    if verified.needs_rehash {
+        let phc = state
+            .hasher
+            .hash(password)
+            .await
+            .map_err(ApiError::internal)?;
+        users::set_password_hash(&tx, user.id, &phc, now).await?;
+    }
+    let (session_id, response) = open_session(&tx, &user, client, fingerprint, now).await?;
+    users::touch_login(&tx, user.id, now).await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.login",
+        ("session", Some(session_id.to_string())),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(response)
+}
+
+/// Opens a session for `user` in the caller's transaction and returns the
+/// token pair (sign-in, accepted invitation, test fixtures).
+pub async fn open_session(
+    tx: &invigil_store::Tx,
+    user: &users::User,
+    client: &ClientInfo,
+    fingerprint: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, TokenResponse), ApiError> {
+    let pair = new_pair(now);
+    let session_id =
+        sessions::create(tx, user.id, meta(client, fingerprint), &pair.issued, now).await?;
+    Ok((session_id, token_response(pair, user)))
+}
+
+/// `POST /auth/refresh`.
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    client: &ClientInfo,
+) -> Result<TokenResponse, ApiError> {
+    let now = state.now();
+    let pair = new_pair(now);
+    let window =
+        Duration::seconds(i64::try_from(state.config.refresh_retry_window_secs).unwrap_or(0));
+    let outcome = sessions::refresh(
+        &state.db,
+        &hash_token(refresh_token),
+        &pair.issued,
+        window,
+        now,
+    )
+    .await?;
+    match outcome {
+        RefreshOutcome::Rotated { user_id, .. } | RefreshOutcome::Retried { user_id, .. } => {
+            let user = users::by_id(state.db.read(), user_id)
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+                return Err(ApiError::InvalidToken);
+            }
+            Ok(token_response(pair, &user))
+        }
+        RefreshOutcome::Reused {
+            session_id,
+            user_id,
+        } => {
+            let tx = state.db.begin().await.map_err(ApiError::internal)?;
+            audit::record(
+                &tx,
+                None,
+                Some(user_id),
+                client,
+                "auth.refresh_token_reused",
+                ("session", Some(session_id.to_string())),
+                serde_json::json!({ "effect": "session revoked" }),
+                now,
+            )
+            .await?;
+            tx.commit().await.map_err(ApiError::internal)?;
+            Err(ApiError::InvalidToken)
+        }
+        RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
+    }
+}
+
+/// `POST /auth/logout`.
+pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    sessions::revoke(&tx, me.session_id, "logout", now).await?;
+    audit::record(
+        &tx,
+        None,
+        Some(me.id()),
+        &me.client,
+        "auth.logout",
+        ("session", Some(me.session_id.to_string())),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /auth/password-reset`: the same answer whether or not the email
+/// belongs to an account.
+pub async fn request_password_reset(
+    state: &AppState,
+    email_raw: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    limit_ip(state, "reset-ip", client).await?;
+    let Ok(email) = Email::parse(email_raw) else {
+        return Ok(());
+    };
+    let Some(user) = users::by_email(state.db.read(), email.as_str()).await? else {
+        return Ok(());
+    };
+    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+        return Ok(());
+    }
+    let now = state.now();
+    let token = new_token();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::delete_for_user(&tx, user.id, one_time_kind::PASSWORD_RESET).await?;
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::PASSWORD_RESET,
+            user_id: user.id,
+            email: None,
+            org_id: None,
+            expires_at: now + PASSWORD_RESET_TTL,
+        },
+        now,
+    )
+    .await?;
+    let link = mail::token_link(state, "reset-password", &token);
+    mail::queue(
+        &tx,
+        &user.email,
+        "Reset your Invigil password",
+        &format!("Hello {},\n\nSomeone asked to reset the password of your Invigil account. If it was you, open this link within one hour:\n\n{link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n", user.name),
+        now,
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.password_reset_requested",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /auth/password-reset/confirm`: sets the password and signs the user
+/// out everywhere.
+pub async fn confirm_password_reset(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let hash = hash_token(token);
+    let now = state.now();
+    let user = peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, now).await?;
+    check_new_password(new_password, Some(&user.email))
+        .map_err(|e| password_error("new_password", e))?;
+    let phc = state
+        .hasher
+        .hash(new_password)
+        .await
+        .map_err(ApiError::internal)?;
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::consume(&tx, one_time_kind::PASSWORD_RESET, &hash, now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    users::set_password_hash(&tx, user.id, &phc, now).await?;
+    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "password_reset", now).await?;
+    throttle::put(
+        &tx,
+        &format!("login:{}", user.email),
+        throttle::ThrottleRow::default(),
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.password_reset",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// The user a one-time token belongs to, without using the token up.
+async fn peek_token_user(
+    state: &AppState,
+    kind: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<users::User, ApiError> {
+    let token = one_time::find(state.db.read(), kind, hash)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    if token.expires_at <= now {
+        return Err(ApiError::BadOneTimeToken);
+    }
+    users::by_id(state.db.read(), token.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)
+}
+
+/// `POST /auth/verify-email`: confirms an address, or applies an email change.
+pub async fn verify_email(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let t = one_time::consume(&tx, one_time_kind::VERIFY_EMAIL, &hash_token(token), now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(&tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let new_email = t.email.clone().unwrap_or_else(|| user.email.clone());
+    users::set_email_verified(&tx, user.id, &new_email, now)
+        .await
+        .map_err(|e| match e {
+            invigil_store::StoreError::Conflict(_) => {
+                ApiError::conflict("another account uses this email")
+            }
+            other => other.into(),
+        })?;
+    if new_email != user.email {
+        sessions::revoke_all_for_user(&tx, user.id, None, "email_changed", now).await?;
+    }
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.email_verified",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "from": user.email, "to": new_email }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+fn valid_name(name: &str) -> Result<String, ApiError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "name",
+            "must be 1 to 200 printable characters",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+/// `POST /auth/accept-invitation`: sets name and password, activates the
+/// account and signs in.
+pub async fn accept_invitation(
+    state: &AppState,
+    token: &str,
+    name: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<TokenResponse, ApiError> {
+    let hash = hash_token(token);
+    let now = state.now();
+    let user = peek_token_user(state, one_time_kind::INVITATION, &hash, now).await?;
+    let name = valid_name(name)?;
+    check_new_password(password, Some(&user.email)).map_err(|e| password_error("password", e))?;
+    let phc = state
+        .hasher
+        .hash(password)
+        .await
+        .map_err(ApiError::internal)?;
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let t = one_time::consume(&tx, one_time_kind::INVITATION, &hash, now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(&tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    if AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification) {
+        // An old link must never reset an active account's password.
+        tx.commit().await.map_err(ApiError::internal)?;
+        return Err(ApiError::BadOneTimeToken);
+    }
+    one_time::delete_for_user(&tx, user.id, one_time_kind::INVITATION).await?;
+    users::set_password_hash(&tx, user.id, &phc, now).await?;
+    users::set_name(&tx, user.id, &name, now).await?;
+    users::set_email_verified(&tx, user.id, &user.email, now).await?;
+    users::set_status(&tx, user.id, AccountStatus::Active, now).await?;
+    let user = users::User {
+        name,
+        status: AccountStatus::Active.as_str().to_owned(),
+        ..user
+    };
+    let (session_id, response) = open_session(&tx, &user, client, None, now).await?;
+    audit::record(
+        &tx,
+        t.org_id,
+        Some(user.id),
+        client,
+        "member.invitation_accepted",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "session_id": session_id }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(response)
+}
+
+/// `POST /me/password`: every other session is signed out.
+pub async fn change_password(
+    state: &AppState,
+    me: &CurrentUser,
+    current: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    let key = format!("login:{}", me.user.email);
+    let policy = LockoutPolicy::default();
+    let now = state.now();
+    let t = to_throttle(throttle::get(state.db.read(), &key).await?);
+    if let Err(retry_after_secs) = policy.check(&t, now) {
+        return Err(ApiError::AccountLocked { retry_after_secs });
+    }
+    let ok = state
+        .hasher
+        .verify(current, me.user.password_hash.as_deref())
+        .await
+        .map_err(ApiError::internal)?
+        .ok;
+    if !ok {
+        let tx = state.db.begin().await.map_err(ApiError::internal)?;
+        let (next, _) = policy.on_failure(&t, now);
+        throttle::put(&tx, &key, to_row(next)).await?;
+        tx.commit().await.map_err(ApiError::internal)?;
+        return Err(ApiError::field("current_password", "is not correct"));
+    }
+    check_new_password(new, Some(&me.user.email)).map_err(|e| password_error("new_password", e))?;
+    let phc = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    users::set_password_hash(&tx, me.id(), &phc, now).await?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, me.id(), Some(me.session_id), "password_changed", now)
+            .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(me.id()),
+        &me.client,
+        "auth.password_changed",
+        ("user", Some(me.id().to_string())),
+        serde_json::json!({ "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /me/email`: mails a verification link to the new address; the
+/// change applies when it is followed.
+pub async fn change_email(
+    state: &AppState,
+    me: &CurrentUser,
+    email_raw: &str,
+) -> Result<(), ApiError> {
+    let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
+    if email.as_str() == me.user.email {
+        return Err(ApiError::field("email", "is already your address"));
+    }
+    if users::by_email(state.db.read(), email.as_str())
+        .await?
+        .is_some()
+    {
+        // Say nothing about other accounts.
+        return Ok(());
+    }
+    let now = state.now();
+    let token = new_token();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::delete_for_user(&tx, me.id(), one_time_kind::VERIFY_EMAIL).await?;
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::VERIFY_EMAIL,
+            user_id: me.id(),
+            email: Some(email.as_str().to_owned()),
+            org_id: None,
+            expires_at: now + VERIFY_EMAIL_TTL,
+        },
+        now,
+    )
+    .await?;
+    let link = mail::token_link(state, "verify-email", &token);
+    mail::queue(
+        &tx,
+        email.as_str(),
+        "Confirm your new Invigil email address",
+        &format!("Hello {},\n\nConfirm this address for your Invigil account within 24 hours:\n\n{link}\n", me.user.name),
+        now,
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(me.id()),
+        &me.client,
+        "auth.email_change_requested",
+        ("user", Some(me.id().to_string())),
+        serde_json::json!({ "to": email.as_str() }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    #[schema(value_type = String, example = "EXAM_AUTHOR")]
+    pub role: Role,
+    pub department_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    /// The organization's slug.
+    pub org: String,
+    pub org_name: String,
+    pub org_id: Uuid,
+    pub status: String,
+    /// Role names, each once.
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+    pub grants: Vec<GrantView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub status: String,
+    pub is_super_admin: bool,
+    pub email_verified: bool,
+    pub memberships: Vec<MembershipView>,
+}
+
+/// `GET /me`.
+pub async fn me(state: &AppState, me: &CurrentUser) -> Result<MeView, ApiError> {
+    let mut memberships = Vec::new();
+    for (m, org) in tenancy::memberships_of(state.db.read(), me.id()).await? {
+        let grants =
+            crate::authz::parse_grants(tenancy::roles_of(state.db.read(), org.id, me.id()).await?);
+        let mut roles: Vec<Role> = grants.iter().map(|g| g.role).collect();
+        roles.sort();
+        roles.dedup();
+        memberships.push(MembershipView {
+            org: org.slug,
+            org_name: org.name,
+            org_id: org.id,
+            status: m.status,
+            roles,
+            grants: grants
+                .into_iter()
+                .map(|g| GrantView {
+                    role: g.role,
+                    department_id: g.department_id,
+                })
+                .collect(),
+        });
+    }
+    Ok(MeView {
+        id: me.user.id,
+        email: me.user.email.clone(),
+        name: me.user.name.clone(),
+        status: me.user.status.clone(),
+        is_super_admin: me.user.is_super_admin,
+        email_verified: me.user.email_verified_at.is_some(),
+        memberships,
+    })
+}

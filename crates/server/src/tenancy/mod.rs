@@ -1,0 +1,6 @@
+//! Tenancy: organizations, departments, members and their roles,
+//! invitations and candidate profiles.
+
+pub mod candidates;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,352 @@
+//! `/orgs*` handlers.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use invigil_domain::identity::{Action, Email, Role};
+use invigil_store::identity::users;
+use invigil_store::tenancy;
+
+use super::candidates::{self, ImportResult};
+use super::service::{
+    self, CreateOrgBody, DepartmentView, GrantBody, InviteOutcome, OrgView, PatchOrgBody, begin,
+    commit,
+};
+use crate::authz::{Actor, OrgCtx, parse_grants};
+use crate::http::auth::CurrentUser;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use crate::http::page::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_org))
+        .routes(routes!(get_org, patch_org))
+        .routes(routes!(create_department, list_departments))
+        .routes(routes!(invite))
+        .routes(routes!(list_members))
+        .routes(routes!(put_member_roles))
+        .routes(routes!(patch_member, delete_member))
+}
+
+/// Routes that take large uploads.
+pub fn import_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_candidates))
+}
+
+/// Create an organization (SUPER_ADMIN).
+#[utoipa::path(post, path = "/orgs", tag = "organizations", request_body = CreateOrgBody,
+    responses((status = 201, body = OrgView), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn create_org(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(body): ApiJson<CreateOrgBody>,
+) -> Result<(StatusCode, Json<OrgView>), ApiError> {
+    if !me.user.is_super_admin {
+        return Err(ApiError::Forbidden);
+    }
+    let org = service::create_org(&state, &Actor::from(&me), body).await?;
+    Ok((StatusCode::CREATED, Json(org)))
+}
+
+/// Read an organization (any member).
+#[utoipa::path(get, path = "/orgs/{org}", tag = "organizations",
+    params(("org" = String, Path, description = "organization slug")),
+    responses((status = 200, body = OrgView), (status = 404)), security(("bearer" = [])))]
+pub async fn get_org(ctx: OrgCtx) -> Json<OrgView> {
+    Json(ctx.org.into())
+}
+
+/// Update name, domain or settings (ORG_ADMIN).
+#[utoipa::path(patch, path = "/orgs/{org}", tag = "organizations", request_body = PatchOrgBody,
+    params(("org" = String, Path)), responses((status = 200, body = OrgView)), security(("bearer" = [])))]
+pub async fn patch_org(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiJson(body): ApiJson<PatchOrgBody>,
+) -> Result<Json<OrgView>, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    service::update_org(&state, &auth, body).await.map(Json)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DepartmentBody {
+    pub name: String,
+}
+
+/// Create a department (ORG_ADMIN).
+#[utoipa::path(post, path = "/orgs/{org}/departments", tag = "organizations", request_body = DepartmentBody,
+    params(("org" = String, Path)), responses((status = 201, body = DepartmentView), (status = 409)), security(("bearer" = [])))]
+pub async fn create_department(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiJson(body): ApiJson<DepartmentBody>,
+) -> Result<(StatusCode, Json<DepartmentView>), ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    let d = service::create_department(&state, &auth, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(d)))
+}
+
+/// List departments (any member).
+#[utoipa::path(get, path = "/orgs/{org}/departments", tag = "organizations",
+    params(("org" = String, Path)), responses((status = 200, body = Page<DepartmentView>)), security(("bearer" = [])))]
+pub async fn list_departments(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+) -> Result<Json<Page<DepartmentView>>, ApiError> {
+    let items = tenancy::list_departments(state.db.read(), ctx.org_id())
+        .await?
+        .into_iter()
+        .map(|d| DepartmentView {
+            id: d.id,
+            name: d.name,
+            created_at: d.created_at,
+        })
+        .collect();
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InviteBody {
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub department_id: Option<Uuid>,
+}
+
+/// Invite a person with roles. Staff roles need ORG_ADMIN; inviting
+/// candidates only is also open to ENROLLMENT_MANAGER.
+#[utoipa::path(post, path = "/orgs/{org}/invitations", tag = "organizations", request_body = InviteBody,
+    params(("org" = String, Path)), responses((status = 201, body = InviteOutcome), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<(StatusCode, Json<InviteOutcome>), ApiError> {
+    let only_candidates = !body.roles.is_empty()
+        && body
+            .roles
+            .iter()
+            .all(|r| r.trim() == Role::Candidate.as_str());
+    let auth = if only_candidates {
+        ctx.authorize_in(Action::ManageEnrollments, body.department_id)?
+    } else {
+        ctx.authorize(Action::ManageOrg)?
+    };
+    let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e.to_string()))?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::field("name", "must be 1 to 200 characters"));
+    }
+    if body.roles.is_empty() {
+        return Err(ApiError::field("roles", "name at least one role"));
+    }
+    let grant_bodies: Vec<GrantBody> = body
+        .roles
+        .iter()
+        .map(|r| GrantBody {
+            role: r.clone(),
+            department_id: body.department_id,
+        })
+        .collect();
+    let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &grant_bodies).await?;
+    let now = state.now();
+    let tx = begin(&state).await?;
+    let outcome = service::invite_in(
+        &tx,
+        &state,
+        &ctx.org,
+        &email,
+        name,
+        &grants,
+        &auth.actor,
+        now,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    /// The account's own status (global).
+    pub account_status: String,
+    /// The membership's status in this organization.
+    pub status: String,
+    pub roles: Vec<GrantBody>,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// Members with their roles (ORG_ADMIN, ENROLLMENT_MANAGER).
+#[utoipa::path(get, path = "/orgs/{org}/members", tag = "organizations",
+    params(("org" = String, Path), PageQuery), responses((status = 200, body = Page<MemberView>)), security(("bearer" = [])))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<MemberView>>, ApiError> {
+    let auth = ctx.authorize(Action::ReadMembers)?;
+    let limit = page.limit()?;
+    let members = tenancy::list_members(
+        state.db.read(),
+        auth.org_id,
+        page.cursor::<Uuid>()?,
+        limit + 1,
+    )
+    .await?;
+    let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
+    let users = users::by_ids(state.db.read(), ids.clone()).await?;
+    let roles = tenancy::roles_of_users(state.db.read(), auth.org_id, ids).await?;
+    Ok(Json(Page::from_rows(
+        members,
+        limit,
+        |m| m.user_id.to_string(),
+        |m| {
+            let u = users.iter().find(|u| u.id == m.user_id);
+            MemberView {
+                user_id: m.user_id,
+                email: u.map(|u| u.email.clone()).unwrap_or_default(),
+                name: u.map(|u| u.name.clone()).unwrap_or_default(),
+                account_status: u.map(|u| u.status.clone()).unwrap_or_default(),
+                status: m.status,
+                roles: roles
+                    .iter()
+                    .filter(|(id, _, _)| *id == m.user_id)
+                    .map(|(_, role, d)| GrantBody {
+                        role: role.clone(),
+                        department_id: *d,
+                    })
+                    .collect(),
+                joined_at: m.joined_at,
+            }
+        },
+    )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RolesBody {
+    pub roles: Vec<GrantBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RolesView {
+    pub user_id: Uuid,
+    pub roles: Vec<GrantBody>,
+}
+
+/// Replace a member's roles (ORG_ADMIN). Removing a role signs the member out.
+#[utoipa::path(put, path = "/orgs/{org}/members/{user_id}/roles", tag = "organizations", request_body = RolesBody,
+    params(("org" = String, Path), ("user_id" = Uuid, Path)), responses((status = 200, body = RolesView), (status = 404)), security(("bearer" = [])))]
+pub async fn put_member_roles(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_org, user_id)): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<RolesBody>,
+) -> Result<Json<RolesView>, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &body.roles).await?;
+    service::replace_roles(&state, &auth, user_id, &grants).await?;
+    let roles = parse_grants(tenancy::roles_of(state.db.read(), auth.org_id, user_id).await?)
+        .into_iter()
+        .map(|g| GrantBody {
+            role: g.role.as_str().to_owned(),
+            department_id: g.department_id,
+        })
+        .collect();
+    Ok(Json(RolesView { user_id, roles }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MemberStatusBody {
+    /// ACTIVE, SUSPENDED or DEACTIVATED.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberStatusView {
+    pub user_id: Uuid,
+    pub status: String,
+}
+
+/// Change a member's status (ORG_ADMIN); suspending signs them out.
+#[utoipa::path(patch, path = "/orgs/{org}/members/{user_id}", tag = "organizations", request_body = MemberStatusBody,
+    params(("org" = String, Path), ("user_id" = Uuid, Path)), responses((status = 200, body = MemberStatusView), (status = 404)), security(("bearer" = [])))]
+pub async fn patch_member(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_org, user_id)): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<MemberStatusBody>,
+) -> Result<Json<MemberStatusView>, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    service::set_member_status(&state, &auth, user_id, body.status.trim()).await?;
+    Ok(Json(MemberStatusView {
+        user_id,
+        status: body.status.trim().to_owned(),
+    }))
+}
+
+/// Remove a member from the organization (ORG_ADMIN).
+#[utoipa::path(delete, path = "/orgs/{org}/members/{user_id}", tag = "organizations",
+    params(("org" = String, Path), ("user_id" = Uuid, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
+pub async fn delete_member(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_org, user_id)): ApiPath<(String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    service::remove_member(&state, &auth, user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PartialQuery {
+    /// Import the good lines and report the bad ones.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+/// Import candidates from CSV (ENROLLMENT_MANAGER, ORG_ADMIN).
+#[utoipa::path(post, path = "/orgs/{org}/candidates/import", tag = "organizations",
+    request_body(content = String, content_type = "text/csv",
+        description = "header `email,name,student_number,class_year,has_accommodations,extra_time_percent`"),
+    params(("org" = String, Path), PartialQuery),
+    responses((status = 200, body = ImportResult), (status = 422)), security(("bearer" = [])))]
+pub async fn import_candidates(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiQuery(q): ApiQuery<PartialQuery>,
+    req: Request,
+) -> Result<Json<ImportResult>, ApiError> {
+    let auth = ctx.authorize(Action::ManageEnrollments)?;
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !ct.starts_with("text/csv") {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: text/csv".into(),
+        ));
+    }
+    let bytes = body_bytes(req, &state).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::BadRequest("the CSV must be UTF-8".into()))?;
+    candidates::import(&state, &auth, &ctx.org, text, q.partial)
+        .await
+        .map(Json)
+}

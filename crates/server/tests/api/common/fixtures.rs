@@ -1,0 +1,160 @@
+//! Fixtures: organizations, users with roles and signed-in sessions, made
+//! directly through the store so tests do not pay for password hashing
+//! (one shared argon2 hash of [`PASSWORD`] per test process).
+
+use chrono::Utc;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use invigil_domain::identity::Role;
+use invigil_server::http::auth::ClientInfo;
+use invigil_server::identity::crypto::Hasher;
+use invigil_server::identity::service::open_session;
+use invigil_store::identity::{AccountStatus, users};
+use invigil_store::tenancy::{self, Organization};
+
+use super::TestApp;
+
+/// The password of every fixture user.
+pub const PASSWORD: &str = "correct-horse-battery-9";
+
+static HASH: OnceCell<String> = OnceCell::const_new();
+
+async fn password_hash() -> String {
+    HASH.get_or_init(|| async { Hasher::owasp(1).hash(PASSWORD).await.expect("hash") })
+        .await
+        .clone()
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+    pub session_id: Uuid,
+}
+
+impl TestApp {
+    /// An organization with this slug.
+    pub async fn org(&self, slug: &str) -> Organization {
+        tenancy::create_org(
+            self.db().write(),
+            slug,
+            &format!("Org {slug}"),
+            None,
+            Utc::now(),
+        )
+        .await
+        .expect("create org")
+    }
+
+    /// A department of `org`.
+    pub async fn department(&self, org: &Organization, name: &str) -> Uuid {
+        tenancy::create_department(self.db().write(), org.id, name, Utc::now())
+            .await
+            .expect("department")
+            .id
+    }
+
+    /// An ACTIVE user, signed in, without organization.
+    pub async fn user(&self, email: &str) -> TestUser {
+        self.user_with(email, false).await
+    }
+
+    pub async fn super_admin(&self, email: &str) -> TestUser {
+        self.user_with(email, true).await
+    }
+
+    async fn user_with(&self, email: &str, super_admin: bool) -> TestUser {
+        let now = self.state.now();
+        let u = users::create(
+            self.db().write(),
+            users::NewUser {
+                email: email.to_owned(),
+                name: email.split('@').next().unwrap_or("user").to_owned(),
+                status: AccountStatus::Active,
+                password_hash: Some(password_hash().await),
+                is_super_admin: super_admin,
+                email_verified: true,
+            },
+            now,
+        )
+        .await
+        .expect("create user");
+        self.sign_in(&u).await
+    }
+
+    /// A new session for an existing user.
+    pub async fn sign_in(&self, u: &users::User) -> TestUser {
+        let tx = self.db().begin().await.expect("tx");
+        let (session_id, tokens) =
+            open_session(&tx, u, &ClientInfo::default(), None, self.state.now())
+                .await
+                .expect("session");
+        tx.commit().await.expect("commit");
+        TestUser {
+            id: u.id,
+            email: u.email.clone(),
+            token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            session_id,
+        }
+    }
+
+    /// An ACTIVE member of `org` holding `roles` (org-wide).
+    pub async fn member(&self, org: &Organization, email: &str, roles: &[Role]) -> TestUser {
+        let grants: Vec<(Role, Option<Uuid>)> = roles.iter().map(|r| (*r, None)).collect();
+        self.member_in(org, email, &grants).await
+    }
+
+    /// An ACTIVE member of `org` holding `grants` (role, department).
+    pub async fn member_in(
+        &self,
+        org: &Organization,
+        email: &str,
+        grants: &[(Role, Option<Uuid>)],
+    ) -> TestUser {
+        let u = self.user(email).await;
+        self.add_to(org, &u, grants).await;
+        u
+    }
+
+    /// Adds an existing user to `org` with `grants`.
+    pub async fn add_to(&self, org: &Organization, u: &TestUser, grants: &[(Role, Option<Uuid>)]) {
+        let now = self.state.now();
+        tenancy::ensure_member(self.db().write(), org.id, u.id, now)
+            .await
+            .expect("member");
+        let rows: Vec<(String, Option<Uuid>)> = grants
+            .iter()
+            .map(|(r, d)| (r.as_str().to_owned(), *d))
+            .collect();
+        tenancy::add_roles(self.db().write(), org.id, u.id, &rows, now)
+            .await
+            .expect("roles");
+    }
+
+    /// Mails waiting in the outbox, oldest first.
+    pub async fn outbox(&self) -> Vec<invigil_store::outbox::Mail> {
+        invigil_store::outbox::unsent(self.db().read(), 1000)
+            .await
+            .expect("outbox")
+    }
+
+    /// The token in the newest mail to `to` (links carry `token=<token>`).
+    pub async fn mailed_token(&self, to: &str) -> String {
+        let mail = self
+            .outbox()
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m.to_email == to)
+            .unwrap_or_else(|| panic!("no mail to {to}"));
+        let start = mail.body.find("token=").expect("token in mail") + "token=".len();
+        mail.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
