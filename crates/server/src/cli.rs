@@ -1,11 +1,20 @@
-//! The `invigil` command line.
+//! The `invigil` command line. Every command reads the same configuration
+//! as `serve` (`--config`, `--data-dir`, `DATABASE_URL`, `INVIGIL_*`).
+//! Exit codes: 0 success, 1 failure at run time, 2 bad usage or input.
 
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use invigil_domain::identity::password::check_new_password;
+use invigil_domain::identity::{Email, Role};
+use invigil_store::identity::{AccountStatus, users};
+use invigil_store::{Db, outbox, tenancy};
+
 use crate::config::{Config, FlagOverrides};
+use crate::identity::crypto::Hasher;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +41,9 @@ pub enum Command {
     Migrate,
     /// Run the server with demo data loaded; prints the demo accounts.
     Demo(ServeArgs),
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +51,65 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     pub addr: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform SUPER_ADMIN; the password is read from stdin.
+    CreateSuperadmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Super Admin")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Create an ACTIVE user, optionally a member of an organization with roles.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Organization slug to add the user to.
+        #[arg(long)]
+        org: Option<String>,
+        /// Role in that organization (repeatable), e.g. EXAM_AUTHOR.
+        #[arg(long = "role", requires = "org")]
+        roles: Vec<String>,
+    },
+    /// List mails not yet delivered.
+    Outbox {
+        /// One JSON object per line with `to`, `subject`, `body`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -54,20 +125,20 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }
 
-fn load_config(cli: &Cli, addr: Option<std::net::SocketAddr>) -> anyhow::Result<Config> {
+fn load_config(cli: &Cli, addr: Option<std::net::SocketAddr>) -> Result<Config, Failure> {
     let flags = FlagOverrides {
         addr,
         data_dir: cli.data_dir.clone(),
     };
-    let loaded = Config::load(cli.config.as_deref(), &flags)?;
+    let loaded = Config::load(cli.config.as_deref(), &flags).map_err(|e| usage(e.to_string()))?;
     crate::telemetry::init_logging(&loaded.config);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
@@ -75,7 +146,7 @@ fn load_config(cli: &Cli, addr: Option<std::net::SocketAddr>) -> anyhow::Result<
     Ok(loaded.config)
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Serve(args) => {
             let config = load_config(&cli, args.addr)?;
@@ -85,6 +156,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => {
             let config = load_config(&cli, args.addr)?;
             let state = crate::app::start_state(config).await?;
+            let accounts = crate::demo::load(&state).await?;
+            println!(
+                "{}",
+                crate::demo::render(&accounts, &state.config.public_base())
+            );
             crate::app::serve(state).await?;
         }
         Command::Migrate => {
@@ -93,6 +169,202 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied ({})", db.backend().name());
             db.close().await.ok();
         }
+        Command::Admin(cmd) => {
+            let mut config = load_config_quiet(&cli)?;
+            config.db_max_connections = 2;
+            admin(&config, cmd).await?;
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Admin commands print results on stdout; keep the log to warnings unless
+/// a level was configured.
+fn load_config_quiet(cli: &Cli) -> Result<Config, Failure> {
+    let flags = FlagOverrides {
+        addr: None,
+        data_dir: cli.data_dir.clone(),
+    };
+    let mut loaded =
+        Config::load(cli.config.as_deref(), &flags).map_err(|e| usage(e.to_string()))?;
+    if loaded.config.log == Config::default().log {
+        loaded.config.log = "warn".into();
+    }
+    crate::telemetry::init_logging(&loaded.config);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(loaded.config)
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot read the password from stdin: {e}"),
+        })?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(usage("no password on standard input"));
+    }
+    Ok(password)
+}
+
+async fn admin(config: &Config, cmd: &AdminCommand) -> Result<(), Failure> {
+    match cmd {
+        AdminCommand::CreateSuperadmin { email, name, .. } => {
+            let email = Email::parse(email).map_err(|e| usage(format!("--email: {e}")))?;
+            let password = read_password()?;
+            check_new_password(&password, Some(email.as_str()))
+                .map_err(|e| usage(format!("password: {e}")))?;
+            let db = crate::app::open_db(config).await?;
+            let id = create_user(&db, &email, name, &password, true, None, &[]).await?;
+            println!("{id}");
+        }
+        AdminCommand::CreateUser {
+            email,
+            name,
+            org,
+            roles,
+            ..
+        } => {
+            let email = Email::parse(email).map_err(|e| usage(format!("--email: {e}")))?;
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err(usage("--name must be 1 to 200 characters"));
+            }
+            let mut parsed = Vec::new();
+            for r in roles {
+                match Role::parse(r.trim()) {
+                    Some(Role::SuperAdmin) => {
+                        return Err(usage("--role SUPER_ADMIN: use create-superadmin"));
+                    }
+                    Some(role) => parsed.push(role),
+                    None => {
+                        return Err(usage(format!(
+                            "--role {r}: unknown role (one of {})",
+                            Role::ALL.map(|r| r.as_str()).join(", ")
+                        )));
+                    }
+                }
+            }
+            let password = read_password()?;
+            check_new_password(&password, Some(email.as_str()))
+                .map_err(|e| usage(format!("password: {e}")))?;
+            let db = crate::app::open_db(config).await?;
+            let id =
+                create_user(&db, &email, name, &password, false, org.as_deref(), &parsed).await?;
+            println!("{id}");
+        }
+        AdminCommand::Outbox { json } => {
+            let db = crate::app::open_db(config).await?;
+            let mails = outbox::unsent(db.read(), 10_000)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let mut out = std::io::stdout().lock();
+            for m in mails {
+                let written = if *json {
+                    let line = serde_json::json!({
+                        "id": m.id, "to": m.to_email, "subject": m.subject, "body": m.body, "created_at": m.created_at,
+                    });
+                    writeln!(out, "{line}")
+                } else {
+                    writeln!(
+                        out,
+                        "To: {}\nSubject: {}\nDate: {}\n\n{}\n----",
+                        m.to_email,
+                        m.subject,
+                        m.created_at.to_rfc3339(),
+                        m.body
+                    )
+                };
+                written.map_err(|e| Failure {
+                    code: 1,
+                    message: e.to_string(),
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_user(
+    db: &Db,
+    email: &Email,
+    name: &str,
+    password: &str,
+    super_admin: bool,
+    org: Option<&str>,
+    roles: &[Role],
+) -> Result<uuid::Uuid, Failure> {
+    let now = crate::clock::truncate(chrono::Utc::now());
+    let hash = Hasher::owasp(1).hash(password).await.map_err(|e| Failure {
+        code: 1,
+        message: e.to_string(),
+    })?;
+    let tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let org = match org {
+        Some(slug) => Some(
+            tenancy::org_by_slug(&tx, slug)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(|| usage(format!("--org {slug}: no such organization")))?,
+        ),
+        None => None,
+    };
+    let user = users::create(
+        &tx,
+        users::NewUser {
+            email: email.as_str().to_owned(),
+            name: name.to_owned(),
+            status: AccountStatus::Active,
+            password_hash: Some(hash),
+            is_super_admin: super_admin,
+            email_verified: true,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        invigil_store::StoreError::Conflict(_) => {
+            usage(format!("a user with the email {} exists", email.as_str()))
+        }
+        other => Failure {
+            code: 1,
+            message: other.to_string(),
+        },
+    })?;
+    if let Some(org) = &org {
+        tenancy::ensure_member(&tx, org.id, user.id, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let rows: Vec<(String, Option<uuid::Uuid>)> = roles
+            .iter()
+            .map(|r| (r.as_str().to_owned(), None))
+            .collect();
+        tenancy::add_roles(&tx, org.id, user.id, &rows, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    let cli = crate::http::auth::ClientInfo {
+        ip: None,
+        user_agent: Some("invigil-cli".into()),
+    };
+    crate::audit::record(
+        &tx,
+        org.as_ref().map(|o| o.id),
+        None,
+        &cli,
+        if super_admin { "admin.superadmin_created" } else { "admin.user_created" },
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "email": email.as_str(), "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>() }),
+        now,
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(user.id)
 }

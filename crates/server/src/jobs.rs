@@ -1,18 +1,57 @@
 //! Background jobs. Each job runs on an interval while this replica holds its
-//! lease in the database, so two replicas never run the same job at once.
+//! lease in the database, so two replicas never run the same job at once. The
+//! job bodies are plain functions, so tests call them directly.
 
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 
+use invigil_store::identity::{one_time, sessions, throttle};
+use invigil_store::outbox;
+
 use crate::state::AppState;
 
 /// Starts every job of the application.
-pub fn spawn_all(_state: &AppState) {}
+pub fn spawn_all(state: &AppState) {
+    spawn_leased(state, "cleanup", Duration::from_secs(600), |s| async move {
+        cleanup(&s).await.map(|_| ())
+    });
+    if state.config.smtp_url.is_some() {
+        spawn_leased(
+            state,
+            "outbox",
+            Duration::from_secs(5),
+            crate::mail::deliver_due,
+        );
+    }
+}
+
+/// What a clean-up run removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupReport {
+    pub sessions: u64,
+    pub one_time_tokens: u64,
+    pub throttles: u64,
+    pub mails: u64,
+}
+
+/// Deletes expired sessions and tokens (seed 003: sessions past `expires_at`
+/// are removed), stale login throttles and delivered mails older than a week.
+pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
+    let now = state.now();
+    let db = state.db.write();
+    let report = CleanupReport {
+        sessions: sessions::delete_expired(db, now, ChronoDuration::days(7)).await?,
+        one_time_tokens: one_time::delete_expired(db, now).await?,
+        throttles: throttle::cleanup(db, now - ChronoDuration::days(1)).await?,
+        mails: outbox::delete_sent_before(db, now - ChronoDuration::days(7)).await?,
+    };
+    tracing::info!(?report, "clean-up done");
+    Ok(report)
+}
 
 /// Runs `job` every `every` while holding the lease `name`.
-#[allow(dead_code)]
 pub fn spawn_leased<F, Fut>(state: &AppState, name: &'static str, every: Duration, job: F)
 where
     F: Fn(AppState) -> Fut + Send + Sync + 'static,

@@ -1,0 +1,234 @@
+//! Demo data for `invigil demo`: one organization with departments and the
+//! eleven demo users of seed 000 (seven with one role, four with several).
+//! Passwords are random on every run and printed at start; running again
+//! resets them. Later modules add banks, exams and sessions here.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use invigil_domain::identity::Role;
+use invigil_store::identity::{AccountStatus, users};
+use invigil_store::tenancy::{self, ProfileInput};
+
+use crate::identity::crypto::random_password;
+use crate::state::AppState;
+
+pub const DEMO_ORG: &str = "demo-university";
+
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+    pub roles: String,
+}
+
+struct Spec {
+    local: &'static str,
+    name: &'static str,
+    super_admin: bool,
+    /// (role, in the Medicine department?)
+    grants: &'static [(Role, bool)],
+}
+
+const SPECS: &[Spec] = &[
+    Spec {
+        local: "superadmin",
+        name: "Sam Super",
+        super_admin: true,
+        grants: &[],
+    },
+    Spec {
+        local: "admin",
+        name: "Ada Admin",
+        super_admin: false,
+        grants: &[(Role::OrgAdmin, false)],
+    },
+    Spec {
+        local: "author",
+        name: "Abe Author",
+        super_admin: false,
+        grants: &[(Role::ExamAuthor, false)],
+    },
+    Spec {
+        local: "coordinator",
+        name: "Cora Coordinator",
+        super_admin: false,
+        grants: &[(Role::ExamCoordinator, false)],
+    },
+    Spec {
+        local: "enrollment",
+        name: "Eli Enrollment",
+        super_admin: false,
+        grants: &[(Role::EnrollmentManager, false)],
+    },
+    Spec {
+        local: "proctor",
+        name: "Pia Proctor",
+        super_admin: false,
+        grants: &[(Role::ProctorReviewer, false)],
+    },
+    Spec {
+        local: "candidate",
+        name: "Cam Candidate",
+        super_admin: false,
+        grants: &[(Role::Candidate, false)],
+    },
+    Spec {
+        local: "qa",
+        name: "Quinn QA",
+        super_admin: false,
+        grants: &[(Role::QualityAssurance, false), (Role::ReportViewer, false)],
+    },
+    Spec {
+        local: "author.qa",
+        name: "Avery Author-QA",
+        super_admin: false,
+        grants: &[(Role::ExamAuthor, false), (Role::QualityAssurance, false)],
+    },
+    Spec {
+        local: "coordinator.proctor",
+        name: "Casey Coordinator-Proctor",
+        super_admin: false,
+        grants: &[
+            (Role::ExamCoordinator, false),
+            (Role::ProctorReviewer, false),
+        ],
+    },
+    Spec {
+        local: "med.author",
+        name: "Morgan Medicine",
+        super_admin: false,
+        grants: &[(Role::ExamAuthor, true), (Role::ExamCoordinator, true)],
+    },
+];
+
+/// Loads (or refreshes) the demo data and returns the accounts to print.
+pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
+    let now = state.now();
+    let tx = state.db.begin().await?;
+    let org = match tenancy::org_by_slug(&tx, DEMO_ORG).await? {
+        Some(o) => o,
+        None => {
+            tenancy::create_org(
+                &tx,
+                DEMO_ORG,
+                "Demo University",
+                Some("demo.example.org".into()),
+                now,
+            )
+            .await?
+        }
+    };
+    let mut departments = tenancy::list_departments(&tx, org.id).await?;
+    for name in ["Medicine", "Computer Science"] {
+        if !departments.iter().any(|d| d.name == name) {
+            departments.push(tenancy::create_department(&tx, org.id, name, now).await?);
+        }
+    }
+    let medicine = departments
+        .iter()
+        .find(|d| d.name == "Medicine")
+        .map(|d| d.id);
+    tx.commit().await?;
+
+    let mut accounts = Vec::new();
+    for spec in SPECS {
+        let email = format!("{}@demo.example.org", spec.local);
+        let password = random_password();
+        let hash = state.hasher.hash(&password).await?;
+        let tx = state.db.begin().await?;
+        let user = ensure_user(&tx, &email, spec.name, &hash, spec.super_admin, now).await?;
+        if !spec.grants.is_empty() {
+            tenancy::ensure_member(&tx, org.id, user, now).await?;
+            let rows: Vec<(String, Option<Uuid>)> = spec
+                .grants
+                .iter()
+                .map(|(r, in_medicine)| {
+                    (
+                        r.as_str().to_owned(),
+                        if *in_medicine { medicine } else { None },
+                    )
+                })
+                .collect();
+            tenancy::add_roles(&tx, org.id, user, &rows, now).await?;
+        }
+        if spec.grants.iter().any(|(r, _)| *r == Role::Candidate) {
+            let profile = ProfileInput {
+                student_number: Some("S-0001".into()),
+                class_year: Some(2027),
+                has_accommodations: false,
+                extra_time_percent: None,
+            };
+            tenancy::upsert_profile(&tx, org.id, user, &profile, now).await?;
+        }
+        tx.commit().await?;
+        let mut roles: Vec<String> = spec
+            .grants
+            .iter()
+            .map(|(r, m)| {
+                if *m {
+                    format!("{} (Medicine)", r.as_str())
+                } else {
+                    r.as_str().to_owned()
+                }
+            })
+            .collect();
+        if spec.super_admin {
+            roles.push("SUPER_ADMIN".into());
+        }
+        accounts.push(DemoAccount {
+            email,
+            password,
+            roles: roles.join(", "),
+        });
+    }
+    Ok(accounts)
+}
+
+async fn ensure_user(
+    tx: &invigil_store::Tx,
+    email: &str,
+    name: &str,
+    hash: &str,
+    super_admin: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    match users::by_email(tx, email).await? {
+        Some(u) => {
+            users::set_password_hash(tx, u.id, hash, now).await?;
+            users::set_status(tx, u.id, AccountStatus::Active, now).await?;
+            Ok(u.id)
+        }
+        None => Ok(users::create(
+            tx,
+            users::NewUser {
+                email: email.to_owned(),
+                name: name.to_owned(),
+                status: AccountStatus::Active,
+                password_hash: Some(hash.to_owned()),
+                is_super_admin: super_admin,
+                email_verified: true,
+            },
+            now,
+        )
+        .await?
+        .id),
+    }
+}
+
+/// The accounts as a table for the terminal.
+pub fn render(accounts: &[DemoAccount], base: &str) -> String {
+    let mut out = format!(
+        "\nDemo data loaded: organization `{DEMO_ORG}` at {base}/api/v1/orgs/{DEMO_ORG}\n\n"
+    );
+    let w = accounts.iter().map(|a| a.email.len()).max().unwrap_or(10);
+    out.push_str(&format!("  {:w$}  {:16}  roles\n", "email", "password"));
+    for a in accounts {
+        out.push_str(&format!(
+            "  {:w$}  {:16}  {}\n",
+            a.email, a.password, a.roles
+        ));
+    }
+    out.push_str("\nPasswords are new on every start. Mails (invitations, resets) wait in the outbox: `invigil admin outbox`.\n");
+    out
+}
