@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod demo;
 pub mod http;
 pub mod identity;

@@ -3,6 +3,7 @@
 //! crate may branch on the backend, and it says why where it does.
 
 pub mod audit;
+pub mod content;
 pub mod db;
 pub mod error;
 pub mod identity;

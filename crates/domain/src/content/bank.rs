@@ -39,6 +39,18 @@ impl BankStatus {
         }
     }
 
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<BankStatus> {
+        Some(match s {
+            "DRAFT" => BankStatus::Draft,
+            "IN_REVIEW" => BankStatus::InReview,
+            "APPROVED" => BankStatus::Approved,
+            "REJECTED" => BankStatus::Rejected,
+            "ARCHIVED" => BankStatus::Archived,
+            _ => return None,
+        })
+    }
+
     /// Whether the bank or its questions may be edited now.
     pub fn is_editable(self) -> bool {
         matches!(self, BankStatus::Draft | BankStatus::Rejected)

@@ -57,6 +57,9 @@ pub enum ApiError {
     AccountDisabled,
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden by a rule worth explaining (e.g. the two-person rule).
+    #[error("{0}")]
+    Denied(String),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -134,7 +137,7 @@ impl ApiError {
             InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
             BadOneTimeToken => (StatusCode::BAD_REQUEST, "invalid_token"),
             AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
-            Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Forbidden | Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Conflict { code, .. } => (StatusCode::CONFLICT, code),

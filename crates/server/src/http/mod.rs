@@ -65,11 +65,13 @@ fn api_v1() -> OpenApiRouter<AppState> {
     let default_limit = OpenApiRouter::new()
         .merge(crate::identity::routes::routes())
         .merge(crate::tenancy::routes::routes())
+        .merge(crate::content::routes::routes())
         .merge(crate::audit::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()
         .merge(crate::tenancy::routes::import_routes())
+        .merge(crate::content::routes::import_routes())
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
     OpenApiRouter::new()

@@ -1,0 +1,6 @@
+//! Content: question banks with a two-person review workflow, questions with
+//! immutable versions, import and export (GIFT, Aiken, CSV).
+
+pub mod routes;
+pub mod service;
+pub mod views;

@@ -1,0 +1,407 @@
+//! `/orgs/{org}/question-banks*` handlers.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use invigil_domain::identity::{Action, Visibility};
+use invigil_store::content::{self, DeptScope, QuestionFilter};
+
+use super::service::{self, CreateBankBody, ImportResult, PatchBankBody};
+use super::views::{BankView, QuestionView, VersionView};
+use crate::authz::OrgCtx;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use crate::http::page::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_bank, list_banks))
+        .routes(routes!(get_bank, patch_bank))
+        .routes(routes!(submit_bank))
+        .routes(routes!(approve_bank))
+        .routes(routes!(reject_bank))
+        .routes(routes!(revise_bank))
+        .routes(routes!(archive_bank))
+        .routes(routes!(create_question, list_questions))
+        .routes(routes!(get_question, patch_question, delete_question))
+        .routes(routes!(list_versions))
+        .routes(routes!(export_bank))
+}
+
+pub fn import_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_bank))
+}
+
+type BankPath = ApiPath<(String, Uuid)>;
+type QuestionPath = ApiPath<(String, Uuid, Uuid)>;
+
+/// Create a question bank (EXAM_AUTHOR).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks", tag = "content", request_body = CreateBankBody,
+    params(("org" = String, Path)), responses((status = 201, body = BankView), (status = 422)), security(("bearer" = [])))]
+pub async fn create_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiJson(body): ApiJson<CreateBankBody>,
+) -> Result<(StatusCode, Json<BankView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_bank(&state, &ctx, body).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BankListQuery {
+    /// Only banks in this status.
+    pub status: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// Banks you may read (EXAM_AUTHOR, QUALITY_ASSURANCE, EXAM_COORDINATOR).
+#[utoipa::path(get, path = "/orgs/{org}/question-banks", tag = "content",
+    params(("org" = String, Path), BankListQuery), responses((status = 200, body = Page<BankView>)), security(("bearer" = [])))]
+pub async fn list_banks(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiQuery(q): ApiQuery<BankListQuery>,
+) -> Result<Json<Page<BankView>>, ApiError> {
+    let scope = match ctx.visibility(Action::ReadContent) {
+        Visibility::All => DeptScope::All,
+        Visibility::Departments(ds) => DeptScope::Only(ds),
+        Visibility::Nothing => return Err(ApiError::Forbidden),
+    };
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let rows = content::list_banks(
+        state.db.read(),
+        ctx.org_id(),
+        &scope,
+        q.status.as_deref(),
+        page.cursor::<Uuid>()?,
+        limit + 1,
+    )
+    .await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |b| b.id.to_string(),
+        BankView::from,
+    )))
+}
+
+/// Read a bank.
+#[utoipa::path(get, path = "/orgs/{org}/question-banks/{bank}", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 404)), security(("bearer" = [])))]
+pub async fn get_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+) -> Result<Json<BankView>, ApiError> {
+    let (bank, _) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    Ok(Json(bank.into()))
+}
+
+/// Edit title, description, tags or department (DRAFT or REJECTED banks).
+#[utoipa::path(patch, path = "/orgs/{org}/question-banks/{bank}", tag = "content", request_body = PatchBankBody,
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 409)), security(("bearer" = [])))]
+pub async fn patch_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiJson(body): ApiJson<PatchBankBody>,
+) -> Result<Json<BankView>, ApiError> {
+    service::update_bank(&state, &ctx, bank, body)
+        .await
+        .map(Json)
+}
+
+/// Send a DRAFT bank to review (EXAM_AUTHOR).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/submit", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 409)), security(("bearer" = [])))]
+pub async fn submit_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+) -> Result<Json<BankView>, ApiError> {
+    service::act_on_bank(&state, &ctx, bank, "submit", None)
+        .await
+        .map(Json)
+}
+
+/// Approve a bank in review (QUALITY_ASSURANCE; never your own or one you edited).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/approve", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 403), (status = 409)), security(("bearer" = [])))]
+pub async fn approve_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+) -> Result<Json<BankView>, ApiError> {
+    service::act_on_bank(&state, &ctx, bank, "approve", None)
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RejectBody {
+    pub reason: String,
+}
+
+/// Reject a bank in review with a reason (QUALITY_ASSURANCE, two-person rule).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/reject", tag = "content", request_body = RejectBody,
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn reject_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> Result<Json<BankView>, ApiError> {
+    service::act_on_bank(&state, &ctx, bank, "reject", Some(body.reason))
+        .await
+        .map(Json)
+}
+
+/// Put an APPROVED bank back to DRAFT for changes and another review (EXAM_AUTHOR).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/revise", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 409)), security(("bearer" = [])))]
+pub async fn revise_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+) -> Result<Json<BankView>, ApiError> {
+    service::act_on_bank(&state, &ctx, bank, "revise", None)
+        .await
+        .map(Json)
+}
+
+/// Archive a bank (EXAM_AUTHOR).
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/archive", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 200, body = BankView), (status = 409)), security(("bearer" = [])))]
+pub async fn archive_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+) -> Result<Json<BankView>, ApiError> {
+    service::act_on_bank(&state, &ctx, bank, "archive", None)
+        .await
+        .map(Json)
+}
+
+/// Add a question (EXAM_AUTHOR): `{type, text, options?, correct_answer, points, difficulty, tags?, explanation?}`.
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/questions", tag = "content",
+    request_body(content = Object, description = "question in the API shape"),
+    params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 201, body = QuestionView), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn create_question(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<QuestionView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_question(&state, &ctx, bank, body).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QuestionListQuery {
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub question_type: Option<String>,
+    pub difficulty: Option<String>,
+    pub tag: Option<String>,
+    /// ACTIVE (default) or RETIRED, or `all`.
+    pub status: Option<String>,
+    /// Text search in text, options and tags (case-insensitive).
+    pub q: Option<String>,
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// List a bank's questions with filters.
+#[utoipa::path(get, path = "/orgs/{org}/question-banks/{bank}/questions", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path), QuestionListQuery), responses((status = 200, body = Page<QuestionView>)), security(("bearer" = [])))]
+pub async fn list_questions(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiQuery(q): ApiQuery<QuestionListQuery>,
+) -> Result<Json<Page<QuestionView>>, ApiError> {
+    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let status = match q.status.as_deref() {
+        None | Some("ACTIVE") => Some("ACTIVE".to_owned()),
+        Some("RETIRED") => Some("RETIRED".to_owned()),
+        Some("all") => None,
+        Some(_) => return Err(ApiError::field("status", "must be ACTIVE, RETIRED or all")),
+    };
+    let filter = QuestionFilter {
+        question_type: q.question_type,
+        difficulty: q.difficulty.map(|d| d.to_uppercase()),
+        tag: q.tag,
+        status,
+        q: q.q.filter(|s| !s.trim().is_empty()),
+    };
+    let rows = content::list_questions(
+        state.db.read(),
+        auth.org_id,
+        bank.id,
+        &filter,
+        page.cursor::<Uuid>()?,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as u64 > limit;
+    let mut rows = rows;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more {
+        rows.last().map(|(r, _)| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(Page {
+        items: rows
+            .iter()
+            .filter_map(|(r, v)| QuestionView::new(r, v))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Read a question (current version).
+#[utoipa::path(get, path = "/orgs/{org}/question-banks/{bank}/questions/{id}", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path), ("id" = Uuid, Path)), responses((status = 200, body = QuestionView), (status = 404)), security(("bearer" = [])))]
+pub async fn get_question(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank, id)): QuestionPath,
+) -> Result<Json<QuestionView>, ApiError> {
+    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    service::question_view(&state, auth.org_id, bank.id, id)
+        .await
+        .map(Json)
+}
+
+/// Edit a question: the given fields replace the current ones and make a new version.
+#[utoipa::path(patch, path = "/orgs/{org}/question-banks/{bank}/questions/{id}", tag = "content",
+    request_body(content = Object, description = "fields to change"),
+    params(("org" = String, Path), ("bank" = Uuid, Path), ("id" = Uuid, Path)), responses((status = 200, body = QuestionView), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn patch_question(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank, id)): QuestionPath,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<QuestionView>, ApiError> {
+    service::update_question(&state, &ctx, bank, id, body)
+        .await
+        .map(Json)
+}
+
+/// Retire a question (its versions are kept).
+#[utoipa::path(delete, path = "/orgs/{org}/question-banks/{bank}/questions/{id}", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path), ("id" = Uuid, Path)), responses((status = 204), (status = 409)), security(("bearer" = [])))]
+pub async fn delete_question(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank, id)): QuestionPath,
+) -> Result<StatusCode, ApiError> {
+    service::retire_question(&state, &ctx, bank, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A question's version history, oldest first.
+#[utoipa::path(get, path = "/orgs/{org}/question-banks/{bank}/questions/{id}/versions", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path), ("id" = Uuid, Path)), responses((status = 200, body = Page<VersionView>)), security(("bearer" = [])))]
+pub async fn list_versions(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank, id)): QuestionPath,
+) -> Result<Json<Page<VersionView>>, ApiError> {
+    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    content::question(state.db.read(), auth.org_id, bank.id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let items = content::versions(state.db.read(), auth.org_id, id)
+        .await?
+        .into_iter()
+        .map(VersionView::from)
+        .collect();
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// gift, aiken or csv.
+    pub format: String,
+    /// Import the good items and report the bad ones.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+/// Import questions (EXAM_AUTHOR). Atomic unless `partial=true`.
+#[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/import", tag = "content",
+    request_body(content = String, content_type = "text/plain", description = "GIFT, Aiken or CSV text"),
+    params(("org" = String, Path), ("bank" = Uuid, Path), ImportQuery),
+    responses((status = 200, body = ImportResult), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn import_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    req: Request,
+) -> Result<Json<ImportResult>, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !(ct.starts_with("text/") || ct.starts_with("application/octet-stream")) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the file as text/plain or text/csv".into(),
+        ));
+    }
+    let bytes = body_bytes(req, &state).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::BadRequest("the file must be UTF-8".into()))?;
+    service::import_questions(&state, &ctx, bank, &q.format, text, q.partial)
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// gift or csv.
+    pub format: String,
+}
+
+/// Export the bank's active questions (EXAM_AUTHOR).
+#[utoipa::path(get, path = "/orgs/{org}/question-banks/{bank}/export", tag = "content",
+    params(("org" = String, Path), ("bank" = Uuid, Path), ExportQuery),
+    responses((status = 200, content_type = "text/plain", body = String)), security(("bearer" = [])))]
+pub async fn export_bank(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, bank)): BankPath,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let (format, text) = service::export_questions(&state, &ctx, bank, &q.format).await?;
+    Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
+}
