@@ -182,7 +182,69 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
             roles: roles.join(", "),
         });
     }
+    load_content(state, org.id).await?;
     Ok(accounts)
+}
+
+pub const DEMO_BANK: &str = "Demo: general knowledge";
+
+/// An APPROVED bank with questions of every type, written by the demo author
+/// and approved by the demo QA reviewer (two different people).
+async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
+    use invigil_domain::content::{BankStatus, parse_gift};
+    use invigil_store::content::{self, DeptScope, NewBank};
+
+    let existing =
+        content::list_banks(state.db.read(), org_id, &DeptScope::All, None, None, 500).await?;
+    if existing.iter().any(|b| b.title == DEMO_BANK) {
+        return Ok(());
+    }
+    let author = users::by_email(state.db.read(), "author@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo author missing"))?;
+    let qa = users::by_email(state.db.read(), "qa@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo QA missing"))?;
+    let parsed = parse_gift(include_str!("demo_content.gift"));
+    if !parsed.errors.is_empty() {
+        anyhow::bail!("demo questions do not parse: {:?}", parsed.errors);
+    }
+    let metas: Vec<_> = parsed
+        .items
+        .iter()
+        .map(|i| crate::content::service::meta_of(&i.question))
+        .collect();
+    let now = state.now();
+    let tx = state.db.begin().await?;
+    let bank = content::create_bank(
+        &tx,
+        org_id,
+        NewBank {
+            title: DEMO_BANK.into(),
+            description: Some("Questions of every type, approved and ready for exams.".into()),
+            tags: vec!["demo".into()],
+            department_id: None,
+            author_id: author.id,
+        },
+        BankStatus::Draft.as_str(),
+        now,
+    )
+    .await?;
+    content::insert_questions(&tx, org_id, bank.id, &metas, author.id, now).await?;
+    content::transition_bank(&tx, org_id, bank.id, "DRAFT", "IN_REVIEW", None, None, now).await?;
+    content::transition_bank(
+        &tx,
+        org_id,
+        bank.id,
+        "IN_REVIEW",
+        "APPROVED",
+        Some(qa.id),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn ensure_user(
@@ -231,4 +293,22 @@ pub fn render(accounts: &[DemoAccount], base: &str) -> String {
     }
     out.push_str("\nPasswords are new on every start. Mails (invitations, resets) wait in the outbox: `invigil admin outbox`.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use invigil_domain::content::{QuestionType, parse_gift};
+
+    #[test]
+    fn demo_bank_covers_every_type_with_twenty_questions() {
+        let parsed = parse_gift(include_str!("demo_content.gift"));
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert!(parsed.items.len() >= 20);
+        for t in QuestionType::ALL {
+            assert!(
+                parsed.items.iter().any(|i| i.question.question_type() == t),
+                "{t:?} missing"
+            );
+        }
+    }
 }
