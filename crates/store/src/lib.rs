@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod content;
 pub mod db;
+pub mod delivery;
 pub mod error;
+pub mod exams;
 pub mod identity;
 pub mod jobs;
 pub mod migrations;

@@ -1,0 +1,137 @@
+//! Tables owned by delivery: exam sessions, their served questions, answers
+//! and proctor actions.
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "exam_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub org_id: Uuid,
+        pub exam_id: Uuid,
+        pub enrollment_id: Uuid,
+        pub user_id: Uuid,
+        pub attempt_no: i32,
+        /// Delivery: IN_PROGRESS, PAUSED, SUBMITTED, AUTO_SUBMITTED, TERMINATED.
+        pub status: String,
+        /// Integrity: CLEAN, FLAGGED, UNDER_REVIEW, CLEARED, VIOLATION_CONFIRMED.
+        pub integrity_status: String,
+        /// Seed of the question draw and permutations (reproducible).
+        pub seed: i64,
+        pub started_at: DateTimeUtc,
+        pub base_duration_ms: i64,
+        pub extra_percent: Option<i32>,
+        pub window_end: Option<DateTimeUtc>,
+        pub extensions_ms: i64,
+        pub paused_total_ms: i64,
+        pub paused_since: Option<DateTimeUtc>,
+        /// The current deadline while running (NULL while paused or
+        /// finished), kept for the auto-submit sweeper's index.
+        pub deadline_at: Option<DateTimeUtc>,
+        pub finished_at: Option<DateTimeUtc>,
+        pub device_fingerprint: Option<String>,
+        pub last_device_fingerprint: Option<String>,
+        pub ip: Option<String>,
+        pub objective_score: Option<f64>,
+        pub subjective_score: Option<f64>,
+        pub final_score: Option<f64>,
+        pub max_score: f64,
+        pub percent: Option<f64>,
+        pub passed: Option<bool>,
+        pub pending_manual: i32,
+        pub graded_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod served {
+    use sea_orm::entity::prelude::*;
+
+    /// A question as served in a session: its version, position and option
+    /// permutation (`option_order[served] = original`).
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "session_questions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub session_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i32,
+        pub org_id: Uuid,
+        pub question_id: Uuid,
+        pub version: i32,
+        pub question_type: String,
+        /// JSON array of original option indexes.
+        pub option_order: String,
+        pub option_count: i32,
+        pub blank_count: i32,
+        pub points: f64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod answer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "answers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub session_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub question_id: Uuid,
+        pub org_id: Uuid,
+        /// The candidate's response as sent (served option indexes), JSON.
+        pub response: String,
+        pub revision: i64,
+        pub latency_ms: Option<i64>,
+        pub saved_at: DateTimeUtc,
+        pub points_awarded: Option<f64>,
+        /// CORRECT, PARTIAL, INCORRECT or NEEDS_MANUAL.
+        pub outcome: Option<String>,
+        pub graded_version: Option<i32>,
+        pub graded_by: Option<Uuid>,
+        pub grader_comment: Option<String>,
+        pub graded_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod admin_action {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "admin_actions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub org_id: Uuid,
+        pub session_id: Uuid,
+        pub actor_id: Uuid,
+        /// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE.
+        pub action_type: String,
+        pub reason: String,
+        pub minutes: Option<i32>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

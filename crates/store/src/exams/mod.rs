@@ -1,0 +1,3 @@
+//! Exams persistence: exam types, exams, enrollments. Every function takes the organization.
+
+pub mod entities;
