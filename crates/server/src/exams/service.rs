@@ -1,0 +1,1 @@
+//! Exam services (filled by the exams helper).
