@@ -81,6 +81,13 @@ pub struct Config {
     pub mail_from: String,
     /// Base64 of 32 bytes; generated into the data directory when unset.
     pub evidence_key: Option<Secret>,
+    /// Most answer saves committed in one transaction (group commit);
+    /// 1 commits each save on its own.
+    pub autosave_batch_max: usize,
+    /// Saves waiting for the writer before new ones get 503 + Retry-After.
+    pub autosave_queue_capacity: usize,
+    /// How often the auto-submit sweeper looks for expired sessions.
+    pub sweep_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -102,6 +109,9 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Invigil <no-reply@invigil.local>".into(),
             evidence_key: None,
+            autosave_batch_max: 256,
+            autosave_queue_capacity: 10_000,
+            sweep_interval_secs: 2,
         }
     }
 }
@@ -133,6 +143,9 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "evidence_key",
+    "autosave_batch_max",
+    "autosave_queue_capacity",
+    "sweep_interval_secs",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +241,14 @@ impl Config {
                     "database_url must start with postgres:// (unset it to use SQLite)".into(),
                 ));
             }
+        }
+        if self.autosave_batch_max == 0
+            || self.autosave_queue_capacity == 0
+            || self.sweep_interval_secs == 0
+        {
+            return Err(ConfigError(
+                "autosave_batch_max, autosave_queue_capacity and sweep_interval_secs must be at least 1".into(),
+            ));
         }
         if self.request_timeout_secs == 0 {
             return Err(ConfigError(

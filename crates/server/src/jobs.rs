@@ -17,6 +17,12 @@ pub fn spawn_all(state: &AppState) {
     spawn_leased(state, "cleanup", Duration::from_secs(600), |s| async move {
         cleanup(&s).await.map(|_| ())
     });
+    spawn_leased(
+        state,
+        "auto-submit",
+        Duration::from_secs(state.config.sweep_interval_secs),
+        |s| async move { crate::delivery::service::sweep(&s).await.map(|_| ()) },
+    );
     if state.config.smtp_url.is_some() {
         spawn_leased(
             state,

@@ -12,6 +12,7 @@ use invigil_store::Db;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::delivery::writer::AnswerWriter;
 use crate::identity::crypto::Hasher;
 
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct StateInner {
     pub clock: Arc<dyn Clock>,
     pub background: Background,
     pub hasher: Arc<Hasher>,
+    /// The group-commit writer of answer saves.
+    pub answers: AnswerWriter,
 }
 
 impl Deref for AppState {
@@ -35,15 +38,27 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// Builds the state and starts its writer tasks (needs a Tokio runtime).
     pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let background = Background::default();
+        let (answers, writer) = AnswerWriter::new(
+            db.clone(),
+            clock.clone(),
+            config.grace(),
+            config.autosave_batch_max,
+            config.autosave_queue_capacity,
+            background.token(),
+        );
+        background.spawn("answer-writer", writer);
         AppState {
             inner: Arc::new(StateInner {
                 db,
                 config: Arc::new(config),
                 clock,
-                background: Background::default(),
+                background,
                 // One hashing at a time: at most one core for password work.
                 hasher: Hasher::owasp(1),
+                answers,
             }),
         }
     }

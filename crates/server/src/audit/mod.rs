@@ -15,6 +15,7 @@ use crate::http::auth::ClientInfo;
 
 /// Records an entry in the organization's chain (or the platform chain when
 /// `org_id` is `None`).
+#[expect(clippy::too_many_arguments, reason = "one audit entry's fields")]
 pub async fn record(
     tx: &Tx,
     org_id: Option<Uuid>,

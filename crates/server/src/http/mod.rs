@@ -67,6 +67,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::tenancy::routes::routes())
         .merge(crate::content::routes::routes())
         .merge(crate::exams::routes::routes())
+        .merge(crate::delivery::routes::routes())
         .merge(crate::audit::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));

@@ -341,6 +341,18 @@ pub async fn question<C: ConnectionTrait>(
         .await?)
 }
 
+/// A question of the organization in whichever bank it is.
+pub async fn question_any_bank<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<QuestionRow>> {
+    Ok(question::Entity::find_by_id(id)
+        .filter(question::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?)
+}
+
 pub async fn version<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,

@@ -1,4 +1,469 @@
 //! Delivery persistence: exam sessions, served questions, answers (with the
-//! group-commit batch writer's upsert), proctor actions.
+//! revision-guarded upsert the group-commit writer uses), proctor actions.
+//! Only PostgreSQL has row locks; on SQLite the single writer connection
+//! serializes writers, so the lock helpers are no-ops there.
 
 pub mod entities;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use entities::{admin_action, answer, served, session};
+
+use crate::error::{StoreError, StoreResult};
+
+pub use admin_action::Model as AdminAction;
+pub use answer::Model as Answer;
+pub use served::Model as Served;
+pub use session::Model as Session;
+
+pub const IN_PROGRESS: &str = "IN_PROGRESS";
+pub const PAUSED: &str = "PAUSED";
+
+fn is_pg<C: ConnectionTrait>(conn: &C) -> bool {
+    conn.get_database_backend() == DbBackend::Postgres
+}
+
+pub async fn insert_session<C: ConnectionTrait>(conn: &C, s: Session) -> StoreResult<Session> {
+    session::ActiveModel::from(s)
+        .insert(conn)
+        .await
+        .map_err(|e| {
+            if crate::error::is_unique_violation(&e) {
+                StoreError::Conflict("a session for this attempt exists".into())
+            } else {
+                e.into()
+            }
+        })
+}
+
+pub async fn insert_served<C: ConnectionTrait>(conn: &C, rows: Vec<Served>) -> StoreResult<()> {
+    for chunk in rows.chunks(300) {
+        let models: Vec<served::ActiveModel> = chunk
+            .iter()
+            .cloned()
+            .map(served::ActiveModel::from)
+            .collect();
+        served::Entity::insert_many(models)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn session<C: ConnectionTrait>(conn: &C, id: Uuid) -> StoreResult<Option<Session>> {
+    Ok(session::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub async fn session_in_org<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<Session>> {
+    Ok(session::Entity::find_by_id(id)
+        .filter(session::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?)
+}
+
+/// The session row, locked until the transaction ends (PostgreSQL).
+pub async fn session_for_update<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> StoreResult<Option<Session>> {
+    let mut q = session::Entity::find_by_id(id);
+    if is_pg(conn) {
+        q = q.lock_exclusive();
+    }
+    Ok(q.one(conn).await?)
+}
+
+/// Sessions by id with a shared lock (PostgreSQL), so a concurrent submit
+/// waits for a batch of saves to commit and then grades what they saved.
+pub async fn sessions_for_save<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> StoreResult<Vec<Session>> {
+    let mut q = session::Entity::find().filter(session::Column::Id.is_in(ids));
+    if is_pg(conn) {
+        q = q.lock_shared();
+    }
+    Ok(q.all(conn).await?)
+}
+
+/// The running (IN_PROGRESS or PAUSED) session of an enrollment.
+pub async fn open_session_of<C: ConnectionTrait>(
+    conn: &C,
+    enrollment_id: Uuid,
+) -> StoreResult<Option<Session>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::EnrollmentId.eq(enrollment_id))
+        .filter(session::Column::Status.is_in([IN_PROGRESS, PAUSED]))
+        .order_by_desc(session::Column::AttemptNo)
+        .one(conn)
+        .await?)
+}
+
+pub async fn sessions_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> StoreResult<Vec<Session>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .order_by_asc(session::Column::CreatedAt)
+        .all(conn)
+        .await?)
+}
+
+pub async fn sessions_of_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<Vec<Session>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::OrgId.eq(org_id))
+        .filter(session::Column::ExamId.eq(exam_id))
+        .order_by_asc(session::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Running sessions whose deadline plus grace has passed (`cutoff` is
+/// `now - grace`), oldest deadline first.
+pub async fn due_sessions<C: ConnectionTrait>(
+    conn: &C,
+    cutoff: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Session>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::Status.eq(IN_PROGRESS))
+        .filter(session::Column::DeadlineAt.lte(cutoff))
+        .order_by_asc(session::Column::DeadlineAt)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Writes a session's changed row if its status is still `expected_status`
+/// (so two concurrent changes cannot both apply). Returns whether it did.
+pub async fn update_session_if<C: ConnectionTrait>(
+    conn: &C,
+    s: &Session,
+    expected_status: &str,
+) -> StoreResult<bool> {
+    let res = session::Entity::update_many()
+        .col_expr(session::Column::Status, Expr::value(s.status.clone()))
+        .col_expr(
+            session::Column::IntegrityStatus,
+            Expr::value(s.integrity_status.clone()),
+        )
+        .col_expr(session::Column::ExtensionsMs, Expr::value(s.extensions_ms))
+        .col_expr(
+            session::Column::PausedTotalMs,
+            Expr::value(s.paused_total_ms),
+        )
+        .col_expr(session::Column::PausedSince, Expr::value(s.paused_since))
+        .col_expr(session::Column::DeadlineAt, Expr::value(s.deadline_at))
+        .col_expr(session::Column::FinishedAt, Expr::value(s.finished_at))
+        .col_expr(
+            session::Column::LastDeviceFingerprint,
+            Expr::value(s.last_device_fingerprint.clone()),
+        )
+        .col_expr(session::Column::Ip, Expr::value(s.ip.clone()))
+        .col_expr(
+            session::Column::ObjectiveScore,
+            Expr::value(s.objective_score),
+        )
+        .col_expr(
+            session::Column::SubjectiveScore,
+            Expr::value(s.subjective_score),
+        )
+        .col_expr(session::Column::FinalScore, Expr::value(s.final_score))
+        .col_expr(session::Column::MaxScore, Expr::value(s.max_score))
+        .col_expr(session::Column::Percent, Expr::value(s.percent))
+        .col_expr(session::Column::Passed, Expr::value(s.passed))
+        .col_expr(
+            session::Column::PendingManual,
+            Expr::value(s.pending_manual),
+        )
+        .col_expr(session::Column::GradedAt, Expr::value(s.graded_at))
+        .col_expr(session::Column::UpdatedAt, Expr::value(s.updated_at))
+        .filter(session::Column::Id.eq(s.id))
+        .filter(session::Column::Status.eq(expected_status))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn served<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> StoreResult<Vec<Served>> {
+    Ok(served::Entity::find()
+        .filter(served::Column::SessionId.eq(session_id))
+        .order_by_asc(served::Column::Position)
+        .all(conn)
+        .await?)
+}
+
+pub async fn served_one<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    question_id: Uuid,
+) -> StoreResult<Option<Served>> {
+    Ok(served::Entity::find()
+        .filter(served::Column::SessionId.eq(session_id))
+        .filter(served::Column::QuestionId.eq(question_id))
+        .one(conn)
+        .await?)
+}
+
+/// Sessions of an exam that were served `question_id`.
+pub async fn served_question_in_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    question_id: Uuid,
+) -> StoreResult<Vec<Session>> {
+    let rows = served::Entity::find()
+        .filter(served::Column::OrgId.eq(org_id))
+        .filter(served::Column::QuestionId.eq(question_id))
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.into_iter().map(|r| r.session_id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            session::Entity::find()
+                .filter(session::Column::Id.is_in(chunk.to_vec()))
+                .filter(session::Column::ExamId.eq(exam_id))
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+pub async fn answers<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> StoreResult<Vec<Answer>> {
+    Ok(answer::Entity::find()
+        .filter(answer::Column::SessionId.eq(session_id))
+        .all(conn)
+        .await?)
+}
+
+pub async fn answer<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    question_id: Uuid,
+) -> StoreResult<Option<Answer>> {
+    Ok(answer::Entity::find_by_id((session_id, question_id))
+        .one(conn)
+        .await?)
+}
+
+/// One save: applied only when `revision` is higher than the stored one.
+#[derive(Debug, Clone)]
+pub struct AnswerSave {
+    pub session_id: Uuid,
+    pub question_id: Uuid,
+    pub org_id: Uuid,
+    pub response: String,
+    pub revision: i64,
+    pub latency_ms: Option<i64>,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// Inserts or updates an answer; a stored revision greater than or equal to
+/// the incoming one wins (the update's WHERE keeps it).
+pub async fn upsert_answer<C: ConnectionTrait>(conn: &C, a: &AnswerSave) -> StoreResult<()> {
+    let stmt = Query::insert()
+        .into_table(answer::Entity)
+        .columns([
+            answer::Column::SessionId,
+            answer::Column::QuestionId,
+            answer::Column::OrgId,
+            answer::Column::Response,
+            answer::Column::Revision,
+            answer::Column::LatencyMs,
+            answer::Column::SavedAt,
+        ])
+        .values_panic([
+            a.session_id.into(),
+            a.question_id.into(),
+            a.org_id.into(),
+            a.response.clone().into(),
+            a.revision.into(),
+            a.latency_ms.into(),
+            a.saved_at.into(),
+        ])
+        .on_conflict(
+            OnConflict::columns([answer::Column::SessionId, answer::Column::QuestionId])
+                .update_columns([
+                    answer::Column::Response,
+                    answer::Column::Revision,
+                    answer::Column::LatencyMs,
+                    answer::Column::SavedAt,
+                ])
+                .action_and_where(Expr::col((answer::Entity, answer::Column::Revision)).lt(
+                    Expr::col((Alias::new("excluded"), answer::Column::Revision)),
+                ))
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await?;
+    Ok(())
+}
+
+/// Stored (revision, saved_at) of many answers.
+pub async fn revisions<C: ConnectionTrait>(
+    conn: &C,
+    keys: &[(Uuid, Uuid)],
+) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(200) {
+        let mut cond = Condition::any();
+        for (s, q) in chunk {
+            cond = cond.add(
+                Condition::all()
+                    .add(answer::Column::SessionId.eq(*s))
+                    .add(answer::Column::QuestionId.eq(*q)),
+            );
+        }
+        out.extend(
+            answer::Entity::find()
+                .filter(cond)
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|a| (a.session_id, a.question_id, a.revision, a.saved_at)),
+        );
+    }
+    Ok(out)
+}
+
+/// Records the grade of one answer (creating an empty answer row for a
+/// question left unanswered, so every graded question has a row).
+#[derive(Debug, Clone)]
+pub struct AnswerGrade {
+    pub session_id: Uuid,
+    pub question_id: Uuid,
+    pub org_id: Uuid,
+    pub points: Option<f64>,
+    pub outcome: String,
+    pub graded_version: i32,
+    pub graded_by: Option<Uuid>,
+    pub comment: Option<String>,
+    pub graded_at: Option<DateTime<Utc>>,
+}
+
+pub async fn set_grade<C: ConnectionTrait>(
+    conn: &C,
+    g: &AnswerGrade,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let res = answer::Entity::update_many()
+        .col_expr(answer::Column::PointsAwarded, Expr::value(g.points))
+        .col_expr(answer::Column::Outcome, Expr::value(g.outcome.clone()))
+        .col_expr(answer::Column::GradedVersion, Expr::value(g.graded_version))
+        .col_expr(answer::Column::GradedBy, Expr::value(g.graded_by))
+        .col_expr(
+            answer::Column::GraderComment,
+            Expr::value(g.comment.clone()),
+        )
+        .col_expr(answer::Column::GradedAt, Expr::value(g.graded_at))
+        .filter(answer::Column::SessionId.eq(g.session_id))
+        .filter(answer::Column::QuestionId.eq(g.question_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        answer::ActiveModel {
+            session_id: Set(g.session_id),
+            question_id: Set(g.question_id),
+            org_id: Set(g.org_id),
+            response: Set("null".into()),
+            revision: Set(-1),
+            latency_ms: Set(None),
+            saved_at: Set(now),
+            points_awarded: Set(g.points),
+            outcome: Set(Some(g.outcome.clone())),
+            graded_version: Set(Some(g.graded_version)),
+            graded_by: Set(g.graded_by),
+            grader_comment: Set(g.comment.clone()),
+            graded_at: Set(g.graded_at),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Answers waiting for a human grade in finished sessions of the org.
+pub async fn grading_queue<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Option<Uuid>,
+    after: Option<(Uuid, Uuid)>,
+    limit: u64,
+) -> StoreResult<Vec<(Answer, Session)>> {
+    let mut q = answer::Entity::find()
+        .filter(answer::Column::OrgId.eq(org_id))
+        .filter(answer::Column::Outcome.eq("NEEDS_MANUAL"));
+    if let Some((s, qid)) = after {
+        q = q.filter(
+            Condition::any().add(answer::Column::SessionId.gt(s)).add(
+                Condition::all()
+                    .add(answer::Column::SessionId.eq(s))
+                    .add(answer::Column::QuestionId.gt(qid)),
+            ),
+        );
+    }
+    let rows = q
+        .order_by_asc(answer::Column::SessionId)
+        .order_by_asc(answer::Column::QuestionId)
+        .limit(limit * 4 + 10)
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.session_id).collect();
+    let sessions = if ids.is_empty() {
+        Vec::new()
+    } else {
+        session::Entity::find()
+            .filter(session::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+    };
+    let mut out = Vec::new();
+    for a in rows {
+        if let Some(s) = sessions.iter().find(|s| s.id == a.session_id)
+            && exam_id.is_none_or(|e| e == s.exam_id)
+            && s.finished_at.is_some()
+        {
+            out.push((a, s.clone()));
+            if out.len() as u64 >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn insert_admin_action<C: ConnectionTrait>(conn: &C, a: AdminAction) -> StoreResult<()> {
+    admin_action::ActiveModel::from(a).insert(conn).await?;
+    Ok(())
+}
+
+pub async fn admin_actions<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+) -> StoreResult<Vec<AdminAction>> {
+    Ok(admin_action::Entity::find()
+        .filter(admin_action::Column::SessionId.eq(session_id))
+        .order_by_asc(admin_action::Column::CreatedAt)
+        .all(conn)
+        .await?)
+}

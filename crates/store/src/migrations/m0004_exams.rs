@@ -160,8 +160,14 @@ enum Users {
     Id,
 }
 
-fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).take()
+fn fk(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .take()
 }
 
 #[async_trait::async_trait]
@@ -180,12 +186,21 @@ impl MigrationTrait for Migration {
                 .col(text(ExamTypes::Name))
                 .col(ColumnDef::new(ExamTypes::DefaultWeight).double().not_null())
                 .col(ts(ExamTypes::CreatedAt))
-                .foreign_key(&mut fk((ExamTypes::Table, ExamTypes::OrgId), (Organizations::Table, Organizations::Id)))
+                .foreign_key(&mut fk(
+                    (ExamTypes::Table, ExamTypes::OrgId),
+                    (Organizations::Table, Organizations::Id),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ux_exam_types_org_code").table(ExamTypes::Table).col(ExamTypes::OrgId).col(ExamTypes::Code).unique().to_owned(),
+            Index::create()
+                .name("ux_exam_types_org_code")
+                .table(ExamTypes::Table)
+                .col(ExamTypes::OrgId)
+                .col(ExamTypes::Code)
+                .unique()
+                .to_owned(),
         )
         .await?;
 
@@ -214,11 +229,22 @@ impl MigrationTrait for Migration {
                 .col(uuid(Exams::CreatedBy))
                 .col(ts(Exams::CreatedAt))
                 .col(ts(Exams::UpdatedAt))
-                .foreign_key(&mut fk((Exams::Table, Exams::OrgId), (Organizations::Table, Organizations::Id)))
+                .foreign_key(&mut fk(
+                    (Exams::Table, Exams::OrgId),
+                    (Organizations::Table, Organizations::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_exams_org").table(Exams::Table).col(Exams::OrgId).col(Exams::Id).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_exams_org")
+                .table(Exams::Table)
+                .col(Exams::OrgId)
+                .col(Exams::Id)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -231,23 +257,54 @@ impl MigrationTrait for Migration {
                 .col(int(Enrollments::AttemptsUsed))
                 .col(ts_null(Enrollments::OverrideWindowStart))
                 .col(ts_null(Enrollments::OverrideWindowEnd))
-                .col(ColumnDef::new(Enrollments::OverrideDurationMinutes).integer().null())
-                .col(ColumnDef::new(Enrollments::OverrideMaxAttempts).integer().null())
-                .col(ColumnDef::new(Enrollments::OverrideExtraTimePercent).integer().null())
+                .col(
+                    ColumnDef::new(Enrollments::OverrideDurationMinutes)
+                        .integer()
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(Enrollments::OverrideMaxAttempts)
+                        .integer()
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(Enrollments::OverrideExtraTimePercent)
+                        .integer()
+                        .null(),
+                )
                 .col(ts(Enrollments::InvitedAt))
                 .col(ts_null(Enrollments::AcceptedAt))
                 .col(ts_null(Enrollments::CompletedAt))
                 .col(ts(Enrollments::UpdatedAt))
-                .foreign_key(&mut fk((Enrollments::Table, Enrollments::ExamId), (Exams::Table, Exams::Id)))
-                .foreign_key(&mut fk((Enrollments::Table, Enrollments::UserId), (Users::Table, Users::Id)))
+                .foreign_key(&mut fk(
+                    (Enrollments::Table, Enrollments::ExamId),
+                    (Exams::Table, Exams::Id),
+                ))
+                .foreign_key(&mut fk(
+                    (Enrollments::Table, Enrollments::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ux_enrollments_exam_user").table(Enrollments::Table).col(Enrollments::ExamId).col(Enrollments::UserId).unique().to_owned(),
+            Index::create()
+                .name("ux_enrollments_exam_user")
+                .table(Enrollments::Table)
+                .col(Enrollments::ExamId)
+                .col(Enrollments::UserId)
+                .unique()
+                .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_enrollments_user").table(Enrollments::Table).col(Enrollments::UserId).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_enrollments_user")
+                .table(Enrollments::Table)
+                .col(Enrollments::UserId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -274,7 +331,11 @@ impl MigrationTrait for Migration {
                 .col(text_null(ExamSessions::LastDeviceFingerprint))
                 .col(text_null(ExamSessions::Ip))
                 .col(ColumnDef::new(ExamSessions::ObjectiveScore).double().null())
-                .col(ColumnDef::new(ExamSessions::SubjectiveScore).double().null())
+                .col(
+                    ColumnDef::new(ExamSessions::SubjectiveScore)
+                        .double()
+                        .null(),
+                )
                 .col(ColumnDef::new(ExamSessions::FinalScore).double().null())
                 .col(ColumnDef::new(ExamSessions::MaxScore).double().not_null())
                 .col(ColumnDef::new(ExamSessions::Percent).double().null())
@@ -283,7 +344,10 @@ impl MigrationTrait for Migration {
                 .col(ts_null(ExamSessions::GradedAt))
                 .col(ts(ExamSessions::CreatedAt))
                 .col(ts(ExamSessions::UpdatedAt))
-                .foreign_key(&mut fk((ExamSessions::Table, ExamSessions::EnrollmentId), (Enrollments::Table, Enrollments::Id)))
+                .foreign_key(&mut fk(
+                    (ExamSessions::Table, ExamSessions::EnrollmentId),
+                    (Enrollments::Table, Enrollments::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -299,11 +363,30 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_exam_sessions_due").table(ExamSessions::Table).col(ExamSessions::Status).col(ExamSessions::DeadlineAt).to_owned(),
+            Index::create()
+                .name("ix_exam_sessions_due")
+                .table(ExamSessions::Table)
+                .col(ExamSessions::Status)
+                .col(ExamSessions::DeadlineAt)
+                .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_exam_sessions_exam").table(ExamSessions::Table).col(ExamSessions::ExamId).to_owned()).await?;
-        m.create_index(Index::create().name("ix_exam_sessions_user").table(ExamSessions::Table).col(ExamSessions::UserId).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_exam_sessions_exam")
+                .table(ExamSessions::Table)
+                .col(ExamSessions::ExamId)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_exam_sessions_user")
+                .table(ExamSessions::Table)
+                .col(ExamSessions::UserId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -318,8 +401,15 @@ impl MigrationTrait for Migration {
                 .col(int(SessionQuestions::OptionCount))
                 .col(int(SessionQuestions::BlankCount))
                 .col(ColumnDef::new(SessionQuestions::Points).double().not_null())
-                .primary_key(Index::create().col(SessionQuestions::SessionId).col(SessionQuestions::Position))
-                .foreign_key(&mut fk((SessionQuestions::Table, SessionQuestions::SessionId), (ExamSessions::Table, ExamSessions::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(SessionQuestions::SessionId)
+                        .col(SessionQuestions::Position),
+                )
+                .foreign_key(&mut fk(
+                    (SessionQuestions::Table, SessionQuestions::SessionId),
+                    (ExamSessions::Table, ExamSessions::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -334,7 +424,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_session_questions_qid").table(SessionQuestions::Table).col(SessionQuestions::QuestionId).to_owned(),
+            Index::create()
+                .name("ix_session_questions_qid")
+                .table(SessionQuestions::Table)
+                .col(SessionQuestions::QuestionId)
+                .to_owned(),
         )
         .await?;
 
@@ -354,8 +448,15 @@ impl MigrationTrait for Migration {
                 .col(uuid_null(Answers::GradedBy))
                 .col(text_null(Answers::GraderComment))
                 .col(ts_null(Answers::GradedAt))
-                .primary_key(Index::create().col(Answers::SessionId).col(Answers::QuestionId))
-                .foreign_key(&mut fk((Answers::Table, Answers::SessionId), (ExamSessions::Table, ExamSessions::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(Answers::SessionId)
+                        .col(Answers::QuestionId),
+                )
+                .foreign_key(&mut fk(
+                    (Answers::Table, Answers::SessionId),
+                    (ExamSessions::Table, ExamSessions::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -371,12 +472,19 @@ impl MigrationTrait for Migration {
                 .col(text(AdminActions::Reason))
                 .col(ColumnDef::new(AdminActions::Minutes).integer().null())
                 .col(ts(AdminActions::CreatedAt))
-                .foreign_key(&mut fk((AdminActions::Table, AdminActions::SessionId), (ExamSessions::Table, ExamSessions::Id)))
+                .foreign_key(&mut fk(
+                    (AdminActions::Table, AdminActions::SessionId),
+                    (ExamSessions::Table, ExamSessions::Id),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_admin_actions_session").table(AdminActions::Table).col(AdminActions::SessionId).to_owned(),
+            Index::create()
+                .name("ix_admin_actions_session")
+                .table(AdminActions::Table)
+                .col(AdminActions::SessionId)
+                .to_owned(),
         )
         .await?;
         Ok(())

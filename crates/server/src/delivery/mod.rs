@@ -1,0 +1,84 @@
+//! Delivery: starting and resuming sessions, autosave through the group
+//! commit writer, submit and auto-submit, proctor actions, grading and
+//! results. The timing and state rules are the domain's
+//! (`invigil_domain::delivery`); this module persists their outcomes.
+
+pub mod grading;
+pub mod routes;
+pub mod service;
+pub mod writer;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus};
+use invigil_domain::delivery::timing::SessionClock;
+use invigil_store::delivery::Session;
+
+use crate::http::error::ApiError;
+use crate::wire;
+
+fn ms(v: i64) -> TimeDelta {
+    TimeDelta::milliseconds(v.max(0))
+}
+
+fn to_ms(d: TimeDelta) -> i64 {
+    d.num_milliseconds().max(0)
+}
+
+/// The timing facts of a stored session.
+pub fn clock_of(s: &Session) -> SessionClock {
+    SessionClock {
+        started_at: s.started_at,
+        base_duration: ms(s.base_duration_ms),
+        extra_percent: s.extra_percent.and_then(|p| u32::try_from(p).ok()),
+        window_end: s.window_end,
+        extensions: ms(s.extensions_ms),
+        paused_total: ms(s.paused_total_ms),
+        paused_since: s.paused_since,
+    }
+}
+
+pub fn status_of(s: &Session) -> Result<DeliveryStatus, ApiError> {
+    wire::parse(&s.status)
+        .ok_or_else(|| ApiError::internal(format!("bad session status {}", s.status)))
+}
+
+/// The delivery state of a stored session.
+pub fn state_of(s: &Session) -> Result<DeliveryState, ApiError> {
+    Ok(DeliveryState {
+        status: status_of(s)?,
+        clock: clock_of(s),
+        finished_at: s.finished_at,
+    })
+}
+
+/// Writes a new delivery state into the row, keeping `deadline_at` (the
+/// sweeper's index) in step: the deadline while running, NULL otherwise.
+pub fn apply_state(s: &mut Session, st: &DeliveryState, now: DateTime<Utc>) {
+    s.status = wire::name(&st.status);
+    s.extensions_ms = to_ms(st.clock.extensions);
+    s.paused_total_ms = to_ms(st.clock.paused_total);
+    s.paused_since = st.clock.paused_since;
+    s.finished_at = st.finished_at;
+    s.deadline_at = match st.status {
+        DeliveryStatus::InProgress => Some(st.clock.deadline(now)),
+        _ => None,
+    };
+    s.updated_at = now;
+}
+
+/// Domain session errors to HTTP.
+pub fn session_error(e: invigil_domain::delivery::session::SessionError) -> ApiError {
+    use invigil_domain::delivery::session::SessionError;
+    match e {
+        SessionError::Paused => {
+            ApiError::conflict_code("session_paused", "the session is paused by a proctor")
+        }
+        SessionError::Closed => ApiError::conflict_code(
+            "session_closed",
+            "the session is closed: it was submitted or its time is over",
+        ),
+        SessionError::Conflict { .. } => ApiError::conflict(e.to_string()),
+        SessionError::InvalidMinutes { .. } => ApiError::field("minutes", e.to_string()),
+    }
+}
