@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod outbox;
 pub mod pgadmin;
+pub mod proctoring;
 pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};

@@ -434,6 +434,15 @@ async fn create(
         graded_at: None,
         created_at: now,
         updated_at: now,
+        violation_score: 0,
+        claimed_by: None,
+        claimed_at: None,
+        decision: None,
+        decision_notes: None,
+        decided_by: None,
+        decided_at: None,
+        appeal_text: None,
+        appealed_at: None,
     };
     apply_state(&mut row, &st, now);
     let tx = begin(state).await?;

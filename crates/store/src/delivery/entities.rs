@@ -44,6 +44,17 @@ pub mod session {
         pub graded_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Review (migration 5): the explainable score of the session's flags.
+        pub violation_score: i32,
+        pub claimed_by: Option<Uuid>,
+        pub claimed_at: Option<DateTimeUtc>,
+        /// CLEARED or VIOLATION_CONFIRMED.
+        pub decision: Option<String>,
+        pub decision_notes: Option<String>,
+        pub decided_by: Option<Uuid>,
+        pub decided_at: Option<DateTimeUtc>,
+        pub appeal_text: Option<String>,
+        pub appealed_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

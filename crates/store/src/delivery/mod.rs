@@ -412,7 +412,8 @@ pub async fn grading_queue<C: ConnectionTrait>(
 ) -> StoreResult<Vec<(Answer, Session)>> {
     let mut q = answer::Entity::find()
         .filter(answer::Column::OrgId.eq(org_id))
-        .filter(answer::Column::Outcome.eq("NEEDS_MANUAL"));
+        .filter(answer::Column::Outcome.eq("NEEDS_MANUAL"))
+        .filter(answer::Column::GradedBy.is_null());
     if let Some((s, qid)) = after {
         q = q.filter(
             Condition::any().add(answer::Column::SessionId.gt(s)).add(

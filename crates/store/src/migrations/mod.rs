@@ -8,6 +8,7 @@ mod m0001_foundation;
 mod m0002_identity;
 mod m0003_content;
 mod m0004_exams;
+mod m0005_proctoring;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_identity::Migration),
             Box::new(m0003_content::Migration),
             Box::new(m0004_exams::Migration),
+            Box::new(m0005_proctoring::Migration),
         ]
     }
 }

@@ -1,0 +1,3 @@
+//! Proctoring persistence: events, heartbeats, pairings, evidence frames, flags.
+
+pub mod entities;
