@@ -68,6 +68,8 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::content::routes::routes())
         .merge(crate::exams::routes::routes())
         .merge(crate::delivery::routes::routes())
+        .merge(crate::proctoring::routes::routes())
+        .merge(crate::review::routes::routes())
         .merge(crate::audit::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));

@@ -1,0 +1,4 @@
+//! Proctoring: event ingest, heartbeats and the watchdog, phone pairing,
+//! the risk engine's flags, and the live feed.
+
+pub mod routes;

@@ -1,0 +1,4 @@
+//! Review: evidence frames, the review queue, claims, timelines, decisions,
+//! appeals and candidate transparency.
+
+pub mod routes;
