@@ -182,22 +182,107 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
             roles: roles.join(", "),
         });
     }
-    load_content(state, org.id).await?;
+    let bank_id = load_content(state, org.id).await?;
+    load_exam(state, org.id, bank_id).await?;
     Ok(accounts)
+}
+
+pub const DEMO_EXAM: &str = "Demo exam: general knowledge";
+
+/// An ACTIVE exam on the demo bank, open for a week, that the demo
+/// candidate is enrolled in (30 minutes, three attempts, proctored).
+async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Result<()> {
+    use invigil_store::exams::entities::{enrollment, exam, exam_type};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+    let now = state.now();
+    let existing = exam::Entity::find()
+        .filter(exam::Column::OrgId.eq(org_id))
+        .filter(exam::Column::Title.eq(DEMO_EXAM))
+        .one(state.db.read())
+        .await?;
+    if existing.is_some() {
+        return Ok(());
+    }
+    let coordinator = users::by_email(state.db.read(), "coordinator@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo coordinator missing"))?;
+    let candidate = users::by_email(state.db.read(), "candidate@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo candidate missing"))?;
+    let tx = state.db.begin().await?;
+    let quiz = exam_type::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        code: Set("QUIZ".into()),
+        name: Set("Practice quiz".into()),
+        default_weight: Set(0.1),
+        created_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    let exam_id = Uuid::now_v7();
+    exam::ActiveModel {
+        id: Set(exam_id),
+        org_id: Set(org_id),
+        department_id: Set(None),
+        title: Set(DEMO_EXAM.into()),
+        description: Set(Some("Twenty-two questions of every type. Try it as candidate@demo.example.org.".into())),
+        status: Set("ACTIVE".into()),
+        question_bank_id: Set(Some(bank_id)),
+        draw_rules: Set(None),
+        duration_minutes: Set(30),
+        passing_score: Set(60),
+        max_attempts: Set(3),
+        scheduled_start_at: Set(Some(now - chrono::Duration::hours(1))),
+        scheduled_end_at: Set(Some(now + chrono::Duration::days(7))),
+        randomize_questions: Set(true),
+        randomize_options: Set(true),
+        enable_proctoring: Set(true),
+        proctoring_sensitivity: Set("MEDIUM".into()),
+        exam_type_id: Set(Some(quiz.id)),
+        results_released_at: Set(None),
+        created_by: Set(coordinator.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    enrollment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        exam_id: Set(exam_id),
+        user_id: Set(candidate.id),
+        status: Set("ACCEPTED".into()),
+        attempts_used: Set(0),
+        override_window_start: Set(None),
+        override_window_end: Set(None),
+        override_duration_minutes: Set(None),
+        override_max_attempts: Set(None),
+        override_extra_time_percent: Set(None),
+        invited_at: Set(now),
+        accepted_at: Set(Some(now)),
+        completed_at: Set(None),
+        updated_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub const DEMO_BANK: &str = "Demo: general knowledge";
 
 /// An APPROVED bank with questions of every type, written by the demo author
 /// and approved by the demo QA reviewer (two different people).
-async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
+async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
     use invigil_domain::content::{BankStatus, parse_gift};
     use invigil_store::content::{self, DeptScope, NewBank};
 
     let existing =
         content::list_banks(state.db.read(), org_id, &DeptScope::All, None, None, 500).await?;
-    if existing.iter().any(|b| b.title == DEMO_BANK) {
-        return Ok(());
+    if let Some(b) = existing.iter().find(|b| b.title == DEMO_BANK) {
+        return Ok(b.id);
     }
     let author = users::by_email(state.db.read(), "author@demo.example.org")
         .await?
@@ -244,7 +329,7 @@ async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(bank.id)
 }
 
 async fn ensure_user(

@@ -252,7 +252,7 @@ pub async fn list_questions(
     let filter = QuestionFilter {
         question_type: q.question_type,
         difficulty: q.difficulty.map(|d| d.to_uppercase()),
-        tag: q.tag,
+        tag: q.tag.map(|t| t.to_lowercase()),
         status,
         q: q.q.filter(|s| !s.trim().is_empty()),
     };

@@ -43,7 +43,10 @@ fn status_of(b: &Bank) -> Result<BankStatus, ApiError> {
         .ok_or_else(|| ApiError::internal(format!("bad bank status {}", b.status)))
 }
 
-/// The searchable summary stored beside each version.
+/// The searchable summary stored beside each version. Tags and the search
+/// text are lowercased here (Unicode-aware) and the filters lowercase their
+/// input, so matching is case-insensitive on both backends (SQLite's LIKE
+/// ignores ASCII case, PostgreSQL's does not).
 pub fn meta_of(q: &Question) -> QuestionMeta {
     let mut search = q.text().to_lowercase();
     for o in q.options() {
@@ -57,7 +60,7 @@ pub fn meta_of(q: &Question) -> QuestionMeta {
     QuestionMeta {
         question_type: q.question_type().as_str().to_owned(),
         difficulty: q.difficulty().as_str().to_owned(),
-        tags: q.tags().to_vec(),
+        tags: q.tags().iter().map(|t| t.to_lowercase()).collect(),
         search_text: search,
         points: q.points(),
         body: serde_json::to_string(q).unwrap_or_default(),
@@ -207,19 +210,20 @@ async fn begin_edit(
             }
         )));
     }
-    if status == BankStatus::Rejected {
-        content::transition_bank(
-            tx,
-            auth.org_id,
-            bank.id,
-            BankStatus::Rejected.as_str(),
-            BankStatus::Draft.as_str(),
-            None,
-            None,
-            now,
-        )
-        .await?;
-    }
+    // A conditional update even for DRAFT -> DRAFT: `bank` was read before
+    // this transaction, and a submit (or approve) committed meanwhile must
+    // make this edit fail rather than land in a bank under review.
+    content::transition_bank(
+        tx,
+        auth.org_id,
+        bank.id,
+        status.as_str(),
+        BankStatus::Draft.as_str(),
+        None,
+        None,
+        now,
+    )
+    .await?;
     content::add_editor(tx, auth.org_id, bank.id, auth.actor.user_id, now).await?;
     Ok(BankStatus::Draft)
 }
