@@ -616,6 +616,6 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
             finished_at: s.finished_at,
         });
     }
-    out.sort_by(|a, b| b.finished_at.cmp(&a.finished_at));
+    out.sort_by_key(|r| std::cmp::Reverse(r.finished_at));
     Ok(out)
 }
