@@ -40,6 +40,7 @@ pub struct CleanupReport {
     pub one_time_tokens: u64,
     pub throttles: u64,
     pub mails: u64,
+    pub idempotency_keys: u64,
 }
 
 /// Deletes expired sessions and tokens (seed 003: sessions past `expires_at`
@@ -52,6 +53,7 @@ pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
         one_time_tokens: one_time::delete_expired(db, now).await?,
         throttles: throttle::cleanup(db, now - ChronoDuration::days(1)).await?,
         mails: outbox::delete_sent_before(db, now - ChronoDuration::days(7)).await?,
+        idempotency_keys: invigil_store::idempotency::delete_before(db, now - ChronoDuration::days(1)).await?,
     };
     tracing::info!(?report, "clean-up done");
     Ok(report)

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod error;
 pub mod exams;
 pub mod identity;
+pub mod idempotency;
 pub mod jobs;
 pub mod migrations;
 pub mod outbox;

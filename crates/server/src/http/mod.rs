@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod ops;
 pub mod page;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::tag_route))

@@ -189,7 +189,7 @@ pub async fn import(
     text: &str,
     partial: bool,
 ) -> Result<ImportResult, ApiError> {
-    let (rows, errors) = parse_csv(text);
+    let (rows, mut errors) = parse_csv(text);
     if !errors.is_empty() && !partial {
         return Err(ApiError::LineValidation(errors));
     }
@@ -206,8 +206,12 @@ pub async fn import(
         role: Role::Candidate,
         department_id: None,
     }];
+    // Accounts that cannot be added (suspended, deactivated) are line errors:
+    // they fail an atomic import and are skipped by a partial one. The
+    // conflict is found before `invite_in` writes anything.
+    let mut refused = Vec::new();
     for row in &rows {
-        invite_in(
+        match invite_in(
             &tx,
             state,
             org,
@@ -218,13 +222,17 @@ pub async fn import(
             now,
         )
         .await
-        .map_err(|e| match e {
-            ApiError::Conflict { detail, .. } => ApiError::LineValidation(vec![LineError {
-                line: row.line,
-                message: detail,
-            }]),
-            other => other,
-        })?;
+        {
+            Ok(_) => {}
+            Err(ApiError::Conflict { detail, .. }) => {
+                refused.push(LineError {
+                    line: row.line,
+                    message: detail,
+                });
+                continue;
+            }
+            Err(other) => return Err(other),
+        }
         let user = invigil_store::identity::users::by_email(&tx, row.email.as_str())
             .await?
             .ok_or(ApiError::NotFound)?;
@@ -232,6 +240,13 @@ pub async fn import(
             created += 1;
         } else {
             updated += 1;
+        }
+    }
+    if !refused.is_empty() {
+        errors.extend(refused);
+        errors.sort_by_key(|e| e.line);
+        if !partial {
+            return Err(ApiError::LineValidation(errors));
         }
     }
     audit::by(

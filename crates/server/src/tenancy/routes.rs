@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Action, Email, Role};
+use invigil_domain::identity::{Action, Email, Role, Visibility};
 use invigil_store::identity::users;
 use invigil_store::tenancy;
 
@@ -22,7 +22,7 @@ use super::service::{
 use crate::authz::{Actor, OrgCtx, parse_grants};
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use crate::http::extract::{ApiPath, ApiQuery, body_bytes, json_body};
 use crate::http::page::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -48,11 +48,12 @@ pub fn import_routes() -> OpenApiRouter<AppState> {
 pub async fn create_org(
     State(state): State<AppState>,
     me: CurrentUser,
-    ApiJson(body): ApiJson<CreateOrgBody>,
+    req: Request,
 ) -> Result<(StatusCode, Json<OrgView>), ApiError> {
     if !me.user.is_super_admin {
         return Err(ApiError::Forbidden);
     }
+    let body: CreateOrgBody = json_body(req, &state).await?;
     let org = service::create_org(&state, &Actor::from(&me), body).await?;
     Ok((StatusCode::CREATED, Json(org)))
 }
@@ -71,9 +72,10 @@ pub async fn get_org(ctx: OrgCtx) -> Json<OrgView> {
 pub async fn patch_org(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiJson(body): ApiJson<PatchOrgBody>,
+    req: Request,
 ) -> Result<Json<OrgView>, ApiError> {
     let auth = ctx.authorize(Action::ManageOrg)?;
+    let body: PatchOrgBody = json_body(req, &state).await?;
     service::update_org(&state, &auth, body).await.map(Json)
 }
 
@@ -88,9 +90,10 @@ pub struct DepartmentBody {
 pub async fn create_department(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiJson(body): ApiJson<DepartmentBody>,
+    req: Request,
 ) -> Result<(StatusCode, Json<DepartmentView>), ApiError> {
     let auth = ctx.authorize(Action::ManageOrg)?;
+    let body: DepartmentBody = json_body(req, &state).await?;
     let d = service::create_department(&state, &auth, &body.name).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
@@ -132,8 +135,15 @@ pub struct InviteBody {
 pub async fn invite(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiJson(body): ApiJson<InviteBody>,
+    req: Request,
 ) -> Result<(StatusCode, Json<InviteOutcome>), ApiError> {
+    // Who may invite anyone at all; the roles in the body decide the rest.
+    if ctx.authorize(Action::ManageOrg).is_err()
+        && ctx.visibility(Action::ManageEnrollments) == Visibility::Nothing
+    {
+        return Err(ApiError::Forbidden);
+    }
+    let body: InviteBody = json_body(req, &state).await?;
     let only_candidates = !body.roles.is_empty()
         && body
             .roles
@@ -255,9 +265,10 @@ pub async fn put_member_roles(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_org, user_id)): ApiPath<(String, Uuid)>,
-    ApiJson(body): ApiJson<RolesBody>,
+    req: Request,
 ) -> Result<Json<RolesView>, ApiError> {
     let auth = ctx.authorize(Action::ManageOrg)?;
+    let body: RolesBody = json_body(req, &state).await?;
     let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &body.roles).await?;
     service::replace_roles(&state, &auth, user_id, &grants).await?;
     let roles = parse_grants(tenancy::roles_of(state.db.read(), auth.org_id, user_id).await?)
@@ -289,9 +300,10 @@ pub async fn patch_member(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_org, user_id)): ApiPath<(String, Uuid)>,
-    ApiJson(body): ApiJson<MemberStatusBody>,
+    req: Request,
 ) -> Result<Json<MemberStatusView>, ApiError> {
     let auth = ctx.authorize(Action::ManageOrg)?;
+    let body: MemberStatusBody = json_body(req, &state).await?;
     service::set_member_status(&state, &auth, user_id, body.status.trim()).await?;
     Ok(Json(MemberStatusView {
         user_id,

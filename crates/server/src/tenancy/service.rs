@@ -332,6 +332,10 @@ pub struct InviteOutcome {
 /// PENDING_VERIFICATION account and an invitation mail; an active user gets
 /// the membership and roles and a notice mail. Runs in the caller's
 /// transaction, so bulk operations stay atomic.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the invitation's inputs plus the caller's transaction and clock"
+)]
 pub async fn invite_in(
     tx: &Tx,
     state: &AppState,

@@ -158,3 +158,78 @@ impl TestApp {
             .collect()
     }
 }
+
+impl TestApp {
+    /// Rebuilds the state and router with a changed configuration, keeping
+    /// the database and the clock (e.g. a smaller rate limit).
+    pub fn reconfigure(&mut self, change: impl FnOnce(&mut invigil_server::config::Config)) {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let clock: std::sync::Arc<dyn invigil_server::clock::Clock> = self.clock.clone();
+        self.state = invigil_server::state::AppState::new(self.state.db.clone(), config, clock);
+        self.router = invigil_server::http::router(self.state.clone());
+    }
+
+    /// `POST /api/v1/auth/login` from `ip`.
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        ip: [u8; 4],
+    ) -> super::TestResponse {
+        self.post("/api/v1/auth/login")
+            .ip(ip)
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+    }
+
+    /// `POST /api/v1/auth/login` from 127.0.0.1.
+    pub async fn login(&self, email: &str, password: &str) -> super::TestResponse {
+        self.login_from(email, password, [127, 0, 0, 1]).await
+    }
+
+    /// A fresh access token for an existing fixture user (a new session).
+    pub async fn fresh_token(&self, u: &TestUser) -> String {
+        let user = users::by_id(self.db().read(), u.id)
+            .await
+            .expect("user")
+            .expect("user exists");
+        self.sign_in(&user).await.token
+    }
+
+    /// Whether `token` is accepted by `GET /me`.
+    pub async fn token_works(&self, token: &str) -> bool {
+        let r = self.get("/api/v1/me").token(token).send().await;
+        match r.status.as_u16() {
+            200 => true,
+            401 => false,
+            other => panic!("GET /me answered {other}: {}", r.text()),
+        }
+    }
+
+    /// Mails to `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<invigil_store::outbox::Mail> {
+        self.outbox()
+            .await
+            .into_iter()
+            .filter(|m| m.to_email == to)
+            .collect()
+    }
+
+    /// The actions of the organization's audit log, oldest first (read
+    /// straight from the store).
+    pub async fn audit_actions(&self, org: &Organization) -> Vec<String> {
+        let mut rows = invigil_store::audit::list(
+            self.db().read(),
+            org.id,
+            &invigil_store::audit::Filter::default(),
+            None,
+            10_000,
+        )
+        .await
+        .expect("audit list");
+        rows.reverse();
+        rows.into_iter().map(|e| e.action).collect()
+    }
+}

@@ -1,0 +1,348 @@
+//! The audit log: entries for identity and tenancy actions, filters, cursor
+//! pagination, and the hash chain's verification (and tamper detection).
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use invigil_domain::identity::Role;
+use invigil_store::audit::entity as audit_row;
+
+use crate::both;
+use crate::common::{TestApp, TestUser};
+
+/// Makes a handful of audited changes in `org` (slug `aud`).
+async fn busy_org(app: &TestApp) -> (invigil_store::tenancy::Organization, TestUser) {
+    let org = app.org("aud").await;
+    let admin = app
+        .member(&org, "admin@aud.example", &[Role::OrgAdmin])
+        .await;
+    let m = app.member(&org, "m@aud.example", &[Role::ExamAuthor]).await;
+    let t = &admin.token;
+    app.patch("/api/v1/orgs/aud")
+        .token(t)
+        .json(&json!({ "name": "Audited" }))
+        .send()
+        .await
+        .assert(200);
+    app.post("/api/v1/orgs/aud/departments")
+        .token(t)
+        .json(&json!({ "name": "Chemistry" }))
+        .send()
+        .await
+        .assert(201);
+    app.post("/api/v1/orgs/aud/invitations")
+        .token(t)
+        .json(&json!({ "email": "inv@aud.example", "name": "Inv", "roles": ["EXAM_AUTHOR"] }))
+        .send()
+        .await
+        .assert(201);
+    app.put(&format!("/api/v1/orgs/aud/members/{}/roles", m.id))
+        .token(t)
+        .json(&json!({ "roles": [{ "role": "REPORT_VIEWER" }] }))
+        .send()
+        .await
+        .assert(200);
+    app.patch(&format!("/api/v1/orgs/aud/members/{}", m.id))
+        .token(t)
+        .json(&json!({ "status": "SUSPENDED" }))
+        .send()
+        .await
+        .assert(200);
+    app.post("/api/v1/orgs/aud/candidates/import")
+        .token(t)
+        .body("text/csv", "email,name\nc@aud.example,C\n")
+        .send()
+        .await
+        .assert(200);
+    app.delete(&format!("/api/v1/orgs/aud/members/{}", m.id))
+        .token(t)
+        .send()
+        .await
+        .assert(204);
+    (org, admin)
+}
+
+fn actions(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn actions_are_audited_with_actor_and_filters(app: TestApp) {
+    let (_org, admin) = busy_org(&app).await;
+    let r = app
+        .get("/api/v1/orgs/aud/audit-log")
+        .token(&admin.token)
+        .send()
+        .await;
+    r.assert(200);
+    let page = r.json();
+    // Newest first.
+    assert_eq!(
+        actions(&page),
+        vec![
+            "member.removed",
+            "candidates.imported",
+            "member.invited",
+            "member.status_changed",
+            "member.roles_changed",
+            "member.invited",
+            "department.created",
+            "org.updated",
+        ]
+    );
+    let first = &page["items"][0];
+    assert_eq!(first["actor_id"], admin.id.to_string());
+    assert_eq!(first["resource_type"], "user");
+    assert_eq!(first["ip"], "127.0.0.1");
+    assert_eq!(first["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(page["next_cursor"], Value::Null);
+    // Filters.
+    let v = app
+        .get("/api/v1/orgs/aud/audit-log?action=member.invited")
+        .token(&admin.token)
+        .send()
+        .await
+        .json();
+    assert_eq!(actions(&v), vec!["member.invited", "member.invited"]);
+    let v = app
+        .get(&format!(
+            "/api/v1/orgs/aud/audit-log?actor={}&resource_type=department",
+            admin.id
+        ))
+        .token(&admin.token)
+        .send()
+        .await
+        .json();
+    assert_eq!(actions(&v), vec!["department.created"]);
+    let v = app
+        .get("/api/v1/orgs/aud/audit-log?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z")
+        .token(&admin.token)
+        .send()
+        .await
+        .json();
+    assert_eq!(actions(&v), Vec::<String>::new());
+    // QUALITY_ASSURANCE reads it too; others do not.
+    let org = invigil_store::tenancy::org_by_slug(app.db().read(), "aud")
+        .await
+        .unwrap()
+        .unwrap();
+    let qa = app
+        .member(&org, "qa@aud.example", &[Role::QualityAssurance])
+        .await;
+    let author = app
+        .member(&org, "au@aud.example", &[Role::ExamAuthor])
+        .await;
+    app.get("/api/v1/orgs/aud/audit-log")
+        .token(&qa.token)
+        .send()
+        .await
+        .assert(200);
+    app.get("/api/v1/orgs/aud/audit-log")
+        .token(&author.token)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+async fn audit_log_cursor_pagination(app: TestApp) {
+    let (_org, admin) = busy_org(&app).await;
+    let all = app
+        .get("/api/v1/orgs/aud/audit-log?limit=500")
+        .token(&admin.token)
+        .send()
+        .await
+        .json();
+    let all_seqs: Vec<i64> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(all_seqs.len(), 8);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/orgs/aud/audit-log?limit=3&cursor={c}"),
+            None => "/api/v1/orgs/aud/audit-log?limit=3".to_owned(),
+        };
+        let page = app.get(&url).token(&admin.token).send().await;
+        page.assert(200);
+        let page = page.json();
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|e| e["seq"].as_i64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, all_seqs, "pages cover everything once, newest first");
+    // Limits and cursors are checked.
+    for q in ["limit=0", "limit=501"] {
+        app.get(&format!("/api/v1/orgs/aud/audit-log?{q}"))
+            .token(&admin.token)
+            .send()
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    app.get("/api/v1/orgs/aud/audit-log?cursor=not-a-number")
+        .token(&admin.token)
+        .send()
+        .await
+        .assert_problem(400, "bad_request");
+    // The member list pages the same way.
+    let org = invigil_store::tenancy::org_by_slug(app.db().read(), "aud")
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..4 {
+        app.member(&org, &format!("p{i}@aud.example"), &[Role::Candidate])
+            .await;
+    }
+    let all = app
+        .get("/api/v1/orgs/aud/members")
+        .token(&admin.token)
+        .send()
+        .await
+        .json();
+    let total = all["items"].as_array().unwrap().len();
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/orgs/aud/members?limit=2&cursor={c}"),
+            None => "/api/v1/orgs/aud/members?limit=2".to_owned(),
+        };
+        let page = app.get(&url).token(&admin.token).send().await.json();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["user_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids.len(), total);
+    assert_eq!(unique.len(), total);
+}
+
+async fn audit_chain_verifies_and_detects_tampering(app: TestApp) {
+    let (org, admin) = busy_org(&app).await;
+    let verify = || async {
+        let r = app
+            .get("/api/v1/orgs/aud/audit-log/verify")
+            .token(&admin.token)
+            .send()
+            .await;
+        r.assert(200);
+        r.json()
+    };
+    let v = verify().await;
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["entries"], 8);
+    assert_eq!(v["head_seq"], 8);
+    assert_eq!(v["first_broken"], Value::Null);
+
+    // Rewrite history: entry 3's details.
+    let chain = org.id.to_string();
+    let row = audit_row::Entity::find()
+        .filter(audit_row::Column::Chain.eq(chain.clone()))
+        .filter(audit_row::Column::Seq.eq(3))
+        .one(app.db().read())
+        .await
+        .unwrap()
+        .unwrap();
+    audit_row::Entity::update_many()
+        .col_expr(
+            audit_row::Column::Details,
+            Expr::value(r#"{"name":"Nothing to see"}"#),
+        )
+        .filter(audit_row::Column::Id.eq(row.id))
+        .exec(app.db().write())
+        .await
+        .unwrap();
+    let v = verify().await;
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["first_broken"]["seq"], 3, "{v}");
+    assert_eq!(v["first_broken"]["id"], row.id.to_string());
+    assert_eq!(v["entries"], 2);
+
+    // Put it back: whole again.
+    audit_row::Entity::update_many()
+        .col_expr(audit_row::Column::Details, Expr::value(row.details.clone()))
+        .filter(audit_row::Column::Id.eq(row.id))
+        .exec(app.db().write())
+        .await
+        .unwrap();
+    assert_eq!(verify().await["ok"], true);
+
+    // Remove an entry in the middle.
+    audit_row::Entity::delete_many()
+        .filter(audit_row::Column::Chain.eq(chain.clone()))
+        .filter(audit_row::Column::Seq.eq(5))
+        .exec(app.db().write())
+        .await
+        .unwrap();
+    let v = verify().await;
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["first_broken"]["seq"], 5, "{v}");
+
+    // Remove the newest entries: the head no longer matches.
+    audit_row::Entity::delete_many()
+        .filter(audit_row::Column::Chain.eq(chain))
+        .filter(audit_row::Column::Seq.gte(5))
+        .exec(app.db().write())
+        .await
+        .unwrap();
+    let v = verify().await;
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["first_broken"]["id"], Value::Null, "{v}");
+
+    // Another organization's chain is unaffected.
+    let other = app.org("clean").await;
+    let other_admin = app
+        .member(&other, "admin@clean.example", &[Role::OrgAdmin])
+        .await;
+    app.post("/api/v1/orgs/clean/departments")
+        .token(&other_admin.token)
+        .json(&json!({ "name": "Art" }))
+        .send()
+        .await
+        .assert(201);
+    let r = app
+        .get("/api/v1/orgs/clean/audit-log/verify")
+        .token(&other_admin.token)
+        .send()
+        .await;
+    assert_eq!(r.json()["ok"], true);
+    assert_eq!(r.json()["entries"], 1);
+    let v = app
+        .get("/api/v1/orgs/clean/audit-log")
+        .token(&other_admin.token)
+        .send()
+        .await
+        .json();
+    assert_eq!(actions(&v), vec!["department.created"]);
+}
+
+both!(
+    actions_are_audited_with_actor_and_filters,
+    audit_log_cursor_pagination,
+    audit_chain_verifies_and_detects_tampering,
+);
