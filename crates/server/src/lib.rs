@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod csvutil;
 pub mod delivery;
 pub mod demo;
 pub mod exams;

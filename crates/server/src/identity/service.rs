@@ -545,6 +545,8 @@ pub async fn accept_invitation(
     users::set_name(&tx, user.id, &name, now).await?;
     users::set_email_verified(&tx, user.id, &user.email, now).await?;
     users::set_status(&tx, user.id, AccountStatus::Active, now).await?;
+    // Exams they were invited to are now accepted.
+    invigil_store::exams::accept_invited_enrollments(&tx, user.id, now).await?;
     let user = users::User {
         name,
         status: AccountStatus::Active.as_str().to_owned(),

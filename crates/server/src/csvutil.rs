@@ -1,0 +1,13 @@
+//! Shared CSV helpers for uploads (candidates, enrollments).
+
+/// The 1-based line where a record starts. The reader's own line count (and
+/// its byte offset) can point at the line break before the record in CRLF
+/// files, so line breaks at the offset are skipped first.
+pub fn line_at(text: &str, p: &csv::Position) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+    while bytes.get(end).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        end += 1;
+    }
+    bytes.get(..end).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()) + 1
+}
