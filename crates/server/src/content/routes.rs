@@ -17,7 +17,7 @@ use super::service::{self, CreateBankBody, ImportResult, PatchBankBody};
 use super::views::{BankView, QuestionView, VersionView};
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, json_body};
 use crate::http::page::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -349,7 +349,7 @@ pub async fn list_versions(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ImportQuery {
     /// gift, aiken or csv.
-    pub format: String,
+    pub format: Option<String>,
     /// Import the good items and report the bad ones.
     #[serde(default)]
     pub partial: bool,
@@ -381,7 +381,7 @@ pub async fn import_bank(
     let bytes = body_bytes(req, &state).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::BadRequest("the file must be UTF-8".into()))?;
-    service::import_questions(&state, &ctx, bank, &q.format, text, q.partial)
+    service::import_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or(""), text, q.partial)
         .await
         .map(Json)
 }
@@ -389,7 +389,7 @@ pub async fn import_bank(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// gift or csv.
-    pub format: String,
+    pub format: Option<String>,
 }
 
 /// Export the bank's active questions (EXAM_AUTHOR).
@@ -402,6 +402,6 @@ pub async fn export_bank(
     ApiPath((_, bank)): BankPath,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let (format, text) = service::export_questions(&state, &ctx, bank, &q.format).await?;
+    let (format, text) = service::export_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or("")).await?;
     Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
 }

@@ -546,13 +546,13 @@ pub async fn import_questions(
     text: &str,
     partial: bool,
 ) -> Result<ImportResult, ApiError> {
+    let (bank, auth) = load_bank(state, ctx, bank_id, Action::AuthorContent).await?;
     let format = match format {
         "gift" => ImportFormat::Gift,
         "aiken" => ImportFormat::Aiken,
         "csv" => ImportFormat::Csv,
         _ => return Err(ApiError::field("format", "must be gift, aiken or csv")),
     };
-    let (bank, auth) = load_bank(state, ctx, bank_id, Action::AuthorContent).await?;
     if !status_of(&bank)?.is_editable() {
         return Err(ApiError::conflict(format!(
             "the bank is {} and cannot be edited",
@@ -606,12 +606,12 @@ pub async fn export_questions(
     bank_id: Uuid,
     format: &str,
 ) -> Result<(ExportFormat, String), ApiError> {
+    let (bank, auth) = load_bank(state, ctx, bank_id, Action::AuthorContent).await?;
     let format = match format {
         "gift" => ExportFormat::Gift,
         "csv" => ExportFormat::Csv,
         _ => return Err(ApiError::field("format", "must be gift or csv")),
     };
-    let (bank, auth) = load_bank(state, ctx, bank_id, Action::AuthorContent).await?;
     let questions: Vec<Question> = content::active_questions(state.db.read(), auth.org_id, bank.id)
         .await?
         .iter()

@@ -2,7 +2,7 @@
 //! and staff routes for proctor actions, grading, regrade and release.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,7 +21,7 @@ use super::service::{
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, parse_json};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, json_body, parse_json};
 use crate::http::page::Page;
 use crate::state::AppState;
 
@@ -50,7 +50,7 @@ pub async fn start_session(
     State(state): State<AppState>,
     me: CurrentUser,
     ApiPath(exam): ApiPath<Uuid>,
-    req: axum::extract::Request,
+    req: Request,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     // The body is optional: empty means no fingerprint.
     let bytes = body_bytes(req, &state).await?;
@@ -208,8 +208,10 @@ pub async fn regrade(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, exam)): ApiPath<(String, Uuid)>,
-    ApiJson(body): ApiJson<RegradeBody>,
+    req: Request,
 ) -> Result<Json<RegradeResult>, ApiError> {
+    grading::authorize_exam(&state, &ctx, exam, Action::ManageExams).await?;
+    let body: RegradeBody = json_body(req, &state).await?;
     let n = grading::regrade(&state, &ctx, exam, body.question_id).await?;
     Ok(Json(RegradeResult {
         sessions_regraded: n,

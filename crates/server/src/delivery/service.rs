@@ -317,6 +317,14 @@ async fn resume(
             .await?;
         }
         commit(tx).await?;
+        if device_changed {
+            crate::proctoring::second_device_login(
+                state,
+                &s,
+                serde_json::json!({ "from": previous, "to": fingerprint }),
+            )
+            .await;
+        }
         return Ok(delivery::session(state.db.read(), s.id).await?);
     }
     Ok(Some(s))

@@ -1,8 +1,12 @@
 //! Exams: exam types, exams and their lifecycle, enrollments with
 //! per-candidate overrides, and the candidate's own list of exams.
 
+pub mod enroll;
+pub mod enrollments;
+pub mod me;
 pub mod routes;
 pub mod service;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 

@@ -182,6 +182,34 @@ const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/question-banks/{bank}/export",
         Rule::OnResource(Action::AuthorContent),
     ),
+    // Exams.
+    ("POST", "/orgs/{org}/exam-types", Rule::Policy(Action::ManageExams)),
+    ("GET", "/orgs/{org}/exam-types", Rule::Policy(Action::ReadExams)),
+    ("POST", "/orgs/{org}/exams", Rule::Policy(Action::ManageExams)),
+    ("GET", "/orgs/{org}/exams", Rule::Policy(Action::ReadExams)),
+    ("GET", "/orgs/{org}/exams/{exam}", Rule::OnResource(Action::ReadExams)),
+    ("PATCH", "/orgs/{org}/exams/{exam}", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/schedule", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/open", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/close", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/cancel", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/archive", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/enrollments", Rule::OnResource(Action::ManageEnrollments)),
+    ("GET", "/orgs/{org}/exams/{exam}/enrollments", Rule::OnResource(Action::ReadExams)),
+    ("PUT", "/orgs/{org}/exams/{exam}/enrollments/{user_id}", Rule::OnResource(Action::ManageExams)),
+    ("GET", "/me/exams", Rule::AnyAuthenticated),
+    // Delivery and grading. A candidate's own sessions are found by id and
+    // owner: anyone signed in gets 404 for a session that is not theirs.
+    ("POST", "/exams/{exam}/sessions", Rule::AnyAuthenticated),
+    ("GET", "/sessions/{session}", Rule::AnyAuthenticated),
+    ("PUT", "/sessions/{session}/answers/{question_id}", Rule::AnyAuthenticated),
+    ("POST", "/sessions/{session}/submit", Rule::AnyAuthenticated),
+    ("GET", "/me/results", Rule::AnyAuthenticated),
+    ("POST", "/orgs/{org}/sessions/{session}/actions", Rule::OnResource(Action::SessionActions)),
+    ("GET", "/orgs/{org}/grading-queue", Rule::Policy(Action::GradeAnswers)),
+    ("PUT", "/orgs/{org}/sessions/{session}/answers/{question_id}/grade", Rule::OnResource(Action::GradeAnswers)),
+    ("POST", "/orgs/{org}/exams/{exam}/regrade", Rule::OnResource(Action::ManageExams)),
+    ("POST", "/orgs/{org}/exams/{exam}/release-results", Rule::OnResource(Action::ManageExams)),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

@@ -1,17 +1,22 @@
 //! Exams persistence: exam types, exams, enrollments. Every function takes
-//! the organization, except the two lookups a candidate's own routes use
-//! (by exam id and user), whose callers check the enrollment.
+//! the organization, except those a person's own routes use (lookups by exam
+//! id and user, the person's own enrollments, accepting an invitation),
+//! whose callers act only on that person's rows.
 
 pub mod entities;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use entities::{enrollment, exam, exam_type};
 
-use crate::error::StoreResult;
+use crate::content::DeptScope;
+use crate::error::{StoreError, StoreResult, is_unique_violation};
 
 pub use enrollment::Model as Enrollment;
 pub use exam::Model as Exam;
@@ -144,4 +149,473 @@ pub async fn release_results<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+// ---- exam types
+
+fn conflict(e: sea_orm::DbErr, what: &str) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what.to_owned())
+    } else {
+        e.into()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExamType {
+    pub code: String,
+    pub name: String,
+    pub default_weight: f64,
+}
+
+/// Creates an exam type; a code already used in the organization is a
+/// [`StoreError::Conflict`].
+pub async fn create_exam_type<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    new: NewExamType,
+    now: DateTime<Utc>,
+) -> StoreResult<ExamType> {
+    exam_type::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        code: Set(new.code),
+        name: Set(new.name),
+        default_weight: Set(new.default_weight),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| conflict(e, "an exam type with this code exists"))
+}
+
+pub async fn list_exam_types<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<ExamType>> {
+    let mut q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
+    if let Some(a) = after {
+        q = q.filter(exam_type::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(exam_type::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+// ---- exams
+
+/// Every field of an exam its coordinator sets (on create and edit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExamFields {
+    pub department_id: Option<Uuid>,
+    pub title: String,
+    pub description: Option<String>,
+    pub question_bank_id: Option<Uuid>,
+    /// JSON array of validated draw rules.
+    pub draw_rules: Option<String>,
+    pub duration_minutes: i32,
+    pub passing_score: i32,
+    pub max_attempts: i32,
+    pub scheduled_start_at: Option<DateTime<Utc>>,
+    pub scheduled_end_at: Option<DateTime<Utc>>,
+    pub randomize_questions: bool,
+    pub randomize_options: bool,
+    pub enable_proctoring: bool,
+    pub proctoring_sensitivity: String,
+    pub exam_type_id: Option<Uuid>,
+}
+
+pub async fn create_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    f: ExamFields,
+    status: &str,
+    created_by: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<Exam> {
+    Ok(exam::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        department_id: Set(f.department_id),
+        title: Set(f.title),
+        description: Set(f.description),
+        status: Set(status.to_owned()),
+        question_bank_id: Set(f.question_bank_id),
+        draw_rules: Set(f.draw_rules),
+        duration_minutes: Set(f.duration_minutes),
+        passing_score: Set(f.passing_score),
+        max_attempts: Set(f.max_attempts),
+        scheduled_start_at: Set(f.scheduled_start_at),
+        scheduled_end_at: Set(f.scheduled_end_at),
+        randomize_questions: Set(f.randomize_questions),
+        randomize_options: Set(f.randomize_options),
+        enable_proctoring: Set(f.enable_proctoring),
+        proctoring_sensitivity: Set(f.proctoring_sensitivity),
+        exam_type_id: Set(f.exam_type_id),
+        results_released_at: Set(None),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// Replaces an exam's fields if it is still in `expected_status` (an edit
+/// racing with a lifecycle change loses). Returns the updated exam.
+pub async fn update_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    expected_status: &str,
+    f: ExamFields,
+    now: DateTime<Utc>,
+) -> StoreResult<Exam> {
+    let res = exam::Entity::update_many()
+        .col_expr(exam::Column::DepartmentId, Expr::value(f.department_id))
+        .col_expr(exam::Column::Title, Expr::value(f.title))
+        .col_expr(exam::Column::Description, Expr::value(f.description))
+        .col_expr(
+            exam::Column::QuestionBankId,
+            Expr::value(f.question_bank_id),
+        )
+        .col_expr(exam::Column::DrawRules, Expr::value(f.draw_rules))
+        .col_expr(
+            exam::Column::DurationMinutes,
+            Expr::value(f.duration_minutes),
+        )
+        .col_expr(exam::Column::PassingScore, Expr::value(f.passing_score))
+        .col_expr(exam::Column::MaxAttempts, Expr::value(f.max_attempts))
+        .col_expr(
+            exam::Column::ScheduledStartAt,
+            Expr::value(f.scheduled_start_at),
+        )
+        .col_expr(
+            exam::Column::ScheduledEndAt,
+            Expr::value(f.scheduled_end_at),
+        )
+        .col_expr(
+            exam::Column::RandomizeQuestions,
+            Expr::value(f.randomize_questions),
+        )
+        .col_expr(
+            exam::Column::RandomizeOptions,
+            Expr::value(f.randomize_options),
+        )
+        .col_expr(
+            exam::Column::EnableProctoring,
+            Expr::value(f.enable_proctoring),
+        )
+        .col_expr(
+            exam::Column::ProctoringSensitivity,
+            Expr::value(f.proctoring_sensitivity),
+        )
+        .col_expr(exam::Column::ExamTypeId, Expr::value(f.exam_type_id))
+        .col_expr(exam::Column::UpdatedAt, Expr::value(now))
+        .filter(exam::Column::Id.eq(id))
+        .filter(exam::Column::OrgId.eq(org_id))
+        .filter(exam::Column::Status.eq(expected_status))
+        .exec(conn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "the exam changed meanwhile; reload it".into(),
+        ));
+    }
+    exam(conn, org_id, id).await?.ok_or(StoreError::NotFound)
+}
+
+/// A page of the organization's exams by id, limited to `scope`'s
+/// departments and optionally to one status.
+pub async fn list_exams<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    scope: &DeptScope,
+    status: Option<&str>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<Exam>> {
+    let mut q = exam::Entity::find().filter(exam::Column::OrgId.eq(org_id));
+    if let DeptScope::Only(ds) = scope {
+        q = q.filter(exam::Column::DepartmentId.is_in(ds.clone()));
+    }
+    if let Some(s) = status {
+        q = q.filter(exam::Column::Status.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(exam::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(exam::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Moves an exam from `from` to `to` if it is still in `from` (so two
+/// concurrent transitions cannot both win). Returns the updated exam.
+pub async fn transition_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Exam> {
+    let res = exam::Entity::update_many()
+        .col_expr(exam::Column::Status, Expr::value(to))
+        .col_expr(exam::Column::UpdatedAt, Expr::value(now))
+        .filter(exam::Column::Id.eq(id))
+        .filter(exam::Column::OrgId.eq(org_id))
+        .filter(exam::Column::Status.eq(from))
+        .exec(conn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(StoreError::Conflict(
+            "the exam changed meanwhile; reload it".into(),
+        ));
+    }
+    exam(conn, org_id, id).await?.ok_or(StoreError::NotFound)
+}
+
+// ---- enrollments
+
+pub mod enrollment_status {
+    pub const INVITED: &str = "INVITED";
+    pub const ACCEPTED: &str = "ACCEPTED";
+    pub const IN_PROGRESS: &str = "IN_PROGRESS";
+    pub const COMPLETED: &str = "COMPLETED";
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    pub user_id: Uuid,
+    /// INVITED or ACCEPTED.
+    pub status: String,
+    pub extra_time_percent: Option<i32>,
+}
+
+/// Enrolls people in an exam in one statement per chunk. Someone already
+/// enrolled is left as they are (not an error); returns how many
+/// enrollments were created.
+pub async fn create_enrollments<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    new: &[NewEnrollment],
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut created = 0;
+    for chunk in new.chunks(200) {
+        let rows: Vec<enrollment::ActiveModel> = chunk
+            .iter()
+            .map(|n| enrollment::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(org_id),
+                exam_id: Set(exam_id),
+                user_id: Set(n.user_id),
+                status: Set(n.status.clone()),
+                attempts_used: Set(0),
+                override_window_start: Set(None),
+                override_window_end: Set(None),
+                override_duration_minutes: Set(None),
+                override_max_attempts: Set(None),
+                override_extra_time_percent: Set(n.extra_time_percent),
+                invited_at: Set(now),
+                accepted_at: Set((n.status == enrollment_status::ACCEPTED).then_some(now)),
+                completed_at: Set(None),
+                updated_at: Set(now),
+            })
+            .collect();
+        created += enrollment::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([enrollment::Column::ExamId, enrollment::Column::UserId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(created)
+}
+
+/// Of `user_ids`, those already enrolled in the exam.
+pub async fn enrolled_among<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_ids: &[Uuid],
+) -> StoreResult<Vec<Uuid>> {
+    let mut out = Vec::new();
+    for chunk in user_ids.chunks(500) {
+        out.extend(
+            enrollment::Entity::find()
+                .filter(enrollment::Column::OrgId.eq(org_id))
+                .filter(enrollment::Column::ExamId.eq(exam_id))
+                .filter(enrollment::Column::UserId.is_in(chunk.to_vec()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|e| e.user_id),
+        );
+    }
+    Ok(out)
+}
+
+/// A page of an exam's enrollments by id, optionally of one status.
+pub async fn list_enrollments<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    status: Option<&str>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<Enrollment>> {
+    let mut q = enrollment::Entity::find()
+        .filter(enrollment::Column::OrgId.eq(org_id))
+        .filter(enrollment::Column::ExamId.eq(exam_id));
+    if let Some(s) = status {
+        q = q.filter(enrollment::Column::Status.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(enrollment::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(enrollment::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// One person's enrollment in an exam of the organization.
+pub async fn enrollment_in<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_id: Uuid,
+) -> StoreResult<Option<Enrollment>> {
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::OrgId.eq(org_id))
+        .filter(enrollment::Column::ExamId.eq(exam_id))
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?)
+}
+
+/// Stored per-candidate overrides; `None` everywhere removes them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OverrideFields {
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    pub duration_minutes: Option<i32>,
+    pub max_attempts: Option<i32>,
+    pub extra_time_percent: Option<i32>,
+}
+
+/// Replaces an enrollment's overrides. Returns the updated enrollment.
+pub async fn set_overrides<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    enrollment_id: Uuid,
+    o: OverrideFields,
+    now: DateTime<Utc>,
+) -> StoreResult<Enrollment> {
+    let res = enrollment::Entity::update_many()
+        .col_expr(
+            enrollment::Column::OverrideWindowStart,
+            Expr::value(o.window_start),
+        )
+        .col_expr(
+            enrollment::Column::OverrideWindowEnd,
+            Expr::value(o.window_end),
+        )
+        .col_expr(
+            enrollment::Column::OverrideDurationMinutes,
+            Expr::value(o.duration_minutes),
+        )
+        .col_expr(
+            enrollment::Column::OverrideMaxAttempts,
+            Expr::value(o.max_attempts),
+        )
+        .col_expr(
+            enrollment::Column::OverrideExtraTimePercent,
+            Expr::value(o.extra_time_percent),
+        )
+        .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
+        .filter(enrollment::Column::Id.eq(enrollment_id))
+        .filter(enrollment::Column::OrgId.eq(org_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(StoreError::NotFound);
+    }
+    enrollment_by_id(conn, org_id, enrollment_id)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A page of a person's enrollments across organizations, with their
+/// exams, by exam id; exams in `hidden_statuses` (e.g. DRAFT) are left out.
+/// For the person's own list only.
+pub async fn enrollments_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    hidden_statuses: &[&str],
+    after_exam: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<(Enrollment, Exam)>> {
+    let mine = Query::select()
+        .column(enrollment::Column::ExamId)
+        .from(enrollment::Entity)
+        .and_where(enrollment::Column::UserId.eq(user_id))
+        .to_owned();
+    let mut q = exam::Entity::find().filter(exam::Column::Id.in_subquery(mine));
+    if !hidden_statuses.is_empty() {
+        q = q.filter(exam::Column::Status.is_not_in(hidden_statuses.iter().copied()));
+    }
+    if let Some(a) = after_exam {
+        q = q.filter(exam::Column::Id.gt(a));
+    }
+    let exams = q
+        .order_by_asc(exam::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    if exams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut enrollments = enrollment::Entity::find()
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .filter(enrollment::Column::ExamId.is_in(exams.iter().map(|e| e.id)))
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(exams.len());
+    for e in exams {
+        if let Some(pos) = enrollments.iter().position(|en| en.exam_id == e.id) {
+            out.push((enrollments.swap_remove(pos), e));
+        }
+    }
+    Ok(out)
+}
+
+/// The person accepted their invitation: every INVITED enrollment of theirs
+/// becomes ACCEPTED. Returns how many changed.
+pub async fn accept_invited_enrollments<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(enrollment::Entity::update_many()
+        .col_expr(
+            enrollment::Column::Status,
+            Expr::value(enrollment_status::ACCEPTED),
+        )
+        .col_expr(enrollment::Column::AcceptedAt, Expr::value(now))
+        .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .filter(enrollment::Column::Status.eq(enrollment_status::INVITED))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
