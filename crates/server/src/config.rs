@@ -88,6 +88,13 @@ pub struct Config {
     pub autosave_queue_capacity: usize,
     /// How often the auto-submit sweeper looks for expired sessions.
     pub sweep_interval_secs: u64,
+    /// A device (LAPTOP, MOBILE) of a running session without a heartbeat
+    /// for this long gets a SYSTEM HEARTBEAT_MISSED event.
+    pub heartbeat_timeout_secs: u64,
+    /// How often the heartbeat watchdog runs.
+    pub watchdog_interval_secs: u64,
+    /// How far in the future an event's `occurred_at` may be (client clocks).
+    pub event_skew_secs: u64,
 }
 
 impl Default for Config {
@@ -112,6 +119,9 @@ impl Default for Config {
             autosave_batch_max: 256,
             autosave_queue_capacity: 10_000,
             sweep_interval_secs: 2,
+            heartbeat_timeout_secs: 45,
+            watchdog_interval_secs: 10,
+            event_skew_secs: 30,
         }
     }
 }
@@ -146,6 +156,9 @@ const KEYS: &[&str] = &[
     "autosave_batch_max",
     "autosave_queue_capacity",
     "sweep_interval_secs",
+    "heartbeat_timeout_secs",
+    "watchdog_interval_secs",
+    "event_skew_secs",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +261,11 @@ impl Config {
         {
             return Err(ConfigError(
                 "autosave_batch_max, autosave_queue_capacity and sweep_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.heartbeat_timeout_secs == 0 || self.watchdog_interval_secs == 0 {
+            return Err(ConfigError(
+                "heartbeat_timeout_secs and watchdog_interval_secs must be at least 1".into(),
             ));
         }
         if self.request_timeout_secs == 0 {

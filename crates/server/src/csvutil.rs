@@ -5,9 +5,14 @@
 /// files, so line breaks at the offset are skipped first.
 pub fn line_at(text: &str, p: &csv::Position) -> usize {
     let bytes = text.as_bytes();
-    let mut end = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+    let mut end = usize::try_from(p.byte())
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     while bytes.get(end).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
         end += 1;
     }
-    bytes.get(..end).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()) + 1
+    bytes
+        .get(..end)
+        .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
+        + 1
 }

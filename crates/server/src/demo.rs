@@ -227,7 +227,9 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
         org_id: Set(org_id),
         department_id: Set(None),
         title: Set(DEMO_EXAM.into()),
-        description: Set(Some("Twenty-two questions of every type. Try it as candidate@demo.example.org.".into())),
+        description: Set(Some(
+            "Twenty-two questions of every type. Try it as candidate@demo.example.org.".into(),
+        )),
         status: Set("ACTIVE".into()),
         question_bank_id: Set(Some(bank_id)),
         draw_rules: Set(None),

@@ -23,6 +23,18 @@ pub fn spawn_all(state: &AppState) {
         Duration::from_secs(state.config.sweep_interval_secs),
         |s| async move { crate::delivery::service::sweep(&s).await.map(|_| ()) },
     );
+    spawn_leased(
+        state,
+        "heartbeat-watchdog",
+        Duration::from_secs(state.config.watchdog_interval_secs),
+        |s| async move { crate::proctoring::watchdog::watchdog(&s).await.map(|_| ()) },
+    );
+    spawn_leased(
+        state,
+        "evidence-purge",
+        Duration::from_secs(3600),
+        |s| async move { crate::review::evidence::purge(&s).await.map(|_| ()) },
+    );
     if state.config.smtp_url.is_some() {
         spawn_leased(
             state,
@@ -53,7 +65,11 @@ pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
         one_time_tokens: one_time::delete_expired(db, now).await?,
         throttles: throttle::cleanup(db, now - ChronoDuration::days(1)).await?,
         mails: outbox::delete_sent_before(db, now - ChronoDuration::days(7)).await?,
-        idempotency_keys: invigil_store::idempotency::delete_before(db, now - ChronoDuration::days(1)).await?,
+        idempotency_keys: invigil_store::idempotency::delete_before(
+            db,
+            now - ChronoDuration::days(1),
+        )
+        .await?,
     };
     tracing::info!(?report, "clean-up done");
     Ok(report)

@@ -28,6 +28,8 @@ pub struct StateInner {
     pub hasher: Arc<Hasher>,
     /// The group-commit writer of answer saves.
     pub answers: AnswerWriter,
+    /// Proctoring: the event writer and the live-feed hub.
+    pub proctoring: crate::proctoring::Proctoring,
 }
 
 impl Deref for AppState {
@@ -50,6 +52,8 @@ impl AppState {
             background.token(),
         );
         background.spawn("answer-writer", writer);
+        let proctoring =
+            crate::proctoring::Proctoring::new(&db, &config, clock.clone(), &background);
         AppState {
             inner: Arc::new(StateInner {
                 db,
@@ -59,6 +63,7 @@ impl AppState {
                 // One hashing at a time: at most one core for password work.
                 hasher: Hasher::owasp(1),
                 answers,
+                proctoring,
             }),
         }
     }

@@ -68,14 +68,20 @@ pub async fn reserve<C: ConnectionTrait>(
     match inserted {
         Ok(_) => Ok(Reservation::Fresh),
         Err(e) if is_unique_violation(&e) => {
-            let Some(r) = entity::Entity::find_by_id((user_id, key.to_owned())).one(conn).await? else {
+            let Some(r) = entity::Entity::find_by_id((user_id, key.to_owned()))
+                .one(conn)
+                .await?
+            else {
                 return Ok(Reservation::InProgress);
             };
             Ok(if r.request_hash != request_hash {
                 Reservation::Mismatch
             } else {
                 match (r.status, r.body) {
-                    (Some(s), Some(b)) => Reservation::Replay { status: u16::try_from(s).unwrap_or(200), body: b },
+                    (Some(s), Some(b)) => Reservation::Replay {
+                        status: u16::try_from(s).unwrap_or(200),
+                        body: b,
+                    },
                     _ => Reservation::InProgress,
                 }
             })
@@ -84,7 +90,13 @@ pub async fn reserve<C: ConnectionTrait>(
     }
 }
 
-pub async fn complete<C: ConnectionTrait>(conn: &C, user_id: Uuid, key: &str, status: u16, body: &str) -> StoreResult<()> {
+pub async fn complete<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> StoreResult<()> {
     entity::Entity::update_many()
         .col_expr(entity::Column::Status, Expr::value(i32::from(status)))
         .col_expr(entity::Column::Body, Expr::value(body))
@@ -105,7 +117,10 @@ pub async fn release<C: ConnectionTrait>(conn: &C, user_id: Uuid, key: &str) -> 
     Ok(())
 }
 
-pub async fn delete_before<C: ConnectionTrait>(conn: &C, before: DateTime<Utc>) -> StoreResult<u64> {
+pub async fn delete_before<C: ConnectionTrait>(
+    conn: &C,
+    before: DateTime<Utc>,
+) -> StoreResult<u64> {
     Ok(entity::Entity::delete_many()
         .filter(entity::Column::CreatedAt.lt(before))
         .exec(conn)

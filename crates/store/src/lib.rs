@@ -8,13 +8,14 @@ pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod exams;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod jobs;
 pub mod migrations;
 pub mod outbox;
 pub mod pgadmin;
 pub mod proctoring;
+pub mod review;
 pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};

@@ -49,8 +49,14 @@ type QuestionPath = ApiPath<(String, Uuid, Uuid)>;
 pub async fn create_bank(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiJson(body): ApiJson<CreateBankBody>,
+    req: Request,
 ) -> Result<(StatusCode, Json<BankView>), ApiError> {
+    // Refuse people who may author nowhere before reading the body; the
+    // department named in the body is checked once it is parsed.
+    if matches!(ctx.visibility(Action::AuthorContent), Visibility::Nothing) {
+        return Err(ApiError::Forbidden);
+    }
+    let body: CreateBankBody = json_body(req, &state).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::create_bank(&state, &ctx, body).await?),
@@ -164,8 +170,10 @@ pub async fn reject_bank(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
-    ApiJson(body): ApiJson<RejectBody>,
+    req: Request,
 ) -> Result<Json<BankView>, ApiError> {
+    let _allowed = service::load_bank(&state, &ctx, bank, Action::ReviewContent).await?;
+    let body: RejectBody = json_body(req, &state).await?;
     service::act_on_bank(&state, &ctx, bank, "reject", Some(body.reason))
         .await
         .map(Json)
@@ -367,6 +375,7 @@ pub async fn import_bank(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: Request,
 ) -> Result<Json<ImportResult>, ApiError> {
+    let _allowed = service::load_bank(&state, &ctx, bank, Action::AuthorContent).await?;
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -381,9 +390,16 @@ pub async fn import_bank(
     let bytes = body_bytes(req, &state).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::BadRequest("the file must be UTF-8".into()))?;
-    service::import_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or(""), text, q.partial)
-        .await
-        .map(Json)
+    service::import_questions(
+        &state,
+        &ctx,
+        bank,
+        q.format.as_deref().unwrap_or(""),
+        text,
+        q.partial,
+    )
+    .await
+    .map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -402,6 +418,7 @@ pub async fn export_bank(
     ApiPath((_, bank)): BankPath,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let (format, text) = service::export_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or("")).await?;
+    let (format, text) =
+        service::export_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or("")).await?;
     Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
 }

@@ -311,14 +311,28 @@ impl From<&Session> for ScoreView {
 }
 
 /// Checks `action` on the exam of a session of the organization.
-pub async fn authorize_session(state: &AppState, ctx: &OrgCtx, session_id: Uuid, action: Action) -> Result<(), ApiError> {
-    let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn authorize_session(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session_id: Uuid,
+    action: Action,
+) -> Result<(), ApiError> {
+    let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     authorize_exam(state, ctx, s.exam_id, action).await
 }
 
 /// Checks `action` on an exam of the organization.
-pub async fn authorize_exam(state: &AppState, ctx: &OrgCtx, exam_id: Uuid, action: Action) -> Result<(), ApiError> {
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn authorize_exam(
+    state: &AppState,
+    ctx: &OrgCtx,
+    exam_id: Uuid,
+    action: Action,
+) -> Result<(), ApiError> {
+    let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let _allowed = ctx.authorize_in(action, exam.department_id)?;
     Ok(())
 }

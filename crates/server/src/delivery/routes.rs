@@ -120,7 +120,7 @@ pub async fn session_action(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, session)): ApiPath<(String, Uuid)>,
-    ApiJson(body): ApiJson<ActionBody>,
+    req: Request,
 ) -> Result<Json<ActionResult>, ApiError> {
     let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session)
         .await?
@@ -129,6 +129,7 @@ pub async fn session_action(
         .await?
         .ok_or(ApiError::NotFound)?;
     let auth = ctx.authorize_in(Action::SessionActions, exam.department_id)?;
+    let body: ActionBody = json_body(req, &state).await?;
     service::act(&state, &auth, s, body).await.map(Json)
 }
 
@@ -184,8 +185,10 @@ pub async fn grade_answer(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, session, question)): ApiPath<(String, Uuid, Uuid)>,
-    ApiJson(body): ApiJson<GradeBody>,
+    req: Request,
 ) -> Result<Json<ScoreView>, ApiError> {
+    grading::authorize_session(&state, &ctx, session, Action::GradeAnswers).await?;
+    let body: GradeBody = json_body(req, &state).await?;
     grading::grade_answer(&state, &ctx, session, question, body)
         .await
         .map(Json)

@@ -454,6 +454,17 @@ async fn create(
     };
     apply_state(&mut row, &st, now);
     let tx = begin(state).await?;
+    // A parallel start may have committed a session since we looked: then
+    // resume that one instead of opening a second attempt.
+    if delivery::open_session_of(&tx, enrollment.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict_code(
+            "attempt_race",
+            "another start opened a session",
+        ));
+    }
     if !exam_store::take_attempt(&tx, enrollment.id, enrollment.attempts_used, now).await? {
         return Err(ApiError::conflict_code(
             "attempt_race",
@@ -483,6 +494,7 @@ async fn create(
     )
     .await?;
     commit(tx).await?;
+    crate::proctoring::publish_session_change(state, row.org_id, row.exam_id, row.id, &row.status);
     Ok(row)
 }
 
@@ -594,6 +606,13 @@ pub async fn submit(
             )
             .await?;
             commit(tx).await?;
+            crate::proctoring::publish_session_change(
+                state,
+                row.org_id,
+                row.exam_id,
+                row.id,
+                &row.status,
+            );
             session_view(state, &row).await
         }
     }
@@ -649,6 +668,7 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
     )
     .await?;
     commit(tx).await?;
+    crate::proctoring::publish_session_change(state, row.org_id, row.exam_id, row.id, &row.status);
     Ok(true)
 }
 
@@ -780,6 +800,15 @@ pub async fn act(
     )
     .await?;
     commit(tx).await?;
+    if action_type != AdminActionType::Warn {
+        crate::proctoring::publish_session_change(
+            state,
+            row.org_id,
+            row.exam_id,
+            row.id,
+            &row.status,
+        );
+    }
     let clock = clock_of(&row);
     Ok(ActionResult {
         session_id: row.id,

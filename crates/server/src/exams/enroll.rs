@@ -175,7 +175,10 @@ pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| crate::csvutil::line_at(text, p)).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| crate::csvutil::line_at(text, p))
+                    .unwrap_or(0);
                 errors.push(LineError {
                     line,
                     message: format!("unreadable CSV: {e}"),
@@ -183,7 +186,10 @@ pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
                 continue;
             }
         };
-        let line = record.position().map(|p| crate::csvutil::line_at(text, p)).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| crate::csvutil::line_at(text, p))
+            .unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }

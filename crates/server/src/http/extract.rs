@@ -85,8 +85,13 @@ where
 /// Reads and parses a JSON body from a request taken whole by the handler,
 /// so that authorization can run first: a caller without the right gets 403
 /// whatever the body holds.
-pub async fn json_body<T: DeserializeOwned, S: Send + Sync>(req: Request, state: &S) -> Result<T, ApiError> {
-    ApiJson::<T>::from_request(req, state).await.map(|ApiJson(body)| body)
+pub async fn json_body<T: DeserializeOwned, S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<T, ApiError> {
+    ApiJson::<T>::from_request(req, state)
+        .await
+        .map(|ApiJson(body)| body)
 }
 
 /// Path parameters; an id that does not parse cannot exist, so 404.

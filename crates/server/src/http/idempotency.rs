@@ -26,7 +26,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+    let Some(key) = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
         return next.run(req).await;
     };
     if key.is_empty() || key.len() > 255 {
@@ -36,12 +41,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_owned());
     let Some(token) = token else {
         return next.run(req).await;
     };
-    let user = match sessions::authenticate(state.db.read(), &hash_token(&token), token_kind::ACCESS, state.now()).await {
+    let user = match sessions::authenticate(
+        state.db.read(),
+        &hash_token(&token),
+        token_kind::ACCESS,
+        state.now(),
+    )
+    .await
+    {
         Ok(Some(a)) => a.user.id,
         Ok(None) => return next.run(req).await,
         Err(e) => return ApiError::from(e).into_response(),
@@ -63,9 +78,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     match idempotency::reserve(state.db.write(), user, &key, &request_hash, state.now()).await {
         Ok(Reservation::Fresh) => {}
         Ok(Reservation::Replay { status, body }) => {
-            let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            resp.headers_mut().insert("idempotent-replay", HeaderValue::from_static("true"));
+            let mut resp =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp.headers_mut()
+                .insert("idempotent-replay", HeaderValue::from_static("true"));
             return resp;
         }
         Ok(Reservation::Mismatch) => {
@@ -75,25 +95,36 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             }
             .into_response();
         }
-        Ok(Reservation::InProgress) => return ApiError::conflict("a request with this Idempotency-Key is still running").into_response(),
+        Ok(Reservation::InProgress) => {
+            return ApiError::conflict("a request with this Idempotency-Key is still running")
+                .into_response();
+        }
         Err(e) => return ApiError::from(e).into_response(),
     }
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = resp.status();
     if status.is_server_error() {
         let _ = idempotency::release(state.db.write(), user, &key).await;
         return resp;
     }
     let (rparts, rbody) = resp.into_parts();
-    let rbytes: Bytes = match http_body_util::Limited::new(rbody, MAX_STORED_RESPONSE).collect().await {
+    let rbytes: Bytes = match http_body_util::Limited::new(rbody, MAX_STORED_RESPONSE)
+        .collect()
+        .await
+    {
         Ok(c) => c.to_bytes(),
         Err(_) => {
             let _ = idempotency::release(state.db.write(), user, &key).await;
-            return ApiError::internal("response too large to keep for idempotency").into_response();
+            return ApiError::internal("response too large to keep for idempotency")
+                .into_response();
         }
     };
     let text = String::from_utf8_lossy(&rbytes).into_owned();
-    if let Err(e) = idempotency::complete(state.db.write(), user, &key, status.as_u16(), &text).await {
+    if let Err(e) =
+        idempotency::complete(state.db.write(), user, &key, status.as_u16(), &text).await
+    {
         tracing::warn!(error = %e, "cannot store idempotent response");
     }
     Response::from_parts(rparts, Body::from(rbytes))

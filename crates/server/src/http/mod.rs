@@ -77,32 +77,45 @@ fn api_v1() -> OpenApiRouter<AppState> {
     let import_limit = OpenApiRouter::new()
         .merge(crate::tenancy::routes::import_routes())
         .merge(crate::content::routes::import_routes())
+        .merge(crate::exams::routes::import_routes())
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
+    let frame_limit = OpenApiRouter::new()
+        .merge(crate::review::routes::frame_routes())
+        .layer(DefaultBodyLimit::max(FRAME_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(FRAME_BODY_LIMIT));
     OpenApiRouter::new()
         .merge(default_limit)
         .merge(import_limit)
+        .merge(frame_limit)
 }
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    build_parts().1
+    build_parts().2
 }
 
-fn build_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// (request/response routes, streaming routes, OpenAPI document). Streaming
+/// routes (the live feed) are mounted outside the per-request timeout.
+fn build_parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .nest("/api/v1", api_v1())
-        .split_for_parts()
+        .split_for_parts();
+    let (streaming, streaming_spec) = OpenApiRouter::new()
+        .nest("/api/v1", crate::proctoring::routes::streaming_routes())
+        .split_for_parts();
+    spec.merge(streaming_spec);
+    (routes, streaming, spec)
 }
 
 /// The whole application router with its layers.
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request is counted.
     let _ = crate::telemetry::metrics_handle();
-    let (routes, spec) = build_parts();
+    let (routes, streaming, spec) = build_parts();
     let spec = Arc::new(spec.to_json().unwrap_or_else(|_| "{}".to_owned()));
     let timeout = state.config.request_timeout();
     let hsts = state.config.behind_tls();
@@ -121,14 +134,18 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::tag_route))
         .layer(axum::middleware::from_fn_with_state(
             timeout,
             middleware::timeout,
-        ));
+        ))
+        .merge(streaming.route_layer(axum::middleware::from_fn(middleware::tag_route)));
 
     let security = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(

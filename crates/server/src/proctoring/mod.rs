@@ -1,4 +1,97 @@
 //! Proctoring: event ingest, heartbeats and the watchdog, phone pairing,
 //! the risk engine's flags, and the live feed.
+//!
+//! - [`ingest`]: `POST /sessions/{s}/events` and `/heartbeat` through the
+//!   group-commit [`writer`]; SYSTEM events of the server go the same way.
+//! - [`risk`]: after every committed batch, the org's rules over each
+//!   affected session's events: new flags, the violation score, FLAGGED.
+//! - [`pairing`]: the phone as a second camera (one-time token, DEVICE
+//!   credential bound to one session); [`auth::DeviceOrCandidate`] accepts it.
+//! - [`watchdog`]: sources of running sessions that went quiet.
+//! - [`live`]: the proctors' live feed (broadcast in process, LISTEN/NOTIFY
+//!   across replicas on PostgreSQL).
+//!
+//! Late events: a finished session (SUBMITTED, AUTO_SUBMITTED, TERMINATED)
+//! still accepts events and heartbeats for `grace_seconds` after it
+//! finished, so a client can flush what it queued while offline; later ones
+//! get 409 `session_closed`.
 
+pub mod auth;
+pub mod ingest;
+pub mod live;
+pub mod pairing;
+pub mod risk;
 pub mod routes;
+pub mod watchdog;
+pub mod writer;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use invigil_store::Db;
+use invigil_store::delivery::Session;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::error::ApiError;
+use crate::state::{AppState, Background};
+
+pub use ingest::second_device_login;
+pub use live::{LiveHub, publish_session_change};
+
+/// The proctoring parts of the application state: the event writer and the
+/// live hub.
+#[derive(Clone)]
+pub struct Proctoring {
+    pub events: writer::EventWriter,
+    pub live: LiveHub,
+}
+
+impl Proctoring {
+    /// Starts the event writer and, on PostgreSQL, the live-feed listener.
+    pub fn new(db: &Db, config: &Config, clock: Arc<dyn Clock>, background: &Background) -> Self {
+        let live = LiveHub::new(db.clone(), background);
+        let (events, task) = writer::EventWriter::new(
+            db.clone(),
+            clock,
+            live.clone(),
+            config.autosave_batch_max,
+            config.autosave_queue_capacity,
+            background.token(),
+        );
+        background.spawn("event-writer", task);
+        Proctoring { events, live }
+    }
+}
+
+/// Whether a session still takes events and heartbeats at `now`: while it
+/// runs (IN_PROGRESS or PAUSED), and for `grace` after it finished.
+pub fn check_open(s: &Session, now: DateTime<Utc>, grace: TimeDelta) -> Result<(), ApiError> {
+    match s.finished_at {
+        Some(f) if now > f + grace => Err(ApiError::conflict_code(
+            "session_closed",
+            "the session is over; it takes no more events",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The configured skew allowed for `occurred_at` in the future.
+pub fn skew(state: &AppState) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(state.config.event_skew_secs).unwrap_or(30))
+}
+
+/// `{"device": source}` plus `extra`, the meta of the server's SYSTEM events.
+pub fn system_meta(device: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    map.insert(
+        "device".into(),
+        serde_json::Value::String(device.to_owned()),
+    );
+    if let serde_json::Value::Object(extra) = extra {
+        for (k, v) in extra {
+            map.entry(k).or_insert(v);
+        }
+    }
+    serde_json::Value::Object(map)
+}

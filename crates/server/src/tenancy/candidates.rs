@@ -89,7 +89,10 @@ pub fn parse_csv(text: &str) -> (Vec<CandidateRow>, Vec<LineError>) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| crate::csvutil::line_at(text, p)).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map(|p| crate::csvutil::line_at(text, p))
+                    .unwrap_or(0);
                 errors.push(LineError {
                     line,
                     message: format!("unreadable CSV: {e}"),
@@ -97,7 +100,10 @@ pub fn parse_csv(text: &str) -> (Vec<CandidateRow>, Vec<LineError>) {
                 continue;
             }
         };
-        let line = record.position().map(|p| crate::csvutil::line_at(text, p)).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| crate::csvutil::line_at(text, p))
+            .unwrap_or(0);
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }

@@ -183,33 +183,179 @@ const RULES: &[(&str, &str, Rule)] = &[
         Rule::OnResource(Action::AuthorContent),
     ),
     // Exams.
-    ("POST", "/orgs/{org}/exam-types", Rule::Policy(Action::ManageExams)),
-    ("GET", "/orgs/{org}/exam-types", Rule::Policy(Action::ReadExams)),
-    ("POST", "/orgs/{org}/exams", Rule::Policy(Action::ManageExams)),
+    (
+        "POST",
+        "/orgs/{org}/exam-types",
+        Rule::Policy(Action::ManageExams),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exam-types",
+        Rule::Policy(Action::ReadExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams",
+        Rule::Policy(Action::ManageExams),
+    ),
     ("GET", "/orgs/{org}/exams", Rule::Policy(Action::ReadExams)),
-    ("GET", "/orgs/{org}/exams/{exam}", Rule::OnResource(Action::ReadExams)),
-    ("PATCH", "/orgs/{org}/exams/{exam}", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/schedule", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/open", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/close", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/cancel", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/archive", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/enrollments", Rule::OnResource(Action::ManageEnrollments)),
-    ("GET", "/orgs/{org}/exams/{exam}/enrollments", Rule::OnResource(Action::ReadExams)),
-    ("PUT", "/orgs/{org}/exams/{exam}/enrollments/{user_id}", Rule::OnResource(Action::ManageExams)),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}",
+        Rule::OnResource(Action::ReadExams),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/exams/{exam}",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/schedule",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/open",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/close",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/cancel",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/archive",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/enrollments",
+        Rule::OnResource(Action::ManageEnrollments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/enrollments",
+        Rule::OnResource(Action::ReadExams),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/exams/{exam}/enrollments/{user_id}",
+        Rule::OnResource(Action::ManageExams),
+    ),
     ("GET", "/me/exams", Rule::AnyAuthenticated),
     // Delivery and grading. A candidate's own sessions are found by id and
     // owner: anyone signed in gets 404 for a session that is not theirs.
     ("POST", "/exams/{exam}/sessions", Rule::AnyAuthenticated),
     ("GET", "/sessions/{session}", Rule::AnyAuthenticated),
-    ("PUT", "/sessions/{session}/answers/{question_id}", Rule::AnyAuthenticated),
+    (
+        "PUT",
+        "/sessions/{session}/answers/{question_id}",
+        Rule::AnyAuthenticated,
+    ),
     ("POST", "/sessions/{session}/submit", Rule::AnyAuthenticated),
     ("GET", "/me/results", Rule::AnyAuthenticated),
-    ("POST", "/orgs/{org}/sessions/{session}/actions", Rule::OnResource(Action::SessionActions)),
-    ("GET", "/orgs/{org}/grading-queue", Rule::Policy(Action::GradeAnswers)),
-    ("PUT", "/orgs/{org}/sessions/{session}/answers/{question_id}/grade", Rule::OnResource(Action::GradeAnswers)),
-    ("POST", "/orgs/{org}/exams/{exam}/regrade", Rule::OnResource(Action::ManageExams)),
-    ("POST", "/orgs/{org}/exams/{exam}/release-results", Rule::OnResource(Action::ManageExams)),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/actions",
+        Rule::OnResource(Action::SessionActions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/grading-queue",
+        Rule::Policy(Action::GradeAnswers),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/sessions/{session}/answers/{question_id}/grade",
+        Rule::OnResource(Action::GradeAnswers),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/regrade",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/release-results",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    // Proctoring: the candidate's (or the paired phone's) own session.
+    ("POST", "/sessions/{session}/events", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/sessions/{session}/heartbeat",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/sessions/{session}/pairing",
+        Rule::AnyAuthenticated,
+    ),
+    ("POST", "/pairing/claim", Rule::Public),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/live",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    // Evidence and review.
+    ("POST", "/sessions/{session}/frames", Rule::AnyAuthenticated),
+    (
+        "GET",
+        "/me/sessions/{session}/integrity",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/me/sessions/{session}/appeal",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/review-queue",
+        Rule::Policy(Action::ReviewSessions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/decisions",
+        Rule::Policy(Action::ReopenDecisions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/sessions/{session}/timeline",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/sessions/{session}/frames/{frame_id}",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/claim",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/release",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/review",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/reopen",
+        Rule::OnResource(Action::ReopenDecisions),
+    ),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

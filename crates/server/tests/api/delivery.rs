@@ -31,7 +31,7 @@ fn q(v: Value) -> invigil_domain::content::Question {
 }
 
 /// Questions: single_choice (key 1), true_false (true), short_answer ("Paris"),
-/// numeric (3.14 ± 0.01), essay.
+/// numeric (2.72 ± 0.01), essay.
 fn questions() -> Vec<invigil_domain::content::Question> {
     vec![
         q(
@@ -450,7 +450,7 @@ async fn submit_grades_and_is_idempotent(app: TestApp) {
         t,
         &sid,
         &qid(&body, "numeric"),
-        json!({"value": 2.718}),
+        json!({"value": 2.715}),
         1,
     )
     .await

@@ -1,5 +1,20 @@
 //! One integration-test binary: every test drives the real router against a
 //! real database, on SQLite and (with `INVIGIL_TEST_PG_URL`) PostgreSQL.
 
+// Tests unwrap and panic on purpose. clippy.toml's `allow-*-in-tests` only
+// covers `#[test]` functions, not the async bodies `both!` wraps or helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access_matrix;
+mod audit;
 mod common;
+mod content;
+mod delivery;
+mod delivery_model;
+mod exams;
 mod foundation;
+mod identity;
+mod kill;
+mod proctoring;
+mod review;
+mod tenancy;

@@ -59,43 +59,42 @@ async fn pg_template(admin_url: &str) -> Result<String, String> {
                 .map_err(|e| e.to_string())?
                 .as_nanos();
             let name = format!("invigil_tpl_{stamp:x}");
-            let admin = pgadmin::connect(admin_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            pgadmin::lock(&admin, 7_242_001)
-                .await
-                .map_err(|e| e.to_string())?;
-            let result = async {
-                if !pgadmin::database_exists(&admin, &name)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    // Old templates of earlier builds are of no use now.
-                    for old in pgadmin::databases_like(&admin, "invigil_tpl_")
-                        .await
-                        .map_err(|e| e.to_string())?
-                    {
-                        let _ = pgadmin::drop_database(&admin, &old).await;
-                    }
-                    pgadmin::create_database(&admin, &name, None)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let db = connect(DbTarget::Postgres {
-                        url: pgadmin::url_with_database(admin_url, &name),
-                    })
-                    .await?;
-                    db.migrate().await.map_err(|e| e.to_string())?;
-                    db.close().await.map_err(|e| e.to_string())?;
-                }
-                Ok::<_, String>(())
-            }
-            .await;
-            let _ = pgadmin::unlock(&admin, 7_242_001).await;
-            let _ = admin.close().await;
-            result.map(|_| name)
+            make_template(admin_url, &name).await.map(|_| name)
         })
         .await
         .clone()
+}
+
+/// Creates and migrates the template `name` unless it exists. Templates of
+/// other builds are left alone: another test run may be copying from them.
+async fn make_template(admin_url: &str, name: &str) -> Result<(), String> {
+    let admin = pgadmin::connect(admin_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    pgadmin::lock(&admin, 7_242_001)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = async {
+        if !pgadmin::database_exists(&admin, name)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            pgadmin::create_database(&admin, name, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let db = connect(DbTarget::Postgres {
+                url: pgadmin::url_with_database(admin_url, name),
+            })
+            .await?;
+            db.migrate().await.map_err(|e| e.to_string())?;
+            db.close().await.map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(())
+    }
+    .await;
+    let _ = pgadmin::unlock(&admin, 7_242_001).await;
+    let _ = admin.close().await;
+    result
 }
 
 async fn connect(target: DbTarget) -> Result<Db, String> {
@@ -160,9 +159,18 @@ impl TestApp {
         let admin = pgadmin::connect(&admin_url)
             .await
             .expect("pg admin connection");
-        pgadmin::create_database(&admin, &name, Some(&template))
+        if pgadmin::create_database(&admin, &name, Some(&template))
             .await
-            .expect("create test database");
+            .is_err()
+        {
+            // Another test run may have dropped the template: make it again.
+            make_template(&admin_url, &template)
+                .await
+                .expect("PostgreSQL template");
+            pgadmin::create_database(&admin, &name, Some(&template))
+                .await
+                .expect("create test database");
+        }
         let _ = admin.close().await;
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Self::config(&dir);

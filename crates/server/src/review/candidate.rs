@@ -1,0 +1,178 @@
+//! Candidate transparency: after the exam's results are released, a
+//! candidate sees the flags of their own session and the review decision,
+//! and may appeal a decision once per session.
+//!
+//! - Someone else's session, or one that does not exist: 404.
+//! - Results of the exam not released yet: 409 `results_not_released` (the
+//!   session is the caller's own, so its existence is no secret; what is held
+//!   back is its content until the organization releases results).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use invigil_store::delivery::{self, Session};
+use invigil_store::exams as exam_store;
+use invigil_store::review as review_store;
+
+use super::{integrity_of, integrity_status_of, review_error};
+use crate::audit;
+use crate::authz::Actor;
+use crate::http::auth::CurrentUser;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::tenancy::service::{begin, commit};
+
+/// One of the candidate's own flags. No event details, no other person's data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyFlag {
+    pub flag_type: String,
+    /// LOW, MEDIUM or HIGH.
+    pub severity: String,
+    pub description: String,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    /// The decision that resolved it, once decided.
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyDecision {
+    /// CLEARED or VIOLATION_CONFIRMED.
+    pub decision: String,
+    pub notes: String,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyAppeal {
+    pub text: String,
+    pub appealed_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /me/sessions/{session}/integrity`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyIntegrity {
+    pub session_id: Uuid,
+    pub exam_id: Uuid,
+    /// CLEAN, FLAGGED, UNDER_REVIEW, CLEARED or VIOLATION_CONFIRMED.
+    pub integrity_status: String,
+    pub flags: Vec<MyFlag>,
+    /// The review decision while one stands (not while a review is open).
+    pub decision: Option<MyDecision>,
+    pub appeal: Option<MyAppeal>,
+    /// Whether `POST .../appeal` would be accepted now.
+    pub can_appeal: bool,
+}
+
+/// The caller's own session of an exam whose results are released.
+pub async fn own_released(
+    state: &AppState,
+    me: &CurrentUser,
+    id: Uuid,
+) -> Result<Session, ApiError> {
+    let s = match delivery::session(state.db.read(), id).await? {
+        Some(s) if s.user_id == me.id() => s,
+        _ => return Err(ApiError::NotFound),
+    };
+    let exam = exam_store::exam(state.db.read(), s.org_id, s.exam_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if exam.results_released_at.is_none() {
+        return Err(ApiError::conflict_code(
+            "results_not_released",
+            "the integrity review of this session is shown once the exam's results are released",
+        ));
+    }
+    Ok(s)
+}
+
+async fn view(state: &AppState, s: &Session) -> Result<MyIntegrity, ApiError> {
+    let st = integrity_of(s)?;
+    let flags = review_store::flags(state.db.read(), s.id)
+        .await?
+        .into_iter()
+        .map(|f| MyFlag {
+            flag_type: f.flag_type,
+            severity: f.severity,
+            description: f.description,
+            first_at: f.first_at,
+            last_at: f.last_at,
+            resolution: f.resolution,
+        })
+        .collect();
+    let decision = match (&s.decision, st.status.is_decided()) {
+        (Some(d), true) => Some(MyDecision {
+            decision: d.clone(),
+            notes: s.decision_notes.clone().unwrap_or_default(),
+            decided_at: s.decided_at,
+        }),
+        _ => None,
+    };
+    Ok(MyIntegrity {
+        session_id: s.id,
+        exam_id: s.exam_id,
+        integrity_status: integrity_status_of(s)?.as_str().to_owned(),
+        flags,
+        decision,
+        appeal: s.appeal_text.clone().map(|text| MyAppeal {
+            text,
+            appealed_at: s.appealed_at,
+        }),
+        can_appeal: st.status.is_decided() && !st.appealed,
+    })
+}
+
+/// The candidate's flags and the review decision of their own session.
+pub async fn my_integrity(
+    state: &AppState,
+    me: &CurrentUser,
+    session_id: Uuid,
+) -> Result<MyIntegrity, ApiError> {
+    let s = own_released(state, me, session_id).await?;
+    view(state, &s).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AppealBody {
+    /// 1..=5000 characters.
+    pub text: String,
+}
+
+/// The candidate appeals the decision of their own session (once): it goes
+/// back to FLAGGED with the appeal attached, for another review.
+#[tracing::instrument(skip_all, err, fields(session_id = %s.id))]
+pub async fn appeal(
+    state: &AppState,
+    me: &CurrentUser,
+    s: Session,
+    body: AppealBody,
+) -> Result<MyIntegrity, ApiError> {
+    let now = state.now();
+    let tx = begin(state).await?;
+    let current = delivery::session_for_update(&tx, s.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let (_, text) = integrity_of(&current)?
+        .appeal(&body.text)
+        .map_err(review_error)?;
+    if !review_store::appeal(&tx, s.id, &current.integrity_status, &text, now).await? {
+        return Err(ApiError::conflict("the session changed meanwhile"));
+    }
+    audit::by(
+        &tx,
+        Some(s.org_id),
+        &Actor::from(me),
+        "review.appealed",
+        ("exam_session", Some(s.id.to_string())),
+        serde_json::json!({ "from": current.integrity_status, "text": text }),
+        now,
+    )
+    .await?;
+    commit(tx).await?;
+    let s = delivery::session(state.db.read(), s.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    view(state, &s).await
+}

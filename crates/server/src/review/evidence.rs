@@ -1,0 +1,395 @@
+//! Evidence frames: upload (`POST /sessions/{session}/frames`, encrypted at
+//! rest), the reviewer's read (`GET /orgs/{org}/sessions/{session}/frames/{id}`,
+//! audited as `evidence.read`) and the retention purge (audited as
+//! `evidence.purged`).
+//!
+//! Storage: the ciphertext goes to an [`EvidenceStore`] (local disk under
+//! `<data_dir>/evidence/`, content-addressed by its SHA-256), the row keeps
+//! the nonce, the content type, the plaintext size and the storage key.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use invigil_domain::identity::Action;
+use invigil_store::delivery::Session;
+use invigil_store::exams as exam_store;
+use invigil_store::proctoring::evidence::{self as store, EvidenceStore, Frame, LocalDiskStore};
+use invigil_store::review::integrity;
+use invigil_store::tenancy;
+
+use super::keys::{FrameAad, MasterKey};
+use super::staff_session;
+use crate::audit;
+use crate::authz::OrgCtx;
+use crate::http::auth::ClientInfo;
+use crate::http::error::ApiError;
+use crate::proctoring::auth::DeviceOrCandidate;
+use crate::state::AppState;
+use crate::tenancy::service::{begin, commit};
+
+/// Org settings key of the retention period, in days.
+pub const RETENTION_SETTING: &str = "evidence_retention_days";
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+pub const MAX_RETENTION_DAYS: i64 = 3650;
+/// Integrity statuses whose evidence the purge removes once retention is
+/// over. Sessions with a confirmed violation, or still to be (re)reviewed,
+/// keep their evidence.
+pub const PURGEABLE: &[&str] = &[integrity::CLEARED];
+
+pub const JPEG: &str = "image/jpeg";
+pub const PNG: &str = "image/png";
+
+/// The evidence store of this server (local disk under the data directory).
+pub fn evidence_store(state: &AppState) -> LocalDiskStore {
+    LocalDiskStore::new(state.config.data_dir.join("evidence"))
+}
+
+// ---- who uploads
+
+/// Who uploads a frame, and to which session: the session's candidate (their
+/// ACCESS token; source LAPTOP) or the phone paired with that session (its
+/// DEVICE token; source MOBILE). Another person's session, or a session the
+/// phone is not paired with, is 404.
+///
+/// The single place where frame uploads meet the credentials: it defers to
+/// the proctoring module's [`DeviceOrCandidate`], the same extractor events
+/// and heartbeats use.
+#[derive(Debug, Clone)]
+pub struct FrameUploader {
+    pub session: Session,
+    /// LAPTOP or MOBILE.
+    pub source: &'static str,
+}
+
+impl FromRequestParts<AppState> for FrameUploader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let who = DeviceOrCandidate::from_request_parts(parts, state).await?;
+        Ok(FrameUploader {
+            session: who.session,
+            source: who.source.as_str(),
+        })
+    }
+}
+
+// ---- upload
+
+/// The image type of an upload: the declared content type, confirmed by the
+/// bytes' signature. Anything else is 415.
+pub fn sniff(declared: Option<&str>, bytes: &[u8]) -> Result<&'static str, ApiError> {
+    let mime = declared
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    let unsupported = || {
+        ApiError::UnsupportedMediaType(
+            "a frame is an image/jpeg or image/png body whose bytes match its type".into(),
+        )
+    };
+    let kind = match mime.as_deref() {
+        Some(JPEG) => JPEG,
+        Some(PNG) => PNG,
+        _ => return Err(unsupported()),
+    };
+    let matches = match kind {
+        JPEG => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        _ => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+    };
+    if matches {
+        Ok(kind)
+    } else {
+        Err(unsupported())
+    }
+}
+
+/// Checks the declared content type before the body is read.
+pub fn declared_type(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let mime = ct
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    match mime.as_deref() {
+        Some(JPEG) | Some(PNG) => Ok(ct),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: image/jpeg or image/png".into(),
+        )),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrameCreated {
+    pub frame_id: Uuid,
+    /// LAPTOP or MOBILE.
+    pub source: String,
+    pub content_type: String,
+    /// Plaintext bytes.
+    pub size: i64,
+    pub captured_at: DateTime<Utc>,
+}
+
+/// Checks, before the body is read, that the uploader's session takes
+/// evidence: its exam is proctored (else 409 `proctoring_disabled`) and it is
+/// running or finished less than the grace period ago (else 409
+/// `session_closed`; the same rule as late proctoring events).
+pub async fn check_target(state: &AppState, s: &Session) -> Result<(), ApiError> {
+    let exam = exam_store::exam(state.db.read(), s.org_id, s.exam_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !exam.enable_proctoring {
+        return Err(ApiError::conflict_code(
+            "proctoring_disabled",
+            "this exam is not proctored: it takes no evidence",
+        ));
+    }
+    if let Some(f) = s.finished_at
+        && state.now() > f + state.config.grace()
+    {
+        return Err(ApiError::conflict_code(
+            "session_closed",
+            "the session is over: it takes no more evidence",
+        ));
+    }
+    Ok(())
+}
+
+/// Encrypts and stores a frame. `bytes` were checked by [`sniff`].
+#[tracing::instrument(skip_all, err, fields(session_id = %s.id))]
+pub async fn store_frame(
+    state: &AppState,
+    s: &Session,
+    source: &'static str,
+    content_type: &'static str,
+    bytes: &[u8],
+) -> Result<FrameCreated, ApiError> {
+    let master = MasterKey::load(&state.config)
+        .await
+        .map_err(ApiError::internal)?;
+    let frame_id = Uuid::now_v7();
+    let aad = FrameAad {
+        session_id: s.id,
+        frame_id,
+        content_type,
+    };
+    let (nonce, ciphertext) = master
+        .org_key(s.org_id)
+        .seal(bytes, &aad)
+        .map_err(ApiError::internal)?;
+    let key = evidence_store(state)
+        .put(&ciphertext)
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.now();
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    store::insert_frame(
+        state.db.write(),
+        Frame {
+            id: frame_id,
+            org_id: s.org_id,
+            session_id: s.id,
+            source: source.to_owned(),
+            content_type: content_type.to_owned(),
+            size,
+            storage_key: key,
+            nonce: hex::encode(nonce),
+            captured_at: now,
+            purged_at: None,
+        },
+    )
+    .await?;
+    metrics::counter!("evidence_frames_total").increment(1);
+    Ok(FrameCreated {
+        frame_id,
+        source: source.to_owned(),
+        content_type: content_type.to_owned(),
+        size,
+        captured_at: now,
+    })
+}
+
+// ---- reviewer read
+
+/// A decrypted frame.
+pub struct FrameImage {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Decrypts a frame for a reviewer (PROCTOR_REVIEWER on the exam's
+/// department) and records the read in the audit log before answering.
+#[tracing::instrument(skip_all, err, fields(session_id = %session_id, frame_id = %frame_id))]
+pub async fn read_frame(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session_id: Uuid,
+    frame_id: Uuid,
+) -> Result<FrameImage, ApiError> {
+    let (s, _exam, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let frame = store::frame_in_session(state.db.read(), auth.org_id, s.id, frame_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if frame.purged_at.is_some() {
+        // Retention removed the evidence: nothing to show.
+        return Err(ApiError::NotFound);
+    }
+    let Some(ciphertext) = evidence_store(state)
+        .get(&frame.storage_key)
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        tracing::warn!(frame_id = %frame.id, "evidence blob missing");
+        return Err(ApiError::NotFound);
+    };
+    let nonce = hex::decode(&frame.nonce).map_err(ApiError::internal)?;
+    let master = MasterKey::load(&state.config)
+        .await
+        .map_err(ApiError::internal)?;
+    let bytes = master
+        .org_key(frame.org_id)
+        .open(
+            &nonce,
+            &ciphertext,
+            &FrameAad {
+                session_id: frame.session_id,
+                frame_id: frame.id,
+                content_type: &frame.content_type,
+            },
+        )
+        .map_err(ApiError::internal)?;
+    let now = state.now();
+    let tx = begin(state).await?;
+    audit::by(
+        &tx,
+        Some(auth.org_id),
+        &auth.actor,
+        "evidence.read",
+        ("evidence_frame", Some(frame.id.to_string())),
+        serde_json::json!({ "session_id": s.id, "source": frame.source, "content_type": frame.content_type }),
+        now,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(FrameImage {
+        content_type: frame.content_type,
+        bytes,
+    })
+}
+
+// ---- retention
+
+/// The organization's retention period in days (`evidence_retention_days`
+/// in its settings, 1..=3650; otherwise 30).
+pub fn retention_days(settings: &str) -> i64 {
+    serde_json::from_str::<serde_json::Value>(settings)
+        .ok()
+        .and_then(|v| v.get(RETENTION_SETTING).and_then(serde_json::Value::as_i64))
+        .filter(|d| (1..=MAX_RETENTION_DAYS).contains(d))
+        .unwrap_or(DEFAULT_RETENTION_DAYS)
+}
+
+/// Deletes the evidence of sessions CLEARED and finished (and decided) more
+/// than the organization's retention period ago, and marks their frames
+/// purged; one `evidence.purged` audit entry per organization and run.
+/// Returns how many frames were purged.
+///
+/// Blobs go first, rows after: a crash in between leaves rows that the next
+/// run purges again (deleting a missing blob is fine), never a row marked
+/// purged whose ciphertext is still on disk.
+pub async fn purge(state: &AppState) -> anyhow::Result<usize> {
+    const BATCH: u64 = 500;
+    let now = state.now();
+    let blobs = evidence_store(state);
+    let mut total = 0;
+    for org_id in store::orgs_with_frames(state.db.read()).await? {
+        let Some(org) = tenancy::org_by_id(state.db.read(), org_id).await? else {
+            continue;
+        };
+        let days = retention_days(&org.settings);
+        let cutoff = now - Duration::days(days);
+        let mut purged: Vec<Uuid> = Vec::new();
+        let mut sessions: Vec<Uuid> = Vec::new();
+        loop {
+            let frames =
+                store::purgeable_frames(state.db.read(), org_id, PURGEABLE, cutoff, BATCH).await?;
+            if frames.is_empty() {
+                break;
+            }
+            let ids: Vec<Uuid> = frames.iter().map(|f| f.id).collect();
+            for f in &frames {
+                if !store::key_still_used(state.db.read(), &f.storage_key, &ids).await? {
+                    blobs.delete(&f.storage_key).await?;
+                }
+                sessions.push(f.session_id);
+            }
+            let tx = state.db.begin().await?;
+            store::mark_purged(&tx, &ids, now).await?;
+            tx.commit().await?;
+            purged.extend(ids);
+            if (frames.len() as u64) < BATCH {
+                break;
+            }
+        }
+        if purged.is_empty() {
+            continue;
+        }
+        sessions.sort();
+        sessions.dedup();
+        let tx = state.db.begin().await?;
+        audit::record(
+            &tx,
+            Some(org_id),
+            None,
+            &ClientInfo::default(),
+            "evidence.purged",
+            ("evidence_frame", None),
+            serde_json::json!({
+                "frames": purged.len(),
+                "sessions": sessions,
+                "retention_days": days,
+                "cutoff": cutoff,
+            }),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(org = %org.slug, frames = purged.len(), "evidence purged");
+        total += purged.len();
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_checks_type_and_signature() {
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0];
+        assert_eq!(sniff(Some("image/jpeg"), &jpeg).unwrap(), JPEG);
+        assert_eq!(sniff(Some("IMAGE/PNG; x=y"), &png).unwrap(), PNG);
+        assert!(sniff(Some("image/png"), &jpeg).is_err());
+        assert!(sniff(Some("image/jpeg"), b"GIF89a").is_err());
+        assert!(sniff(Some("image/gif"), b"GIF89a").is_err());
+        assert!(sniff(None, &jpeg).is_err());
+        assert!(sniff(Some("image/jpeg"), &[]).is_err());
+    }
+
+    #[test]
+    fn retention_defaults_and_bounds() {
+        assert_eq!(retention_days("{}"), 30);
+        assert_eq!(retention_days(r#"{"evidence_retention_days": 7}"#), 7);
+        assert_eq!(retention_days(r#"{"evidence_retention_days": 0}"#), 30);
+        assert_eq!(retention_days(r#"{"evidence_retention_days": "7"}"#), 30);
+        assert_eq!(retention_days("not json"), 30);
+    }
+}

@@ -1,0 +1,255 @@
+//! One session's timeline for its reviewer: lifecycle, proctoring events,
+//! flags (with the events behind each and their points), answer saves,
+//! proctor actions, evidence frames (ids, never bytes) and review steps, in
+//! time order.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use invigil_domain::identity::Action;
+use invigil_domain::proctoring::{FlagView, Sensitivity, default_rules, violation_score};
+use invigil_store::delivery;
+use invigil_store::proctoring::evidence as frames;
+use invigil_store::review as review_store;
+
+use super::service::ReviewView;
+use super::staff_session;
+use crate::authz::OrgCtx;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::wire;
+
+/// What happened, when.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TimelineItem {
+    /// STARTED or FINISHED (with the delivery status it ended in).
+    Session {
+        at: DateTime<Utc>,
+        what: String,
+        status: Option<String>,
+    },
+    /// A proctoring event (LAPTOP, MOBILE or SYSTEM).
+    Event {
+        at: DateTime<Utc>,
+        id: Uuid,
+        source: String,
+        #[serde(rename = "type")]
+        event_type: String,
+        severity: i32,
+        received_at: DateTime<Utc>,
+        #[schema(value_type = Option<Object>)]
+        meta: Option<serde_json::Value>,
+        frame_id: Option<Uuid>,
+    },
+    /// A flag of the risk engine, at its first event.
+    Flag {
+        at: DateTime<Utc>,
+        id: Uuid,
+        flag_type: String,
+        severity: String,
+        cause: String,
+        rule_id: String,
+        description: String,
+        /// The events that raised it.
+        event_ids: Vec<Uuid>,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+        /// Its part of the violation score, and why.
+        points: u32,
+        reason: String,
+        resolved_by: Option<Uuid>,
+        resolved_at: Option<DateTime<Utc>>,
+        resolution: Option<String>,
+    },
+    /// The last save of an answer.
+    Answer {
+        at: DateTime<Utc>,
+        question_id: Uuid,
+        position: Option<i32>,
+        revision: i64,
+    },
+    /// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE by a proctor.
+    AdminAction {
+        at: DateTime<Utc>,
+        id: Uuid,
+        actor_id: Uuid,
+        #[serde(rename = "type")]
+        action_type: String,
+        reason: String,
+        minutes: Option<i32>,
+    },
+    /// An evidence frame; `GET .../frames/{id}` shows it (audited).
+    Frame {
+        at: DateTime<Utc>,
+        id: Uuid,
+        source: String,
+        content_type: String,
+        size: i64,
+        purged: bool,
+    },
+    /// A review step from the audit log (claimed, released, decided,
+    /// appealed, reopened).
+    Review {
+        at: DateTime<Utc>,
+        action: String,
+        actor_id: Option<Uuid>,
+        #[schema(value_type = Object)]
+        details: serde_json::Value,
+    },
+}
+
+impl TimelineItem {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            TimelineItem::Session { at, .. }
+            | TimelineItem::Event { at, .. }
+            | TimelineItem::Flag { at, .. }
+            | TimelineItem::Answer { at, .. }
+            | TimelineItem::AdminAction { at, .. }
+            | TimelineItem::Frame { at, .. }
+            | TimelineItem::Review { at, .. } => *at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    pub session: ReviewView,
+    /// Sum of the flags' points (the stored `violation_score` is the risk
+    /// engine's, computed with the organization's rules).
+    pub flag_points: u32,
+    pub items: Vec<TimelineItem>,
+}
+
+fn flag_view(f: &review_store::FlagRow) -> Option<FlagView> {
+    Some(FlagView {
+        flag_ref: f.id.to_string(),
+        rule_id: f.rule_id.clone(),
+        severity: wire::parse(&f.severity)?,
+        cause: wire::parse(&f.cause)?,
+        weight: u32::try_from(f.weight).unwrap_or(0),
+    })
+}
+
+/// The timeline of a session (PROCTOR_REVIEWER on the exam's department).
+pub async fn timeline(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session_id: Uuid,
+) -> Result<Timeline, ApiError> {
+    let (s, _exam, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let conn = state.db.read();
+    let mut items = vec![TimelineItem::Session {
+        at: s.started_at,
+        what: "STARTED".into(),
+        status: None,
+    }];
+    if let Some(f) = s.finished_at {
+        items.push(TimelineItem::Session {
+            at: f,
+            what: "FINISHED".into(),
+            status: Some(s.status.clone()),
+        });
+    }
+    for e in review_store::events(conn, s.id).await? {
+        items.push(TimelineItem::Event {
+            at: e.occurred_at,
+            id: e.id,
+            source: e.source,
+            event_type: e.event_type,
+            severity: e.severity,
+            received_at: e.received_at,
+            meta: e.meta.and_then(|m| serde_json::from_str(&m).ok()),
+            frame_id: e.frame_id,
+        });
+    }
+    let flags = review_store::flags(conn, s.id).await?;
+    let views: Vec<FlagView> = flags.iter().filter_map(flag_view).collect();
+    // Parts do not depend on the threshold; the defaults only fill the type.
+    let score = violation_score(&views, &default_rules().thresholds, Sensitivity::Medium);
+    for f in flags {
+        let part = score.parts.iter().find(|p| p.flag_ref == f.id.to_string());
+        items.push(TimelineItem::Flag {
+            at: f.first_at,
+            id: f.id,
+            event_ids: serde_json::from_str(&f.event_ids).unwrap_or_default(),
+            points: part.map_or(0, |p| p.points),
+            reason: part.map(|p| p.reason.clone()).unwrap_or_default(),
+            flag_type: f.flag_type,
+            severity: f.severity,
+            cause: f.cause,
+            rule_id: f.rule_id,
+            description: f.description,
+            first_at: f.first_at,
+            last_at: f.last_at,
+            resolved_by: f.resolved_by,
+            resolved_at: f.resolved_at,
+            resolution: f.resolution,
+        });
+    }
+    let served = delivery::served(conn, s.id).await?;
+    for a in delivery::answers(conn, s.id).await? {
+        // Revision -1 rows are grading placeholders, not saves.
+        if a.revision < 0 {
+            continue;
+        }
+        items.push(TimelineItem::Answer {
+            at: a.saved_at,
+            question_id: a.question_id,
+            position: served
+                .iter()
+                .find(|q| q.question_id == a.question_id)
+                .map(|q| q.position),
+            revision: a.revision,
+        });
+    }
+    for a in delivery::admin_actions(conn, s.id).await? {
+        items.push(TimelineItem::AdminAction {
+            at: a.created_at,
+            id: a.id,
+            actor_id: a.actor_id,
+            action_type: a.action_type,
+            reason: a.reason,
+            minutes: a.minutes,
+        });
+    }
+    for f in frames::frames_of_session(conn, s.id).await? {
+        items.push(TimelineItem::Frame {
+            at: f.captured_at,
+            id: f.id,
+            source: f.source,
+            content_type: f.content_type,
+            size: f.size,
+            purged: f.purged_at.is_some(),
+        });
+    }
+    let filter = invigil_store::audit::Filter {
+        resource_type: Some("exam_session".into()),
+        resource_id: Some(s.id.to_string()),
+        ..Default::default()
+    };
+    for e in invigil_store::audit::list(conn, auth.org_id, &filter, None, 1000).await? {
+        if e.action.starts_with("review.") {
+            items.push(TimelineItem::Review {
+                at: e.created_at,
+                action: e.action,
+                actor_id: e.actor_id,
+                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+            });
+        }
+    }
+    // Stable: equal times keep the order above (lifecycle, events, flags, ...).
+    items.sort_by_key(TimelineItem::at);
+    let session = super::service::views_of(state, auth.org_id, vec![s])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
+    Ok(Timeline {
+        session,
+        flag_points: score.total,
+        items,
+    })
+}
