@@ -330,11 +330,9 @@ pub async fn authorize_exam(
     exam_id: Uuid,
     action: Action,
 ) -> Result<(), ApiError> {
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let _allowed = ctx.authorize_in(action, exam.department_id)?;
-    Ok(())
+    crate::exams::service::load_exam(state, ctx, exam_id, action)
+        .await
+        .map(|_| ())
 }
 
 /// A human grade for an answer that needs one (essays).

@@ -913,7 +913,95 @@ async fn flagged_results_are_withheld(app: TestApp) {
     assert_eq!(items["items"][0]["integrity"], "VIOLATION_CONFIRMED");
 }
 
+/// Submit and the sweeper racing at the deadline: exactly one of them
+/// finishes the session, once.
+async fn parallel_submit_and_auto_submit_give_one_result(app: TestApp) {
+    for (case, offset_ms) in [(0, -1i64), (1, 0), (2, 1)] {
+        let email = format!("race{case}@acme.org");
+        let s = if case == 0 {
+            setup_with(
+                &app,
+                ExamOpts {
+                    duration_minutes: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+        } else {
+            let org = invigil_store::tenancy::org_by_slug(app.db().read(), "acme")
+                .await
+                .unwrap()
+                .unwrap();
+            let cand = app.member(&org, &email, &[Role::Candidate]).await;
+            let coordinator = app
+                .member(
+                    &org,
+                    &format!("co{case}@acme.org"),
+                    &[Role::ExamCoordinator],
+                )
+                .await;
+            let proctor = app
+                .member(
+                    &org,
+                    &format!("pr{case}@acme.org"),
+                    &[Role::ProctorReviewer],
+                )
+                .await;
+            let bank_id = approved_bank(&app, &org, coordinator.id, &questions()).await;
+            let exam_id = insert_exam(
+                &app,
+                &org,
+                bank_id,
+                coordinator.id,
+                &ExamOpts {
+                    duration_minutes: 10,
+                    ..Default::default()
+                },
+            )
+            .await;
+            enroll(&app, &org, exam_id, cand.id, None).await;
+            Setup {
+                org,
+                coordinator,
+                proctor,
+                candidate: cand,
+                exam_id,
+                bank_id,
+            }
+        };
+        let body = start(&app, &s).await;
+        let sid = body["session_id"].as_str().unwrap().to_owned();
+        let grace = app.state.config.grace();
+        app.clock
+            .advance(Duration::minutes(10) + grace + Duration::milliseconds(offset_ms));
+        let submit = app
+            .post(&format!("/api/v1/sessions/{sid}/submit"))
+            .token(&s.candidate.token)
+            .send();
+        let sweep = invigil_server::delivery::service::sweep(&app.state);
+        let (r, swept) = tokio::join!(submit, sweep);
+        let swept = swept.unwrap();
+        let row = invigil_store::delivery::session(app.db().read(), sid.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        if r.status == 200 {
+            assert_eq!(row.status, "SUBMITTED");
+            assert_eq!(swept, 0);
+        } else {
+            r.assert_problem(409, "session_closed");
+            assert_eq!(row.status, "AUTO_SUBMITTED");
+            assert_eq!(swept, 1);
+        }
+        // Before deadline + grace the submit wins; from it on, the sweeper.
+        assert_eq!(r.status == 200, offset_ms < 0, "offset {offset_ms} ms");
+        app.clock
+            .advance(-(Duration::minutes(10) + grace + Duration::milliseconds(offset_ms)));
+    }
+}
+
 both!(
+    parallel_submit_and_auto_submit_give_one_result,
     start_resume_and_no_keys,
     autosave_revisions_are_monotonic,
     grace_edge_and_submit,
