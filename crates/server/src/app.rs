@@ -26,6 +26,9 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 
 /// Builds the state and starts the background jobs.
 pub async fn start_state(config: Config) -> anyhow::Result<AppState> {
+    // The evidence key is generated (0600) on first start when none is
+    // configured; a bad configured key stops start-up here.
+    crate::review::keys::ensure_key(&config)?;
     let db = open_db(&config).await?;
     let state = AppState::new(db, config, Arc::new(SystemClock));
     crate::jobs::spawn_all(&state);

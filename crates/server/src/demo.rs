@@ -192,16 +192,13 @@ pub const DEMO_EXAM: &str = "Demo exam: general knowledge";
 /// An ACTIVE exam on the demo bank, open for a week, that the demo
 /// candidate is enrolled in (30 minutes, three attempts, proctored).
 async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Result<()> {
-    use invigil_store::exams::entities::{enrollment, exam, exam_type};
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    use invigil_store::content::DeptScope;
+    use invigil_store::exams::{self, ExamFields, NewEnrollment, NewExamType};
 
     let now = state.now();
-    let existing = exam::Entity::find()
-        .filter(exam::Column::OrgId.eq(org_id))
-        .filter(exam::Column::Title.eq(DEMO_EXAM))
-        .one(state.db.read())
-        .await?;
-    if existing.is_some() {
+    let existing =
+        exams::list_exams(state.db.read(), org_id, &DeptScope::All, None, None, 500).await?;
+    if existing.iter().any(|e| e.title == DEMO_EXAM) {
         return Ok(());
     }
     let coordinator = users::by_email(state.db.read(), "coordinator@demo.example.org")
@@ -211,63 +208,55 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo candidate missing"))?;
     let tx = state.db.begin().await?;
-    let quiz = exam_type::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org_id),
-        code: Set("QUIZ".into()),
-        name: Set("Practice quiz".into()),
-        default_weight: Set(0.1),
-        created_at: Set(now),
-    }
-    .insert(&tx)
+    let quiz = exams::create_exam_type(
+        &tx,
+        org_id,
+        NewExamType {
+            code: "QUIZ".into(),
+            name: "Practice quiz".into(),
+            default_weight: 0.1,
+        },
+        now,
+    )
     .await?;
-    let exam_id = Uuid::now_v7();
-    exam::ActiveModel {
-        id: Set(exam_id),
-        org_id: Set(org_id),
-        department_id: Set(None),
-        title: Set(DEMO_EXAM.into()),
-        description: Set(Some(
-            "Twenty-two questions of every type. Try it as candidate@demo.example.org.".into(),
-        )),
-        status: Set("ACTIVE".into()),
-        question_bank_id: Set(Some(bank_id)),
-        draw_rules: Set(None),
-        duration_minutes: Set(30),
-        passing_score: Set(60),
-        max_attempts: Set(3),
-        scheduled_start_at: Set(Some(now - chrono::Duration::hours(1))),
-        scheduled_end_at: Set(Some(now + chrono::Duration::days(7))),
-        randomize_questions: Set(true),
-        randomize_options: Set(true),
-        enable_proctoring: Set(true),
-        proctoring_sensitivity: Set("MEDIUM".into()),
-        exam_type_id: Set(Some(quiz.id)),
-        results_released_at: Set(None),
-        created_by: Set(coordinator.id),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&tx)
+    let exam = exams::create_exam(
+        &tx,
+        org_id,
+        ExamFields {
+            department_id: None,
+            title: DEMO_EXAM.into(),
+            description: Some(
+                "Twenty-two questions of every type. Try it as candidate@demo.example.org.".into(),
+            ),
+            question_bank_id: Some(bank_id),
+            draw_rules: None,
+            duration_minutes: 30,
+            passing_score: 60,
+            max_attempts: 3,
+            scheduled_start_at: Some(now - chrono::Duration::hours(1)),
+            scheduled_end_at: Some(now + chrono::Duration::days(7)),
+            randomize_questions: true,
+            randomize_options: true,
+            enable_proctoring: true,
+            proctoring_sensitivity: "MEDIUM".into(),
+            exam_type_id: Some(quiz.id),
+        },
+        "ACTIVE",
+        coordinator.id,
+        now,
+    )
     .await?;
-    enrollment::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org_id),
-        exam_id: Set(exam_id),
-        user_id: Set(candidate.id),
-        status: Set("ACCEPTED".into()),
-        attempts_used: Set(0),
-        override_window_start: Set(None),
-        override_window_end: Set(None),
-        override_duration_minutes: Set(None),
-        override_max_attempts: Set(None),
-        override_extra_time_percent: Set(None),
-        invited_at: Set(now),
-        accepted_at: Set(Some(now)),
-        completed_at: Set(None),
-        updated_at: Set(now),
-    }
-    .insert(&tx)
+    exams::create_enrollments(
+        &tx,
+        org_id,
+        exam.id,
+        &[NewEnrollment {
+            user_id: candidate.id,
+            status: "ACCEPTED".into(),
+            extra_time_percent: None,
+        }],
+        now,
+    )
     .await?;
     tx.commit().await?;
     Ok(())
