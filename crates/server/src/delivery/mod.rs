@@ -6,6 +6,7 @@
 pub mod grading;
 pub mod routes;
 pub mod service;
+pub mod start;
 pub mod writer;
 
 use chrono::{DateTime, TimeDelta, Utc};

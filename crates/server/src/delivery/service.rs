@@ -2,33 +2,30 @@
 //! submit, the auto-submit sweep, proctor actions.
 
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::content::{Question, render_markdown_safe};
 use invigil_domain::delivery::answers::{apply_revision, clamp_latency_ms};
-use invigil_domain::delivery::draw::{CandidateQuestion, DrawOptions, Selection, draw_questions};
 use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus, SubmitOutcome};
-use invigil_domain::delivery::timing::plan_new_session;
-use invigil_domain::exams::{ExamSettings, QuestionSource};
 use invigil_domain::review::{AdminActionType, validate_admin_action};
 use invigil_store::delivery::{self, AdminAction, AnswerSave, Served, Session};
-use invigil_store::exams::{self as exam_store, Enrollment, Exam};
-use invigil_store::{Tx, content, tenancy};
+use invigil_store::exams::{self as exam_store};
+use invigil_store::{Tx, content};
 
 use super::grading::grade_session;
 use super::{apply_state, clock_of, session_error, state_of, status_of};
 use crate::audit;
 use crate::authz::{Actor, Authorized};
 use crate::content::views::parse_body;
-use crate::exams::{overrides_of, settings_of, status_of as exam_status};
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
 use crate::wire;
+
+pub use super::start::{StartBody, question_pool, start_or_resume};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServedQuestionView {
@@ -182,320 +179,6 @@ pub async fn own_session(
         Some(s) if s.user_id == me.id() => Ok(s),
         _ => Err(ApiError::NotFound),
     }
-}
-
-/// The question pool of an exam's source: active questions of APPROVED banks.
-pub async fn question_pool(
-    state: &AppState,
-    org_id: Uuid,
-    settings: &ExamSettings,
-) -> Result<Vec<(CandidateQuestion, i32, Question)>, ApiError> {
-    let banks: Vec<Uuid> = match &settings.source {
-        QuestionSource::Bank { question_bank_id } => vec![*question_bank_id],
-        QuestionSource::Draw { rules } => {
-            let mut b: Vec<Uuid> = rules.iter().map(|r| r.bank_id).collect();
-            b.sort();
-            b.dedup();
-            b
-        }
-    };
-    let mut pool = Vec::new();
-    for bank_id in banks {
-        let bank = content::bank(state.db.read(), org_id, bank_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::conflict_code(
-                    "exam_not_open",
-                    "a question bank of this exam no longer exists",
-                )
-            })?;
-        if bank.status != "APPROVED" {
-            return Err(ApiError::conflict_code(
-                "exam_not_open",
-                "a question bank of this exam is not APPROVED (it is being revised)",
-            ));
-        }
-        for (row, v) in content::active_questions(state.db.read(), org_id, bank_id).await? {
-            let Some(q) = parse_body(&v) else { continue };
-            pool.push((
-                CandidateQuestion {
-                    id: row.id,
-                    bank_id,
-                    difficulty: q.difficulty().as_str().to_owned(),
-                    tags: q.tags().to_vec(),
-                    option_count: q.options().len(),
-                },
-                v.version,
-                q,
-            ));
-        }
-    }
-    Ok(pool)
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct StartBody {
-    /// A stable identifier of the device, stored with the session.
-    pub device_fingerprint: Option<String>,
-}
-
-/// Starts a new session or resumes the running one. Returns the view and
-/// whether it was created.
-pub async fn start_or_resume(
-    state: &AppState,
-    me: &CurrentUser,
-    exam_id: Uuid,
-    body: StartBody,
-) -> Result<(SessionView, bool), ApiError> {
-    let enrollment = exam_store::enrollment_of(state.db.read(), exam_id, me.id())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let exam = exam_store::exam(state.db.read(), enrollment.org_id, exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let fingerprint = body
-        .device_fingerprint
-        .map(|f| f.chars().take(256).collect::<String>());
-    for _ in 0..3 {
-        if let Some(s) = resume(state, me, &enrollment, fingerprint.clone()).await? {
-            return Ok((session_view(state, &s).await?, false));
-        }
-        match create(state, me, &exam, fingerprint.clone()).await {
-            Ok(s) => return Ok((session_view(state, &s).await?, true)),
-            // A parallel start took this attempt: resume what it created.
-            Err(ApiError::Conflict {
-                code: "attempt_race",
-                ..
-            }) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ApiError::conflict("could not start the session; try again"))
-}
-
-/// The running session, if any, after finishing it when its time is over.
-async fn resume(
-    state: &AppState,
-    me: &CurrentUser,
-    enrollment: &Enrollment,
-    fingerprint: Option<String>,
-) -> Result<Option<Session>, ApiError> {
-    let Some(s) = delivery::open_session_of(state.db.read(), enrollment.id).await? else {
-        return Ok(None);
-    };
-    let now = state.now();
-    let st = state_of(&s)?;
-    if st.is_expired(now, state.config.grace()) {
-        auto_submit_one(state, s.id).await?;
-        return Ok(None);
-    }
-    let previous = s
-        .last_device_fingerprint
-        .clone()
-        .or(s.device_fingerprint.clone());
-    let device_changed = fingerprint.is_some() && previous.is_some() && fingerprint != previous;
-    let ip = me.client.ip_string();
-    if device_changed || (ip.is_some() && ip != s.ip) {
-        let tx = begin(state).await?;
-        let mut row = s.clone();
-        row.last_device_fingerprint = fingerprint.clone().or(row.last_device_fingerprint);
-        row.ip = ip.or(row.ip);
-        row.updated_at = now;
-        delivery::update_session_if(&tx, &row, &s.status).await?;
-        if device_changed {
-            // A second device: an event for proctoring, not a failure.
-            audit::record(
-                &tx,
-                Some(s.org_id),
-                Some(me.id()),
-                &me.client,
-                "session.device_changed",
-                ("exam_session", Some(s.id.to_string())),
-                serde_json::json!({ "from": previous, "to": fingerprint }),
-                now,
-            )
-            .await?;
-        }
-        commit(tx).await?;
-        if device_changed {
-            crate::proctoring::second_device_login(
-                state,
-                &s,
-                serde_json::json!({ "from": previous, "to": fingerprint }),
-            )
-            .await;
-        }
-        return Ok(delivery::session(state.db.read(), s.id).await?);
-    }
-    Ok(Some(s))
-}
-
-async fn create(
-    state: &AppState,
-    me: &CurrentUser,
-    exam: &Exam,
-    fingerprint: Option<String>,
-) -> Result<Session, ApiError> {
-    let now = state.now();
-    let settings = settings_of(exam)?;
-    let status = exam_status(exam)?;
-    let enrollment = exam_store::enrollment_of(state.db.read(), exam.id, me.id())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let profile_extra = tenancy::profile(state.db.read(), exam.org_id, me.id())
-        .await?
-        .and_then(|p| p.extra_time_percent)
-        .and_then(|p| u32::try_from(p).ok());
-    let used = u32::try_from(enrollment.attempts_used).unwrap_or(u32::MAX);
-    let clock = plan_new_session(
-        now,
-        status,
-        &settings,
-        &overrides_of(&enrollment),
-        profile_extra,
-        used,
-    )
-    .map_err(|e| match e.code() {
-        "attempts_exhausted" => {
-            ApiError::conflict_code("attempts_exhausted", "no attempts left for this exam")
-        }
-        _ => ApiError::conflict_code("exam_not_open", e.to_string()),
-    })?;
-    let pool = question_pool(state, exam.org_id, &settings).await?;
-    let seed = rand::rng().next_u64();
-    let candidates: Vec<CandidateQuestion> = pool.iter().map(|(c, _, _)| c.clone()).collect();
-    let fixed: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
-    let selection = match &settings.source {
-        QuestionSource::Bank { .. } => Selection::Fixed(&fixed),
-        QuestionSource::Draw { rules } => Selection::Draw(rules),
-    };
-    let drawn = draw_questions(
-        seed,
-        &candidates,
-        selection,
-        DrawOptions {
-            randomize_questions: settings.randomize_questions,
-            randomize_options: settings.randomize_options,
-        },
-    )
-    .map_err(|e| {
-        ApiError::conflict_code(
-            "exam_not_open",
-            format!("the exam's questions cannot be drawn: {e}"),
-        )
-    })?;
-    if drawn.is_empty() {
-        return Err(ApiError::conflict_code(
-            "exam_not_open",
-            "the exam has no questions",
-        ));
-    }
-    let id = Uuid::now_v7();
-    let mut served = Vec::with_capacity(drawn.len());
-    for (pos, d) in drawn.iter().enumerate() {
-        let Some((_, version, q)) = pool.iter().find(|(c, _, _)| c.id == d.question_id) else {
-            continue;
-        };
-        served.push(Served {
-            session_id: id,
-            position: i32::try_from(pos).unwrap_or(i32::MAX),
-            org_id: exam.org_id,
-            question_id: d.question_id,
-            version: *version,
-            question_type: q.question_type().as_str().to_owned(),
-            option_order: serde_json::to_string(&d.option_order).unwrap_or_else(|_| "[]".into()),
-            option_count: i32::try_from(q.options().len()).unwrap_or(0),
-            blank_count: i32::try_from(q.blank_count()).unwrap_or(0),
-            points: q.points(),
-        });
-    }
-    let st = DeliveryState::start(clock);
-    let mut row = Session {
-        id,
-        org_id: exam.org_id,
-        exam_id: exam.id,
-        enrollment_id: enrollment.id,
-        user_id: me.id(),
-        attempt_no: enrollment.attempts_used + 1,
-        status: String::new(),
-        integrity_status: "CLEAN".into(),
-        seed: i64::from_ne_bytes(seed.to_ne_bytes()),
-        started_at: now,
-        base_duration_ms: clock.base_duration.num_milliseconds(),
-        extra_percent: clock.extra_percent.and_then(|p| i32::try_from(p).ok()),
-        window_end: clock.window_end,
-        extensions_ms: 0,
-        paused_total_ms: 0,
-        paused_since: None,
-        deadline_at: None,
-        finished_at: None,
-        device_fingerprint: fingerprint.clone(),
-        last_device_fingerprint: fingerprint,
-        ip: me.client.ip_string(),
-        objective_score: None,
-        subjective_score: None,
-        final_score: None,
-        max_score: served.iter().map(|s| s.points).sum(),
-        percent: None,
-        passed: None,
-        pending_manual: 0,
-        graded_at: None,
-        created_at: now,
-        updated_at: now,
-        violation_score: 0,
-        claimed_by: None,
-        claimed_at: None,
-        decision: None,
-        decision_notes: None,
-        decided_by: None,
-        decided_at: None,
-        appeal_text: None,
-        appealed_at: None,
-    };
-    apply_state(&mut row, &st, now);
-    let tx = begin(state).await?;
-    // A parallel start may have committed a session since we looked: then
-    // resume that one instead of opening a second attempt.
-    if delivery::open_session_of(&tx, enrollment.id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::conflict_code(
-            "attempt_race",
-            "another start opened a session",
-        ));
-    }
-    if !exam_store::take_attempt(&tx, enrollment.id, enrollment.attempts_used, now).await? {
-        return Err(ApiError::conflict_code(
-            "attempt_race",
-            "another start took this attempt",
-        ));
-    }
-    let row = match delivery::insert_session(&tx, row).await {
-        Ok(r) => r,
-        Err(invigil_store::StoreError::Conflict(_)) => {
-            return Err(ApiError::conflict_code(
-                "attempt_race",
-                "another start took this attempt",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    delivery::insert_served(&tx, served).await?;
-    audit::record(
-        &tx,
-        Some(exam.org_id),
-        Some(me.id()),
-        &me.client,
-        "session.started",
-        ("exam_session", Some(row.id.to_string())),
-        serde_json::json!({ "exam_id": exam.id, "attempt": row.attempt_no, "deadline": row.deadline_at }),
-        now,
-    )
-    .await?;
-    commit(tx).await?;
-    crate::proctoring::publish_session_change(state, row.org_id, row.exam_id, row.id, &row.status);
-    Ok(row)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -119,8 +119,28 @@ async fn commit_batch(db: &Db, clock: &dyn Clock, grace: TimeDelta, batch: Vec<J
                 let _ = job.reply.send(result);
             }
         }
+        Err(e) if batch.len() > 1 => {
+            // One bad save must not take its neighbours down: commit each
+            // on its own, so only the failing one is refused.
+            tracing::warn!(error = %e, saves = batch.len(), "autosave batch failed; retrying its saves one by one");
+            for job in batch {
+                let single = try_batch(db, clock, grace, std::slice::from_ref(&job)).await;
+                let result = match single {
+                    Ok(mut r) => r.pop().unwrap_or(Err(ApiError::Overloaded {
+                        retry_after_secs: 1,
+                    })),
+                    Err(e) => {
+                        tracing::error!(error = %e, "autosave failed; not acknowledged");
+                        Err(ApiError::Overloaded {
+                            retry_after_secs: 1,
+                        })
+                    }
+                };
+                let _ = job.reply.send(result);
+            }
+        }
         Err(e) => {
-            tracing::error!(error = %e, saves = batch.len(), "autosave batch failed; nothing acknowledged");
+            tracing::error!(error = %e, "autosave failed; not acknowledged");
             for job in batch {
                 let _ = job.reply.send(Err(ApiError::Overloaded {
                     retry_after_secs: 1,
