@@ -16,3 +16,24 @@ pub fn line_at(text: &str, p: &csv::Position) -> usize {
         .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
         + 1
 }
+
+/// A flexible, trimming reader over `text` and its header names (lower-case,
+/// without a byte-order mark); an unreadable header is an error on line 1.
+pub fn open(
+    text: &str,
+) -> Result<(csv::Reader<&[u8]>, Vec<String>), crate::http::error::LineError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| crate::http::error::LineError {
+            line: 1,
+            message: format!("cannot read the header: {e}"),
+        })?
+        .iter()
+        .map(|s| s.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    Ok((reader, headers))
+}

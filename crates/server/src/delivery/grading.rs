@@ -346,10 +346,8 @@ pub async fn grade_answer(
     let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), s.exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let auth = ctx.authorize_in(Action::GradeAnswers, exam.department_id)?;
+    let (exam, auth) =
+        crate::exams::service::load_exam(state, ctx, s.exam_id, Action::GradeAnswers).await?;
     let sq = delivery::served_one(state.db.read(), s.id, question_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -420,10 +418,8 @@ pub async fn regrade(
     exam_id: Uuid,
     question_id: Uuid,
 ) -> Result<usize, ApiError> {
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let auth = ctx.authorize_in(Action::ManageExams, exam.department_id)?;
+    let (exam, auth) =
+        crate::exams::service::load_exam(state, ctx, exam_id, Action::ManageExams).await?;
     let sessions =
         delivery::served_question_in_exam(state.db.read(), auth.org_id, exam_id, question_id)
             .await?;
@@ -505,10 +501,8 @@ pub async fn release_results(
     ctx: &OrgCtx,
     exam_id: Uuid,
 ) -> Result<usize, ApiError> {
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let auth = ctx.authorize_in(Action::ManageExams, exam.department_id)?;
+    let (exam, auth) =
+        crate::exams::service::load_exam(state, ctx, exam_id, Action::ManageExams).await?;
     let sessions = delivery::sessions_of_exam(state.db.read(), auth.org_id, exam_id).await?;
     let mut users: Vec<Uuid> = sessions
         .iter()

@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use invigil_domain::identity::Action;
 use invigil_store::delivery;
-use invigil_store::exams as exam_store;
 
 use super::grading::{self, GradeBody, QueueItem, ResultView, ScoreView};
 use super::service::{
@@ -125,10 +124,8 @@ pub async fn session_action(
     let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let exam = exam_store::exam(state.db.read(), ctx.org_id(), s.exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let auth = ctx.authorize_in(Action::SessionActions, exam.department_id)?;
+    let (_exam, auth) =
+        crate::exams::service::load_exam(&state, &ctx, s.exam_id, Action::SessionActions).await?;
     let body: ActionBody = json_body(req, &state).await?;
     service::act(&state, &auth, s, body).await.map(Json)
 }

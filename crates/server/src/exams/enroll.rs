@@ -132,20 +132,10 @@ pub fn parse_json(body: EnrollBody) -> (Vec<EnrollRow>, Vec<LineError>) {
 pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|s| s.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect(),
+    let (mut reader, headers) = match crate::csvutil::open(text) {
+        Ok(r) => r,
         Err(e) => {
-            errors.push(LineError {
-                line: 1,
-                message: format!("cannot read the header: {e}"),
-            });
+            errors.push(e);
             return (rows, errors);
         }
     };
