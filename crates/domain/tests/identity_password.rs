@@ -17,7 +17,7 @@ fn length_is_counted_in_characters_not_bytes() {
         Err(PasswordError::TooShort { min: 8 })
     );
     // 8 characters of 4 bytes each: fine.
-    assert_eq!(check_new_password("🦀🦀🦀🦀🦀🦀🦀🦀", None), Ok(()));
+    assert_eq!(check_new_password("🦀🦞🦀🦞🦀🦞🦀🦞", None), Ok(()));
     assert_eq!(
         check_new_password("kp7#wq2", None),
         Err(PasswordError::TooShort { min: 8 })
@@ -28,7 +28,7 @@ fn length_is_counted_in_characters_not_bytes() {
         Err(PasswordError::TooShort { min: 8 })
     );
     // 128 multi-byte characters (512 bytes) are allowed, 129 are not.
-    assert_eq!(check_new_password(&"ж".repeat(128), None), Ok(()));
+    assert_eq!(check_new_password(&"жы".repeat(64), None), Ok(()));
     assert_eq!(
         check_new_password(&"ж".repeat(129), None),
         Err(PasswordError::TooLong { max: 128 })
@@ -55,7 +55,75 @@ fn no_composition_rules() {
 fn spaces_count_and_are_kept() {
     // Not trimmed: "  abc  " with padding reaches eight characters.
     assert_eq!(check_new_password(" q7k w2 ", None), Ok(()));
-    assert_eq!(check_new_password("        ", None), Ok(()));
+    // Spaces alone are not a password.
+    assert_eq!(
+        check_new_password("        ", None),
+        Err(PasswordError::WhitespaceOnly)
+    );
+}
+
+#[test]
+fn whitespace_only_is_refused_whatever_the_whitespace() {
+    for p in [
+        " ".repeat(8),
+        " ".repeat(128),
+        "\u{2003}\u{2002}\u{2003}\u{2002}\u{2003}\u{2002}\u{2003}\u{2002}".to_owned(),
+        " \u{a0} \u{a0} \u{a0} \u{a0}".to_owned(),
+    ] {
+        assert_eq!(
+            check_new_password(&p, None),
+            Err(PasswordError::WhitespaceOnly),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn one_repeated_character_is_refused() {
+    for p in [
+        "aaaaaaaa".to_owned(),
+        "ZZZZZZZZZZZZZZZZ".to_owned(),
+        "🦀".repeat(8),
+        "ж".repeat(128),
+        "11111111".to_owned(),
+        "########".to_owned(),
+    ] {
+        assert_eq!(
+            check_new_password(&p, None),
+            Err(PasswordError::RepeatedCharacter),
+            "{p:?}"
+        );
+    }
+    // Two different characters are enough to pass this rule (case counts).
+    assert_eq!(check_new_password("aaaaaaaA", None), Ok(()));
+    assert_eq!(check_new_password("abababab-x", None), Ok(()));
+}
+
+#[test]
+fn control_characters_are_refused() {
+    for c in [
+        '\0', '\u{1}', '\t', '\n', '\r', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}',
+    ] {
+        for p in [
+            format!("{c}violet-kettle"),
+            format!("violet{c}kettle"),
+            format!("violet-kettle{c}"),
+        ] {
+            assert_eq!(
+                check_new_password(&p, None),
+                Err(PasswordError::ControlCharacter),
+                "{p:?}"
+            );
+        }
+    }
+    // Eight NULs: the control character is what is reported, not the repetition.
+    assert_eq!(
+        check_new_password(&"\0".repeat(8), None),
+        Err(PasswordError::ControlCharacter)
+    );
+    // Printable non-ASCII stays allowed.
+    assert_eq!(check_new_password("violet\u{a0}kettle", None), Ok(()));
+    assert_eq!(check_new_password("grüße-aus-köln", None), Ok(()));
 }
 
 #[test]
@@ -172,4 +240,20 @@ fn messages_speak_to_the_user() {
             .contains("commonly used")
     );
     assert!(PasswordError::SameAsEmail.to_string().contains("email"));
+    assert!(
+        PasswordError::ControlCharacter
+            .to_string()
+            .contains("control")
+    );
+    assert!(
+        PasswordError::WhitespaceOnly
+            .to_string()
+            .contains("whitespace")
+    );
+    assert!(
+        PasswordError::RepeatedCharacter
+            .to_string()
+            .contains("repeated")
+    );
+    assert!(PasswordError::SameAsCurrent.to_string().contains("current"));
 }

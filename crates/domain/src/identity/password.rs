@@ -3,6 +3,12 @@
 //! truncation or other changes to what the user typed, and no password from a list of the most
 //! common ones nor one equal to the user's email address.
 //!
+//! Beyond ASVS, a password is refused when it is one character repeated, only whitespace, or
+//! holds control characters (C0 including NUL and tab/newline, DEL, C1): such values are
+//! either trivially guessable or cannot be typed back reliably. A new password equal to the
+//! current one is refused too ([`PasswordError::SameAsCurrent`]; the caller compares, since
+//! only it holds the stored hash).
+//!
 //! The common-password list ships with the binary (`common-passwords.txt`, see its header for
 //! the source and licence): the 10,000 most common passwords of at least 8 characters.
 
@@ -30,6 +36,14 @@ pub enum PasswordError {
     TooCommon,
     #[error("the password must not be the same as your email address")]
     SameAsEmail,
+    #[error("the password must not contain control characters (such as NUL, tab or newline)")]
+    ControlCharacter,
+    #[error("the password must not consist of whitespace only")]
+    WhitespaceOnly,
+    #[error("the password must not be one character repeated")]
+    RepeatedCharacter,
+    #[error("the new password must differ from the current one")]
+    SameAsCurrent,
 }
 
 const LIST: &str = include_str!("common-passwords.txt");
@@ -57,7 +71,7 @@ pub fn is_common(password: &str) -> bool {
 /// (both compared ignoring case and surrounding whitespace of the email).
 ///
 /// The checks run in this order, and the first that fails is reported: too short, too long,
-/// same as the email, too common.
+/// control characters, whitespace only, one repeated character, same as the email, too common.
 pub fn check_new_password(password: &str, email: Option<&str>) -> Result<(), PasswordError> {
     let len = password.chars().count();
     if len < MIN_LEN {
@@ -65,6 +79,18 @@ pub fn check_new_password(password: &str, email: Option<&str>) -> Result<(), Pas
     }
     if len > MAX_LEN {
         return Err(PasswordError::TooLong { max: MAX_LEN });
+    }
+    if password.chars().any(char::is_control) {
+        return Err(PasswordError::ControlCharacter);
+    }
+    if password.chars().all(char::is_whitespace) {
+        return Err(PasswordError::WhitespaceOnly);
+    }
+    let mut chars = password.chars();
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err(PasswordError::RepeatedCharacter);
     }
     if let Some(email) = email {
         let email = email.trim().to_lowercase();
