@@ -14,3 +14,5 @@ pub const REFRESH_TTL_DAYS: i64 = 30;
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(24);
 pub const PASSWORD_RESET_TTL: Duration = Duration::hours(1);
 pub const INVITATION_TTL: Duration = Duration::days(7);
+/// The link to the old address that undoes an email change.
+pub const EMAIL_REVERT_TTL: Duration = Duration::days(7);

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset))
         .routes(routes!(password_reset_confirm))
         .routes(routes!(verify_email))
+        .routes(routes!(revert_email))
         .routes(routes!(accept_invitation))
         .routes(routes!(get_me))
         .routes(routes!(list_my_sessions))
@@ -141,6 +142,19 @@ pub async fn verify_email(
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<StatusCode, ApiError> {
     service::verify_email(&state, &body.token, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Undo an email change with the link mailed to the old address: the old
+/// address is restored and every session of the account is signed out.
+#[utoipa::path(post, path = "/auth/revert-email", tag = "identity", request_body = TokenBody,
+    responses((status = 204), (status = 400, description = "invalid_token"), (status = 409)))]
+pub async fn revert_email(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<StatusCode, ApiError> {
+    service::revert_email(&state, &body.token, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,14 +273,24 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Change your email: a verification link goes to the new address.
-#[utoipa::path(post, path = "/me/email", tag = "identity", request_body = EmailBody,
-    responses((status = 202), (status = 422)), security(("bearer" = [])))]
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangeEmailBody {
+    pub email: String,
+    /// Proves the account holder; a wrong one counts like a failed sign-in.
+    pub current_password: String,
+}
+
+/// Change your email: a verification link goes to the new address and a
+/// notice with a revert link to the current one. Following the verification
+/// link applies the change and signs out every other session.
+#[utoipa::path(post, path = "/me/email", tag = "identity", request_body = ChangeEmailBody,
+    responses((status = 202), (status = 403, description = "forbidden: current_password is not correct"),
+        (status = 422), (status = 429, description = "account_locked")), security(("bearer" = [])))]
 pub async fn change_email(
     State(state): State<AppState>,
     me: CurrentUser,
-    ApiJson(body): ApiJson<EmailBody>,
+    ApiJson(body): ApiJson<ChangeEmailBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::change_email(&state, &me, &body.email).await?;
+    service::change_email(&state, &me, &body.email, &body.current_password).await?;
     Ok(StatusCode::ACCEPTED)
 }

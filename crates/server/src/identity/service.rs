@@ -14,7 +14,9 @@ use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, 
 use invigil_store::tenancy;
 
 use super::crypto::{hash_token, new_token};
-use super::{ACCESS_TTL_MINUTES, PASSWORD_RESET_TTL, REFRESH_TTL_DAYS, VERIFY_EMAIL_TTL};
+use super::{
+    ACCESS_TTL_MINUTES, EMAIL_REVERT_TTL, PASSWORD_RESET_TTL, REFRESH_TTL_DAYS, VERIFY_EMAIL_TTL,
+};
 use crate::audit;
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::{ApiError, FieldError};
@@ -154,6 +156,51 @@ async fn limit_ip(state: &AppState, what: &str, client: &ClientInfo) -> Result<(
 
 fn password_error(field: &str, e: PasswordError) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, e.to_string())])
+}
+
+/// Checks a password an already identified account presents to prove itself
+/// (password change, email change, accepting an invitation as an existing
+/// account). Refused while the email is locked; a wrong password counts like
+/// a failed sign-in (same key, same lockout) and is audited.
+async fn prove_password(
+    state: &AppState,
+    user: &users::User,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<bool, ApiError> {
+    let key = format!("login:{}", user.email);
+    let policy = LockoutPolicy::default();
+    let now = state.now();
+    let t = to_throttle(throttle::get(state.db.read(), &key).await?);
+    if let Err(retry_after_secs) = policy.check(&t, now) {
+        return Err(ApiError::AccountLocked { retry_after_secs });
+    }
+    let ok = state
+        .hasher
+        .verify(password, user.password_hash.as_deref())
+        .await
+        .map_err(ApiError::internal)?
+        .ok;
+    if !ok {
+        let now = state.now();
+        let tx = state.db.begin().await.map_err(ApiError::internal)?;
+        let latest = to_throttle(throttle::get(&tx, &key).await?);
+        let (next, locked) = policy.on_failure(&latest, now);
+        throttle::put(&tx, &key, to_row(next)).await?;
+        audit::record(
+            &tx,
+            None,
+            Some(user.id),
+            client,
+            "auth.password_check_failed",
+            ("user", Some(user.id.to_string())),
+            serde_json::json!({ "locked": locked }),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(ApiError::internal)?;
+    }
+    Ok(ok)
 }
 
 /// `POST /auth/login`.
@@ -365,6 +412,7 @@ pub async fn request_password_reset(
             user_id: user.id,
             email: None,
             org_id: None,
+            payload: None,
             expires_at: now + PASSWORD_RESET_TTL,
         },
         now,
@@ -407,6 +455,15 @@ pub async fn confirm_password_reset(
     let user = peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, now).await?;
     check_new_password(new_password, Some(&user.email))
         .map_err(|e| password_error("new_password", e))?;
+    if state
+        .hasher
+        .verify(new_password, user.password_hash.as_deref())
+        .await
+        .map_err(ApiError::internal)?
+        .ok
+    {
+        return Err(password_error("new_password", PasswordError::SameAsCurrent));
+    }
     let phc = state
         .hasher
         .hash(new_password)
@@ -480,8 +537,15 @@ pub async fn verify_email(
             }
             other => other.into(),
         })?;
+    let mut revoked = 0;
     if new_email != user.email {
-        sessions::revoke_all_for_user(&tx, user.id, None, "email_changed", now).await?;
+        // Every other session ends; the one that asked for the change stays.
+        let keep = t
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<EmailChangePayload>(p).ok())
+            .map(|p| p.session_id);
+        revoked = sessions::revoke_all_for_user(&tx, user.id, keep, "email_changed", now).await?;
     }
     audit::record(
         &tx,
@@ -490,7 +554,7 @@ pub async fn verify_email(
         client,
         "auth.email_verified",
         ("user", Some(user.id.to_string())),
-        serde_json::json!({ "from": user.email, "to": new_email }),
+        serde_json::json!({ "from": user.email, "to": new_email, "sessions_revoked": revoked }),
         now,
     )
     .await?;
@@ -509,8 +573,17 @@ fn valid_name(name: &str) -> Result<String, ApiError> {
     Ok(n.to_owned())
 }
 
-/// `POST /auth/accept-invitation`: sets name and password, activates the
-/// account and signs in.
+/// `POST /auth/accept-invitation`. Two cases, decided by the account the
+/// invitation was made for:
+/// - a new person (PENDING_VERIFICATION): `name` and `password` are set, the
+///   account becomes ACTIVE and verified, and signs in;
+/// - an existing account: `password` must be the account's current password
+///   (a wrong one counts like a failed sign-in, 401 `invalid_credentials`,
+///   and the link stays usable), `name` is ignored, nothing of the account
+///   changes. An old link can never set an existing account's password.
+///
+/// Either way the invitation's organization membership and roles are added
+/// and the answer is a sign-in like `POST /auth/login`.
 pub async fn accept_invitation(
     state: &AppState,
     token: &str,
@@ -521,36 +594,68 @@ pub async fn accept_invitation(
     let hash = hash_token(token);
     let now = state.now();
     let user = peek_token_user(state, one_time_kind::INVITATION, &hash, now).await?;
-    let name = valid_name(name)?;
-    check_new_password(password, Some(&user.email)).map_err(|e| password_error("password", e))?;
-    let phc = state
-        .hasher
-        .hash(password)
-        .await
-        .map_err(ApiError::internal)?;
+    let pending = AccountStatus::parse(&user.status) == Some(AccountStatus::PendingVerification);
+    let phc = if pending {
+        let name = valid_name(name)?;
+        check_new_password(password, Some(&user.email))
+            .map_err(|e| password_error("password", e))?;
+        let phc = state
+            .hasher
+            .hash(password)
+            .await
+            .map_err(ApiError::internal)?;
+        Some((name, phc))
+    } else {
+        if !prove_password(state, &user, password, client).await? {
+            return Err(ApiError::InvalidCredentials);
+        }
+        if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+            return Err(ApiError::AccountDisabled);
+        }
+        None
+    };
+    let now = state.now();
     let tx = state.db.begin().await.map_err(ApiError::internal)?;
     let t = one_time::consume(&tx, one_time_kind::INVITATION, &hash, now)
         .await?
         .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
+    let current = users::by_id(&tx, t.user_id)
         .await?
         .ok_or(ApiError::BadOneTimeToken)?;
-    if AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification) {
-        // An old link must never reset an active account's password.
+    if current.status != user.status {
+        // The account changed state between the check and now (activated
+        // another way, or suspended): the caller must try again.
         tx.commit().await.map_err(ApiError::internal)?;
         return Err(ApiError::BadOneTimeToken);
     }
-    one_time::delete_for_user(&tx, user.id, one_time_kind::INVITATION).await?;
-    users::set_password_hash(&tx, user.id, &phc, now).await?;
-    users::set_name(&tx, user.id, &name, now).await?;
-    users::set_email_verified(&tx, user.id, &user.email, now).await?;
-    users::set_status(&tx, user.id, AccountStatus::Active, now).await?;
-    // Exams they were invited to are now accepted.
-    invigil_store::exams::accept_invited_enrollments(&tx, user.id, now).await?;
-    let user = users::User {
-        name,
-        status: AccountStatus::Active.as_str().to_owned(),
-        ..user
+    let user = match phc {
+        Some((name, phc)) => {
+            users::set_password_hash(&tx, current.id, &phc, now).await?;
+            users::set_name(&tx, current.id, &name, now).await?;
+            users::set_email_verified(&tx, current.id, &current.email, now).await?;
+            users::set_status(&tx, current.id, AccountStatus::Active, now).await?;
+            // Exams they were invited to are now accepted.
+            invigil_store::exams::accept_invited_enrollments(&tx, current.id, now).await?;
+            users::User {
+                name,
+                status: AccountStatus::Active.as_str().to_owned(),
+                ..current
+            }
+        }
+        None => current,
+    };
+    let grants = match t.org_id {
+        Some(org_id) => {
+            crate::tenancy::service::join_by_invitation(
+                &tx,
+                org_id,
+                user.id,
+                t.payload.as_deref(),
+                now,
+            )
+            .await?
+        }
+        None => Vec::new(),
     };
     let (session_id, response) = open_session(&tx, &user, client, None, now).await?;
     audit::record(
@@ -560,7 +665,12 @@ pub async fn accept_invitation(
         client,
         "member.invitation_accepted",
         ("user", Some(user.id.to_string())),
-        serde_json::json!({ "session_id": session_id }),
+        serde_json::json!({
+            "invitation_id": t.id,
+            "session_id": session_id,
+            "new_account": pending,
+            "roles": grants,
+        }),
         now,
     )
     .await?;
@@ -575,28 +685,15 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), ApiError> {
-    let key = format!("login:{}", me.user.email);
-    let policy = LockoutPolicy::default();
-    let now = state.now();
-    let t = to_throttle(throttle::get(state.db.read(), &key).await?);
-    if let Err(retry_after_secs) = policy.check(&t, now) {
-        return Err(ApiError::AccountLocked { retry_after_secs });
-    }
-    let ok = state
-        .hasher
-        .verify(current, me.user.password_hash.as_deref())
-        .await
-        .map_err(ApiError::internal)?
-        .ok;
-    if !ok {
-        let tx = state.db.begin().await.map_err(ApiError::internal)?;
-        let (next, _) = policy.on_failure(&t, now);
-        throttle::put(&tx, &key, to_row(next)).await?;
-        tx.commit().await.map_err(ApiError::internal)?;
+    if !prove_password(state, &me.user, current, &me.client).await? {
         return Err(ApiError::field("current_password", "is not correct"));
+    }
+    if new == current {
+        return Err(password_error("new_password", PasswordError::SameAsCurrent));
     }
     check_new_password(new, Some(&me.user.email)).map_err(|e| password_error("new_password", e))?;
     let phc = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    let now = state.now();
     let tx = state.db.begin().await.map_err(ApiError::internal)?;
     users::set_password_hash(&tx, me.id(), &phc, now).await?;
     let revoked =
@@ -617,16 +714,29 @@ pub async fn change_password(
     Ok(())
 }
 
-/// `POST /me/email`: mails a verification link to the new address; the
-/// change applies when it is followed.
+/// What an email-change token remembers: the session that asked, which
+/// stays signed in when the change applies.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct EmailChangePayload {
+    session_id: Uuid,
+}
+
+/// `POST /me/email`: needs the current password (a wrong one counts like a
+/// failed sign-in). Mails a verification link to the new address and a
+/// notice with a one-click revert link (7 days) to the old one; the change
+/// applies when the verification link is followed.
 pub async fn change_email(
     state: &AppState,
     me: &CurrentUser,
     email_raw: &str,
+    current_password: &str,
 ) -> Result<(), ApiError> {
     let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
     if email.as_str() == me.user.email {
         return Err(ApiError::field("email", "is already your address"));
+    }
+    if !prove_password(state, &me.user, current_password, &me.client).await? {
+        return Err(ApiError::Denied("current_password is not correct".into()));
     }
     if users::by_email(state.db.read(), email.as_str())
         .await?
@@ -637,6 +747,11 @@ pub async fn change_email(
     }
     let now = state.now();
     let token = new_token();
+    let revert = new_token();
+    let payload = serde_json::to_string(&EmailChangePayload {
+        session_id: me.session_id,
+    })
+    .map_err(ApiError::internal)?;
     let tx = state.db.begin().await.map_err(ApiError::internal)?;
     one_time::delete_for_user(&tx, me.id(), one_time_kind::VERIFY_EMAIL).await?;
     one_time::create(
@@ -647,7 +762,24 @@ pub async fn change_email(
             user_id: me.id(),
             email: Some(email.as_str().to_owned()),
             org_id: None,
+            payload: Some(payload),
             expires_at: now + VERIFY_EMAIL_TTL,
+        },
+        now,
+    )
+    .await?;
+    // Earlier revert links stay valid: an attacker changing the address twice
+    // must not cancel the owner's way back.
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&revert),
+            kind: one_time_kind::EMAIL_REVERT,
+            user_id: me.id(),
+            email: Some(me.user.email.clone()),
+            org_id: None,
+            payload: None,
+            expires_at: now + EMAIL_REVERT_TTL,
         },
         now,
     )
@@ -661,6 +793,19 @@ pub async fn change_email(
         now,
     )
     .await?;
+    let revert_link = mail::token_link(state, "revert-email", &revert);
+    mail::queue(
+        &tx,
+        &me.user.email,
+        "Your Invigil email address is being changed",
+        &format!(
+            "Hello {},\n\nSomeone signed in to your Invigil account asked to change its email address from this one to {}.\n\nIf it was not you, open this link within 7 days to keep this address and sign out every session of the account:\n\n{revert_link}\n\nThen choose a new password (\"Forgot password\" on the sign-in page): whoever asked for the change knew your current one.\n",
+            me.user.name,
+            email.as_str()
+        ),
+        now,
+    )
+    .await?;
     audit::record(
         &tx,
         None,
@@ -668,7 +813,55 @@ pub async fn change_email(
         &me.client,
         "auth.email_change_requested",
         ("user", Some(me.id().to_string())),
-        serde_json::json!({ "to": email.as_str() }),
+        serde_json::json!({ "from": me.user.email, "to": email.as_str() }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /auth/revert-email`: the link mailed to the old address on an email
+/// change. Restores that address (cancelling changes requested after it),
+/// signs out every session of the account, and is audited.
+pub async fn revert_email(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let t = one_time::consume(&tx, one_time_kind::EMAIL_REVERT, &hash_token(token), now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(&tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let old_email = t.email.clone().ok_or(ApiError::BadOneTimeToken)?;
+    // Pending and later changes go, and so do the revert links those later
+    // changes sent (to addresses the attacker may hold).
+    one_time::delete_for_user(&tx, user.id, one_time_kind::VERIFY_EMAIL).await?;
+    one_time::delete_for_user_after(&tx, user.id, one_time_kind::EMAIL_REVERT, t.created_at)
+        .await?;
+    if old_email != user.email {
+        users::set_email_verified(&tx, user.id, &old_email, now)
+            .await
+            .map_err(|e| match e {
+                invigil_store::StoreError::Conflict(_) => {
+                    ApiError::conflict("another account uses this email now")
+                }
+                other => other.into(),
+            })?;
+    }
+    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "email_reverted", now).await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.email_reverted",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "from": user.email, "to": old_email, "sessions_revoked": revoked }),
         now,
     )
     .await?;

@@ -129,9 +129,11 @@ pub struct InviteBody {
 }
 
 /// Invite a person with roles. Staff roles need ORG_ADMIN; inviting
-/// candidates only is also open to ENROLLMENT_MANAGER.
+/// candidates only is also open to ENROLLMENT_MANAGER. The answer has the
+/// same shape and kind of values whether or not an account with the email
+/// exists; the person becomes a member only by accepting the mailed link.
 #[utoipa::path(post, path = "/orgs/{org}/invitations", tag = "organizations", request_body = InviteBody,
-    params(("org" = String, Path)), responses((status = 201, body = InviteOutcome), (status = 409), (status = 422)), security(("bearer" = [])))]
+    params(("org" = String, Path)), responses((status = 201, body = InviteOutcome), (status = 422)), security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
     ctx: OrgCtx,
@@ -173,7 +175,7 @@ pub async fn invite(
     let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &grant_bodies).await?;
     let now = state.now();
     let tx = begin(&state).await?;
-    let outcome = service::invite_in(
+    let outcome = service::invite(
         &tx,
         &state,
         &ctx.org,

@@ -322,13 +322,150 @@ pub fn grant_rows(grants: &[Grant]) -> Vec<(String, Option<Uuid>)> {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InviteOutcome {
+    /// `POST /invitations`: a time-ordered id minted now, the same kind of
+    /// value whether or not the person has an account (it is the new
+    /// account's id only for an unknown email); bulk imports: the account id.
     pub user_id: Uuid,
-    /// Set when a new invitation was sent; `null` when an active user was
-    /// simply added.
+    /// The invitation. Always set by `POST /invitations`; in bulk imports
+    /// `null` when an active user was simply added.
     pub invitation_id: Option<Uuid>,
 }
 
-/// Adds `email` to the organization with `grants`: an unknown person gets a
+/// The grants an invitation gives when accepted (`POST /invitations`).
+#[derive(Debug, Serialize, Deserialize)]
+struct InvitationPayload {
+    grants: Vec<(String, Option<Uuid>)>,
+}
+
+/// `POST /orgs/{org}/invitations`: an invitation nobody can tell apart from
+/// the outside. Whether or not an account with this email exists (and in
+/// whatever state), the caller gets the same answer: a fresh invitation id
+/// and a `user_id` that is a new time-ordered UUID of this moment (for an
+/// unknown email it is the id of the PENDING_VERIFICATION account made for
+/// the person; otherwise it is minted for this answer and names nothing).
+/// Nobody becomes a member before accepting; the grants wait in the
+/// invitation, the audit entry is the same in both cases, and a new
+/// invitation replaces only this organization's earlier one. The mail goes
+/// to the address; an existing account accepts by proving its password
+/// (`POST /auth/accept-invitation`), a new person chooses one.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the invitation's inputs plus the caller's transaction and clock"
+)]
+pub async fn invite(
+    tx: &Tx,
+    state: &AppState,
+    org: &Organization,
+    email: &Email,
+    name: &str,
+    grants: &[Grant],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<InviteOutcome, ApiError> {
+    let (user, user_id) = match users::by_email(tx, email.as_str()).await? {
+        Some(u) => (u, Uuid::now_v7()),
+        None => {
+            let u = users::create(
+                tx,
+                users::NewUser {
+                    email: email.as_str().to_owned(),
+                    name: name.to_owned(),
+                    status: AccountStatus::PendingVerification,
+                    password_hash: None,
+                    is_super_admin: false,
+                    email_verified: false,
+                },
+                now,
+            )
+            .await?;
+            let id = u.id;
+            (u, id)
+        }
+    };
+    let existing = AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification);
+    let payload = serde_json::to_string(&InvitationPayload {
+        grants: grant_rows(grants),
+    })
+    .map_err(ApiError::internal)?;
+    let token = new_token();
+    one_time::delete_invitations_in_org(tx, user.id, org.id).await?;
+    let invitation_id = one_time::create(
+        tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::INVITATION,
+            user_id: user.id,
+            email: None,
+            org_id: Some(org.id),
+            payload: Some(payload),
+            expires_at: now + INVITATION_TTL,
+        },
+        now,
+    )
+    .await?;
+    let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
+    let link = mail::token_link(state, "accept-invitation", &token);
+    let how = if existing {
+        "You already have an Invigil account with this address: accept with your current password within 7 days"
+    } else {
+        "Choose your password and sign in within 7 days"
+    };
+    mail::queue(
+        tx,
+        &user.email,
+        &format!("Invitation to {} on Invigil", org.name),
+        &format!(
+            "Hello {},\n\n{} invited you to {} on Invigil ({}).\n{how}:\n\n{link}\n\nIf you do not want to join, ignore this mail.\n",
+            if existing { user.name.as_str() } else { name },
+            actor.email,
+            org.name,
+            roles.join(", ")
+        ),
+        now,
+    )
+    .await?;
+    audit::by(
+        tx,
+        Some(org.id),
+        actor,
+        "member.invited",
+        ("invitation", Some(invitation_id.to_string())),
+        serde_json::json!({ "email": email.as_str(), "roles": grant_rows(grants) }),
+        now,
+    )
+    .await?;
+    Ok(InviteOutcome {
+        user_id,
+        invitation_id: Some(invitation_id),
+    })
+}
+
+/// Joins the organization an accepted invitation names, with the grants it
+/// carries (none for invitations of bulk imports, which added them already).
+/// An existing membership keeps its status: an invitation never lifts a
+/// suspension.
+pub async fn join_by_invitation(
+    tx: &Tx,
+    org_id: Uuid,
+    user_id: Uuid,
+    payload: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
+    let grants = match payload {
+        Some(p) => {
+            serde_json::from_str::<InvitationPayload>(p)
+                .map_err(ApiError::internal)?
+                .grants
+        }
+        None => Vec::new(),
+    };
+    tenancy::ensure_member(tx, org_id, user_id, now).await?;
+    tenancy::add_roles(tx, org_id, user_id, &grants, now).await?;
+    Ok(grants)
+}
+
+/// Adds `email` to the organization with `grants` for bulk operations
+/// (candidate import, enrollments): an unknown person gets a
 /// PENDING_VERIFICATION account and an invitation mail; an active user gets
 /// the membership and roles and a notice mail. Runs in the caller's
 /// transaction, so bulk operations stay atomic.
@@ -397,7 +534,9 @@ pub async fn invite_in(
         None
     } else {
         let token = new_token();
-        one_time::delete_for_user(tx, user.id, one_time_kind::INVITATION).await?;
+        // Invitations are per (person, organization): another
+        // organization's pending invitation stays valid.
+        one_time::delete_invitations_in_org(tx, user.id, org.id).await?;
         let id = one_time::create(
             tx,
             one_time::NewOneTime {
@@ -406,6 +545,8 @@ pub async fn invite_in(
                 user_id: user.id,
                 email: None,
                 org_id: Some(org.id),
+                // Membership and roles were added above.
+                payload: None,
                 expires_at: now + INVITATION_TTL,
             },
             now,
@@ -447,7 +588,10 @@ pub async fn invite_in(
     })
 }
 
-/// Sets a member's grants; removed grants sign the member out everywhere.
+/// Sets a member's grants. Sign-ins are platform-wide and stay: every
+/// request re-reads the grants, so removed ones stop working at once. When
+/// CANDIDATE goes, the phones paired to the member's exam sessions of this
+/// organization are signed out (nothing of other organizations).
 pub async fn replace_roles(
     state: &AppState,
     auth: &Authorized,
@@ -462,10 +606,13 @@ pub async fn replace_roles(
     let before = tenancy::roles_of(&tx, auth.org_id, user_id).await?;
     let removed =
         tenancy::replace_roles(&tx, auth.org_id, user_id, &grant_rows(grants), now).await?;
-    let revoked = if removed.is_empty() {
-        0
+    let still_candidate = grants.iter().any(|g| g.role == Role::Candidate);
+    let devices = if !still_candidate && removed.iter().any(|(r, _)| r == Role::Candidate.as_str())
+    {
+        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "candidate_role_removed", now)
+            .await?
     } else {
-        sessions::revoke_all_for_user(&tx, user_id, None, "roles_removed", now).await?
+        0
     };
     audit::by(
         &tx,
@@ -473,15 +620,21 @@ pub async fn replace_roles(
         &auth.actor,
         "member.roles_changed",
         ("user", Some(user_id.to_string())),
-        serde_json::json!({ "before": before, "after": grant_rows(grants), "sessions_revoked": revoked }),
+        serde_json::json!({
+            "before": before,
+            "after": grant_rows(grants),
+            "device_credentials_revoked": devices,
+        }),
         now,
     )
     .await?;
     commit(tx).await
 }
 
-/// Sets a member's status in the organization; suspending or deactivating
-/// signs the member out everywhere.
+/// Sets a member's status in the organization. Sign-ins stay (they are
+/// platform-wide and the organization refuses a non-ACTIVE member on every
+/// request); suspending or deactivating signs out the phones paired to the
+/// member's exam sessions of this organization.
 pub async fn set_member_status(
     state: &AppState,
     auth: &Authorized,
@@ -506,10 +659,11 @@ pub async fn set_member_status(
         .await?
         .ok_or(ApiError::NotFound)?;
     tenancy::set_member_status(&tx, auth.org_id, user_id, status, now).await?;
-    let revoked = if status == member_status::ACTIVE {
+    let devices = if status == member_status::ACTIVE {
         0
     } else {
-        sessions::revoke_all_for_user(&tx, user_id, None, "member_status_changed", now).await?
+        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_status_changed", now)
+            .await?
     };
     audit::by(
         &tx,
@@ -517,14 +671,16 @@ pub async fn set_member_status(
         &auth.actor,
         "member.status_changed",
         ("user", Some(user_id.to_string())),
-        serde_json::json!({ "from": before.status, "to": status, "sessions_revoked": revoked }),
+        serde_json::json!({ "from": before.status, "to": status, "device_credentials_revoked": devices }),
         now,
     )
     .await?;
     commit(tx).await
 }
 
-/// Removes a member and their roles; they are signed out everywhere.
+/// Removes a member, their roles and their pending invitation here. Their
+/// sign-ins stay (the organization answers 404 to them from now on); the
+/// phones paired to their exam sessions of this organization are signed out.
 pub async fn remove_member(
     state: &AppState,
     auth: &Authorized,
@@ -541,14 +697,16 @@ pub async fn remove_member(
             StoreError::NotFound => ApiError::NotFound,
             other => other.into(),
         })?;
-    let revoked = sessions::revoke_all_for_user(&tx, user_id, None, "member_removed", now).await?;
+    one_time::delete_invitations_in_org(&tx, user_id, auth.org_id).await?;
+    let devices =
+        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_removed", now).await?;
     audit::by(
         &tx,
         Some(auth.org_id),
         &auth.actor,
         "member.removed",
         ("user", Some(user_id.to_string())),
-        serde_json::json!({ "sessions_revoked": revoked }),
+        serde_json::json!({ "device_credentials_revoked": devices }),
         now,
     )
     .await?;

@@ -44,6 +44,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/auth/password-reset", Rule::Public),
     ("POST", "/auth/password-reset/confirm", Rule::Public),
     ("POST", "/auth/verify-email", Rule::Public),
+    ("POST", "/auth/revert-email", Rule::Public),
     ("POST", "/auth/accept-invitation", Rule::Public),
     ("POST", "/auth/logout", Rule::AnyAuthenticated),
     ("GET", "/me", Rule::AnyAuthenticated),

@@ -542,20 +542,20 @@ async fn email_change_applies_on_verification(app: TestApp) {
     // Bad and unchanged addresses.
     app.post("/api/v1/me/email")
         .token(&u.token)
-        .json(&json!({ "email": "not an email" }))
+        .json(&json!({ "email": "not an email", "current_password": PASSWORD }))
         .send()
         .await
         .assert_problem(422, "validation_failed");
     app.post("/api/v1/me/email")
         .token(&u.token)
-        .json(&json!({ "email": "OLD@example.org" }))
+        .json(&json!({ "email": "OLD@example.org", "current_password": PASSWORD }))
         .send()
         .await
         .assert_problem(422, "validation_failed");
     // An address of another account: 202 too, but no mail.
     app.post("/api/v1/me/email")
         .token(&u.token)
-        .json(&json!({ "email": "taken@example.org" }))
+        .json(&json!({ "email": "taken@example.org", "current_password": PASSWORD }))
         .send()
         .await
         .assert(202);
@@ -563,7 +563,7 @@ async fn email_change_applies_on_verification(app: TestApp) {
     // The real change.
     app.post("/api/v1/me/email")
         .token(&u.token)
-        .json(&json!({ "email": "New@Example.org" }))
+        .json(&json!({ "email": "New@Example.org", "current_password": PASSWORD }))
         .send()
         .await
         .assert(202);
@@ -581,8 +581,9 @@ async fn email_change_applies_on_verification(app: TestApp) {
         .send()
         .await
         .assert_problem(400, "invalid_token");
-    // Sessions of the old address are signed out; the new one signs in.
-    assert!(!app.token_works(&u.token).await);
+    // The session that asked stays (issue 9: every other one is signed
+    // out, see accounts.rs); the new address signs in.
+    assert!(app.token_works(&u.token).await);
     app.login("old@example.org", PASSWORD).await.assert(401);
     let r = app.login("new@example.org", PASSWORD).await;
     r.assert(200);
@@ -593,7 +594,7 @@ async fn email_change_applies_on_verification(app: TestApp) {
     // Verification links expire after 24 hours.
     app.post("/api/v1/me/email")
         .token(&access)
-        .json(&json!({ "email": "third@example.org" }))
+        .json(&json!({ "email": "third@example.org", "current_password": PASSWORD }))
         .send()
         .await
         .assert(202);

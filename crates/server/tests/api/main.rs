@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access_matrix;
+mod accounts;
 mod audit;
 mod common;
 mod content;

@@ -88,10 +88,14 @@ pub mod one_time_token {
         pub id: Uuid,
         pub kind: String,
         pub user_id: Uuid,
-        /// The address being verified (email change).
+        /// The address being verified (email change), or the address an
+        /// email revert restores.
         pub email: Option<String>,
         /// The inviting organization.
         pub org_id: Option<Uuid>,
+        /// Kind-specific JSON: an invitation's grants, an email change's
+        /// requesting session.
+        pub payload: Option<String>,
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
     }

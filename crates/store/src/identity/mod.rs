@@ -54,4 +54,6 @@ pub mod one_time_kind {
     pub const VERIFY_EMAIL: &str = "VERIFY_EMAIL";
     pub const PASSWORD_RESET: &str = "PASSWORD_RESET";
     pub const INVITATION: &str = "INVITATION";
+    /// Sent to the old address on an email change: restores it (7 days).
+    pub const EMAIL_REVERT: &str = "EMAIL_REVERT";
 }

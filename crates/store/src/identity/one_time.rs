@@ -17,6 +17,8 @@ pub struct NewOneTime<'a> {
     pub user_id: Uuid,
     pub email: Option<String>,
     pub org_id: Option<Uuid>,
+    /// Kind-specific JSON (see the entity).
+    pub payload: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -34,6 +36,7 @@ pub async fn create<C: ConnectionTrait>(
         user_id: Set(new.user_id),
         email: Set(new.email),
         org_id: Set(new.org_id),
+        payload: Set(new.payload),
         created_at: Set(now),
         expires_at: Set(new.expires_at),
     }
@@ -88,6 +91,39 @@ pub async fn delete_for_user<C: ConnectionTrait>(
     Ok(one_time_token::Entity::delete_many()
         .filter(one_time_token::Column::UserId.eq(user_id))
         .filter(one_time_token::Column::Kind.eq(kind))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Removes a user's unused invitations of one organization: a new invitation
+/// replaces the earlier one of the same organization, never another's.
+pub async fn delete_invitations_in_org<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    org_id: Uuid,
+) -> StoreResult<u64> {
+    Ok(one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::UserId.eq(user_id))
+        .filter(one_time_token::Column::Kind.eq(super::one_time_kind::INVITATION))
+        .filter(one_time_token::Column::OrgId.eq(org_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Removes a user's tokens of `kind` created after `after` (an email revert
+/// cancels the changes that followed it, and their own revert links).
+pub async fn delete_for_user_after<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    kind: &str,
+    after: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::UserId.eq(user_id))
+        .filter(one_time_token::Column::Kind.eq(kind))
+        .filter(one_time_token::Column::CreatedAt.gt(after))
         .exec(conn)
         .await?
         .rows_affected)

@@ -3,6 +3,8 @@
 //! the retry window is a retry of a lost response; any other reuse revokes the
 //! family. Tokens are stored as SHA-256 hashes only.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -231,10 +233,26 @@ pub async fn refresh(
     else {
         return Ok(RefreshOutcome::Invalid);
     };
-    if session.revoked_at.is_some() || token.revoked_at.is_some() || token.expires_at <= now {
+    if session.revoked_at.is_some() || token.expires_at <= now {
         return Ok(RefreshOutcome::Invalid);
     }
     let ids = (session.id, session.user_id);
+    if token.revoked_at.is_some() {
+        // A token that a retry replaced (its response was taken for lost).
+        // If the family has moved on since (a later refresh token was used),
+        // two parties hold this family: reuse, the family dies. Otherwise the
+        // token is just dead.
+        let moved_on = family_moved_past(&txn, session.id, &token).await?;
+        if !moved_on {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        revoke_session_in(&txn, session.id, "refresh_token_reuse", now).await?;
+        txn.commit().await?;
+        return Ok(RefreshOutcome::Reused {
+            session_id: ids.0,
+            user_id: ids.1,
+        });
+    }
 
     // Take the token: the conditional update decides the single winner.
     let taken = auth_token::Entity::update_many()
@@ -262,7 +280,9 @@ pub async fn refresh(
         }
     } else {
         // Already used: a retry only if it was used moments ago and its
-        // successor is the family's live refresh token.
+        // successor has not been used yet (that successor is the lost
+        // response). A successor that was used, or none left, means someone
+        // else moved the family on: reuse.
         let used_at = auth_token::Entity::find_by_id(refresh_hash.to_owned())
             .one(&txn)
             .await?
@@ -338,6 +358,37 @@ pub async fn refresh(
     Ok(outcome)
 }
 
+/// Whether a refresh token of the family other than `token` and its
+/// ancestors (which were all used to get to it) has been used: then the
+/// family went on without `token`. Walks the family in memory; this runs only
+/// when a revoked token is presented.
+async fn family_moved_past<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    token: &auth_token::Model,
+) -> StoreResult<bool> {
+    let family = auth_token::Entity::find()
+        .filter(auth_token::Column::SessionId.eq(session_id))
+        .filter(auth_token::Column::Kind.eq(token_kind::REFRESH))
+        .all(conn)
+        .await?;
+    let parents: HashMap<&str, Option<&str>> = family
+        .iter()
+        .map(|t| (t.hash.as_str(), t.parent_hash.as_deref()))
+        .collect();
+    let mut lineage: HashSet<&str> = HashSet::from([token.hash.as_str()]);
+    let mut parent = token.parent_hash.as_deref();
+    while let Some(p) = parent {
+        if !lineage.insert(p) {
+            break;
+        }
+        parent = parents.get(p).copied().flatten();
+    }
+    Ok(family
+        .iter()
+        .any(|t| t.used_at.is_some() && !lineage.contains(t.hash.as_str())))
+}
+
 async fn revoke_session_in<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
@@ -408,6 +459,45 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
     for s in sessions {
         if revoke_session_in(conn, s.id, reason, now).await? {
             n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Revokes the device (paired phone) credentials the user holds for exam
+/// sessions of one organization; returns how many. Sign-ins and devices of
+/// other organizations are untouched. Reads the pairings (proctoring's rows)
+/// only to find the credentials, which are identity's.
+pub async fn revoke_devices_in_org<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    org_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    use crate::proctoring::entities::pairing;
+    // The user's live sessions are few; the org's pairings may be many.
+    let live: Vec<Uuid> = auth_session::Entity::find()
+        .filter(auth_session::Column::UserId.eq(user_id))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let mut n = 0;
+    for chunk in live.chunks(500) {
+        let devices = pairing::Entity::find()
+            .filter(pairing::Column::OrgId.eq(org_id))
+            .filter(pairing::Column::DeviceAuthSessionId.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?;
+        for p in devices {
+            if let Some(id) = p.device_auth_session_id
+                && revoke_session_in(conn, id, reason, now).await?
+            {
+                n += 1;
+            }
         }
     }
     Ok(n)

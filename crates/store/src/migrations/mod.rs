@@ -9,6 +9,7 @@ mod m0002_identity;
 mod m0003_content;
 mod m0004_exams;
 mod m0005_proctoring;
+mod m0006_one_time_payload;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_content::Migration),
             Box::new(m0004_exams::Migration),
             Box::new(m0005_proctoring::Migration),
+            Box::new(m0006_one_time_payload::Migration),
         ]
     }
 }
