@@ -161,13 +161,22 @@ pub async fn revert_email(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AcceptInvitationBody {
     pub token: String,
+    /// Required for a new person; ignored (may be omitted) for an existing
+    /// account.
+    #[serde(default)]
     pub name: String,
+    /// A new person's chosen password, or an existing account's current one.
     pub password: String,
 }
 
-/// Accept an invitation: set name and password and sign in.
+/// Accept an invitation and sign in. A new person sets `name` and
+/// `password`; an existing account proves itself with its current
+/// `password` (`name` is ignored, nothing of the account changes).
 #[utoipa::path(post, path = "/auth/accept-invitation", tag = "identity", request_body = AcceptInvitationBody,
-    responses((status = 200, body = TokenResponse), (status = 400, description = "invalid_token"), (status = 422)))]
+    responses((status = 200, body = TokenResponse), (status = 400, description = "invalid_token"),
+        (status = 401, description = "invalid_credentials: not the existing account's password"),
+        (status = 403, description = "account_disabled"), (status = 422),
+        (status = 429, description = "account_locked")))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
     client: ClientInfo,

@@ -417,9 +417,10 @@ async fn an_existing_account_accepts_with_its_password(app: TestApp) {
             .iter()
             .any(|(a, _)| a == "auth.password_check_failed")
     );
+    // `name` may be left out for an existing account.
     let r = app
         .post("/api/v1/auth/accept-invitation")
-        .json(&json!({ "token": token, "name": "Ignored", "password": PASSWORD }))
+        .json(&json!({ "token": token, "password": PASSWORD }))
         .send()
         .await;
     r.assert(200);
@@ -481,6 +482,10 @@ async fn an_existing_account_accepts_with_its_password(app: TestApp) {
 async fn invitations_are_per_organization(app: TestApp) {
     let a = app.org("alpha").await;
     let b = app.org("bravo").await;
+    let c = app.org("charlie").await;
+    let em_c = app
+        .member(&c, "em@charlie.example", &[Role::EnrollmentManager])
+        .await;
     let admin_a = app
         .member(&a, "admin@alpha.example", &[Role::OrgAdmin])
         .await;
@@ -492,6 +497,14 @@ async fn invitations_are_per_organization(app: TestApp) {
     let a1 = app.mailed_token(who).await;
     invite(&app, &admin_b.token, "bravo", who, json!(["CANDIDATE"])).await;
     let b1 = app.mailed_token(who).await;
+    // A bulk candidate import elsewhere leaves both alone too.
+    app.post("/api/v1/orgs/charlie/candidates/import")
+        .token(&em_c.token)
+        .body("text/csv", format!("email,name\n{who},New Bie\n"))
+        .send()
+        .await
+        .assert(200);
+    let c1 = app.mailed_token(who).await;
     // Org A's new invitation replaces its own earlier one only.
     invite(&app, &admin_a.token, "alpha", who, json!(["REPORT_VIEWER"])).await;
     let a2 = app.mailed_token(who).await;
@@ -518,6 +531,7 @@ async fn invitations_are_per_organization(app: TestApp) {
     let r = accept(a2, NEW_PASSWORD).await;
     r.assert(200);
     assert_eq!(s(&r.json()["user"], "id"), user_id);
+    accept(c1, NEW_PASSWORD).await.assert(200);
     let me = app
         .get("/api/v1/me")
         .token(&s(&r.json(), "access_token"))
@@ -535,6 +549,7 @@ async fn invitations_are_per_organization(app: TestApp) {
         [
             ("alpha".to_owned(), json!(["REPORT_VIEWER"])),
             ("bravo".to_owned(), json!(["CANDIDATE"])),
+            ("charlie".to_owned(), json!(["CANDIDATE"])),
         ]
     );
 }
@@ -858,6 +873,14 @@ async fn weak_passwords_are_refused_everywhere(app: TestApp) {
     )
     .await;
     let token = app.mailed_token("np@example.org").await;
+    // A new person must give a name.
+    let v = app
+        .post("/api/v1/auth/accept-invitation")
+        .json(&json!({ "token": token, "password": NEW_PASSWORD }))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(v["errors"][0]["field"], "name", "{v}");
     for p in ["11111111", "\n\n\n\n\n\n\n\n", "        "] {
         let v = app
             .post("/api/v1/auth/accept-invitation")
