@@ -7,6 +7,7 @@
 
 mod access_matrix;
 mod audit;
+mod authz_rules;
 mod common;
 mod content;
 mod delivery;
