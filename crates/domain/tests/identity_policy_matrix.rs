@@ -2,7 +2,8 @@
 //! against `decide` and `visible_departments`.
 
 use invigil_domain::identity::{
-    Action, Decision, Grant, Role, Visibility, decide, visible_departments,
+    Action, Decision, Grant, Membership, Role, TakeExamDenied, Visibility, decide,
+    may_act_on_session, may_take_exam, visible_departments,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -303,6 +304,72 @@ fn separation_of_duties_for_org_admins() {
             "super admin {}",
             action.name()
         );
+    }
+}
+
+#[test]
+fn nobody_acts_as_staff_on_their_own_session() {
+    let me = Uuid::from_u128(7);
+    let other = Uuid::from_u128(8);
+    assert_eq!(may_act_on_session(me, me), Decision::Deny);
+    assert_eq!(may_act_on_session(me, other), Decision::Allow);
+    assert_eq!(may_act_on_session(other, me), Decision::Allow);
+}
+
+#[test]
+fn taking_an_exam_needs_an_active_candidate_membership() {
+    let cand = [Grant::org_wide(Role::Candidate)];
+    assert_eq!(may_take_exam(Membership::Active, &cand, None), Ok(()));
+    assert_eq!(
+        may_take_exam(Membership::Active, &cand, Some(dept(1))),
+        Ok(())
+    );
+    assert_eq!(
+        may_take_exam(Membership::Suspended, &cand, None),
+        Err(TakeExamDenied::Suspended)
+    );
+    assert_eq!(
+        may_take_exam(Membership::Deactivated, &cand, None),
+        Err(TakeExamDenied::Deactivated)
+    );
+    assert_eq!(
+        may_take_exam(Membership::None, &cand, None),
+        Err(TakeExamDenied::NotMember)
+    );
+    // Staff roles (the org admin included) do not take exams.
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Candidate) {
+        assert_eq!(
+            may_take_exam(Membership::Active, &[Grant::org_wide(role)], None),
+            Err(TakeExamDenied::NotCandidate),
+            "{role}"
+        );
+    }
+    assert_eq!(
+        may_take_exam(Membership::Active, &[], None),
+        Err(TakeExamDenied::NotCandidate)
+    );
+    // A candidate of one department takes only that department's exams.
+    let in_one = [Grant::in_department(Role::Candidate, dept(1))];
+    assert_eq!(
+        may_take_exam(Membership::Active, &in_one, Some(dept(1))),
+        Ok(())
+    );
+    assert_eq!(
+        may_take_exam(Membership::Active, &in_one, Some(dept(2))),
+        Err(TakeExamDenied::NotCandidate)
+    );
+    assert_eq!(
+        may_take_exam(Membership::Active, &in_one, None),
+        Err(TakeExamDenied::NotCandidate)
+    );
+    // Every refusal explains itself.
+    for d in [
+        TakeExamDenied::NotMember,
+        TakeExamDenied::Suspended,
+        TakeExamDenied::Deactivated,
+        TakeExamDenied::NotCandidate,
+    ] {
+        assert!(!d.to_string().is_empty());
     }
 }
 

@@ -3,6 +3,12 @@
 //! it did not exist) and turns the policy of `invigil_domain::identity::policy`
 //! into an [`Authorized`] proof that services require. The proof can only be
 //! made here, after the policy said yes.
+//!
+//! Two more rules of the policy are turned into errors here, for the routes
+//! that do not go through [`OrgCtx`] or that act on one person's session:
+//! [`ensure_candidate`] (every step of delivery: an ACTIVE member holding
+//! CANDIDATE) and [`Authorized::on_session_of`] (nobody acts as staff on their
+//! own session). Both answer 403 `forbidden` with a detail saying why.
 
 use std::collections::HashMap;
 
@@ -11,7 +17,8 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use invigil_domain::identity::{
-    Action, Decision, Grant, Role, Visibility, decide, visible_departments,
+    Action, Decision, Grant, Membership, Role, Visibility, decide, may_act_on_session,
+    may_take_exam, visible_departments,
 };
 use invigil_store::tenancy::{self, Organization, member_status};
 
@@ -53,6 +60,67 @@ pub struct Authorized {
     pub org_id: Uuid,
     pub actor: Actor,
     pub action: Action,
+}
+
+impl Authorized {
+    /// 403 when the session (or enrollment) of `candidate_id` is the actor's
+    /// own: nobody grades, proctors, reviews or overrides their own session.
+    /// Ask it on every staff path that names a session, an enrollment or a
+    /// candidate, after the role check (so a stranger still gets 404/403 as
+    /// before) and before anything is written.
+    pub fn on_session_of(&self, candidate_id: Uuid) -> Result<(), ApiError> {
+        match may_act_on_session(self.actor.user_id, candidate_id) {
+            Decision::Allow => Ok(()),
+            Decision::Deny => Err(own_session_denied()),
+        }
+    }
+}
+
+/// The refusal of a staff action on one's own session.
+pub fn own_session_denied() -> ApiError {
+    ApiError::Denied("nobody acts as staff on their own exam session or enrollment".into())
+}
+
+/// 403 unless `user_id` may take an exam of `exam_department` in `org_id`
+/// now: an ACTIVE member holding CANDIDATE there. Asked at every step of
+/// delivery (start, resume, read, save, proctoring events and heartbeats,
+/// frames, pairing, submit), since those routes authenticate the person but
+/// not their standing in the exam's organization.
+pub async fn ensure_candidate(
+    state: &AppState,
+    org_id: Uuid,
+    exam_department: Option<Uuid>,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let db = state.db.read();
+    let membership = match tenancy::member(db, org_id, user_id).await? {
+        None => Membership::None,
+        Some(m) => match m.status.as_str() {
+            member_status::ACTIVE => Membership::Active,
+            member_status::SUSPENDED => Membership::Suspended,
+            _ => Membership::Deactivated,
+        },
+    };
+    let grants = if membership == Membership::Active {
+        parse_grants(tenancy::roles_of(db, org_id, user_id).await?)
+    } else {
+        Vec::new()
+    };
+    may_take_exam(membership, &grants, exam_department).map_err(|e| ApiError::Denied(e.to_string()))
+}
+
+/// [`ensure_candidate`] for the exam `exam_id` of `org_id` (its department
+/// decides). An exam that is gone answers 404.
+pub async fn ensure_candidate_of_exam(
+    state: &AppState,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let exam = invigil_store::exams::exam(state.db.read(), org_id, exam_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    ensure_candidate(state, org_id, exam.department_id, user_id).await
 }
 
 pub fn parse_grants(rows: Vec<(String, Option<Uuid>)>) -> Vec<Grant> {

@@ -10,5 +10,8 @@ pub mod role;
 pub use email::{Email, EmailError};
 pub use lockout::{LockoutPolicy, RateWindow, Throttle, rate_check};
 pub use password::{PasswordError, check_new_password, is_common};
-pub use policy::{Action, Decision, Grant, Visibility, decide, visible_departments};
+pub use policy::{
+    Action, Decision, Grant, Membership, TakeExamDenied, Visibility, decide, may_act_on_session,
+    may_take_exam, visible_departments,
+};
 pub use role::{Role, UnknownRole};

@@ -16,6 +16,10 @@
 //!   nothing org-level, but still enrolls candidates into its department's exams and reads its
 //!   department's exams and reports.
 //! - A user with several grants gets the union of what each allows.
+//! - Nobody acts as staff on an exam session of their own ([`may_act_on_session`]), whatever
+//!   their grants.
+//! - Taking an exam needs an ACTIVE membership and a CANDIDATE grant covering the exam's
+//!   department ([`may_take_exam`]), at every step of delivery, not only at enrollment.
 
 use uuid::Uuid;
 
@@ -301,4 +305,64 @@ pub fn visible_departments(is_super_admin: bool, grants: &[Grant], action: Actio
     departments.sort_unstable();
     departments.dedup();
     Visibility::Departments(departments)
+}
+
+/// Separation of duties on exam sessions: nobody acts as staff on a session they take (or
+/// took) as the candidate. Grading its answers (manual grade, regrade), proctor actions
+/// (warn, pause, resume, extend, terminate), review claims and decisions, timeline and
+/// evidence reads, and enrollment overrides or enrollment of oneself are all denied, whatever
+/// roles the actor holds. Every staff-on-session path asks this one function.
+pub fn may_act_on_session(actor_id: Uuid, candidate_id: Uuid) -> Decision {
+    if actor_id == candidate_id {
+        Decision::Deny
+    } else {
+        Decision::Allow
+    }
+}
+
+/// A user's membership in an organization, as the policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// No membership (never one, or removed).
+    None,
+    Active,
+    Suspended,
+    Deactivated,
+}
+
+/// Why a user may not take an exam (start, resume, save, send proctoring events, submit).
+/// The messages are shown to the candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TakeExamDenied {
+    #[error("you are not a member of the organization of this exam")]
+    NotMember,
+    #[error("your membership in the organization of this exam is suspended")]
+    Suspended,
+    #[error("your membership in the organization of this exam is deactivated")]
+    Deactivated,
+    #[error("you do not hold the CANDIDATE role for this exam in its organization")]
+    NotCandidate,
+}
+
+/// May a user with this membership and these grants in the exam's organization take an exam of
+/// `exam_department` (its delivery: start, resume, save, proctoring events, submit)? Only an
+/// ACTIVE member whose grants allow [`Action::TakeExams`] there (a CANDIDATE grant, org-wide or
+/// for that department). The platform super admin flag confers nothing here.
+pub fn may_take_exam(
+    membership: Membership,
+    grants: &[Grant],
+    exam_department: Option<Uuid>,
+) -> Result<(), TakeExamDenied> {
+    match membership {
+        Membership::None => Err(TakeExamDenied::NotMember),
+        Membership::Suspended => Err(TakeExamDenied::Suspended),
+        Membership::Deactivated => Err(TakeExamDenied::Deactivated),
+        Membership::Active => {
+            if decide(false, grants, Action::TakeExams, exam_department).is_allowed() {
+                Ok(())
+            } else {
+                Err(TakeExamDenied::NotCandidate)
+            }
+        }
+    }
 }

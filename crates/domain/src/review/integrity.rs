@@ -145,7 +145,7 @@ impl Default for IntegrityState {
 /// No self review: a reviewer may not review a session they took as the candidate.
 #[must_use]
 pub fn reviewer_may_review(reviewer_id: Uuid, candidate_id: Uuid) -> bool {
-    reviewer_id != candidate_id
+    crate::identity::policy::may_act_on_session(reviewer_id, candidate_id).is_allowed()
 }
 
 /// Whether a result counts as passed: a confirmed violation fails it (the score is kept).

@@ -239,6 +239,10 @@ pub async fn queue(
             more = true;
             break;
         }
+        // Nobody grades their own answers: they are not in their queue.
+        if s.user_id == ctx.user.id() {
+            continue;
+        }
         let Some(exam) = exam_store::exam(state.db.read(), ctx.org_id(), s.exam_id).await? else {
             continue;
         };
@@ -310,7 +314,8 @@ impl From<&Session> for ScoreView {
     }
 }
 
-/// Checks `action` on the exam of a session of the organization.
+/// Checks `action` on the exam of a session of the organization, and that
+/// the session is not the caller's own (before the body is read).
 pub async fn authorize_session(
     state: &AppState,
     ctx: &OrgCtx,
@@ -320,7 +325,8 @@ pub async fn authorize_session(
     let s = delivery::session_in_org(state.db.read(), ctx.org_id(), session_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    authorize_exam(state, ctx, s.exam_id, action).await
+    let (_, auth) = crate::exams::service::load_exam(state, ctx, s.exam_id, action).await?;
+    auth.on_session_of(s.user_id)
 }
 
 /// Checks `action` on an exam of the organization.
@@ -348,6 +354,7 @@ pub async fn grade_answer(
         .ok_or(ApiError::NotFound)?;
     let (exam, auth) =
         crate::exams::service::load_exam(state, ctx, s.exam_id, Action::GradeAnswers).await?;
+    auth.on_session_of(s.user_id)?;
     let sq = delivery::served_one(state.db.read(), s.id, question_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -428,6 +435,10 @@ pub async fn regrade(
             "question_id",
             "no session of this exam was served this question",
         ));
+    }
+    // A regrade re-scores every session: not by someone who sat the exam.
+    for s in &sessions {
+        auth.on_session_of(s.user_id)?;
     }
     let now = state.now();
     let tx = begin(state).await?;

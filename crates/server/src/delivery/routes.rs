@@ -43,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     request_body(content = Option<StartBody>, description = "optional `{device_fingerprint}`"),
     params(("exam" = Uuid, Path)),
     responses((status = 201, body = SessionView, description = "started"), (status = 200, body = SessionView, description = "resumed"),
+        (status = 403, description = "forbidden: not an ACTIVE member holding CANDIDATE (the detail says which)"),
         (status = 404, description = "not enrolled"), (status = 409, description = "exam_not_open or attempts_exhausted")),
     security(("bearer" = [])))]
 pub async fn start_session(
@@ -71,7 +72,8 @@ pub async fn start_session(
 
 /// Your session: questions as served, saved answers, `remaining_seconds`.
 #[utoipa::path(get, path = "/sessions/{session}", tag = "delivery",
-    params(("session" = Uuid, Path)), responses((status = 200, body = SessionView), (status = 404)), security(("bearer" = [])))]
+    params(("session" = Uuid, Path)), responses((status = 200, body = SessionView),
+        (status = 403, description = "forbidden: no longer an ACTIVE CANDIDATE member"), (status = 404)), security(("bearer" = [])))]
 pub async fn get_session(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -85,7 +87,8 @@ pub async fn get_session(
 /// equal revision changes nothing and answers with the stored revision.
 #[utoipa::path(put, path = "/sessions/{session}/answers/{question_id}", tag = "delivery", request_body = SaveBody,
     params(("session" = Uuid, Path), ("question_id" = Uuid, Path)),
-    responses((status = 200, body = SaveResult), (status = 404), (status = 409, description = "session_paused or session_closed"),
+    responses((status = 200, body = SaveResult), (status = 403, description = "forbidden: no longer an ACTIVE CANDIDATE member"),
+        (status = 404), (status = 409, description = "session_paused or session_closed"),
         (status = 422), (status = 503, description = "overloaded: retry after Retry-After")),
     security(("bearer" = [])))]
 pub async fn save_answer(
@@ -101,7 +104,9 @@ pub async fn save_answer(
 
 /// Submit. Repeating it answers 200 again.
 #[utoipa::path(post, path = "/sessions/{session}/submit", tag = "delivery",
-    params(("session" = Uuid, Path)), responses((status = 200, body = SessionView), (status = 409, description = "session_closed or session_paused")),
+    params(("session" = Uuid, Path)), responses((status = 200, body = SessionView),
+        (status = 403, description = "forbidden: no longer an ACTIVE CANDIDATE member"), (status = 404),
+        (status = 409, description = "session_closed or session_paused")),
     security(("bearer" = [])))]
 pub async fn submit_session(
     State(state): State<AppState>,
@@ -111,10 +116,12 @@ pub async fn submit_session(
     service::submit(&state, &me, session).await.map(Json)
 }
 
-/// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE a session (PROCTOR_REVIEWER, EXAM_COORDINATOR).
+/// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE a session (PROCTOR_REVIEWER, EXAM_COORDINATOR;
+/// never on your own session).
 #[utoipa::path(post, path = "/orgs/{org}/sessions/{session}/actions", tag = "delivery", request_body = ActionBody,
     params(("org" = String, Path), ("session" = Uuid, Path)),
-    responses((status = 200, body = ActionResult), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ActionResult), (status = 403, description = "not allowed, or your own session"),
+        (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn session_action(
     State(state): State<AppState>,
     ctx: OrgCtx,
@@ -126,6 +133,7 @@ pub async fn session_action(
         .ok_or(ApiError::NotFound)?;
     let (_exam, auth) =
         crate::exams::service::load_exam(&state, &ctx, s.exam_id, Action::SessionActions).await?;
+    auth.on_session_of(s.user_id)?;
     let body: ActionBody = json_body(req, &state).await?;
     service::act(&state, &auth, s, body).await.map(Json)
 }
@@ -137,7 +145,7 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
-/// Answers that need a human grade (EXAM_COORDINATOR, EXAM_AUTHOR).
+/// Answers that need a human grade (EXAM_COORDINATOR, EXAM_AUTHOR); your own answers are not listed.
 #[utoipa::path(get, path = "/orgs/{org}/grading-queue", tag = "grading",
     params(("org" = String, Path), QueueQuery), responses((status = 200, body = Page<QueueItem>)), security(("bearer" = [])))]
 pub async fn grading_queue(
@@ -174,10 +182,11 @@ pub async fn grading_queue(
     Ok(Json(Page { items, next_cursor }))
 }
 
-/// Grade an answer that needs a human (EXAM_COORDINATOR, EXAM_AUTHOR).
+/// Grade an answer that needs a human (EXAM_COORDINATOR, EXAM_AUTHOR; never your own).
 #[utoipa::path(put, path = "/orgs/{org}/sessions/{session}/answers/{question_id}/grade", tag = "grading", request_body = GradeBody,
     params(("org" = String, Path), ("session" = Uuid, Path), ("question_id" = Uuid, Path)),
-    responses((status = 200, body = ScoreView), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ScoreView), (status = 403, description = "not allowed, or your own session"),
+        (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn grade_answer(
     State(state): State<AppState>,
     ctx: OrgCtx,
@@ -201,9 +210,11 @@ pub struct RegradeResult {
     pub sessions_regraded: usize,
 }
 
-/// After a key correction (a new question version), re-score every session served the question.
+/// After a key correction (a new question version), re-score every session served the question
+/// (EXAM_COORDINATOR who did not sit the exam).
 #[utoipa::path(post, path = "/orgs/{org}/exams/{exam}/regrade", tag = "grading", request_body = RegradeBody,
-    params(("org" = String, Path), ("exam" = Uuid, Path)), responses((status = 200, body = RegradeResult), (status = 409), (status = 422)), security(("bearer" = [])))]
+    params(("org" = String, Path), ("exam" = Uuid, Path)), responses((status = 200, body = RegradeResult),
+        (status = 403, description = "not allowed, or one of the sessions is your own"), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn regrade(
     State(state): State<AppState>,
     ctx: OrgCtx,

@@ -169,14 +169,18 @@ fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
     }
 }
 
-/// The session of the signed-in candidate (another person's is 404).
+/// The session of the signed-in candidate (another person's is 404), while
+/// they are still an ACTIVE CANDIDATE member of its organization (else 403).
 pub async fn own_session(
     state: &AppState,
     me: &CurrentUser,
     id: Uuid,
 ) -> Result<Session, ApiError> {
     match delivery::session(state.db.read(), id).await? {
-        Some(s) if s.user_id == me.id() => Ok(s),
+        Some(s) if s.user_id == me.id() => {
+            crate::authz::ensure_candidate_of_exam(state, s.org_id, s.exam_id, s.user_id).await?;
+            Ok(s)
+        }
         _ => Err(ApiError::NotFound),
     }
 }

@@ -95,6 +95,9 @@ pub async fn start_or_resume(
     let exam = exam_store::exam(state.db.read(), enrollment.org_id, exam_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // Enrolled, but still an ACTIVE CANDIDATE member? Checked before
+    // anything is written (a resume may write the device change).
+    crate::authz::ensure_candidate(state, exam.org_id, exam.department_id, me.id()).await?;
     let fingerprint = body
         .device_fingerprint
         .map(|f| f.chars().take(256).collect::<String>());

@@ -280,6 +280,9 @@ pub async fn enroll(
     for row in &rows {
         let existing = users::by_email(&tx, row.email.as_str()).await?;
         if let Some(u) = &existing {
+            // Nobody enrolls themselves (and then grades or proctors it):
+            // the whole request is refused, nothing is written.
+            auth.on_session_of(u.id)?;
             if matches!(
                 AccountStatus::parse(&u.status),
                 Some(AccountStatus::Suspended | AccountStatus::Deactivated)

@@ -78,6 +78,7 @@ pub async fn set_overrides(
     body: OverridesBody,
 ) -> Result<EnrollmentView, ApiError> {
     let (exam, auth) = load_exam(state, ctx, exam_id, Action::ManageExams).await?;
+    auth.on_session_of(user_id)?;
     let en = exams::enrollment_in(state.db.read(), auth.org_id, exam.id, user_id)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -255,13 +255,15 @@ pub struct EnrollQuery {
 /// Enroll people by email (ENROLLMENT_MANAGER): JSON
 /// `{candidates:[{email, name?, extra_time_percent?}]}` or `text/csv` with
 /// the header `email,name,extra_time_percent`. Atomic unless `partial=true`.
+/// Nobody enrolls themselves: a list naming the caller is refused (403).
 #[utoipa::path(post, path = "/orgs/{org}/exams/{exam}/enrollments", tag = "exams",
     request_body(content(
         (EnrollBody = "application/json"),
         (String = "text/csv", example = "email,name,extra_time_percent\nana@example.org,Ana,25\n"),
     )),
     params(("org" = String, Path), ("exam" = Uuid, Path), EnrollQuery),
-    responses((status = 200, body = EnrollResult), (status = 409), (status = 415), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = EnrollResult), (status = 403, description = "not allowed, or the list names yourself"),
+        (status = 409), (status = 415), (status = 422)), security(("bearer" = [])))]
 pub async fn enroll_candidates(
     State(state): State<AppState>,
     ctx: OrgCtx,
@@ -307,17 +309,18 @@ pub struct EnrollmentListQuery {
     pub cursor: Option<String>,
 }
 
-/// An exam's enrollments with status, attempts used and overrides.
+/// An exam's enrollments with status, attempts used and overrides
+/// (ENROLLMENT_MANAGER, ORG_ADMIN: the overrides hold accommodation data).
 #[utoipa::path(get, path = "/orgs/{org}/exams/{exam}/enrollments", tag = "exams",
     params(("org" = String, Path), ("exam" = Uuid, Path), EnrollmentListQuery),
-    responses((status = 200, body = Page<EnrollmentView>)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<EnrollmentView>), (status = 403)), security(("bearer" = [])))]
 pub async fn list_enrollments(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
     ApiQuery(q): ApiQuery<EnrollmentListQuery>,
 ) -> Result<Json<Page<EnrollmentView>>, ApiError> {
-    let (exam, auth) = service::load_exam(&state, &ctx, exam, Action::ReadExams).await?;
+    let (exam, auth) = service::load_exam(&state, &ctx, exam, Action::ManageEnrollments).await?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s @ ("INVITED" | "ACCEPTED" | "IN_PROGRESS" | "COMPLETED")) => Some(s),
@@ -338,10 +341,11 @@ pub async fn list_enrollments(
 }
 
 /// Set one candidate's overrides of window, duration, attempts and extra
-/// time (EXAM_COORDINATOR); an absent field means the exam's own value.
+/// time (EXAM_COORDINATOR; never your own); an absent field means the exam's own value.
 #[utoipa::path(put, path = "/orgs/{org}/exams/{exam}/enrollments/{user_id}", tag = "exams", request_body = OverridesBody,
     params(("org" = String, Path), ("exam" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses((status = 200, body = EnrollmentView), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = EnrollmentView), (status = 403, description = "not allowed, or your own enrollment"),
+        (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn set_overrides(
     State(state): State<AppState>,
     ctx: OrgCtx,

@@ -207,9 +207,15 @@ pub(crate) fn domain_errors(
 }
 
 /// Validates a body into stored fields: the domain rules, then every
-/// reference (banks of this organization and APPROVED, exam type,
-/// department). All problems are reported at once.
-async fn prepare(state: &AppState, org_id: Uuid, body: ExamBody) -> Result<ExamFields, ApiError> {
+/// reference (banks of this organization, APPROVED, and readable by the
+/// caller; exam type; department). All problems are reported at once.
+///
+/// A bank the caller may not read (`ReadContent` in the bank's department)
+/// is reported exactly like a bank that does not exist (422 on the field),
+/// so an exam cannot be fed from, nor reveal, another department's banks.
+async fn prepare(state: &AppState, ctx: &OrgCtx, body: ExamBody) -> Result<ExamFields, ApiError> {
+    let org_id = ctx.org_id();
+    let readable = ctx.visibility(Action::ReadContent);
     let mut errors = Vec::new();
     let title = clean_text("title", &body.title, 300, &mut errors);
     let description = body
@@ -278,7 +284,7 @@ async fn prepare(state: &AppState, org_id: Uuid, body: ExamBody) -> Result<ExamF
             None
         }
     };
-    // Every referenced bank: of this organization and APPROVED.
+    // Every referenced bank: of this organization, readable, and APPROVED.
     let refs: Vec<(String, Uuid)> = match (&input.question_bank_id, &input.draw) {
         (Some(b), _) => vec![("question_bank_id".to_owned(), *b)],
         (None, Some(rules)) => rules
@@ -295,6 +301,7 @@ async fn prepare(state: &AppState, org_id: Uuid, body: ExamBody) -> Result<ExamF
             None => {
                 let s = content::bank(state.db.read(), org_id, id)
                     .await?
+                    .filter(|b| readable.includes(b.department_id))
                     .map(|b| b.status);
                 seen.insert(id, s.clone());
                 s
@@ -383,7 +390,7 @@ pub async fn create_exam(
     body: ExamBody,
 ) -> Result<ExamView, ApiError> {
     let auth = ctx.authorize_in(Action::ManageExams, body.department_id)?;
-    let fields = prepare(state, auth.org_id, body).await?;
+    let fields = prepare(state, ctx, body).await?;
     let now = state.now();
     let tx = begin(state).await?;
     let exam = exams::create_exam(
@@ -479,7 +486,7 @@ pub async fn update_exam(
         // Moving an exam needs the right in the target department too.
         let _also_there = ctx.authorize_in(Action::ManageExams, body.department_id)?;
     }
-    let fields = prepare(state, auth.org_id, body).await?;
+    let fields = prepare(state, ctx, body).await?;
     let now = state.now();
     let tx = begin(state).await?;
     let updated = exams::update_exam(&tx, auth.org_id, exam.id, &exam.status, fields, now).await?;

@@ -1,7 +1,8 @@
 //! Who may post to a session's proctoring routes: the session's candidate
 //! (their ACCESS token: LAPTOP) or the phone paired with that session (its
 //! DEVICE token: MOBILE). A DEVICE token works nowhere else: `CurrentUser`
-//! accepts ACCESS tokens only.
+//! accepts ACCESS tokens only. Either way the candidate must still be an
+//! ACTIVE member holding CANDIDATE in the session's organization (else 403).
 
 use std::collections::HashMap;
 
@@ -89,6 +90,15 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
             Some(s) if s.user_id == found.user.id => s,
             _ => return Err(ApiError::NotFound),
         };
+        // The laptop and the paired phone alike act for the candidate: only
+        // while they are an ACTIVE CANDIDATE member of the exam's organization.
+        crate::authz::ensure_candidate_of_exam(
+            state,
+            session.org_id,
+            session.exam_id,
+            session.user_id,
+        )
+        .await?;
         let client = ClientInfo::from_request_parts(parts, state).await?;
         Ok(DeviceOrCandidate {
             session,

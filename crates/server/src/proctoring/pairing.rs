@@ -159,6 +159,9 @@ pub async fn claim(
         .await?
         .ok_or(ApiError::BadOneTimeToken)?;
     check_running(state, &s)?;
+    // The phone acts for the candidate: only while they are still an ACTIVE
+    // CANDIDATE member (the token stays unclaimed otherwise).
+    crate::authz::ensure_candidate_of_exam(state, s.org_id, s.exam_id, s.user_id).await?;
 
     let access_token = new_token();
     let expires_at = clock_of(&s).deadline(now) + DEVICE_SLACK;

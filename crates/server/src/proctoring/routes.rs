@@ -39,7 +39,8 @@ pub fn streaming_routes() -> OpenApiRouter<AppState> {
 /// Idempotent by `client_event_id`; acknowledged after a durable commit.
 #[utoipa::path(post, path = "/sessions/{session}/events", tag = "proctoring", request_body = EventsBody,
     params(("session" = Uuid, Path)),
-    responses((status = 202, body = EventsAccepted), (status = 401), (status = 404),
+    responses((status = 202, body = EventsAccepted), (status = 401),
+        (status = 403, description = "forbidden: the candidate is no longer an ACTIVE CANDIDATE member"), (status = 404),
         (status = 409, description = "session_closed: finished more than the grace ago"),
         (status = 422, description = "validation_failed, naming `events[i].field`"),
         (status = 503, description = "overloaded: retry after Retry-After")),
@@ -56,7 +57,8 @@ pub async fn post_events(
 /// A device's heartbeat (`source` is the credential's: LAPTOP or MOBILE).
 #[utoipa::path(post, path = "/sessions/{session}/heartbeat", tag = "proctoring", request_body = HeartbeatBody,
     params(("session" = Uuid, Path)),
-    responses((status = 204), (status = 401), (status = 404), (status = 409), (status = 422), (status = 503)),
+    responses((status = 204), (status = 401), (status = 403, description = "forbidden: the candidate is no longer an ACTIVE CANDIDATE member"),
+        (status = 404), (status = 409), (status = 422), (status = 503)),
     security(("bearer" = [])))]
 pub async fn heartbeat(
     State(state): State<AppState>,
@@ -70,7 +72,8 @@ pub async fn heartbeat(
 /// A one-time token (5 minutes) to pair a phone as the session's second camera.
 #[utoipa::path(post, path = "/sessions/{session}/pairing", tag = "proctoring",
     params(("session" = Uuid, Path)),
-    responses((status = 200, body = PairingView), (status = 401), (status = 404),
+    responses((status = 200, body = PairingView), (status = 401),
+        (status = 403, description = "forbidden: no longer an ACTIVE CANDIDATE member"), (status = 404),
         (status = 409, description = "session_closed")),
     security(("bearer" = [])))]
 pub async fn create_pairing(
@@ -85,6 +88,7 @@ pub async fn create_pairing(
 #[utoipa::path(post, path = "/pairing/claim", tag = "proctoring", request_body = ClaimBody,
     responses((status = 200, body = ClaimResult),
         (status = 400, description = "invalid_token: unknown or expired"),
+        (status = 403, description = "forbidden: the candidate is no longer an ACTIVE CANDIDATE member"),
         (status = 409, description = "conflict: already claimed (recorded as SECOND_DEVICE_LOGIN), or session_closed"),
         (status = 422)))]
 pub async fn claim_pairing(

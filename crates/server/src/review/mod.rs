@@ -76,9 +76,7 @@ pub async fn staff_session(
         .await?
         .ok_or(ApiError::NotFound)?;
     let auth = ctx.authorize_in(action, exam.department_id)?;
-    if !invigil_domain::review::reviewer_may_review(auth.actor.user_id, s.user_id) {
-        return Err(review_error(ReviewError::SelfReview));
-    }
+    auth.on_session_of(s.user_id)?;
     Ok((s, exam, auth))
 }
 

@@ -58,12 +58,39 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(org)))
 }
 
-/// Read an organization (any member).
+/// What other members than ORG_ADMIN see of their organization: enough to
+/// name it, none of its settings (proctoring rules, retention, domain).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgPublicView {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+/// `GET /orgs/{org}`: the full organization for ORG_ADMIN (and SUPER_ADMIN),
+/// the public view for every other member.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OrgRead {
+    Full(OrgView),
+    Public(OrgPublicView),
+}
+
+/// Read an organization: ORG_ADMIN (and SUPER_ADMIN) get everything with its
+/// settings; any other member gets `{id, slug, name}` only.
 #[utoipa::path(get, path = "/orgs/{org}", tag = "organizations",
     params(("org" = String, Path, description = "organization slug")),
-    responses((status = 200, body = OrgView), (status = 404)), security(("bearer" = [])))]
-pub async fn get_org(ctx: OrgCtx) -> Json<OrgView> {
-    Json(ctx.org.into())
+    responses((status = 200, body = OrgRead, description = "OrgView for ORG_ADMIN, OrgPublicView for other members"),
+        (status = 404)), security(("bearer" = [])))]
+pub async fn get_org(ctx: OrgCtx) -> Json<OrgRead> {
+    if ctx.authorize(Action::ManageOrg).is_ok() {
+        return Json(OrgRead::Full(ctx.org.into()));
+    }
+    Json(OrgRead::Public(OrgPublicView {
+        id: ctx.org.id,
+        slug: ctx.org.slug,
+        name: ctx.org.name,
+    }))
 }
 
 /// Update name, domain or settings (ORG_ADMIN).

@@ -25,6 +25,9 @@ enum Rule {
     SuperAdminOnly,
     /// Any member of the organization in the path (and the super admin).
     AnyMember,
+    /// Any member, but the full view (with `settings`) only where the policy
+    /// allows this action; other members get a reduced view without it.
+    MemberView(Action),
     /// The policy's answer for this action in the organization of the path.
     Policy(Action),
     /// The policy's answer for this action on a resource named in the path
@@ -53,7 +56,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/me/password", Rule::AnyAuthenticated),
     ("POST", "/me/email", Rule::AnyAuthenticated),
     ("POST", "/orgs", Rule::SuperAdminOnly),
-    ("GET", "/orgs/{org}", Rule::AnyMember),
+    ("GET", "/orgs/{org}", Rule::MemberView(Action::ManageOrg)),
     ("PATCH", "/orgs/{org}", Rule::Policy(Action::ManageOrg)),
     (
         "POST",
@@ -240,10 +243,11 @@ const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/exams/{exam}/enrollments",
         Rule::OnResource(Action::ManageEnrollments),
     ),
+    // The list holds accommodation data (extra time): enrollment roles only.
     (
         "GET",
         "/orgs/{org}/exams/{exam}/enrollments",
-        Rule::OnResource(Action::ReadExams),
+        Rule::OnResource(Action::ManageEnrollments),
     ),
     (
         "PUT",
@@ -387,7 +391,7 @@ fn allowed(rule: Rule, role: Role) -> bool {
     };
     let policy = |a: Action| decide(is_super, &grants, a, None).is_allowed();
     match rule {
-        Rule::Public | Rule::AnyAuthenticated | Rule::AnyMember => true,
+        Rule::Public | Rule::AnyAuthenticated | Rule::AnyMember | Rule::MemberView(_) => true,
         Rule::SuperAdminOnly => is_super,
         Rule::Policy(a) | Rule::OnResource(a) => policy(a),
         Rule::CandidateOnlyInvite => policy(Action::ManageOrg) || policy(Action::ManageEnrollments),
@@ -534,6 +538,16 @@ async fn every_route_role_and_org(app: TestApp) {
                         "{method} {template} as {role} (own org): {s}, want allowed; {}",
                         r.text()
                     ));
+                }
+                if let Rule::MemberView(a) = rule {
+                    let full = allowed(Rule::Policy(*a), *role);
+                    let has_settings = r.json().get("settings").is_some();
+                    if has_settings != full {
+                        failures.push(format!(
+                            "{method} {template} as {role} (own org): settings shown: {has_settings}, want {full}; {}",
+                            r.text()
+                        ));
+                    }
                 }
             } else if matches!(rule, Rule::OnResource(_)) && s == 404 && is_problem(&r) {
                 // A random id: there is nothing to authorize against.

@@ -48,6 +48,18 @@ async fn bank_with(
     questions: &[Value],
     status: &str,
 ) -> Uuid {
+    bank_in(app, org, None, author, questions, status).await
+}
+
+/// [`bank_with`] in a department (`None`: org-wide).
+async fn bank_in(
+    app: &TestApp,
+    org: &Organization,
+    department_id: Option<Uuid>,
+    author: &TestUser,
+    questions: &[Value],
+    status: &str,
+) -> Uuid {
     let now = app.state.now();
     let bank = content::create_bank(
         app.db().write(),
@@ -56,7 +68,7 @@ async fn bank_with(
             title: "Bank".into(),
             description: None,
             tags: Vec::new(),
-            department_id: None,
+            department_id,
             author_id: author.id,
         },
         "DRAFT",
@@ -685,7 +697,7 @@ async fn enrollment_by_json(app: TestApp) {
 
     let r = app
         .get(&enroll_url("uni", id))
-        .token(&s.coord.token)
+        .token(&s.manager.token)
         .send()
         .await;
     r.assert(200);
@@ -732,7 +744,7 @@ async fn enrollment_by_json(app: TestApp) {
     assert_eq!(changed, 1);
     let r = app
         .get(&format!("{}?status=INVITED", enroll_url("uni", id)))
-        .token(&s.coord.token)
+        .token(&s.manager.token)
         .send()
         .await;
     let invited: Vec<Value> = r.json()["items"].as_array().expect("items").clone();
@@ -793,7 +805,7 @@ async fn enrollment_by_csv(app: TestApp) {
     assert_eq!(v["errors"][1]["line"], 4);
     let r = app
         .get(&enroll_url("uni", id))
-        .token(&s.coord.token)
+        .token(&s.manager.token)
         .send()
         .await;
     assert_eq!(r.json()["items"], json!([]), "atomic: nothing enrolled");
@@ -811,7 +823,7 @@ async fn enrollment_by_csv(app: TestApp) {
     assert_eq!(v["errors"].as_array().map(Vec::len), Some(2));
     let r = app
         .get(&enroll_url("uni", id))
-        .token(&s.coord.token)
+        .token(&s.manager.token)
         .send()
         .await;
     let items = r.json()["items"].as_array().expect("items").clone();
@@ -1036,7 +1048,10 @@ async fn roles_decide(app: TestApp) {
         .send()
         .await
         .assert_problem(403, "forbidden");
-    let mut body = exam_body(bank);
+    // Fed from a bank they may read: one of their department.
+    let qs: Vec<Value> = (0..2).map(|i| question(i, "MEDIUM", &[])).collect();
+    let physics_bank = bank_in(&app, &s.org, Some(physics), &s.author, &qs, "APPROVED").await;
+    let mut body = exam_body(physics_bank);
     body["department_id"] = json!(physics);
     let mine = create_exam(&app, "uni", &dept_coord, &body).await;
     let r = app

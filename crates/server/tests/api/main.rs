@@ -8,6 +8,7 @@
 mod access_matrix;
 mod accounts;
 mod audit;
+mod authz_rules;
 mod common;
 mod content;
 mod delivery;

@@ -60,7 +60,9 @@ async fn two_reviewers_claim_at_once_one_wins(app: TestApp) {
 
 async fn nobody_reviews_their_own_session(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
-    // The reviewer also sat the exam.
+    // The reviewer also sat the exam (as a CANDIDATE of the org, too).
+    app.add_to(&s.org, &s.proctor, &[(Role::Candidate, None)])
+        .await;
     enroll(&app, &s.org, s.exam_id, s.proctor.id, None).await;
     let own = start(&app, s.exam_id, &s.proctor).await;
     submit(&app, own, &s.proctor).await;
