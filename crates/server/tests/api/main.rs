@@ -14,6 +14,7 @@ mod delivery_model;
 mod exams;
 mod foundation;
 mod identity;
+mod input;
 mod kill;
 mod proctoring;
 mod review;
