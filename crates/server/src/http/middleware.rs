@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::{ApiError, FieldError, PROBLEM_JSON, problem_response};
+use super::error::{ApiError, FieldError, PROBLEM_JSON, ProblemCode, problem_response};
 
 /// Fails a request that takes longer than the configured timeout with 503
 /// `timeout`. Streaming routes (the live feed) are mounted outside it.
@@ -104,6 +104,7 @@ pub async fn problem_net(req: Request, next: Next) -> Response {
     let (parts, _body) = resp.into_parts();
     let mut out = problem_response(status, code, detail.to_owned(), None);
     out.extensions_mut().extend(parts.extensions);
+    out.extensions_mut().insert(ProblemCode(code));
     // Keep headers such as Allow and Retry-After.
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -193,6 +194,9 @@ pub async fn input_hygiene(req: Request, next: Next) -> Response {
 /// Logs each response in the request's span (method, path, request id) at a
 /// level by status: 5xx at ERROR, 4xx at INFO (a client's mistake is not the
 /// server's error, and a scanner must not page anyone), the rest at DEBUG.
+/// The one exception is a 503 `overloaded`: shedding load is deliberate and
+/// comes in floods, so it is DEBUG here (the overload itself is logged once
+/// per interval where it is detected).
 /// The request id is also a field of the event itself, so a log pipeline that
 /// drops span context still has it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -211,10 +215,18 @@ impl<B> tower_http::trace::OnResponse<B> for LogResponse {
             .extensions()
             .get::<RequestIdField>()
             .map_or("-", |r| r.0.as_str());
-        if response.status().is_server_error() {
-            tracing::error!(status, latency_ms, %request_id, "request failed");
+        let code = response
+            .extensions()
+            .get::<ProblemCode>()
+            .map_or("-", |c| c.0);
+        if code == "overloaded" {
+            // Load shedding is deliberate (503 + Retry-After) and comes in
+            // floods: the shedder logs it once per interval, not here.
+            tracing::debug!(status, %code, latency_ms, %request_id, "request shed");
+        } else if response.status().is_server_error() {
+            tracing::error!(status, %code, latency_ms, %request_id, "request failed");
         } else if response.status().is_client_error() {
-            tracing::info!(status, latency_ms, %request_id, "request refused");
+            tracing::info!(status, %code, latency_ms, %request_id, "request refused");
         } else {
             tracing::debug!(status, latency_ms, %request_id, "request done");
         }
