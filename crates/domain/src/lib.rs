@@ -9,3 +9,4 @@ pub mod exams;
 pub mod identity;
 pub mod proctoring;
 pub mod review;
+pub mod text;

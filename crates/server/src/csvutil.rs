@@ -18,10 +18,15 @@ pub fn line_at(text: &str, p: &csv::Position) -> usize {
 }
 
 /// A flexible, trimming reader over `text` and its header names (lower-case,
-/// without a byte-order mark); an unreadable header is an error on line 1.
+/// without a byte-order mark); an unreadable header is an error on line 1. A
+/// file holding control characters (other than tab, LF and CR) is refused
+/// whole, naming the first such line, before any row is read.
 pub fn open(
     text: &str,
 ) -> Result<(csv::Reader<&[u8]>, Vec<String>), crate::http::error::LineError> {
+    if let Some((line, message)) = invigil_domain::text::control_lines(text, 1).pop() {
+        return Err(crate::http::error::LineError { line, message });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)

@@ -29,7 +29,9 @@
 //!
 //! Errors name the line where the record starts (the header is line 1). Empty lines are skipped.
 //! Export writes every column, CRLF line ends, and quotes fields only where needed; it
-//! round-trips all seven types.
+//! round-trips all seven types. Against formula injection, an exported cell that starts with
+//! `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, which the importer drops again
+//! ([`crate::text::csv_cell`]).
 
 use serde_json::Value;
 
@@ -139,7 +141,7 @@ pub fn parse_csv(input: &str) -> ImportOutcome {
         let mut cells: [&str; 8] = [""; 8];
         for (i, field) in record.iter().enumerate() {
             if let Some(&c) = cols.get(i) {
-                cells[c] = field;
+                cells[c] = crate::text::csv_cell_import(field);
             }
         }
         match row(&cells) {
@@ -302,7 +304,7 @@ pub fn export_csv(questions: &[Question]) -> String {
             if i > 0 {
                 out.push(',');
             }
-            push_field(&mut out, f);
+            push_field(&mut out, &crate::text::csv_cell(f));
         }
         out.push_str("\r\n");
     }

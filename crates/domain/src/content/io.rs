@@ -82,8 +82,21 @@ impl ExportFormat {
     }
 }
 
-/// Reads a file in `format`.
+/// At most this many lines with control characters are reported.
+const MAX_CONTROL_LINES: usize = 100;
+
+/// Reads a file in `format`. A file with control characters (other than tab,
+/// LF and CR) yields only line errors naming each such line: nothing of it is
+/// imported.
 pub fn import(format: ImportFormat, input: &str) -> ImportOutcome {
+    let bad = crate::text::control_lines(input, MAX_CONTROL_LINES);
+    if !bad.is_empty() {
+        let mut out = ImportOutcome::default();
+        for (line, message) in bad {
+            out.error(line, message);
+        }
+        return out;
+    }
     match format {
         ImportFormat::Gift => super::gift::parse_gift(input),
         ImportFormat::Aiken => super::aiken::parse_aiken(input),

@@ -197,6 +197,10 @@ impl ApiError {
     }
 }
 
+/// The stable code of an error response, for the response log line.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemCode(pub &'static str);
+
 /// Builds a problem+json response for a status and code.
 pub fn problem_response(
     status: StatusCode,
@@ -231,6 +235,7 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut resp = problem_response(status, code, self.detail(), errors);
+        resp.extensions_mut().insert(ProblemCode(code));
         if let Some(secs) = self.retry_after()
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

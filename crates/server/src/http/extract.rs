@@ -2,6 +2,12 @@
 //! body (415 wrong content type, 413 too large, 400 malformed, 422 with the
 //! failing field's path), path parameters (a malformed id cannot exist: 404)
 //! and query strings (400).
+//!
+//! Every JSON body is checked here, in one place, for control characters
+//! (NUL and the other C0 controls except tab, LF and CR) in any string value
+//! or object key, before it is deserialized: 422 `validation_failed` naming
+//! each field. Path and query parameters and the `Idempotency-Key` header are
+//! checked by [`super::middleware::input_hygiene`] before routing.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -39,8 +45,81 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     })
 }
 
-/// Parses JSON bytes, naming the failing field on a type error.
+/// At most this many fields with control characters are reported.
+const MAX_CONTROL_FIELDS: usize = 20;
+
+/// The fields of a JSON document whose strings or keys hold a forbidden
+/// control character. JSON forbids raw control characters inside strings (a
+/// syntax error, 400), so they can only arrive escaped (`\u0000`, `\b`,
+/// `\f`...): a body without a backslash is clean and is not parsed twice.
+pub fn json_control_fields(bytes: &[u8]) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    if !bytes.contains(&b'\\') {
+        return out;
+    }
+    // Malformed JSON is reported by the typed parse.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        walk_json(&value, &mut String::new(), &mut out);
+    }
+    out
+}
+
+fn walk_json(value: &serde_json::Value, path: &mut String, out: &mut Vec<FieldError>) {
+    use invigil_domain::text::{control_message, find_forbidden_control};
+    use serde_json::Value;
+    if out.len() >= MAX_CONTROL_FIELDS {
+        return;
+    }
+    let here = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(s) => {
+            if let Some((i, c)) = find_forbidden_control(s) {
+                out.push(FieldError::new(here(path), control_message(i, c)));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk_json(item, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                // The field's name is shown with its controls escaped.
+                path.push_str(&key.escape_debug().to_string());
+                if let Some((i, c)) = find_forbidden_control(key) {
+                    out.push(FieldError::new(
+                        path.clone(),
+                        format!("the key {}", control_message(i, c)),
+                    ));
+                }
+                walk_json(item, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Parses JSON bytes, naming the failing field on a type error; strings and
+/// keys with control characters are refused first (422, every such field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bad = json_control_fields(bytes);
+    if !bad.is_empty() {
+        return Err(ApiError::Validation(bad));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

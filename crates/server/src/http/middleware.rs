@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::{ApiError, PROBLEM_JSON, problem_response};
+use super::error::{ApiError, FieldError, PROBLEM_JSON, ProblemCode, problem_response};
 
 /// Fails a request that takes longer than the configured timeout with 503
 /// `timeout`. Streaming routes (the live feed) are mounted outside it.
@@ -52,12 +52,21 @@ pub async fn tag_route(req: Request, next: Next) -> Response {
 }
 
 /// Any 4xx/5xx that is not already problem+json becomes one, so clients never
-/// see a plain-text error, whatever produced it.
+/// see a plain-text error, whatever produced it. Error responses also carry
+/// the request id in their extensions, for [`LogResponse`].
 pub async fn problem_net(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    if let Some(id) = request_id {
+        resp.extensions_mut().insert(RequestIdField(id));
     }
     let is_problem = resp
         .headers()
@@ -95,6 +104,7 @@ pub async fn problem_net(req: Request, next: Next) -> Response {
     let (parts, _body) = resp.into_parts();
     let mut out = problem_response(status, code, detail.to_owned(), None);
     out.extensions_mut().extend(parts.extensions);
+    out.extensions_mut().insert(ProblemCode(code));
     // Keep headers such as Allow and Retry-After.
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -103,6 +113,148 @@ pub async fn problem_net(req: Request, next: Next) -> Response {
     }
     out
 }
+
+/// The byte of a `%XX` escape at `bytes[i]`, if there is one.
+fn escaped_byte(bytes: &[u8], i: usize) -> Option<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    match (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2)) {
+        (Some(b'%'), Some(&h), Some(&l)) => {
+            let (h, l) = (hex(h)?, hex(l)?);
+            u8::try_from(h * 16 + l).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Whether a raw (percent-encoded) URI part decodes to text holding a
+/// forbidden control character. A URI cannot carry raw control bytes, so
+/// only `%00`..`%1F` escapes need a look.
+fn has_escaped_control(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    (0..bytes.len()).any(|i| {
+        escaped_byte(bytes, i)
+            .is_some_and(|b| invigil_domain::text::is_forbidden_control(char::from(b)))
+    })
+}
+
+/// Percent-decodes a query-string name for an error message (lossy).
+fn decode_name(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if let Some(d) = escaped_byte(bytes, i) {
+            out.push(d);
+            i += 3;
+        } else {
+            out.push(if b == b'+' { b' ' } else { b });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).escape_debug().to_string()
+}
+
+/// Refuses control characters (NUL and the other C0 controls except tab, LF
+/// and CR) wherever the URL or a header brings text in, before any route
+/// runs: in the path (a name holding one cannot exist: 404), in a query
+/// parameter (422 naming it) and in `Idempotency-Key` (422). JSON bodies are
+/// checked by [`super::extract::parse_json`], uploads by their parsers.
+pub async fn input_hygiene(req: Request, next: Next) -> Response {
+    if has_escaped_control(req.uri().path()) {
+        return ApiError::NotFound.into_response();
+    }
+    if let Some(query) = req.uri().query() {
+        let bad: Vec<_> = query
+            .split('&')
+            .filter(|pair| has_escaped_control(pair))
+            .map(|pair| {
+                let name = pair.split('=').next().unwrap_or(pair);
+                FieldError::new(decode_name(name), "must not contain control characters")
+            })
+            .collect();
+        if !bad.is_empty() {
+            return ApiError::Validation(bad).into_response();
+        }
+    }
+    if let Some(key) = req.headers().get("idempotency-key") {
+        let ok = key
+            .to_str()
+            .is_ok_and(|k| invigil_domain::text::find_forbidden_control(k).is_none());
+        if !ok {
+            return ApiError::field(
+                "Idempotency-Key",
+                "must be printable ASCII without control characters",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Logs each response in the request's span (method, path, request id) at a
+/// level by status: 5xx at ERROR, 4xx at INFO (a client's mistake is not the
+/// server's error, and a scanner must not page anyone), the rest at DEBUG.
+/// The one exception is a 503 `overloaded`: shedding load is deliberate and
+/// comes in floods, so it is DEBUG here (the overload itself is logged once
+/// per interval where it is detected).
+/// The request id is also a field of the event itself, so a log pipeline that
+/// drops span context still has it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogResponse;
+
+impl<B> tower_http::trace::OnResponse<B> for LogResponse {
+    fn on_response(
+        self,
+        response: &axum::http::Response<B>,
+        latency: Duration,
+        _span: &tracing::Span,
+    ) {
+        let status = response.status().as_u16();
+        let latency_ms = latency.as_millis();
+        let request_id = response
+            .extensions()
+            .get::<RequestIdField>()
+            .map_or("-", |r| r.0.as_str());
+        let code = response
+            .extensions()
+            .get::<ProblemCode>()
+            .map_or("-", |c| c.0);
+        if code == "overloaded" {
+            // Load shedding is deliberate (503 + Retry-After) and comes in
+            // floods: the shedder logs it once per interval, not here.
+            tracing::debug!(status, %code, latency_ms, %request_id, "request shed");
+        } else if response.status().is_server_error() {
+            tracing::error!(status, %code, latency_ms, %request_id, "request failed");
+        } else if response.status().is_client_error() {
+            tracing::info!(status, %code, latency_ms, %request_id, "request refused");
+        } else {
+            tracing::debug!(status, latency_ms, %request_id, "request done");
+        }
+    }
+}
+
+/// Only failures that are not a status (a body that broke mid-stream) are
+/// logged here; statuses are [`LogResponse`]'s, so a 5xx is logged once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogFailure;
+
+impl tower_http::trace::OnFailure<tower_http::classify::ServerErrorsFailureClass> for LogFailure {
+    fn on_failure(
+        &mut self,
+        class: tower_http::classify::ServerErrorsFailureClass,
+        latency: Duration,
+        _span: &tracing::Span,
+    ) {
+        if let tower_http::classify::ServerErrorsFailureClass::Error(error) = class {
+            let latency_ms = latency.as_millis();
+            tracing::error!(%error, latency_ms, "response failed");
+        }
+    }
+}
+
+/// The request id, copied into the response for [`LogResponse`].
+#[derive(Clone, Debug)]
+pub struct RequestIdField(pub String);
 
 /// Unknown routes.
 pub async fn not_found() -> ApiError {

@@ -184,10 +184,12 @@ pub fn router(state: AppState) -> Router {
         None
     };
 
+    // problem_net wraps CatchPanic, so a panic's plain 500 becomes problem+json.
     let router = routes
         .with_state(state)
-        .layer(axum::middleware::from_fn(middleware::problem_net))
+        .layer(axum::middleware::from_fn(middleware::input_hygiene))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(middleware::problem_net))
         .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(CompressionLayer::new())
         .layer(security);
@@ -200,7 +202,7 @@ pub fn router(state: AppState) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
     router
-        .layer(TraceLayer::new_for_http().make_span_with(
+        .layer(TraceLayer::new_for_http().on_response(middleware::LogResponse).on_failure(middleware::LogFailure).make_span_with(
             |req: &axum::http::Request<axum::body::Body>| {
                 let id = req
                     .headers()

@@ -16,6 +16,7 @@ mod delivery_model;
 mod exams;
 mod foundation;
 mod identity;
+mod input;
 mod kill;
 mod proctoring;
 mod review;

@@ -233,3 +233,117 @@ impl TestApp {
         rows.into_iter().map(|e| e.action).collect()
     }
 }
+
+/// A small organization with one of everything, for tests that walk many
+/// routes (the OpenAPI fuzzing of `input.rs`): an ORG_ADMIN holding every
+/// staff role, a DRAFT bank (editable), an APPROVED bank with one question,
+/// a DRAFT exam on it and a candidate member.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub org: Organization,
+    pub admin: TestUser,
+    pub candidate: TestUser,
+    pub department: Uuid,
+    pub draft_bank: Uuid,
+    pub approved_bank: Uuid,
+    pub exam: Uuid,
+}
+
+impl TestApp {
+    /// See [`World`]; the organization's slug is `slug`.
+    pub async fn world(&self, slug: &str) -> World {
+        use invigil_store::content::{self, NewBank};
+        let org = self.org(slug).await;
+        let staff = [
+            Role::OrgAdmin,
+            Role::ExamAuthor,
+            Role::ExamCoordinator,
+            Role::EnrollmentManager,
+            Role::ProctorReviewer,
+            Role::QualityAssurance,
+            Role::ReportViewer,
+        ];
+        let admin = self
+            .member(&org, &format!("admin@{slug}.example"), &staff)
+            .await;
+        let candidate = self
+            .member(&org, &format!("cand@{slug}.example"), &[Role::Candidate])
+            .await;
+        let department = self.department(&org, "Dept").await;
+        let now = self.state.now();
+        let new_bank = |title: &str| NewBank {
+            title: title.into(),
+            description: None,
+            tags: Vec::new(),
+            department_id: None,
+            author_id: admin.id,
+        };
+        let draft_bank =
+            content::create_bank(self.db().write(), org.id, new_bank("Draft"), "DRAFT", now)
+                .await
+                .expect("bank")
+                .id;
+        let approved = content::create_bank(
+            self.db().write(),
+            org.id,
+            new_bank("Approved"),
+            "DRAFT",
+            now,
+        )
+        .await
+        .expect("bank")
+        .id;
+        let input = serde_json::from_value(serde_json::json!({
+            "type": "single_choice",
+            "text": "Which?",
+            "options": ["a", "b"],
+            "correct_answer": { "option": 0 },
+        }))
+        .expect("question input");
+        let q = invigil_domain::content::validate(input).expect("valid question");
+        let metas = [invigil_server::content::service::meta_of(&q)];
+        content::insert_questions(self.db().write(), org.id, approved, &metas, admin.id, now)
+            .await
+            .expect("questions");
+        for (from, to) in [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")] {
+            content::transition_bank(
+                self.db().write(),
+                org.id,
+                approved,
+                from,
+                to,
+                None,
+                None,
+                now,
+            )
+            .await
+            .expect("transition");
+        }
+        let r = self
+            .post(&format!("/api/v1/orgs/{slug}/exams"))
+            .token(&admin.token)
+            .json(&serde_json::json!({
+                "title": "Exam",
+                "question_bank_id": approved,
+                "duration_minutes": 30,
+                "passing_score": 50,
+                "max_attempts": 1,
+            }))
+            .send()
+            .await;
+        r.assert(201);
+        let exam = r.json()["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("exam id");
+        World {
+            org,
+            admin,
+            candidate,
+            department,
+            draft_bank,
+            approved_bank: approved,
+            exam,
+        }
+    }
+}

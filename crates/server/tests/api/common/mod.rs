@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod logs;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,24 +46,144 @@ pub const PG_ENV: &str = "INVIGIL_TEST_PG_URL";
 
 static PG_TEMPLATE: OnceCell<Result<String, String>> = OnceCell::const_new();
 
-/// Migrates one template database per test-binary build; every PostgreSQL
-/// test copies it (`CREATE DATABASE ... TEMPLATE`), which is much faster than
+/// Set (non-empty) on CI: a PostgreSQL half without `INVIGIL_TEST_PG_URL`
+/// then fails instead of passing silently.
+pub const CI_ENV: &str = "CI";
+
+/// Names of templates: `invigil_tpl_<unix seconds>_<pid>`.
+const TEMPLATE_PREFIX: &str = "invigil_tpl_";
+
+/// A template older than this is a leftover of a run whose reaper could not
+/// drop it (both killed at once); the next run drops it.
+const STALE_TEMPLATE_SECS: u64 = 24 * 3600;
+
+/// Env of the reaper child: the template it drops once its parent is gone.
+const REAP_ENV: &str = "INVIGIL_TEST_REAP_TEMPLATE";
+
+/// Migrates one template database per test process; every PostgreSQL test
+/// copies it (`CREATE DATABASE ... TEMPLATE`), which is much faster than
 /// migrating each time.
+///
+/// Cleanup, correct with several test binaries (or runs) at once: the name is
+/// unique to this process (`invigil_tpl_<secs>_<pid>`), so no run ever drops
+/// or copies another run's template. The first test that needs it starts a
+/// reaper: this same test binary running only [`template_reaper`], in its own
+/// process group, with a pipe as its stdin whose write end this process holds
+/// until it exits. When this process ends (however: normally, panic, kill -9),
+/// the OS closes the pipe; the reaper reads end-of-file and drops the
+/// template. Templates a killed reaper left behind are dropped by the next
+/// run once they are a day old (no run takes that long).
 async fn pg_template(admin_url: &str) -> Result<String, String> {
     PG_TEMPLATE
         .get_or_init(|| async {
-            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            let stamp = std::fs::metadata(&exe)
-                .and_then(|m| m.modified())
-                .map_err(|e| e.to_string())?
+            let secs = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_err(|e| e.to_string())?
-                .as_nanos();
-            let name = format!("invigil_tpl_{stamp:x}");
-            make_template(admin_url, &name).await.map(|_| name)
+                .as_secs();
+            drop_stale_templates(admin_url, secs).await;
+            let name = format!("{TEMPLATE_PREFIX}{secs}_{}", std::process::id());
+            make_template(admin_url, &name).await?;
+            spawn_reaper(admin_url, &name)?;
+            Ok(name)
         })
         .await
         .clone()
+}
+
+/// Drops `invigil_tpl_<secs>_<pid>` templates older than a day (leftovers).
+/// Templates named otherwise (older harnesses) are left alone.
+async fn drop_stale_templates(admin_url: &str, now_secs: u64) {
+    let Ok(admin) = pgadmin::connect(admin_url).await else {
+        return;
+    };
+    use sea_orm::ConnectionTrait;
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'invigil\\_tpl\\_%'".to_owned(),
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let created = name
+            .strip_prefix(TEMPLATE_PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(secs, pid)| pid.parse::<u32>().ok().and(secs.parse::<u64>().ok()));
+        if let Some(created) = created
+            && now_secs.saturating_sub(created) > STALE_TEMPLATE_SECS
+        {
+            let _ = pgadmin::drop_database(&admin, &name).await;
+        }
+    }
+    let _ = admin.close().await;
+}
+
+/// The reaper's stdin, held open until this process exits.
+static REAPER: std::sync::Mutex<Option<std::process::Child>> = std::sync::Mutex::new(None);
+
+fn spawn_reaper(admin_url: &str, name: &str) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "common::template_reaper",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(REAP_ENV, name)
+    .env(PG_ENV, admin_url)
+    .stdin(std::process::Stdio::piped())
+    // Not inherited: cargo would wait for the reaper to close them.
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        // Out of the terminal's process group: Ctrl-C on the run must not
+        // kill the reaper before it drops the template.
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("starting the template reaper: {e}"))?;
+    *REAPER.lock().map_err(|e| e.to_string())? = Some(child);
+    Ok(())
+}
+
+/// In a reaper process (see [`pg_template`]): waits until the parent test
+/// process is gone, then drops its template. In a normal run: nothing.
+#[tokio::test]
+async fn template_reaper() {
+    let (Ok(name), Ok(admin_url)) = (std::env::var(REAP_ENV), std::env::var(PG_ENV)) else {
+        return;
+    };
+    // End of file on stdin: the parent exited and the OS closed the pipe.
+    let _ = tokio::task::spawn_blocking(|| {
+        use std::io::Read;
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+    })
+    .await;
+    if let Ok(admin) = pgadmin::connect(&admin_url).await {
+        let _ = pgadmin::drop_database(&admin, &name).await;
+        let _ = admin.close().await;
+    }
+}
+
+/// What a PostgreSQL half does without `INVIGIL_TEST_PG_URL`: on CI (`CI`
+/// set and non-empty) it fails, since a skipped half would pass silently;
+/// elsewhere it says so and passes.
+pub fn pg_unavailable(test: &str) {
+    let ci = std::env::var(CI_ENV).is_ok_and(|v| !v.is_empty());
+    assert!(
+        !ci,
+        "{test}: {PG_ENV} is not set but {CI_ENV} is: the PostgreSQL half cannot be \
+         skipped on CI; set {PG_ENV} to a PostgreSQL admin URL"
+    );
+    eprintln!("{PG_ENV} unset: PostgreSQL run of {test} skipped");
 }
 
 /// Creates and migrates the template `name` unless it exists. Templates of
@@ -137,6 +258,7 @@ impl TestApp {
     }
 
     pub async fn sqlite() -> (TestApp, Cleanup) {
+        logs::install();
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Self::config(&dir);
         let db = connect(DbTarget::Sqlite {
@@ -153,6 +275,7 @@ impl TestApp {
 
     /// `None` when `INVIGIL_TEST_PG_URL` is not set.
     pub async fn postgres() -> Option<(TestApp, Cleanup)> {
+        logs::install();
         let admin_url = std::env::var(PG_ENV).ok().filter(|s| !s.is_empty())?;
         let template = pg_template(&admin_url).await.expect("PostgreSQL template");
         let name = format!("invigil_t_{}", uuid::Uuid::new_v4().simple());
@@ -268,6 +391,12 @@ impl<'a> RequestBuilder<'a> {
         self.builder = self.builder.header(name, value);
         self
     }
+    /// A header whose value is not text (e.g. bytes above 0x7F).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let value = axum::http::HeaderValue::from_bytes(value).expect("header value");
+        self.builder = self.builder.header(name, value);
+        self
+    }
     pub fn ip(mut self, ip: [u8; 4]) -> Self {
         self.ip = Some(ip);
         self
@@ -354,8 +483,8 @@ where
 }
 
 /// `both!(name)` turns `async fn name(app: TestApp)` into two tests,
-/// `name::sqlite` and `name::postgres` (the latter passes trivially when
-/// `INVIGIL_TEST_PG_URL` is unset; CI sets it).
+/// `name::sqlite` and `name::postgres`. Without `INVIGIL_TEST_PG_URL` the
+/// latter passes with a note, except when `CI` is set: then it fails.
 #[macro_export]
 macro_rules! both {
     ($($name:ident),+ $(,)?) => {
@@ -369,7 +498,7 @@ macro_rules! both {
             async fn postgres() {
                 match $crate::common::TestApp::postgres().await {
                     Some(setup) => $crate::common::run(setup, super::$name).await,
-                    None => eprintln!("{} unset: PostgreSQL run skipped", $crate::common::PG_ENV),
+                    None => $crate::common::pg_unavailable(concat!(module_path!(), "::postgres")),
                 }
             }
         }
