@@ -207,6 +207,11 @@ pub async fn import(
     // conflict is found before `invite_in` writes anything.
     let mut refused = Vec::new();
     for row in &rows {
+        // Nobody sets their own candidate profile (extra time is an
+        // accommodation): the whole import is refused, nothing is written.
+        if let Some(u) = invigil_store::identity::users::by_email(&tx, row.email.as_str()).await? {
+            auth.on_session_of(u.id)?;
+        }
         match invite_in(
             &tx,
             state,

@@ -224,3 +224,44 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
 }
 
 both!(nobody_acts_as_staff_on_their_own_session);
+
+/// A candidate profile carries accommodations (extra time): an enrollment
+/// manager cannot import their own, and nothing of the file is written.
+async fn nobody_imports_their_own_candidate_profile(app: TestApp) {
+    let org = app.org("selfimp").await;
+    let em = app
+        .member(
+            &org,
+            "em@selfimp.example",
+            &[Role::EnrollmentManager, Role::Candidate],
+        )
+        .await;
+    let url = "/api/v1/orgs/selfimp/candidates/import";
+    let header = "email,name,student_number,class_year,has_accommodations,extra_time_percent\n";
+    let csv = format!("{header}ana@selfimp.example,Ana,,,,\nEM@selfimp.example,Me,,,true,100\n");
+    for partial in ["", "?partial=true"] {
+        app.post(&format!("{url}{partial}"))
+            .token(&em.token)
+            .body("text/csv", csv.clone())
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    // Nothing was written: Ana is unknown, and no audit entry was added.
+    assert!(
+        !app.audit_actions(&org)
+            .await
+            .iter()
+            .any(|a| a == "candidates.imported")
+    );
+    // Someone else's profile still imports.
+    let csv = format!("{header}ana@selfimp.example,Ana,,,true,25\n");
+    app.post(url)
+        .token(&em.token)
+        .body("text/csv", csv)
+        .send()
+        .await
+        .assert(200);
+}
+
+both!(nobody_imports_their_own_candidate_profile);
