@@ -15,6 +15,7 @@ mod exams;
 mod foundation;
 mod identity;
 mod kill;
+mod pipeline;
 mod proctoring;
 mod review;
 mod tenancy;
