@@ -443,6 +443,96 @@ async fn live_feed_ends_when_its_token_goes(mut app: TestApp) {
     assert!(text.contains("event: end"), "{text}");
 }
 
+// ---- 14: imports never stall the exam ----
+
+async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
+    use invigil_server::content::service::IMPORT_CHUNK;
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let author = app
+        .member(
+            &s.org,
+            "author@acme.org",
+            &[invigil_domain::identity::Role::ExamAuthor],
+        )
+        .await;
+    let r = app
+        .post("/api/v1/orgs/acme/question-banks")
+        .token(&author.token)
+        .json(&json!({"title": "Big import"}))
+        .send()
+        .await;
+    r.assert(201);
+    let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let n = 8 * IMPORT_CHUNK + 17;
+    let gift: String = (0..n)
+        .map(|i| format!("::q{i}:: Is {i} a number? {{T}}\n\n"))
+        .collect();
+
+    let body = start(&app, &s).await;
+    let sid = body["session_id"].as_str().unwrap().to_owned();
+    let sa = qid(&body, "short_answer");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (app_ref, done_ref, token) = (&app, &done, &author.token);
+    let import = async move {
+        let r = app_ref
+            .post(&format!(
+                "/api/v1/orgs/acme/question-banks/{bank}/import?format=gift"
+            ))
+            .token(token)
+            .body("text/plain", gift)
+            .send()
+            .await;
+        done_ref.store(true, std::sync::atomic::Ordering::SeqCst);
+        r
+    };
+    let (org_id, t) = (s.org.id, &s.candidate.token);
+    let (sid_ref, sa_ref) = (&sid, &sa);
+    let saves = async move {
+        // Saves acknowledged while the import was part-way written.
+        let mut interleaved = 0;
+        let mut rev = 0;
+        while !done_ref.load(std::sync::atomic::Ordering::SeqCst) {
+            rev += 1;
+            save(
+                app_ref,
+                t,
+                sid_ref,
+                sa_ref,
+                json!({"text": format!("r{rev}")}),
+                rev,
+            )
+            .await
+            .assert(200);
+            let c = invigil_store::content::count_active(app_ref.db().read(), org_id, bank)
+                .await
+                .unwrap();
+            if c > 0 && c < u64::try_from(n).unwrap() {
+                interleaved += 1;
+            }
+        }
+        interleaved
+    };
+    let (r, interleaved) = tokio::join!(import, saves);
+    r.assert(200);
+    assert_eq!(r.json()["imported"], n);
+    assert_eq!(
+        invigil_store::content::count_active(app.db().read(), org_id, bank)
+            .await
+            .unwrap(),
+        u64::try_from(n).unwrap()
+    );
+    assert!(
+        interleaved > 0,
+        "no save was acknowledged between the import's chunks"
+    );
+    let audits = app.audit_actions(&s.org).await;
+    assert_eq!(
+        audits.iter().filter(|a| *a == "bank.imported").count(),
+        1,
+        "{audits:?}"
+    );
+}
+
 // ---- 16: SQLite housekeeping ----
 
 async fn wal_checkpoint_shrinks_the_wal(app: TestApp) {
@@ -544,5 +634,6 @@ both!(
     one_bad_event_job_is_refused_alone,
     overload_is_refused_early_and_loses_nothing,
     live_feed_ends_when_its_token_goes,
+    large_import_is_chunked_and_lets_saves_through,
     wal_checkpoint_shrinks_the_wal,
 );
