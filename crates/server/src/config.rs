@@ -459,4 +459,35 @@ mod tests {
         .unwrap();
         assert_eq!(l.config.trusted_proxies.len(), 2);
     }
+
+    #[test]
+    fn load_limits_are_settable_and_never_zero() {
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_AUTOSAVE_MAX_IN_FLIGHT", "64"),
+                ("INVIGIL_EVENTS_MAX_IN_FLIGHT", "32"),
+                ("INVIGIL_LIVE_RECHECK_SECS", "2"),
+                ("INVIGIL_WAL_CHECKPOINT_INTERVAL_SECS", "30"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.autosave_max_in_flight, 64);
+        assert_eq!(l.config.events_max_in_flight, 32);
+        assert_eq!(l.config.live_recheck_secs, 2);
+        assert_eq!(l.config.wal_checkpoint_interval_secs, 30);
+        for key in [
+            "INVIGIL_AUTOSAVE_MAX_IN_FLIGHT",
+            "INVIGIL_EVENTS_MAX_IN_FLIGHT",
+            "INVIGIL_LIVE_RECHECK_SECS",
+            "INVIGIL_WAL_CHECKPOINT_INTERVAL_SECS",
+        ] {
+            assert!(
+                Config::load_from(None, env(&[(key, "0")]), &FlagOverrides::default()).is_err(),
+                "{key}=0"
+            );
+        }
+    }
 }
