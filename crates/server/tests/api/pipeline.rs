@@ -624,6 +624,17 @@ async fn data_files_are_private() {
         mode(&data.join(invigil_server::review::keys::KEY_FILE)),
         0o600
     );
+    // Evidence blobs: 0600 files in 0700 directories.
+    use invigil_store::proctoring::evidence::{EvidenceStore, LocalDiskStore};
+    let store = LocalDiskStore::new(data.join("evidence"));
+    let key = store.put(b"frame").await.unwrap();
+    let blob = store.path_of(&key).unwrap();
+    assert_eq!(mode(&blob), 0o600);
+    let mut dir = blob.parent();
+    while let Some(d) = dir.filter(|d| d.starts_with(data.join("evidence"))) {
+        assert_eq!(mode(d), 0o700, "{}", d.display());
+        dir = d.parent();
+    }
     state.background.shutdown().await;
     state.db.clone().close().await.unwrap();
 }
