@@ -601,7 +601,9 @@ pub const IMPORT_CHUNK: usize = 250;
 /// only fails on a database error or a concurrent state change. Then the
 /// chunks already committed are deleted again (chunk by chunk) and the
 /// error is returned. Only when that clean-up fails too (the database went
-/// away) can the bank keep a prefix of the import; that is logged.
+/// away) can the bank keep a prefix of the import; that is logged. When
+/// the request is cancelled part-way (timeout, client gone), the written
+/// chunks are deleted in the background the same way.
 /// Meanwhile readers of the DRAFT bank may see it grow.
 async fn write_import(
     state: &AppState,
@@ -613,7 +615,14 @@ async fn write_import(
 ) -> Result<(), ApiError> {
     let chunks: Vec<&[QuestionMeta]> = metas.chunks(IMPORT_CHUNK).collect();
     let mut current = bank.clone();
-    let mut written: Vec<Uuid> = Vec::with_capacity(metas.len());
+    // Undoes what was written if this future is dropped part-way (the
+    // request timed out or the client went away).
+    let mut written = UndoOnDrop {
+        state: state.clone(),
+        org_id: auth.org_id,
+        bank_id: bank.id,
+        ids: Vec::with_capacity(metas.len()),
+    };
     for (i, chunk) in chunks.iter().enumerate() {
         let last = i + 1 == chunks.len();
         let step = async {
@@ -645,9 +654,10 @@ async fn write_import(
         }
         .await;
         match step {
-            Ok(ids) => written.extend(ids),
+            Ok(ids) => written.ids.extend(ids),
             Err(e) => {
-                undo_import(state, auth.org_id, bank.id, &written).await;
+                let ids = std::mem::take(&mut written.ids);
+                undo_import(state, auth.org_id, bank.id, &ids).await;
                 return Err(e);
             }
         }
@@ -657,7 +667,32 @@ async fn write_import(
             tokio::task::yield_now().await;
         }
     }
+    // Complete: nothing to undo.
+    written.ids.clear();
     Ok(())
+}
+
+/// The questions an import committed so far; dropped while not empty, it
+/// deletes them in the background.
+struct UndoOnDrop {
+    state: AppState,
+    org_id: Uuid,
+    bank_id: Uuid,
+    ids: Vec<Uuid>,
+}
+
+impl Drop for UndoOnDrop {
+    fn drop(&mut self) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let ids = std::mem::take(&mut self.ids);
+        let (state, org_id, bank_id) = (self.state.clone(), self.org_id, self.bank_id);
+        tracing::warn!(%bank_id, questions = ids.len(), "import interrupted; undoing what it wrote");
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { undo_import(&state, org_id, bank_id, &ids).await });
+        }
+    }
 }
 
 /// Deletes the questions a failed import already committed.

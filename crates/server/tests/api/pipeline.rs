@@ -533,6 +533,67 @@ async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
     );
 }
 
+async fn interrupted_import_leaves_nothing(app: TestApp) {
+    use invigil_server::content::service::IMPORT_CHUNK;
+    let org = app.org("acme").await;
+    let author = app
+        .member(
+            &org,
+            "author@acme.org",
+            &[invigil_domain::identity::Role::ExamAuthor],
+        )
+        .await;
+    let r = app
+        .post("/api/v1/orgs/acme/question-banks")
+        .token(&author.token)
+        .json(&json!({"title": "Interrupted"}))
+        .send()
+        .await;
+    r.assert(201);
+    let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let n = 40 * IMPORT_CHUNK;
+    let gift: String = (0..n)
+        .map(|i| format!("::q{i}:: Is {i} a number? {{T}}\n\n"))
+        .collect();
+    let req = Request::post(format!(
+        "/api/v1/orgs/acme/question-banks/{bank}/import?format=gift"
+    ))
+    .header("authorization", format!("Bearer {}", author.token))
+    .header("content-type", "text/plain")
+    .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        40000,
+    ))))
+    .body(Body::from(gift))
+    .unwrap();
+    let count = || invigil_store::content::count_active(app.db().read(), org.id, bank);
+    // The request goes away (a timeout, a closed connection) after some
+    // chunks were committed.
+    let import = app.router.clone().oneshot(req);
+    tokio::select! {
+        r = import => panic!("the import finished first: {}", r.unwrap().status()),
+        () = async {
+            while count().await.unwrap() == 0 {
+                tokio::time::sleep(StdDuration::from_millis(2)).await;
+            }
+        } => {}
+    }
+    // What it wrote is deleted again.
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
+    while count().await.unwrap() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the partial import stayed"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    assert!(
+        !app.audit_actions(&org)
+            .await
+            .contains(&"bank.imported".to_owned())
+    );
+}
+
 // ---- 16: SQLite housekeeping ----
 
 async fn wal_checkpoint_shrinks_the_wal(app: TestApp) {
@@ -646,5 +707,6 @@ both!(
     overload_is_refused_early_and_loses_nothing,
     live_feed_ends_when_its_token_goes,
     large_import_is_chunked_and_lets_saves_through,
+    interrupted_import_leaves_nothing,
     wal_checkpoint_shrinks_the_wal,
 );
