@@ -446,6 +446,16 @@ async fn measure(
         Some(flag) => {
             let (token, bank) = import_target(&state, exam.org_id).await?;
             let (text, questions) = gift_of_size(s.import_mib * 1024 * 1024 - 4096);
+            // The parse alone (before any write), for reference.
+            let parsing = Instant::now();
+            let parsed =
+                invigil_domain::content::import(invigil_domain::content::ImportFormat::Gift, &text);
+            eprintln!(
+                "  parsing {} questions ({} errors) takes {:.2} s",
+                parsed.items.len(),
+                parsed.errors.len(),
+                parsing.elapsed().as_secs_f64()
+            );
             Some((flag.clone(), token, bank, text, questions))
         }
     };

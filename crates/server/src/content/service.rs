@@ -559,7 +559,9 @@ pub async fn import_questions(
             bank.status
         )));
     }
+    let parsing = std::time::Instant::now();
     let outcome = import(format, text);
+    let parse_ms = parsing.elapsed().as_millis();
     let errors: Vec<LineError> = outcome
         .errors
         .iter()
@@ -580,7 +582,16 @@ pub async fn import_questions(
     let metas: Vec<QuestionMeta> = outcome.items.iter().map(|i| meta_of(&i.question)).collect();
     let now = state.now();
     let detail = serde_json::json!({ "format": format!("{format:?}").to_lowercase(), "imported": metas.len(), "skipped": errors.len() });
+    let writing = std::time::Instant::now();
     write_import(state, &auth, &bank, &metas, detail, now).await?;
+    tracing::info!(
+        bank_id = %bank.id,
+        questions = metas.len(),
+        bytes = text.len(),
+        parse_ms,
+        write_ms = writing.elapsed().as_millis(),
+        "questions imported"
+    );
     Ok(ImportResult {
         imported: metas.len(),
         errors,
