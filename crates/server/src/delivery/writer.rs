@@ -178,12 +178,18 @@ impl Control {
         self.queued.load(Ordering::Acquire)
     }
 
-    /// Runs `f` while counting one queued job.
+    /// Runs `f` while counting one queued job (uncounted again when `f`
+    /// ends or is dropped).
     pub(crate) async fn counted<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        struct Counted<'a>(&'a AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
         self.queued.fetch_add(1, Ordering::AcqRel);
-        let out = f.await;
-        self.queued.fetch_sub(1, Ordering::AcqRel);
-        out
+        let _counted = Counted(&self.queued);
+        f.await
     }
 
     /// Waits while a test holds the writer.
