@@ -182,6 +182,16 @@ impl Db {
         }
     }
 
+    /// Whether bulk writes (imports) should commit in chunks rather than in
+    /// one transaction. SQLite has one writer: a long transaction stalls
+    /// every autosave, so bulk writes release it between chunks. PostgreSQL
+    /// writers do not block each other, and each new transaction waits again
+    /// for a pooled connection (behind the requests' reads under load), so
+    /// one transaction is faster there and keeps the import atomic.
+    pub fn bulk_writes_in_chunks(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
     /// Starts a transaction on the write connection.
     pub async fn begin(&self) -> Result<Tx, DbErr> {
         use sea_orm::TransactionTrait;

@@ -598,9 +598,10 @@ pub async fn import_questions(
     })
 }
 
-/// Questions per import transaction. Between chunks the write connection is
-/// free (on SQLite the one writer), so autosaves waiting for it go first: a
-/// large import never holds the writer for more than one chunk.
+/// Questions per import transaction on SQLite. Between chunks the one
+/// writer connection is free, so autosaves waiting for it go first: a large
+/// import never holds the writer for more than one chunk. On PostgreSQL an
+/// import is one transaction (see `Db::bulk_writes_in_chunks`).
 pub const IMPORT_CHUNK: usize = 250;
 
 /// Writes validated imported questions in chunks of [`IMPORT_CHUNK`], each
@@ -624,7 +625,12 @@ async fn write_import(
     detail: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let chunks: Vec<&[QuestionMeta]> = metas.chunks(IMPORT_CHUNK).collect();
+    let size = if state.db.bulk_writes_in_chunks() {
+        IMPORT_CHUNK
+    } else {
+        metas.len().max(1)
+    };
+    let chunks: Vec<&[QuestionMeta]> = metas.chunks(size).collect();
     let mut current = bank.clone();
     // Undoes what was written if this future is dropped part-way (the
     // request timed out or the client went away).
