@@ -26,6 +26,10 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 
 /// Builds the state and starts the background jobs.
 pub async fn start_state(config: Config) -> anyhow::Result<AppState> {
+    // The data directory (database, key, evidence) is private: 0700 when
+    // it is created here.
+    invigil_store::db::create_private_dir(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     // The evidence key is generated (0600) on first start when none is
     // configured; a bad configured key stops start-up here.
     crate::review::keys::ensure_key(&config)?;

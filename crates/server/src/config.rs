@@ -95,6 +95,16 @@ pub struct Config {
     pub watchdog_interval_secs: u64,
     /// How far in the future an event's `occurred_at` may be (client clocks).
     pub event_skew_secs: u64,
+    /// Autosave requests in flight in this process before new ones get 503
+    /// `overloaded` + `Retry-After` (checked before any database read).
+    pub autosave_max_in_flight: usize,
+    /// The same bound for proctoring events and heartbeats.
+    pub events_max_in_flight: usize,
+    /// How often an open live feed checks that its token still works; a
+    /// revoked or expired token ends the feed.
+    pub live_recheck_secs: u64,
+    /// How often the SQLite WAL is checkpointed (and truncated when idle).
+    pub wal_checkpoint_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -122,6 +132,10 @@ impl Default for Config {
             heartbeat_timeout_secs: 45,
             watchdog_interval_secs: 10,
             event_skew_secs: 30,
+            autosave_max_in_flight: 512,
+            events_max_in_flight: 512,
+            live_recheck_secs: 3,
+            wal_checkpoint_interval_secs: 60,
         }
     }
 }
@@ -159,6 +173,10 @@ const KEYS: &[&str] = &[
     "heartbeat_timeout_secs",
     "watchdog_interval_secs",
     "event_skew_secs",
+    "autosave_max_in_flight",
+    "events_max_in_flight",
+    "live_recheck_secs",
+    "wal_checkpoint_interval_secs",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +284,15 @@ impl Config {
         if self.heartbeat_timeout_secs == 0 || self.watchdog_interval_secs == 0 {
             return Err(ConfigError(
                 "heartbeat_timeout_secs and watchdog_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.autosave_max_in_flight == 0
+            || self.events_max_in_flight == 0
+            || self.live_recheck_secs == 0
+            || self.wal_checkpoint_interval_secs == 0
+        {
+            return Err(ConfigError(
+                "autosave_max_in_flight, events_max_in_flight, live_recheck_secs and wal_checkpoint_interval_secs must be at least 1".into(),
             ));
         }
         if self.request_timeout_secs == 0 {
@@ -431,5 +458,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.config.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn load_limits_are_settable_and_never_zero() {
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_AUTOSAVE_MAX_IN_FLIGHT", "64"),
+                ("INVIGIL_EVENTS_MAX_IN_FLIGHT", "32"),
+                ("INVIGIL_LIVE_RECHECK_SECS", "2"),
+                ("INVIGIL_WAL_CHECKPOINT_INTERVAL_SECS", "30"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.autosave_max_in_flight, 64);
+        assert_eq!(l.config.events_max_in_flight, 32);
+        assert_eq!(l.config.live_recheck_secs, 2);
+        assert_eq!(l.config.wal_checkpoint_interval_secs, 30);
+        for key in [
+            "INVIGIL_AUTOSAVE_MAX_IN_FLIGHT",
+            "INVIGIL_EVENTS_MAX_IN_FLIGHT",
+            "INVIGIL_LIVE_RECHECK_SECS",
+            "INVIGIL_WAL_CHECKPOINT_INTERVAL_SECS",
+        ] {
+            assert!(
+                Config::load_from(None, env(&[(key, "0")]), &FlagOverrides::default()).is_err(),
+                "{key}=0"
+            );
+        }
     }
 }

@@ -35,6 +35,14 @@ pub fn spawn_all(state: &AppState) {
         Duration::from_secs(3600),
         |s| async move { crate::review::evidence::purge(&s).await.map(|_| ()) },
     );
+    if state.db.backend() == invigil_store::Backend::Sqlite {
+        spawn_leased(
+            state,
+            "wal-checkpoint",
+            Duration::from_secs(state.config.wal_checkpoint_interval_secs),
+            |s| async move { wal_checkpoint(&s).await.map(|_| ()) },
+        );
+    }
     if state.config.smtp_url.is_some() {
         spawn_leased(
             state,
@@ -73,6 +81,26 @@ pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
     };
     tracing::info!(?report, "clean-up done");
     Ok(report)
+}
+
+/// SQLite housekeeping: checkpoints the WAL and truncates it to zero bytes
+/// when no reader is behind, so it does not grow without bound. Never waits
+/// for the writer (autosaves) for more than a moment: a busy round is
+/// skipped and the next one tries again. Nothing to do on PostgreSQL.
+pub async fn wal_checkpoint(
+    state: &AppState,
+) -> anyhow::Result<Option<invigil_store::db::WalCheckpoint>> {
+    let done = state.db.checkpoint_wal().await?;
+    if let Some(c) = &done {
+        tracing::debug!(?c, "WAL checkpoint");
+        if !c.truncated && c.wal_bytes_after > 256 * 1024 * 1024 {
+            tracing::warn!(
+                wal_bytes = c.wal_bytes_after,
+                "the SQLite WAL stays large: a long-running reader keeps it from being truncated"
+            );
+        }
+    }
+    Ok(done)
 }
 
 /// Runs `job` every `every` while holding the lease `name`.

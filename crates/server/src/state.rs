@@ -49,6 +49,7 @@ impl AppState {
             config.grace(),
             config.autosave_batch_max,
             config.autosave_queue_capacity,
+            config.autosave_max_in_flight,
             background.token(),
         );
         background.spawn("answer-writer", writer);

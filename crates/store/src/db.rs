@@ -3,6 +3,11 @@
 //! timeout. SQLite allows one writer at a time, so writes go through a
 //! dedicated single-connection pool (`write`) and reads through a pool of
 //! read-only connections (`read`); PostgreSQL uses one pool for both.
+//!
+//! SQLite files are private: the data directory is created 0700 and the
+//! database file 0600 before SQLite opens it (its `-wal` and `-shm` files
+//! take the database file's mode). [`Db::checkpoint_wal`] keeps the WAL from
+//! growing without bound.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -68,7 +73,29 @@ pub struct Db {
     read: DatabaseConnection,
     write: DatabaseConnection,
     backend: Backend,
+    /// The SQLite database file (housekeeping opens its own connection).
+    sqlite_path: Option<PathBuf>,
 }
+
+/// What one WAL checkpoint did (SQLite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalCheckpoint {
+    /// Frames in the WAL before the checkpoint.
+    pub log_frames: i64,
+    /// Frames copied into the database file.
+    pub checkpointed_frames: i64,
+    /// Whether the WAL file was truncated to zero bytes.
+    pub truncated: bool,
+    /// Size of the `-wal` file before and after, in bytes.
+    pub wal_bytes_before: u64,
+    pub wal_bytes_after: u64,
+}
+
+/// WAL size SQLite truncates the file down to when it resets the log.
+const JOURNAL_SIZE_LIMIT: &str = "67108864";
+/// How long the checkpointer waits for the writer or a reader before it
+/// gives up for this round (it must never hold up autosaves).
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(100);
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,13 +109,7 @@ impl Db {
     pub async fn connect(opts: &DbOptions) -> Result<Db, DbErr> {
         match &opts.target {
             DbTarget::Sqlite { path } => {
-                if let Some(dir) = path.parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        DbErr::Custom(format!("cannot create {}: {e}", dir.display()))
-                    })?;
-                }
+                prepare_private_file(path)?;
                 let base = SqliteConnectOptions::new()
                     .filename(path)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -97,7 +118,10 @@ impl Db {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(opts.busy_timeout)
-                    .pragma("temp_store", "memory");
+                    .pragma("temp_store", "memory")
+                    // A reset WAL is cut back to this size (the checkpoint
+                    // job truncates it to zero when it can).
+                    .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT);
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
@@ -115,6 +139,7 @@ impl Db {
                     read: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
                     write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
+                    sqlite_path: Some(path.clone()),
                 })
             }
             DbTarget::Postgres { url } => {
@@ -130,6 +155,7 @@ impl Db {
                     read: conn.clone(),
                     write: conn,
                     backend: Backend::Postgres,
+                    sqlite_path: None,
                 })
             }
         }
@@ -154,6 +180,16 @@ impl Db {
             Backend::Sqlite => DbBackend::Sqlite,
             Backend::Postgres => DbBackend::Postgres,
         }
+    }
+
+    /// Whether bulk writes (imports) should commit in chunks rather than in
+    /// one transaction. SQLite has one writer: a long transaction stalls
+    /// every autosave, so bulk writes release it between chunks. PostgreSQL
+    /// writers do not block each other, and each new transaction waits again
+    /// for a pooled connection (behind the requests' reads under load), so
+    /// one transaction is faster there and keeps the import atomic.
+    pub fn bulk_writes_in_chunks(&self) -> bool {
+        self.backend == Backend::Sqlite
     }
 
     /// Starts a transaction on the write connection.
@@ -184,6 +220,57 @@ impl Db {
         Ok(())
     }
 
+    /// Checkpoints the SQLite WAL; `None` on PostgreSQL (which has no WAL
+    /// file of ours to manage: the only backend branch here).
+    ///
+    /// A PASSIVE checkpoint first copies what it can without waiting for
+    /// anyone; when it copied everything, a TRUNCATE resets the WAL file to
+    /// zero bytes. Both run on a connection of their own with a short busy
+    /// timeout, so the writer connection (autosaves) is never held: when a
+    /// reader or the writer is busy, this round gives up and the next one
+    /// tries again.
+    pub async fn checkpoint_wal(&self) -> Result<Option<WalCheckpoint>, DbErr> {
+        use sea_orm::sqlx::{ConnectOptions, Connection, Row};
+        let Some(path) = &self.sqlite_path else {
+            return Ok(None);
+        };
+        let wal = wal_path(path);
+        let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let wal_bytes_before = size(&wal);
+        let mut conn = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(CHECKPOINT_BUSY)
+            .connect()
+            .await
+            .map_err(sqlx_err)?;
+        let row = sea_orm::sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(sqlx_err)?;
+        let (busy, log_frames, checkpointed_frames): (i64, i64, i64) = (
+            row.try_get(0).map_err(sqlx_err)?,
+            row.try_get(1).map_err(sqlx_err)?,
+            row.try_get(2).map_err(sqlx_err)?,
+        );
+        let mut truncated = false;
+        if busy == 0 && checkpointed_frames >= log_frames && wal_bytes_before > 0 {
+            let row = sea_orm::sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut conn)
+                .await
+                .map_err(sqlx_err)?;
+            truncated = row.try_get::<i64, _>(0).map_err(sqlx_err)? == 0;
+        }
+        conn.close().await.map_err(sqlx_err)?;
+        Ok(Some(WalCheckpoint {
+            log_frames,
+            checkpointed_frames,
+            truncated,
+            wal_bytes_before,
+            wal_bytes_after: size(&wal),
+        }))
+    }
+
     /// Closes both pools; in-flight queries finish first.
     pub async fn close(self) -> Result<(), DbErr> {
         self.read.close().await?;
@@ -192,6 +279,93 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// The `-wal` file of a SQLite database file.
+pub fn wal_path(db: &std::path::Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only (0700 on
+/// Unix). An existing directory is left as it is.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+/// Makes sure the database file exists with mode 0600 before SQLite opens it:
+/// SQLite creates its `-wal` and `-shm` files with the database file's mode,
+/// so they are private too. An existing file keeps its mode; a warning says
+/// when others may read it.
+fn prepare_private_file(path: &std::path::Path) -> Result<(), DbErr> {
+    let io = |e: std::io::Error| DbErr::Custom(format!("cannot create {}: {e}", path.display()));
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        create_private_dir(dir).map_err(io)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Ok(meta) = std::fs::metadata(path)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    tracing::warn!(path = %path.display(), "the database file is readable by others; chmod 600 it (and its -wal and -shm files)");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Whether a failed statement was refused for its data (a constraint, a
+/// value out of range, bad encoding): retrying the same write fails the same
+/// way. Connection, pool, lock and serialization failures are not data
+/// errors: they may pass on a retry.
+pub fn is_data_error(e: &DbErr) -> bool {
+    use std::ops::Deref;
+    if e.sql_err().is_some() {
+        return true;
+    }
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner))) = e
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(db) = inner.deref() else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    if db
+        .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        // Class 22: data exception; class 23: integrity constraint violation.
+        return code.starts_with("22") || code.starts_with("23");
+    }
+    // SQLite (extended) result codes: the primary code is the low byte.
+    // 18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH, 25 RANGE.
+    code.parse::<i64>()
+        .is_ok_and(|c| matches!(c & 0xff, 18 | 19 | 20 | 25))
 }
 
 fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {

@@ -17,6 +17,7 @@ use super::grading::{self, GradeBody, QueueItem, ResultView, ScoreView};
 use super::service::{
     self, ActionBody, ActionResult, SaveBody, SaveResult, SessionView, StartBody,
 };
+use super::writer::SaveAdmission;
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
@@ -92,12 +93,15 @@ pub async fn get_session(
         (status = 422), (status = 503, description = "overloaded: retry after Retry-After")),
     security(("bearer" = [])))]
 pub async fn save_answer(
+    // First: admission (503 when too many saves are in flight) and the
+    // arrival instant, before anything reads the database.
+    admitted: SaveAdmission,
     State(state): State<AppState>,
     me: CurrentUser,
     ApiPath((session, question)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<SaveBody>,
 ) -> Result<Json<SaveResult>, ApiError> {
-    service::save_answer(&state, &me, session, question, body)
+    service::save_answer(&state, &me, session, question, body, admitted.arrived_at)
         .await
         .map(Json)
 }

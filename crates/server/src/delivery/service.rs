@@ -205,13 +205,15 @@ pub struct SaveResult {
 }
 
 /// Validates a save, hands it to the group-commit writer and waits for the
-/// commit.
+/// commit. `arrived_at` is when the request came in: the deadline is judged
+/// against it, like submit's, however long the writer takes.
 pub async fn save_answer(
     state: &AppState,
     me: &CurrentUser,
     session_id: Uuid,
     question_id: Uuid,
     body: SaveBody,
+    arrived_at: DateTime<Utc>,
 ) -> Result<SaveResult, ApiError> {
     let s = own_session(state, me, session_id).await?;
     let served = delivery::served_one(state.db.read(), s.id, question_id)
@@ -237,7 +239,7 @@ pub async fn save_answer(
     })?;
     // Fast refusal before queueing; the writer checks again under lock.
     state_of(&s)?
-        .check_save(state.now(), state.config.grace())
+        .check_save(arrived_at, state.config.grace())
         .map_err(session_error)?;
     let saved = state
         .answers
@@ -248,7 +250,7 @@ pub async fn save_answer(
             response: body.response.to_string(),
             revision: body.revision,
             latency_ms: clamp_latency_ms(body.latency_ms),
-            saved_at: state.now(),
+            saved_at: arrived_at,
         })
         .await?;
     Ok(SaveResult {
@@ -361,6 +363,9 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
 
 /// The sweeper: auto-submits every running session past deadline + grace.
 pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
+    // Saves that arrived before their deadline and still wait for the
+    // writer are stored first: they are judged by their arrival.
+    state.answers.flush().await;
     let mut done = 0;
     loop {
         let cutoff = state.now() - state.config.grace();

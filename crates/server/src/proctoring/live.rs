@@ -6,12 +6,17 @@
 //! connection and re-broadcasts what other replicas published (its own
 //! notifications carry its origin id and are skipped). On SQLite there is
 //! one process, so the broadcast alone is the fan-out.
+//!
+//! An open feed re-checks its access every `live_recheck_secs` ([`FeedAccess`]):
+//! once the token that opened it is revoked or expired, the account is no
+//! longer ACTIVE, or the viewer may no longer review the exam's sessions,
+//! the feed sends `event: end` and closes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,9 +26,15 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use invigil_domain::identity::{Action, Decision, decide};
 use invigil_store::Db;
+use invigil_store::identity::{AccountStatus, sessions, token_kind};
 use invigil_store::proctoring as store;
+use invigil_store::tenancy::{self, member_status};
 
+use crate::authz::parse_grants;
+use crate::http::error::ApiError;
+use crate::identity::crypto::hash_token;
 use crate::state::{AppState, Background};
 
 /// The PostgreSQL channel of the live feed.
@@ -232,13 +243,79 @@ pub fn publish_session_change(
     ));
 }
 
+/// The bearer token of a request's headers.
+pub fn bearer_of(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Who opened a feed, re-checked while it is open: the token still
+/// authenticates an ACTIVE account (not revoked, not expired) that may still
+/// review the sessions of the exam's department.
+pub struct FeedAccess {
+    state: AppState,
+    token_hash: String,
+    org_id: Uuid,
+    department_id: Option<Uuid>,
+}
+
+impl FeedAccess {
+    pub fn new(state: &AppState, token: &str, org_id: Uuid, department_id: Option<Uuid>) -> Self {
+        FeedAccess {
+            state: state.clone(),
+            token_hash: hash_token(token),
+            org_id,
+            department_id,
+        }
+    }
+
+    /// Whether the feed may go on.
+    pub async fn still_allowed(&self) -> Result<bool, ApiError> {
+        let db = self.state.db.read();
+        let Some(found) =
+            sessions::authenticate(db, &self.token_hash, token_kind::ACCESS, self.state.now())
+                .await?
+        else {
+            return Ok(false);
+        };
+        if AccountStatus::parse(&found.user.status) != Some(AccountStatus::Active) {
+            return Ok(false);
+        }
+        let is_super_admin = found.user.is_super_admin;
+        let grants = match tenancy::member(db, self.org_id, found.user.id).await? {
+            Some(m) if m.status == member_status::ACTIVE => {
+                parse_grants(tenancy::roles_of(db, self.org_id, found.user.id).await?)
+            }
+            _ if is_super_admin => Vec::new(),
+            _ => return Ok(false),
+        };
+        Ok(matches!(
+            decide(
+                is_super_admin,
+                &grants,
+                Action::ReviewSessions,
+                self.department_id
+            ),
+            Decision::Allow
+        ))
+    }
+}
+
+/// The last frame of a feed whose access ended.
+const END_FRAME: &[u8] = b"event: end\ndata: {\"reason\":\"access_ended\"}\n\n";
+
 /// The `text/event-stream` response of one exam's feed. It ends when the
-/// client goes away or the server shuts down (`token`).
+/// client goes away, the server shuts down (`token`), or `access` fails its
+/// re-check (every `recheck`).
 pub fn sse_response(
     mut rx: broadcast::Receiver<Arc<LiveEvent>>,
     org_id: Uuid,
     exam_id: Uuid,
     token: CancellationToken,
+    access: FeedAccess,
+    recheck: Duration,
 ) -> Response {
     let (mut w, r) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
@@ -247,9 +324,26 @@ pub fn sse_response(
         }
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
+        let mut recheck = tokio::time::interval(recheck);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        recheck.tick().await;
         loop {
             let chunk = tokio::select! {
                 _ = token.cancelled() => break,
+                _ = recheck.tick() => match access.still_allowed().await {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        let _ = w.write_all(END_FRAME).await;
+                        break;
+                    }
+                    Err(e) => {
+                        // Unsure is no: the client reconnects and is
+                        // authenticated again.
+                        tracing::warn!(error = %e, "live feed access re-check failed; ending the feed");
+                        let _ = w.write_all(END_FRAME).await;
+                        break;
+                    }
+                },
                 _ = keep_alive.tick() => ": keep-alive\n\n".to_owned(),
                 msg = rx.recv() => match msg {
                     Ok(ev) if ev.org_id == org_id && ev.exam_id == exam_id => ev.to_sse(),

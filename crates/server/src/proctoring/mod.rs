@@ -57,6 +57,7 @@ impl Proctoring {
             live.clone(),
             config.autosave_batch_max,
             config.autosave_queue_capacity,
+            config.events_max_in_flight,
             background.token(),
         );
         background.spawn("event-writer", task);

@@ -15,6 +15,7 @@ use super::auth::DeviceOrCandidate;
 use super::ingest::{self, EventsAccepted, EventsBody, HeartbeatBody};
 use super::live;
 use super::pairing::{self, ClaimBody, ClaimResult, PairingView};
+use super::writer::EventAdmission;
 use crate::authz::OrgCtx;
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
@@ -46,6 +47,8 @@ pub fn streaming_routes() -> OpenApiRouter<AppState> {
         (status = 503, description = "overloaded: retry after Retry-After")),
     security(("bearer" = [])))]
 pub async fn post_events(
+    // First: 503 when too many event requests are in flight, before any read.
+    _admitted: EventAdmission,
     State(state): State<AppState>,
     who: DeviceOrCandidate,
     ApiJson(body): ApiJson<EventsBody>,
@@ -61,6 +64,7 @@ pub async fn post_events(
         (status = 404), (status = 409), (status = 422), (status = 503)),
     security(("bearer" = [])))]
 pub async fn heartbeat(
+    _admitted: EventAdmission,
     State(state): State<AppState>,
     who: DeviceOrCandidate,
     ApiJson(body): ApiJson<HeartbeatBody>,
@@ -111,15 +115,20 @@ pub async fn live_feed(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, exam)): ApiPath<(String, Uuid)>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let exam = exam_store::exam(state.db.read(), ctx.org_id(), exam)
         .await?
         .ok_or(ApiError::NotFound)?;
     let _auth = ctx.authorize_in(Action::ReviewSessions, exam.department_id)?;
+    let token = live::bearer_of(&headers).ok_or(ApiError::Unauthenticated)?;
+    let access = live::FeedAccess::new(&state, token, ctx.org_id(), exam.department_id);
     Ok(live::sse_response(
         state.proctoring.live.subscribe(),
         ctx.org_id(),
         exam.id,
         state.background.token(),
+        access,
+        std::time::Duration::from_secs(state.config.live_recheck_secs),
     ))
 }

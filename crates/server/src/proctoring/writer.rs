@@ -5,20 +5,48 @@
 //! and then answers each request. An event batch is acknowledged only after
 //! its transaction committed. When the queue is full, requests get 503 with
 //! `Retry-After`. On shutdown the writer drains the queue before it stops.
+//!
+//! One bad job never refuses the others: when a batch fails, each job is
+//! committed on its own; a job the database refuses for its data gets 422
+//! (it would fail again), a transient failure 503.
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use invigil_store::Db;
 use invigil_store::proctoring::{self as store, Beat, Event};
+use invigil_store::{Db, StoreError};
 
 use super::live::LiveHub;
 use super::risk;
 use crate::clock::Clock;
+use crate::delivery::writer::{Admission, Control, WriterHold, clone_error, single_failure};
 use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// Admission of one events or heartbeat request (`events_max_in_flight`).
+/// Listed first among a handler's extractors, it runs before
+/// authentication reads anything.
+pub struct EventAdmission {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl FromRequestParts<AppState> for EventAdmission {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(EventAdmission {
+            _permit: state.proctoring.events.admission.try_admit()?,
+        })
+    }
+}
 
 /// Most events stored in one transaction (a batch holds whole requests).
 const EVENTS_PER_BATCH: usize = 5000;
@@ -55,6 +83,9 @@ struct Job {
 #[derive(Clone)]
 pub struct EventWriter {
     tx: mpsc::Sender<Job>,
+    control: Control,
+    /// Bounds the event and heartbeat requests in flight.
+    pub admission: Admission,
 }
 
 impl EventWriter {
@@ -66,27 +97,59 @@ impl EventWriter {
         live: LiveHub,
         batch_max: usize,
         capacity: usize,
+        max_in_flight: usize,
         token: CancellationToken,
     ) -> (
         EventWriter,
         impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        let task = run(db, clock, live, batch_max.max(1), rx, token);
-        (EventWriter { tx }, task)
+        let control = Control::default();
+        let task = run(
+            db,
+            clock,
+            live,
+            batch_max.max(1),
+            rx,
+            token,
+            control.clone(),
+        );
+        (
+            EventWriter {
+                tx,
+                control,
+                admission: Admission::new("events", max_in_flight),
+            },
+            task,
+        )
     }
 
     /// Queues work and waits until it is committed (and the risk engine ran).
     pub async fn submit(&self, work: Work) -> Result<Stored, ApiError> {
-        let (reply, wait) = oneshot::channel();
-        self.tx
-            .try_send(Job { work, reply })
-            .map_err(|_| ApiError::Overloaded {
-                retry_after_secs: 1,
-            })?;
-        wait.await.map_err(|_| ApiError::Overloaded {
-            retry_after_secs: 1,
-        })?
+        self.control
+            .counted(async {
+                let (reply, wait) = oneshot::channel();
+                self.tx
+                    .try_send(Job { work, reply })
+                    .map_err(|_| ApiError::Overloaded {
+                        retry_after_secs: 1,
+                    })?;
+                wait.await.map_err(|_| ApiError::Overloaded {
+                    retry_after_secs: 1,
+                })?
+            })
+            .await
+    }
+
+    /// Test hook: pauses the writer before its next batch until the
+    /// returned guard is dropped.
+    pub async fn hold(&self) -> WriterHold {
+        self.control.hold().await
+    }
+
+    /// Jobs handed to the writer and not answered yet.
+    pub fn queued(&self) -> usize {
+        self.control.queued()
     }
 }
 
@@ -103,6 +166,7 @@ async fn run(
     batch_max: usize,
     mut rx: mpsc::Receiver<Job>,
     token: CancellationToken,
+    control: Control,
 ) {
     let ctx = Ctx { db, clock, live };
     loop {
@@ -111,6 +175,7 @@ async fn run(
             _ = token.cancelled() => None,
         };
         let Some(first) = first else { break };
+        control.pass().await;
         let mut size = first.work.size();
         let mut batch = vec![first];
         while batch.len() < batch_max && size < EVENTS_PER_BATCH {
@@ -139,51 +204,65 @@ async fn run(
 }
 
 async fn commit_batch(ctx: &Ctx, batch: Vec<Job>) {
-    match try_batch(&ctx.db, &batch).await {
-        Ok(results) => {
-            // Risk engine: once per session that gained events, before the
-            // requests are answered (so an acknowledged batch has been judged).
-            let mut sessions: Vec<Uuid> = batch
-                .iter()
-                .zip(&results)
-                .filter_map(|(job, r)| match &job.work {
-                    Work::Events(e) if r.accepted > 0 => e.first().map(|e| e.session_id),
-                    _ => None,
-                })
-                .collect();
-            sessions.sort();
-            sessions.dedup();
-            for id in sessions {
-                if let Err(e) =
-                    risk::evaluate_session(&ctx.db, &ctx.live, id, ctx.clock.now()).await
-                {
-                    tracing::warn!(session_id = %id, error = %e, "risk evaluation failed; the events are stored");
-                }
+    let results: Vec<Result<Stored, ApiError>> = match try_batch(&ctx.db, &batch).await {
+        Ok(results) => results.into_iter().map(Ok).collect(),
+        Err(e) if batch.len() > 1 => {
+            // One bad job must not take its neighbours down: commit each on
+            // its own, so only the failing one is refused.
+            tracing::warn!(error = %e, jobs = batch.len(), "event batch failed; retrying its jobs one by one");
+            let mut results = Vec::with_capacity(batch.len());
+            for job in &batch {
+                results.push(match try_batch(&ctx.db, std::slice::from_ref(job)).await {
+                    Ok(mut r) => r.pop().ok_or(ApiError::Overloaded {
+                        retry_after_secs: 1,
+                    }),
+                    Err(e) => Err(single_failure("events", field_of(job), &e)),
+                });
             }
-            for (job, result) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(Ok(result));
-            }
+            results
         }
         Err(e) => {
-            tracing::error!(error = %e, jobs = batch.len(), "event batch failed; nothing acknowledged");
-            for job in batch {
-                let _ = job.reply.send(Err(ApiError::Overloaded {
-                    retry_after_secs: 1,
-                }));
-            }
+            let error = single_failure("events", batch.first().map_or("events", field_of), &e);
+            batch.iter().map(|_| Err(clone_error(&error))).collect()
         }
+    };
+    // Risk engine: once per session that gained events, before the requests
+    // are answered (so an acknowledged batch has been judged).
+    let mut sessions: Vec<Uuid> = batch
+        .iter()
+        .zip(&results)
+        .filter_map(|(job, r)| match (&job.work, r) {
+            (Work::Events(e), Ok(r)) if r.accepted > 0 => e.first().map(|e| e.session_id),
+            _ => None,
+        })
+        .collect();
+    sessions.sort();
+    sessions.dedup();
+    for id in sessions {
+        if let Err(e) = risk::evaluate_session(&ctx.db, &ctx.live, id, ctx.clock.now()).await {
+            tracing::warn!(session_id = %id, error = %e, "risk evaluation failed; the events are stored");
+        }
+    }
+    for (job, result) in batch.into_iter().zip(results) {
+        let _ = job.reply.send(result);
     }
 }
 
-async fn try_batch(db: &Db, batch: &[Job]) -> Result<Vec<Stored>, String> {
-    let tx = db.begin().await.map_err(|e| e.to_string())?;
+/// The request field a refused job is reported under.
+fn field_of(job: &Job) -> &'static str {
+    match job.work {
+        Work::Events(_) => "events",
+        Work::Heartbeat(_) => "source",
+    }
+}
+
+async fn try_batch(db: &Db, batch: &[Job]) -> Result<Vec<Stored>, StoreError> {
+    let tx = db.begin().await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let stored = match &job.work {
             Work::Events(events) => {
-                let accepted = store::insert_events(&tx, events)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let accepted = store::insert_events(&tx, events).await?;
                 let total = u64::try_from(events.len()).unwrap_or(u64::MAX);
                 Stored {
                     accepted,
@@ -191,14 +270,12 @@ async fn try_batch(db: &Db, batch: &[Job]) -> Result<Vec<Stored>, String> {
                 }
             }
             Work::Heartbeat(beat) => {
-                store::upsert_heartbeat(&tx, beat)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                store::upsert_heartbeat(&tx, beat).await?;
                 Stored::default()
             }
         };
         results.push(stored);
     }
-    tx.commit().await.map_err(|e| e.to_string())?;
+    tx.commit().await?;
     Ok(results)
 }

@@ -18,6 +18,7 @@ mod foundation;
 mod identity;
 mod input;
 mod kill;
+mod pipeline;
 mod proctoring;
 mod review;
 mod tenancy;

@@ -332,6 +332,31 @@ pub async fn insert_questions<C: ConnectionTrait>(
     Ok(ids)
 }
 
+/// Deletes questions just inserted (with their versions), to undo an import
+/// that failed after some of its chunks were committed.
+pub async fn delete_new_questions<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    bank_id: Uuid,
+    ids: &[Uuid],
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    version::Entity::delete_many()
+        .filter(version::Column::OrgId.eq(org_id))
+        .filter(version::Column::QuestionId.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(question::Entity::delete_many()
+        .filter(question::Column::OrgId.eq(org_id))
+        .filter(question::Column::BankId.eq(bank_id))
+        .filter(question::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 pub async fn question<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
