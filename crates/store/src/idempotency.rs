@@ -117,6 +117,33 @@ pub async fn release<C: ConnectionTrait>(conn: &C, user_id: Uuid, key: &str) -> 
     Ok(())
 }
 
+/// Frees a key whose request never finished (cancelled by the client or
+/// cut by the request timeout). A key whose response was stored is kept.
+pub async fn release_pending<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    key: &str,
+) -> StoreResult<bool> {
+    let res = entity::Entity::delete_many()
+        .filter(entity::Column::UserId.eq(user_id))
+        .filter(entity::Column::Key.eq(key))
+        .filter(entity::Column::Status.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The stored record of a key (tests and diagnostics).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    key: &str,
+) -> StoreResult<Option<IdempotencyRecord>> {
+    Ok(entity::Entity::find_by_id((user_id, key.to_owned()))
+        .one(conn)
+        .await?)
+}
+
 pub async fn delete_before<C: ConnectionTrait>(
     conn: &C,
     before: DateTime<Utc>,
