@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub actor: Option<Uuid>,
     pub action: Option<String>,
@@ -46,7 +47,8 @@ pub struct AuditEntryView {
     pub resource_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    #[schema(value_type = Object)]
+    /// Free-form details of the action.
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub details: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub hash: String,

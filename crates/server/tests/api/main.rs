@@ -9,6 +9,7 @@ mod access_matrix;
 mod audit;
 mod common;
 mod content;
+mod contract;
 mod delivery;
 mod delivery_model;
 mod exams;
