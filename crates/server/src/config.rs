@@ -449,4 +449,34 @@ mod tests {
         .unwrap();
         assert_eq!(l.config.trusted_proxies.len(), 2);
     }
+
+    #[test]
+    fn metrics_restrictions_load_from_env_and_short_tokens_are_refused() {
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_METRICS_TOKEN", "a-long-enough-metrics-token"),
+                ("INVIGIL_METRICS_ADDR", "127.0.0.1:9090"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            l.config.metrics_token.as_ref().map(Secret::expose),
+            Some("a-long-enough-metrics-token")
+        );
+        assert_eq!(
+            l.config.metrics_addr,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        assert!(!format!("{:?}", l.config).contains("a-long-enough"));
+        assert!(
+            Config::load_from(
+                None,
+                env(&[("INVIGIL_METRICS_TOKEN", "short")]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
+    }
 }

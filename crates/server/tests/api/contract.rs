@@ -189,6 +189,16 @@ fn every_body_has_a_real_schema() {
                 bad.push(format!("{method} {path} {what}: {f}"));
             }
         }
+        // Every error answer is a problem document.
+        for (status, r) in op["responses"].as_object().unwrap() {
+            if status.starts_with('4') || status.starts_with('5') {
+                let schema = &r["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/Problem",
+                    "{method} {path} {status} is not problem+json"
+                );
+            }
+        }
         // A body is declared for every JSON-reading mutation.
         let reads_body = op.get("requestBody").is_some();
         if method == "patch" || method == "put" {
