@@ -14,7 +14,9 @@
 //!   notice (`idempotent_response_not_kept`) instead of the body.
 //! - **Cancelled work frees the key.** A reservation is released when the
 //!   request's future is dropped (client disconnect, request timeout) or the
-//!   answer is a 5xx, so a retry is not refused with 409 for 24 hours.
+//!   answer is a 5xx, so a retry is not refused with 409 for 24 hours. One
+//!   left by a killed process is taken over by a retry once it is older than
+//!   twice the request timeout plus a minute.
 //! - **Large responses are not a failure.** A response over
 //!   [`MAX_STORED_RESPONSE`] is sent to the client in full; the key keeps
 //!   its status and a small notice body, so a retry does not repeat the work.
@@ -172,7 +174,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     hasher.update(b"\n");
     hasher.update(&bytes);
     let request_hash = hex::encode(hasher.finalize());
-    match idempotency::reserve(state.db.write(), user, &key, &request_hash, state.now()).await {
+    // A request cannot run longer than the request timeout; a reservation
+    // pending well past it was left by a killed process.
+    let stale_after = i64::try_from(state.config.request_timeout_secs)
+        .ok()
+        .and_then(|s| chrono::TimeDelta::try_seconds(s.saturating_mul(2).saturating_add(60)))
+        .unwrap_or(chrono::TimeDelta::days(1));
+    match idempotency::reserve(
+        state.db.write(),
+        user,
+        &key,
+        &request_hash,
+        state.now(),
+        stale_after,
+    )
+    .await
+    {
         Ok(Reservation::Fresh) => {}
         Ok(Reservation::Replay { status, body }) => {
             let mut resp =

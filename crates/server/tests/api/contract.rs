@@ -602,3 +602,86 @@ async fn metrics_addr_moves_metrics_off_the_main_listener(mut app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+both!(idempotency_key_left_by_a_killed_process_is_taken_over);
+
+/// A reservation whose request died with the process (no drop guard ran)
+/// does not block retries for 24 hours: once older than twice the request
+/// timeout plus a minute, the same request runs again.
+async fn idempotency_key_left_by_a_killed_process_is_taken_over(app: TestApp) {
+    use sha2::{Digest, Sha256};
+    let u = app.user("killed@example.org").await;
+    let router = layered(
+        &app,
+        Router::new().route("/work", post(|| async { (StatusCode::CREATED, "{}") })),
+    );
+    // What the layer hashes: method, path, query and body.
+    let hash = hex::encode(Sha256::digest(b"POST /work?\n{}"));
+    let reserved = store::reserve(
+        app.db().write(),
+        u.id,
+        "k-killed",
+        &hash,
+        app.state.now(),
+        chrono::TimeDelta::minutes(2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reserved, store::Reservation::Fresh);
+    // Soon after: still running as far as anyone can tell.
+    let r = router
+        .clone()
+        .oneshot(keyed_post("/work", &u.token, "k-killed"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Long after the request timeout: taken over.
+    app.clock.advance(chrono::Duration::minutes(3));
+    let r = router
+        .clone()
+        .oneshot(keyed_post("/work", &u.token, "k-killed"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(r.headers().get("idempotent-replay").is_none());
+    let r = router
+        .oneshot(keyed_post("/work", &u.token, "k-killed"))
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["idempotent-replay"], "true");
+}
+
+both!(idempotency_replays_and_refuses_a_reused_key);
+
+async fn idempotency_replays_and_refuses_a_reused_key(app: TestApp) {
+    let org = app.org("keys").await;
+    let admin = app
+        .member(
+            &org,
+            "admin@keys.org",
+            &[invigil_domain::identity::Role::OrgAdmin],
+        )
+        .await;
+    let send = |name: &'static str| {
+        app.post("/api/v1/orgs/keys/departments")
+            .token(&admin.token)
+            .header("idempotency-key", "dept-1")
+            .json(&json!({ "name": name }))
+            .send()
+    };
+    let first = send("Physics").await;
+    first.assert(201);
+    let again = send("Physics").await;
+    again.assert(201);
+    assert_eq!(again.header("idempotent-replay"), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    send("Chemistry")
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+    let list = app
+        .get("/api/v1/orgs/keys/departments")
+        .token(&admin.token)
+        .send()
+        .await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
+}
