@@ -54,6 +54,25 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let router = crate::http::router(state.clone());
     let signalled = CancellationToken::new();
     let on_signal = signalled.clone();
+    if let Some(metrics_addr) = state.config.metrics_addr {
+        // /metrics on its own listener (the main one answers 404 for it).
+        let metrics_listener = TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_addr} (metrics_addr)"))?;
+        let metrics_local = metrics_listener.local_addr()?;
+        println!("Metrics are served on http://{metrics_local}/metrics");
+        tracing::info!(%metrics_local, "metrics listening");
+        let metrics = crate::http::ops::metrics_router(state.clone());
+        let stop = signalled.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(metrics_listener, metrics)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        });
+    }
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

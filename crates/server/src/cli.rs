@@ -44,6 +44,8 @@ pub enum Command {
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the OpenAPI document (JSON) and exit; needs no configuration.
+    Openapi,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +150,12 @@ fn load_config(cli: &Cli, addr: Option<std::net::SocketAddr>) -> Result<Config, 
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
+        Command::Openapi => {
+            let json = crate::http::openapi()
+                .to_pretty_json()
+                .map_err(|e| anyhow::anyhow!("cannot render the OpenAPI document: {e}"))?;
+            println!("{json}");
+        }
         Command::Serve(args) => {
             let config = load_config(&cli, args.addr)?;
             let state = crate::app::start_state(config).await?;

@@ -69,6 +69,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Peers whose `X-Forwarded-For` is believed (exact IP addresses).
     pub trusted_proxies: Vec<IpAddr>,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`
+    /// (401 without it). Unset: /metrics is open to whoever reaches it.
+    pub metrics_token: Option<Secret>,
+    /// When set, /metrics is served only on this address (e.g.
+    /// 127.0.0.1:9090) and the main listener answers 404 for it.
+    pub metrics_addr: Option<SocketAddr>,
     /// Saves and submits are accepted this long after a deadline.
     pub grace_seconds: u64,
     /// Replaying the previous refresh token within this window is a retry.
@@ -120,6 +126,8 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             public_url: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
+            metrics_addr: None,
             grace_seconds: 30,
             refresh_retry_window_secs: 10,
             login_rate_per_ip_per_minute: 60,
@@ -161,6 +169,8 @@ const KEYS: &[&str] = &[
     "shutdown_timeout_secs",
     "public_url",
     "trusted_proxies",
+    "metrics_token",
+    "metrics_addr",
     "grace_seconds",
     "refresh_retry_window_secs",
     "login_rate_per_ip_per_minute",
@@ -298,6 +308,13 @@ impl Config {
         if self.request_timeout_secs == 0 {
             return Err(ConfigError(
                 "request_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if let Some(t) = &self.metrics_token
+            && t.expose().trim().len() < 16
+        {
+            return Err(ConfigError(
+                "metrics_token must be at least 16 characters".into(),
             ));
         }
         if let Some(url) = &self.public_url
@@ -489,5 +506,35 @@ mod tests {
                 "{key}=0"
             );
         }
+    }
+
+    #[test]
+    fn metrics_restrictions_load_from_env_and_short_tokens_are_refused() {
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_METRICS_TOKEN", "a-long-enough-metrics-token"),
+                ("INVIGIL_METRICS_ADDR", "127.0.0.1:9090"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            l.config.metrics_token.as_ref().map(Secret::expose),
+            Some("a-long-enough-metrics-token")
+        );
+        assert_eq!(
+            l.config.metrics_addr,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        assert!(!format!("{:?}", l.config).contains("a-long-enough"));
+        assert!(
+            Config::load_from(
+                None,
+                env(&[("INVIGIL_METRICS_TOKEN", "short")]),
+                &FlagOverrides::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -48,12 +48,16 @@ pub enum Reservation {
     InProgress,
 }
 
+/// Reserves `key` for a new request. A reservation still pending after
+/// `stale_after` belongs to a request that died without releasing it (the
+/// process was killed): the same request may then take it over.
 pub async fn reserve<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
+    stale_after: chrono::Duration,
 ) -> StoreResult<Reservation> {
     let inserted = entity::ActiveModel {
         user_id: Set(user_id),
@@ -74,17 +78,36 @@ pub async fn reserve<C: ConnectionTrait>(
             else {
                 return Ok(Reservation::InProgress);
             };
-            Ok(if r.request_hash != request_hash {
-                Reservation::Mismatch
-            } else {
-                match (r.status, r.body) {
-                    (Some(s), Some(b)) => Reservation::Replay {
-                        status: u16::try_from(s).unwrap_or(200),
-                        body: b,
-                    },
-                    _ => Reservation::InProgress,
+            if r.request_hash != request_hash {
+                return Ok(Reservation::Mismatch);
+            }
+            match (r.status, r.body) {
+                (Some(s), Some(b)) => Ok(Reservation::Replay {
+                    status: u16::try_from(s).unwrap_or(200),
+                    body: b,
+                }),
+                _ if now
+                    .checked_sub_signed(stale_after)
+                    .is_some_and(|limit| r.created_at < limit) =>
+                {
+                    // Take the dead reservation over; of two retries racing
+                    // for it, the one whose update matches wins.
+                    let taken = entity::Entity::update_many()
+                        .col_expr(entity::Column::CreatedAt, Expr::value(now))
+                        .filter(entity::Column::UserId.eq(user_id))
+                        .filter(entity::Column::Key.eq(key))
+                        .filter(entity::Column::Status.is_null())
+                        .filter(entity::Column::CreatedAt.eq(r.created_at))
+                        .exec(conn)
+                        .await?;
+                    Ok(if taken.rows_affected == 1 {
+                        Reservation::Fresh
+                    } else {
+                        Reservation::InProgress
+                    })
                 }
-            })
+                _ => Ok(Reservation::InProgress),
+            }
         }
         Err(e) => Err(e.into()),
     }
@@ -115,6 +138,33 @@ pub async fn release<C: ConnectionTrait>(conn: &C, user_id: Uuid, key: &str) -> 
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Frees a key whose request never finished (cancelled by the client or
+/// cut by the request timeout). A key whose response was stored is kept.
+pub async fn release_pending<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    key: &str,
+) -> StoreResult<bool> {
+    let res = entity::Entity::delete_many()
+        .filter(entity::Column::UserId.eq(user_id))
+        .filter(entity::Column::Key.eq(key))
+        .filter(entity::Column::Status.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The stored record of a key (tests and diagnostics).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    key: &str,
+) -> StoreResult<Option<IdempotencyRecord>> {
+    Ok(entity::Entity::find_by_id((user_id, key.to_owned()))
+        .one(conn)
+        .await?)
 }
 
 pub async fn delete_before<C: ConnectionTrait>(

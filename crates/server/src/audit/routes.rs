@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub actor: Option<Uuid>,
     pub action: Option<String>,
@@ -46,7 +47,8 @@ pub struct AuditEntryView {
     pub resource_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    #[schema(value_type = Object)]
+    /// Free-form details of the action.
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub details: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub hash: String,
@@ -80,6 +82,22 @@ pub async fn list_audit_log(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditEntryView>>, ApiError> {
     let auth = ctx.authorize(Action::ReadAuditLog)?;
+    // PostgreSQL refuses NUL in text parameters (a 500 before this check).
+    for (field, value) in [
+        ("action", &q.action),
+        ("resource_type", &q.resource_type),
+        ("resource_id", &q.resource_id),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(ApiError::field(
+                field,
+                "must not contain control characters",
+            ));
+        }
+    }
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor.clone(),

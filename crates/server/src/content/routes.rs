@@ -14,7 +14,7 @@ use invigil_domain::identity::{Action, Visibility};
 use invigil_store::content::{self, DeptScope, QuestionFilter};
 
 use super::service::{self, CreateBankBody, ImportResult, PatchBankBody};
-use super::views::{BankView, QuestionView, VersionView};
+use super::views::{BankView, QuestionBody, QuestionPatch, QuestionView, VersionView};
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, json_body};
@@ -41,6 +41,23 @@ pub fn import_routes() -> OpenApiRouter<AppState> {
 }
 
 type BankPath = ApiPath<(String, Uuid)>;
+
+/// List filters reach the database as text; PostgreSQL refuses NUL there
+/// (a 500 before this check), so control characters are a 422.
+fn no_control_chars(filters: &[(&str, &Option<String>)]) -> Result<(), ApiError> {
+    for (field, value) in filters {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(ApiError::field(
+                *field,
+                "must not contain control characters",
+            ));
+        }
+    }
+    Ok(())
+}
 type QuestionPath = ApiPath<(String, Uuid, Uuid)>;
 
 /// Create a question bank (EXAM_AUTHOR).
@@ -64,6 +81,7 @@ pub async fn create_bank(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BankListQuery {
     /// Only banks in this status.
     pub status: Option<String>,
@@ -84,6 +102,7 @@ pub async fn list_banks(
         Visibility::Departments(ds) => DeptScope::Only(ds),
         Visibility::Nothing => return Err(ApiError::Forbidden),
     };
+    no_control_chars(&[("status", &q.status)])?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -207,7 +226,7 @@ pub async fn archive_bank(
 
 /// Add a question (EXAM_AUTHOR): `{type, text, options?, correct_answer, points, difficulty, tags?, explanation?}`.
 #[utoipa::path(post, path = "/orgs/{org}/question-banks/{bank}/questions", tag = "content",
-    request_body(content = Object, description = "question in the API shape"),
+    request_body = QuestionBody,
     params(("org" = String, Path), ("bank" = Uuid, Path)), responses((status = 201, body = QuestionView), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn create_question(
     State(state): State<AppState>,
@@ -222,6 +241,7 @@ pub async fn create_question(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QuestionListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
@@ -246,6 +266,12 @@ pub async fn list_questions(
     ApiQuery(q): ApiQuery<QuestionListQuery>,
 ) -> Result<Json<Page<QuestionView>>, ApiError> {
     let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    no_control_chars(&[
+        ("type", &q.question_type),
+        ("difficulty", &q.difficulty),
+        ("tag", &q.tag),
+        ("q", &q.q),
+    ])?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -306,7 +332,7 @@ pub async fn get_question(
 
 /// Edit a question: the given fields replace the current ones and make a new version.
 #[utoipa::path(patch, path = "/orgs/{org}/question-banks/{bank}/questions/{id}", tag = "content",
-    request_body(content = Object, description = "fields to change"),
+    request_body = QuestionPatch,
     params(("org" = String, Path), ("bank" = Uuid, Path), ("id" = Uuid, Path)), responses((status = 200, body = QuestionView), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn patch_question(
     State(state): State<AppState>,
@@ -355,6 +381,7 @@ pub async fn list_versions(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// gift, aiken or csv.
     pub format: Option<String>,
@@ -403,6 +430,7 @@ pub async fn import_bank(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// gift or csv.
     pub format: Option<String>,

@@ -532,6 +532,7 @@ pub async fn retire_question(
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(as = QuestionImportResult)]
 pub struct ImportResult {
     pub imported: usize,
     pub errors: Vec<LineError>,

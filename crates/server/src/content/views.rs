@@ -59,7 +59,8 @@ pub struct QuestionView {
     pub text_html: String,
     pub options: Vec<String>,
     pub options_html: Vec<String>,
-    #[schema(value_type = Object)]
+    /// The key in the shape of `type`; `null` for essay.
+    #[schema(value_type = Option<CorrectAnswer>)]
     pub correct_answer: serde_json::Value,
     pub points: f64,
     pub difficulty: String,
@@ -108,7 +109,7 @@ pub struct VersionView {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     /// The question as it was at this version (API shape).
-    #[schema(value_type = Object)]
+    #[schema(value_type = StoredQuestion)]
     pub question: serde_json::Value,
 }
 
@@ -121,4 +122,249 @@ impl From<Version> for VersionView {
             created_at: v.created_at,
         }
     }
+}
+
+// ---- Request and answer shapes for the OpenAPI document.
+//
+// The handlers parse question bodies and candidate responses with the
+// domain's own validators (which name the failing field, e.g.
+// `correct_answer.option`); the types below only describe those shapes so a
+// client can be generated from the document. They are never constructed.
+
+/// Question difficulty.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DifficultyName {
+    Easy,
+    Medium,
+    Hard,
+}
+
+/// The seven question types.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionTypeName {
+    SingleChoice,
+    MultipleSelect,
+    TrueFalse,
+    ShortAnswer,
+    Numeric,
+    FillBlank,
+    Essay,
+}
+
+/// single_choice key: the 0-based index of the correct option.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SingleChoiceKey {
+    pub option: u32,
+}
+
+/// multiple_select key: the 0-based indexes of the correct options (at least one).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultipleSelectKey {
+    #[schema(min_items = 1)]
+    pub options: Vec<u32>,
+}
+
+/// true_false key.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrueFalseKey {
+    pub value: bool,
+}
+
+/// short_answer key: accepted answers (surrounding whitespace never counts).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShortAnswerKey {
+    #[schema(min_items = 1, max_items = 100)]
+    pub accepted: Vec<String>,
+    /// Default false.
+    pub case_sensitive: Option<bool>,
+}
+
+/// numeric key: correct when `|answer - value| <= tolerance`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumericKey {
+    pub value: f64,
+    /// At least 0; default 0.
+    #[schema(minimum = 0.0)]
+    pub tolerance: Option<f64>,
+}
+
+/// fill_blank key: one list of accepted answers per `___` in the text, in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FillBlankKey {
+    #[schema(min_items = 1, max_items = 100)]
+    pub blanks: Vec<Vec<String>>,
+}
+
+/// The answer key, by question type (essay has none: omitted or `null`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CorrectAnswer {
+    SingleChoice(SingleChoiceKey),
+    MultipleSelect(MultipleSelectKey),
+    TrueFalse(TrueFalseKey),
+    ShortAnswer(ShortAnswerKey),
+    Numeric(NumericKey),
+    FillBlank(FillBlankKey),
+}
+
+/// A new question, by `type`. `points` defaults to 1 (0 < points <= 1000),
+/// `difficulty` to MEDIUM; options are Markdown.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionBody {
+    SingleChoice {
+        text: String,
+        /// 2 to 20 options.
+        #[schema(min_items = 2, max_items = 20)]
+        options: Vec<String>,
+        correct_answer: SingleChoiceKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    MultipleSelect {
+        text: String,
+        #[schema(min_items = 2, max_items = 20)]
+        options: Vec<String>,
+        correct_answer: MultipleSelectKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    TrueFalse {
+        text: String,
+        correct_answer: TrueFalseKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    ShortAnswer {
+        text: String,
+        correct_answer: ShortAnswerKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    Numeric {
+        text: String,
+        correct_answer: NumericKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    FillBlank {
+        /// Marks each blank with `___` (three or more underscores).
+        #[schema(pattern = "_{3,}")]
+        text: String,
+        correct_answer: FillBlankKey,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+    Essay {
+        text: String,
+        points: Option<f64>,
+        difficulty: Option<DifficultyName>,
+        tags: Option<Vec<String>>,
+        explanation: Option<String>,
+    },
+}
+
+/// A question edit: the given fields replace the current ones (the result
+/// is validated like a new question and stored as a new version).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionPatch {
+    #[serde(rename = "type")]
+    pub question_type: Option<QuestionTypeName>,
+    pub text: Option<String>,
+    pub options: Option<Vec<String>>,
+    pub correct_answer: Option<CorrectAnswer>,
+    pub points: Option<f64>,
+    pub difficulty: Option<DifficultyName>,
+    pub tags: Option<Vec<String>>,
+    pub explanation: Option<String>,
+}
+
+/// A stored question version in the API shape (`options` only for choice
+/// types, `correct_answer` null for essay).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredQuestion {
+    #[serde(rename = "type")]
+    pub question_type: QuestionTypeName,
+    pub text: String,
+    pub options: Option<Vec<String>>,
+    pub correct_answer: Option<CorrectAnswer>,
+    pub points: f64,
+    pub difficulty: DifficultyName,
+    pub tags: Vec<String>,
+    pub explanation: Option<String>,
+}
+
+/// `{"option": i}` (single_choice), an index of the options as served.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionResponse {
+    pub option: u32,
+}
+
+/// `{"options": [i..]}` (multiple_select), indexes of the options as served.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsResponse {
+    pub options: Vec<u32>,
+}
+
+/// `{"value": bool}` (true_false).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoolResponse {
+    pub value: bool,
+}
+
+/// `{"text": s}` (short_answer and essay).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextResponse {
+    pub text: String,
+}
+
+/// `{"value": x}` (numeric).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberResponse {
+    pub value: f64,
+}
+
+/// `{"blanks": [s..]}` (fill_blank), one string per blank in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlanksResponse {
+    pub blanks: Vec<String>,
+}
+
+/// A candidate's answer, in the shape of the question's type.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AnswerResponse {
+    Option(OptionResponse),
+    Options(OptionsResponse),
+    Bool(BoolResponse),
+    Text(TextResponse),
+    Number(NumberResponse),
+    Blanks(BlanksResponse),
 }

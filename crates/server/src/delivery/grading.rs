@@ -216,7 +216,7 @@ pub struct QueueItem {
     pub question_version: i32,
     pub question_text: String,
     pub max_points: f64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::content::views::AnswerResponse)]
     pub response: serde_json::Value,
     pub submitted_at: Option<DateTime<Utc>>,
 }

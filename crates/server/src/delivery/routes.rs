@@ -143,6 +143,7 @@ pub async fn session_action(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     pub exam_id: Option<Uuid>,
     pub limit: Option<u64>,

@@ -48,7 +48,7 @@ pub struct ServedQuestionView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SavedAnswerView {
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::content::views::AnswerResponse)]
     pub response: serde_json::Value,
     pub revision: i64,
     pub saved_at: DateTime<Utc>,
@@ -62,6 +62,7 @@ pub struct MessageView {
 
 /// What a candidate sees of their session. Never an answer key.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ExamSession)]
 pub struct SessionView {
     pub session_id: Uuid,
     pub exam_id: Uuid,
@@ -75,7 +76,8 @@ pub struct SessionView {
     pub grace_seconds: u64,
     pub finished_at: Option<DateTime<Utc>>,
     pub questions: Vec<ServedQuestionView>,
-    #[schema(value_type = Object)]
+    /// Saved answers by question id.
+    #[schema(value_type = std::collections::BTreeMap<String, SavedAnswerView>)]
     pub answers: std::collections::BTreeMap<Uuid, SavedAnswerView>,
     /// Proctor warnings.
     pub messages: Vec<MessageView>,
@@ -188,7 +190,7 @@ pub async fn own_session(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SaveBody {
     /// The response in the shape of the question's type (served option indexes).
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::content::views::AnswerResponse)]
     pub response: serde_json::Value,
     /// The client's revision of this answer; higher wins.
     pub revision: i64,

@@ -16,7 +16,7 @@ use invigil_store::exams;
 use super::enroll::{self, EnrollBody, EnrollResult};
 use super::enrollments::{self, OverridesBody};
 use super::service::{self, CreateExamTypeBody, ExamBody, from_value, may_at_all};
-use super::views::{EnrollmentView, ExamTypeView, ExamView, MyExamView};
+use super::views::{EnrollmentView, ExamPatch, ExamTypeView, ExamView, MyExamView};
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
@@ -105,6 +105,7 @@ pub async fn create_exam(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExamListQuery {
     /// Only exams in this status.
     pub status: Option<String>,
@@ -166,7 +167,7 @@ pub async fn get_exam(
 /// Edit a DRAFT or SCHEDULED exam (EXAM_COORDINATOR): the given fields of the
 /// create body replace the current ones.
 #[utoipa::path(patch, path = "/orgs/{org}/exams/{exam}", tag = "exams",
-    request_body(content = Object, description = "fields of the create body to change"),
+    request_body = ExamPatch,
     params(("org" = String, Path), ("exam" = Uuid, Path)), responses((status = 200, body = ExamView), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn patch_exam(
     State(state): State<AppState>,
@@ -246,6 +247,7 @@ pub async fn archive_exam(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EnrollQuery {
     /// Enroll the good lines and report the bad ones.
     #[serde(default)]
@@ -302,6 +304,7 @@ pub async fn enroll_candidates(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EnrollmentListQuery {
     /// Only enrollments in this status (INVITED, ACCEPTED, IN_PROGRESS, COMPLETED).
     pub status: Option<String>,

@@ -206,3 +206,32 @@ pub struct MyExamView {
     pub enable_proctoring: bool,
     pub results_released: bool,
 }
+
+/// An exam edit (OpenAPI shape only; the handler merges the given fields
+/// into the current exam and validates the result like a new exam). Naming
+/// `question_bank_id` clears `draw` and the other way round; `status` is
+/// accepted only when it equals the exam's (use the lifecycle actions).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExamPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub question_bank_id: Option<Uuid>,
+    pub draw: Option<Vec<DrawRuleBody>>,
+    /// 1 to 1440.
+    pub duration_minutes: Option<i64>,
+    /// Percent, 0 to 100.
+    pub passing_score: Option<i64>,
+    /// 1 to 100.
+    pub max_attempts: Option<i64>,
+    pub scheduled_start_at: Option<DateTime<Utc>>,
+    pub scheduled_end_at: Option<DateTime<Utc>>,
+    pub randomize_questions: Option<bool>,
+    pub randomize_options: Option<bool>,
+    pub enable_proctoring: Option<bool>,
+    /// LOW, MEDIUM or HIGH.
+    pub proctoring_sensitivity: Option<String>,
+    pub exam_type_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub status: Option<String>,
+}

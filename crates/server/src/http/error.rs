@@ -99,7 +99,8 @@ pub struct Problem {
     pub detail: String,
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// `validation_failed`: `{field, message}` items; imports: `{line, message}`.
+    #[schema(value_type = Option<Vec<super::ProblemItem>>)]
     pub errors: Option<serde_json::Value>,
 }
 

@@ -43,12 +43,48 @@ pub const FRAME_BODY_LIMIT: usize = 4 * 1024 * 1024;
         description = "Proctored online assessment. Errors are RFC 9457 problem+json documents with a stable `code`.",
         license(name = "AGPL-3.0-or-later")
     ),
-    components(schemas(error::Problem, error::FieldError, error::LineError)),
+    components(schemas(error::Problem, error::FieldError, error::LineError, ProblemItem)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
 struct BearerAuth;
+
+/// One item of a problem's `errors` (OpenAPI shape only).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ProblemItem {
+    Field(error::FieldError),
+    Line(error::LineError),
+}
+
+/// Gives every 4xx/5xx response of the document the problem+json body it
+/// really has (the annotations name only the status and a description).
+fn problem_bodies(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr};
+    for item in spec.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, resp) in op.responses.responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, RefOr::T(r)) = (is_error, resp)
+                    && r.content.is_empty()
+                {
+                    r.content.insert(
+                        error::PROBLEM_JSON.to_owned(),
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    );
+                }
+            }
+        }
+    }
+}
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -108,6 +144,7 @@ fn build_parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenAp
         .nest("/api/v1", crate::proctoring::routes::streaming_routes())
         .split_for_parts();
     spec.merge(streaming_spec);
+    problem_bodies(&mut spec);
     (routes, streaming, spec)
 }
 

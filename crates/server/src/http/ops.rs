@@ -1,9 +1,11 @@
 //! Operational endpoints: liveness, readiness, metrics.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
@@ -45,10 +47,65 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Ready>, 
     }
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. With `metrics_token` configured it needs
+/// `Authorization: Bearer <metrics_token>`; with `metrics_addr` configured
+/// it is served only on that address (404 here).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
-pub async fn metrics() -> Response {
+    responses((status = 200, description = "Prometheus metrics", content_type = "text/plain", body = String),
+        (status = 401, description = "`metrics_token` is configured and the request lacks it"),
+        (status = 404, description = "`metrics_addr` is configured: /metrics lives on that listener")))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.config.metrics_addr.is_some() {
+        return ApiError::NotFound.into_response();
+    }
+    render_metrics(&state, &headers)
+}
+
+/// `/metrics` on the separate `metrics_addr` listener.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(
+                |State(state): State<AppState>, headers: HeaderMap| async move {
+                    render_metrics(&state, &headers)
+                },
+            ),
+        )
+        .fallback(super::middleware::not_found)
+        .with_state(state)
+}
+
+/// Whether the request carries the configured metrics token (or none is
+/// configured). Both sides are hashed first so the comparison takes the same
+/// time whatever the length or the first differing byte.
+fn metrics_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = &state.config.metrics_token else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or("");
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.expose().trim().as_bytes());
+    !given.is_empty() && bool::from(a.ct_eq(&b))
+}
+
+fn render_metrics(state: &AppState, headers: &HeaderMap) -> Response {
+    if !metrics_allowed(state, headers) {
+        let mut resp = ApiError::Unauthenticated.into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return resp;
+    }
     match crate::telemetry::metrics_handle() {
         Some(h) => (
             StatusCode::OK,

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiError;
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1..=500 (default 50).
     pub limit: Option<u64>,

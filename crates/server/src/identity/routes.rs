@@ -197,7 +197,9 @@ pub async fn get_me(
     service::me(&state, &me).await.map(Json)
 }
 
+/// A sign-in session (a device signed in), not an exam session.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SignInSession)]
 pub struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,

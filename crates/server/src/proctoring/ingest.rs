@@ -34,7 +34,7 @@ pub struct EventInput {
     /// RFC 3339; at most `event_skew_secs` in the future.
     pub occurred_at: DateTime<Utc>,
     /// A JSON object of at most 4096 bytes.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub meta: Option<serde_json::Value>,
 }
 

@@ -40,7 +40,7 @@ pub enum TimelineItem {
         event_type: String,
         severity: i32,
         received_at: DateTime<Utc>,
-        #[schema(value_type = Option<Object>)]
+        #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
         meta: Option<serde_json::Value>,
         frame_id: Option<Uuid>,
     },
@@ -96,7 +96,7 @@ pub enum TimelineItem {
         at: DateTime<Utc>,
         action: String,
         actor_id: Option<Uuid>,
-        #[schema(value_type = Object)]
+        #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
         details: serde_json::Value,
     },
 }

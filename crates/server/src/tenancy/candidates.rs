@@ -171,6 +171,7 @@ pub fn parse_csv(text: &str) -> (Vec<CandidateRow>, Vec<LineError>) {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CandidateImportResult)]
 pub struct ImportResult {
     pub created: u64,
     pub updated: u64,

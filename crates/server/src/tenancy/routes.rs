@@ -354,6 +354,7 @@ pub async fn delete_member(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PartialQuery {
     /// Import the good lines and report the bad ones.
     #[serde(default)]

@@ -25,7 +25,8 @@ pub struct OrgView {
     pub slug: String,
     pub name: String,
     pub domain: Option<String>,
-    #[schema(value_type = Object)]
+    /// Free-form settings object (proctoring rules among them).
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub settings: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -144,7 +145,7 @@ pub struct PatchOrgBody {
     #[schema(value_type = Option<String>)]
     pub domain: Option<Option<String>>,
     /// Replaces the settings object (at most 64 KiB).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub settings: Option<serde_json::Value>,
 }
 
