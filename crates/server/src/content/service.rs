@@ -655,6 +655,10 @@ async fn write_import(
                 now,
             )
             .await?;
+            // Recorded before the commit: a commit cut short by a dropped
+            // request may still land, and undoing rows that never landed
+            // deletes nothing.
+            written.ids.extend(ids.iter().copied());
             if last {
                 audit::by(
                     &tx,
@@ -668,11 +672,11 @@ async fn write_import(
                 .await?;
             }
             commit(tx).await?;
-            Ok::<_, ApiError>(ids)
+            Ok::<_, ApiError>(())
         }
         .await;
         match step {
-            Ok(ids) => written.ids.extend(ids),
+            Ok(()) => {}
             Err(e) => {
                 let ids = std::mem::take(&mut written.ids);
                 undo_import(state, auth.org_id, bank.id, &ids).await;

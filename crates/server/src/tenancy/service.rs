@@ -363,26 +363,9 @@ pub async fn invite(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<InviteOutcome, ApiError> {
-    let (user, user_id) = match users::by_email(tx, email.as_str()).await? {
-        Some(u) => (u, Uuid::now_v7()),
-        None => {
-            let u = users::create(
-                tx,
-                users::NewUser {
-                    email: email.as_str().to_owned(),
-                    name: name.to_owned(),
-                    status: AccountStatus::PendingVerification,
-                    password_hash: None,
-                    is_super_admin: false,
-                    email_verified: false,
-                },
-                now,
-            )
-            .await?;
-            let id = u.id;
-            (u, id)
-        }
-    };
+    let (user, is_new) = user_or_pending(tx, email, name, now).await?;
+    // An existing account's id is never disclosed before it accepts.
+    let user_id = if is_new { user.id } else { Uuid::now_v7() };
     let existing = AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification);
     let payload = serde_json::to_string(&InvitationPayload {
         grants: grant_rows(grants),
@@ -484,26 +467,7 @@ pub async fn invite_in(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<InviteOutcome, ApiError> {
-    let existing = users::by_email(tx, email.as_str()).await?;
-    let (user, is_new) = match existing {
-        Some(u) => (u, false),
-        None => {
-            let u = users::create(
-                tx,
-                users::NewUser {
-                    email: email.as_str().to_owned(),
-                    name: name.to_owned(),
-                    status: AccountStatus::PendingVerification,
-                    password_hash: None,
-                    is_super_admin: false,
-                    email_verified: false,
-                },
-                now,
-            )
-            .await?;
-            (u, true)
-        }
-    };
+    let (user, is_new) = user_or_pending(tx, email, name, now).await?;
     let status = AccountStatus::parse(&user.status);
     if matches!(
         status,
@@ -712,4 +676,31 @@ pub async fn remove_member(
     )
     .await?;
     commit(tx).await
+}
+
+/// The account of `email`, or a new PENDING_VERIFICATION one (`true`) that
+/// accepting an invitation activates.
+async fn user_or_pending(
+    tx: &Tx,
+    email: &Email,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(users::User, bool), ApiError> {
+    if let Some(u) = users::by_email(tx, email.as_str()).await? {
+        return Ok((u, false));
+    }
+    let u = users::create(
+        tx,
+        users::NewUser {
+            email: email.as_str().to_owned(),
+            name: name.to_owned(),
+            status: AccountStatus::PendingVerification,
+            password_hash: None,
+            is_super_admin: false,
+            email_verified: false,
+        },
+        now,
+    )
+    .await?;
+    Ok((u, true))
 }

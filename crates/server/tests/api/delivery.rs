@@ -209,7 +209,7 @@ pub async fn setup_with(app: &TestApp, o: ExamOpts) -> Setup {
     }
 }
 
-async fn start(app: &TestApp, s: &Setup) -> Value {
+pub async fn start(app: &TestApp, s: &Setup) -> Value {
     let r = app
         .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
         .token(&s.candidate.token)
@@ -219,7 +219,7 @@ async fn start(app: &TestApp, s: &Setup) -> Value {
     r.json()
 }
 
-fn qid(session: &Value, qtype: &str) -> String {
+pub fn qid(session: &Value, qtype: &str) -> String {
     session["questions"]
         .as_array()
         .unwrap()
@@ -231,7 +231,7 @@ fn qid(session: &Value, qtype: &str) -> String {
         .to_owned()
 }
 
-async fn save(
+pub async fn save(
     app: &TestApp,
     token: &str,
     session: &str,

@@ -18,45 +18,8 @@ use invigil_server::proctoring::writer::Work;
 use invigil_store::proctoring::{self as pstore, Event};
 
 use crate::both;
-use crate::common::{TestApp, TestResponse};
-use crate::delivery::{ExamOpts, Setup, setup_with};
-
-async fn start(app: &TestApp, s: &Setup) -> Value {
-    let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&s.candidate.token)
-        .send()
-        .await;
-    r.assert(201);
-    r.json()
-}
-
-fn qid(session: &Value, qtype: &str) -> String {
-    session["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["type"] == qtype)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn save(
-    app: &TestApp,
-    token: &str,
-    session: &str,
-    q: &str,
-    response: Value,
-    revision: i64,
-) -> TestResponse {
-    app.put(&format!("/api/v1/sessions/{session}/answers/{q}"))
-        .token(token)
-        .json(&json!({"response": response, "revision": revision}))
-        .send()
-        .await
-}
+use crate::common::TestApp;
+use crate::delivery::{ExamOpts, qid, save, setup_with, start};
 
 /// Polls `cond` (every 5 ms, at most 10 s).
 async fn wait_until(what: &str, cond: impl Fn() -> bool) {
