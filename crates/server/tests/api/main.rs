@@ -11,6 +11,7 @@ mod audit;
 mod authz_rules;
 mod common;
 mod content;
+mod csv_imports;
 mod delivery;
 mod delivery_model;
 mod exams;
