@@ -240,7 +240,7 @@ async fn is_candidate_member(tx: &Tx, org_id: Uuid, user_id: Uuid) -> Result<boo
 /// anything is written: the exam's status, the row cap, then a read-only
 /// pre-pass (the caller's own account refuses the whole request with 403;
 /// suspended or deactivated accounts are line errors). The rows are then
-/// written in chunks (SQLite; one transaction on PostgreSQL) by a task that
+/// written in short transactions (see `Chunks`) by a task that
 /// finishes even when the request is dropped. A row refused only at write
 /// time (its account was suspended after the pre-pass) refuses the request
 /// while nothing is committed, and is otherwise reported in `errors`.

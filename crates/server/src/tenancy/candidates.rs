@@ -188,16 +188,23 @@ pub struct ImportResult {
 /// 422 before the database is read: split it.
 pub const MAX_ROWS: usize = 10_000;
 
-/// At most this many people per write transaction on SQLite.
+/// At most this many people per write transaction.
 pub const WRITE_CHUNK: usize = 100;
 
-/// How long one write transaction of a bulk upload may hold the one SQLite
-/// writer before it commits: the chunk ends after the row that crosses it.
-/// Between chunks the writer is free and waiting autosaves go first. Each
+/// How long one write transaction of a bulk upload may run on SQLite before
+/// it commits (the chunk ends after the row that crosses it). SQLite has one
+/// writer: between chunks it is free and waiting autosaves go first. Each
 /// person costs about ten statements (account, membership, roles,
-/// invitation, mail, audit, profile or enrollment); a budget rather than a
-/// fixed count keeps the hold short on a slow or busy machine too.
-pub const WRITE_BUDGET: Duration = Duration::from_millis(25);
+/// invitation, mail, audit, profile or enrollment); a time budget rather
+/// than a fixed count keeps the hold short on a slow or busy machine too.
+pub const WRITE_BUDGET_SQLITE: Duration = Duration::from_millis(25);
+
+/// The same on PostgreSQL. Writers do not block each other there, but every
+/// person added appends to the organization's audit chain, whose head row
+/// stays locked until the transaction commits: one transaction for the
+/// whole upload would hold up every audited action of the organization
+/// (starts, submits, grading, proctor actions) until the end.
+pub const WRITE_BUDGET_POSTGRES: Duration = Duration::from_millis(100);
 
 /// The refusal of an account that cannot be added.
 pub(crate) const ACCOUNT_REFUSED: &str = "this account is suspended or deactivated";
@@ -207,37 +214,36 @@ pub(crate) const ACCOUNT_REFUSED: &str = "this account is suspended or deactivat
 pub(crate) const OWN_ACCOUNT: &str =
     "this is your own account: nobody adds or enrolls themselves as a candidate";
 
-/// How a bulk upload splits its writes into transactions. SQLite (one
-/// writer): chunks of at most [`WRITE_CHUNK`] people and about
-/// [`WRITE_BUDGET`]. PostgreSQL: one transaction (writers do not block each
-/// other there, and it keeps the upload all or nothing; see
-/// `Db::bulk_writes_in_chunks`).
+/// How a bulk upload splits its writes into transactions: chunks of at
+/// most [`WRITE_CHUNK`] people and about [`WRITE_BUDGET_SQLITE`] or
+/// [`WRITE_BUDGET_POSTGRES`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Chunks {
-    chunked: bool,
+    budget: Duration,
 }
 
 impl Chunks {
     pub(crate) fn of(state: &AppState) -> Self {
         Chunks {
-            chunked: state.db.bulk_writes_in_chunks(),
+            // The one-writer backend (SQLite) gets the short budget.
+            budget: if state.db.bulk_writes_in_chunks() {
+                WRITE_BUDGET_SQLITE
+            } else {
+                WRITE_BUDGET_POSTGRES
+            },
         }
     }
 
     /// The rows the next transaction may take, from `from` on.
     pub(crate) fn next<R>(self, rows: &[R], from: usize) -> &[R] {
         let rest = rows.get(from..).unwrap_or(&[]);
-        if self.chunked {
-            rest.get(..WRITE_CHUNK.min(rest.len())).unwrap_or(rest)
-        } else {
-            rest
-        }
+        rest.get(..WRITE_CHUNK.min(rest.len())).unwrap_or(rest)
     }
 
     /// Whether the transaction that began writing at `started` should
     /// commit now (before its next row).
     pub(crate) fn full(self, started: Instant) -> bool {
-        self.chunked && started.elapsed() >= WRITE_BUDGET
+        started.elapsed() >= self.budget
     }
 }
 
