@@ -461,7 +461,48 @@ async fn autosave_completes_during_a_large_import(app: TestApp) {
     );
 }
 
+async fn a_dropped_request_still_completes_the_import(app: TestApp) {
+    let org = app.org("gone").await;
+    let em = app
+        .member(&org, "em@gone.example", &[Role::EnrollmentManager])
+        .await;
+    // The client goes away (or the request times out) part-way.
+    let request = import(
+        &app,
+        "gone",
+        &em.token,
+        candidates_csv("gone.example", 0, 600),
+        false,
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), request)
+            .await
+            .is_err(),
+        "the import should take longer than 300 ms"
+    );
+    // The writing task finishes it: every row, and the audit entry once.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count(&app.audit_actions(&org).await, "candidates.imported") == 0 {
+        assert!(Instant::now() < deadline, "the import did not complete");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let actions = app.audit_actions(&org).await;
+    assert_eq!(count(&actions, "candidates.imported"), 1);
+    assert_eq!(count(&actions, "member.invited"), 600);
+    let last = users::by_email(app.db().read(), "p599@gone.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tenancy::member(app.db().read(), org.id, last.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 both!(
+    a_dropped_request_still_completes_the_import,
     large_candidate_import_is_complete,
     large_enrollment_upload_is_complete,
     atomic_failure_writes_nothing,
