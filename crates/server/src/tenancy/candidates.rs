@@ -5,8 +5,9 @@
 //! people are invited. Atomic unless `?partial=true`.
 //!
 //! Also the shared shape of bulk uploads (this import and enrollments):
-//! a row cap, a read-only pre-pass, then writes in chunks on SQLite so a
-//! large upload never holds the one writer for long (issue 9 point 14).
+//! a row cap, a read-only pre-pass, then writes in short transactions so a
+//! large upload never holds the SQLite writer (or, on PostgreSQL, the
+//! organization's audit chain) for long (issue 9 point 14).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -365,7 +366,7 @@ struct Written {
     taken: usize,
     created: u64,
     updated: u64,
-    /// How long it held the writer (from `begin` to after `commit`).
+    /// How long it held the writer (from after `begin` to after `commit`).
     held: Duration,
 }
 
