@@ -3,18 +3,23 @@
 //! through the identity invitation flow and stay INVITED until they accept;
 //! ACTIVE users are ACCEPTED at once and get a notice mail. Bad lines are
 //! reported with their line number (the 1-based index for JSON); nothing is
-//! enrolled when any line fails unless `?partial=true`.
+//! enrolled when any line fails unless `?partial=true`. Large uploads are
+//! written in chunks like candidate imports (see `tenancy::candidates`).
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use invigil_domain::exams::{ExamStatus, MAX_EXTRA_TIME_PERCENT};
 use invigil_domain::identity::{Email, Grant, Role};
+use invigil_store::Tx;
 use invigil_store::exams::{self, Exam, NewEnrollment, enrollment_status};
 use invigil_store::identity::{AccountStatus, users};
-use invigil_store::tenancy::{self, member_status};
+use invigil_store::tenancy::{self, Organization, member_status};
 
 use super::status_of;
 use crate::audit;
@@ -22,6 +27,9 @@ use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
 use crate::mail;
 use crate::state::AppState;
+use crate::tenancy::candidates::{
+    ACCOUNT_REFUSED, Chunks, OWN_ACCOUNT, check_row_cap, detached, refused_accounts,
+};
 use crate::tenancy::service::{begin, commit, invite_in};
 
 /// One person to enroll.
@@ -161,14 +169,12 @@ pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
     }
     let (ci_name, ci_extra) = (col("name"), col("extra_time_percent"));
     let mut seen = HashSet::new();
+    let mut lines = crate::csvutil::Lines::new(text);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e
-                    .position()
-                    .map(|p| crate::csvutil::line_at(text, p))
-                    .unwrap_or(0);
+                let line = e.position().map(|p| lines.at(p)).unwrap_or(0);
                 errors.push(LineError {
                     line,
                     message: format!("unreadable CSV: {e}"),
@@ -176,10 +182,7 @@ pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
                 continue;
             }
         };
-        let line = record
-            .position()
-            .map(|p| crate::csvutil::line_at(text, p))
-            .unwrap_or(0);
+        let line = record.position().map(|p| lines.at(p)).unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -219,11 +222,7 @@ fn window_text(exam: &Exam) -> String {
 
 /// Whether `user` is already an active member holding CANDIDATE, so that
 /// there is nothing to invite them to.
-async fn is_candidate_member(
-    tx: &invigil_store::Tx,
-    org_id: uuid::Uuid,
-    user_id: uuid::Uuid,
-) -> Result<bool, ApiError> {
+async fn is_candidate_member(tx: &Tx, org_id: Uuid, user_id: Uuid) -> Result<bool, ApiError> {
     let Some(m) = tenancy::member(tx, org_id, user_id).await? else {
         return Ok(false);
     };
@@ -236,8 +235,15 @@ async fn is_candidate_member(
         .any(|(r, _)| r == Role::Candidate.as_str()))
 }
 
-/// Enrolls `rows` in `exam` in one transaction. `errors` are the lines that
-/// failed to parse; with any error and without `partial`, nothing changes.
+/// Enrolls `rows` in `exam`. `errors` are the lines that failed to parse;
+/// with any error and without `partial`, nothing changes. Checked before
+/// anything is written: the exam's status, the row cap, then a read-only
+/// pre-pass (the caller's own account refuses the whole request with 403;
+/// suspended or deactivated accounts are line errors). The rows are then
+/// written in short transactions (see `Chunks`) by a task that
+/// finishes even when the request is dropped. A row refused only at write
+/// time (its account was suspended after the pre-pass) refuses the request
+/// while nothing is committed, and is otherwise reported in `errors`.
 pub async fn enroll(
     state: &AppState,
     ctx: &OrgCtx,
@@ -257,6 +263,11 @@ pub async fn enroll(
             exam.status
         )));
     }
+    check_row_cap(
+        rows.iter()
+            .map(|r| r.line)
+            .chain(errors.iter().map(|e| e.line)),
+    )?;
     if !errors.is_empty() && !partial {
         return Err(ApiError::LineValidation(errors));
     }
@@ -266,139 +277,316 @@ pub async fn enroll(
             message: "no candidates given".into(),
         }]));
     }
-    let candidate = [Grant {
-        role: Role::Candidate,
-        department_id: None,
-    }];
-    let now = state.now();
-    let tx = begin(state).await?;
-    let mut already: u64 = 0;
-    let mut news: Vec<NewEnrollment> = Vec::new();
-    // (email, name) of ACTIVE people to notify once enrolled.
-    let mut notices: Vec<(String, String)> = Vec::new();
-    let mut invited: u64 = 0;
-    for row in &rows {
-        let existing = users::by_email(&tx, row.email.as_str()).await?;
+    // Nobody enrolls themselves (and then grades or proctors it): the whole
+    // request is refused, nothing is written.
+    let keys: Vec<(usize, &Email)> = rows.iter().map(|r| (r.line, &r.email)).collect();
+    let refused = refused_accounts(state, auth, &keys).await?;
+    let skip: HashSet<usize> = refused.iter().map(|e| e.line).collect();
+    if !refused.is_empty() {
+        errors.extend(refused);
+        errors.sort_by_key(|e| e.line);
+        if !partial {
+            return Err(ApiError::LineValidation(errors));
+        }
+    }
+    let rows: Vec<EnrollRow> = rows
+        .into_iter()
+        .filter(|r| !skip.contains(&r.line))
+        .collect();
+    let job = Enrollment {
+        state: state.clone(),
+        auth: auth.clone(),
+        org: ctx.org.clone(),
+        exam: exam.clone(),
+        now: state.now(),
+        partial,
+    };
+    detached(job.write(rows, errors)).await
+}
+
+/// The writing half of an enrollment upload (owned: it runs detached).
+struct Enrollment {
+    state: AppState,
+    auth: Authorized,
+    org: Organization,
+    exam: Exam,
+    now: DateTime<Utc>,
+    partial: bool,
+}
+
+/// Running totals of an enrollment upload.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    enrolled: u64,
+    already: u64,
+    invited: u64,
+}
+
+/// What one row became.
+enum RowOutcome {
+    /// To enroll: the enrollment, and the (email, name) of an ACTIVE
+    /// person to notify.
+    New(NewEnrollment, Option<(String, String)>, bool),
+    Already,
+    /// Refused at write time.
+    Refused(String),
+}
+
+impl Enrollment {
+    async fn write(
+        self,
+        rows: Vec<EnrollRow>,
+        mut errors: Vec<LineError>,
+    ) -> Result<EnrollResult, ApiError> {
+        let started = Instant::now();
+        let plan = Chunks::of(&self.state);
+        let mut totals = Totals::default();
+        let (mut next, mut chunks) = (0, 0usize);
+        let mut max_chunk = Duration::ZERO;
+        loop {
+            let chunk = plan.next(&rows, next);
+            let tail = next + chunk.len() == rows.len();
+            let step = self
+                .chunk(plan, chunk, tail, totals, &mut errors, chunks == 0)
+                .await;
+            let (taken, held) = match step {
+                Ok((t, taken, held)) => {
+                    totals = t;
+                    (taken, held)
+                }
+                Err(e) => {
+                    if chunks > 0 {
+                        self.audit_incomplete(totals, errors.len()).await;
+                    }
+                    return Err(e);
+                }
+            };
+            chunks += 1;
+            next += taken;
+            max_chunk = max_chunk.max(held);
+            if next >= rows.len() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        tracing::info!(
+            exam_id = %self.exam.id,
+            rows = rows.len(),
+            enrolled = totals.enrolled,
+            already_enrolled = totals.already,
+            skipped = errors.len(),
+            chunks,
+            max_chunk_ms = max_chunk.as_millis(),
+            write_ms = started.elapsed().as_millis(),
+            "enrollments created"
+        );
+        Ok(EnrollResult {
+            enrolled: totals.enrolled,
+            already_enrolled: totals.already,
+            errors,
+        })
+    }
+
+    /// One transaction over the first rows of `rows` (until the chunk is
+    /// full); `tail`: `rows` are the last of the upload. Returns the totals
+    /// after it, the rows it went through and how long it held the writer.
+    /// The last chunk writes the audit entry.
+    async fn chunk(
+        &self,
+        plan: Chunks,
+        rows: &[EnrollRow],
+        tail: bool,
+        mut totals: Totals,
+        errors: &mut Vec<LineError>,
+        first: bool,
+    ) -> Result<(Totals, usize, Duration), ApiError> {
+        let tx = begin(&self.state).await?;
+        let started = Instant::now();
+        let mut taken = 0usize;
+        let mut news: Vec<NewEnrollment> = Vec::new();
+        // (email, name) of ACTIVE people to notify once enrolled.
+        let mut notices: Vec<(String, String)> = Vec::new();
+        let mut refused = Vec::new();
+        for row in rows {
+            if taken > 0 && plan.full(started) {
+                break;
+            }
+            taken += 1;
+            match self.row(&tx, row).await? {
+                RowOutcome::New(new, notice, invited) => {
+                    news.push(new);
+                    notices.extend(notice);
+                    totals.invited += u64::from(invited);
+                }
+                RowOutcome::Already => totals.already += 1,
+                RowOutcome::Refused(message) => refused.push(LineError {
+                    line: row.line,
+                    message,
+                }),
+            }
+        }
+        if !refused.is_empty() {
+            errors.extend(refused);
+            errors.sort_by_key(|e| e.line);
+            // Refused while writing (a race with a suspension): all or
+            // nothing still holds while nothing is committed.
+            if first && !self.partial {
+                return Err(ApiError::LineValidation(std::mem::take(errors)));
+            }
+        }
+        let (org_id, exam) = (self.auth.org_id, &self.exam);
+        let enrolled = exams::create_enrollments(&tx, org_id, exam.id, &news, self.now).await?;
+        // Two enrollments racing for one person: the loser counts as already.
+        totals.already += news.len() as u64 - enrolled;
+        totals.enrolled += enrolled;
+        let base = self.state.config.public_base();
+        for (to, name) in &notices {
+            mail::queue(
+                &tx,
+                to,
+                &format!("You are enrolled in {}", exam.title),
+                &format!(
+                    "Hello {name},\n\n{} enrolled you in the exam \"{}\" on Invigil.\nYou may start it {} (duration {} minutes, {} attempt(s)).\nSign in at {base}/ to see your exams.\n",
+                    self.org.name,
+                    exam.title,
+                    window_text(exam),
+                    exam.duration_minutes,
+                    exam.max_attempts,
+                ),
+                self.now,
+            )
+            .await?;
+        }
+        if tail && taken == rows.len() {
+            audit::by(
+                &tx,
+                Some(org_id),
+                &self.auth.actor,
+                "enrollment.created",
+                ("exam", Some(exam.id.to_string())),
+                serde_json::json!({
+                    "enrolled": totals.enrolled,
+                    "already_enrolled": totals.already,
+                    "invited": totals.invited,
+                    "skipped_lines": errors.len(),
+                }),
+                self.now,
+            )
+            .await?;
+        }
+        commit(tx).await?;
+        Ok((totals, taken, started.elapsed()))
+    }
+
+    /// Decides one row inside the chunk's transaction, inviting the person
+    /// when needed (the re-checks catch changes since the pre-pass).
+    async fn row(&self, tx: &Tx, row: &EnrollRow) -> Result<RowOutcome, ApiError> {
+        let org_id = self.auth.org_id;
+        let existing = users::by_email(tx, row.email.as_str()).await?;
         if let Some(u) = &existing {
-            // Nobody enrolls themselves (and then grades or proctors it):
-            // the whole request is refused, nothing is written.
-            auth.on_session_of(u.id)?;
+            if self.auth.on_session_of(u.id).is_err() {
+                return Ok(RowOutcome::Refused(OWN_ACCOUNT.into()));
+            }
             if matches!(
                 AccountStatus::parse(&u.status),
                 Some(AccountStatus::Suspended | AccountStatus::Deactivated)
             ) {
-                errors.push(LineError {
-                    line: row.line,
-                    message: "this account is suspended or deactivated".into(),
-                });
-                continue;
+                return Ok(RowOutcome::Refused(ACCOUNT_REFUSED.into()));
             }
-            if exams::enrollment_in(&tx, auth.org_id, exam.id, u.id)
+            if exams::enrollment_in(tx, org_id, self.exam.id, u.id)
                 .await?
                 .is_some()
             {
-                already += 1;
-                continue;
+                return Ok(RowOutcome::Already);
             }
         }
         let active = existing
             .as_ref()
             .is_some_and(|u| AccountStatus::parse(&u.status) == Some(AccountStatus::Active));
+        let mut invited = false;
         let user_id = match &existing {
-            Some(u) if active && is_candidate_member(&tx, auth.org_id, u.id).await? => u.id,
+            Some(u) if active && is_candidate_member(tx, org_id, u.id).await? => u.id,
             _ => {
+                let candidate = [Grant {
+                    role: Role::Candidate,
+                    department_id: None,
+                }];
                 let fallback = row.email.local_part();
                 let name = row.name.as_deref().unwrap_or(fallback);
                 let outcome = invite_in(
-                    &tx,
-                    state,
-                    &ctx.org,
+                    tx,
+                    &self.state,
+                    &self.org,
                     &row.email,
                     name,
                     &candidate,
-                    &auth.actor,
-                    now,
+                    &self.auth.actor,
+                    self.now,
                 )
                 .await;
                 match outcome {
                     Ok(o) => {
-                        if o.invitation_id.is_some() {
-                            invited += 1;
-                        }
+                        invited = o.invitation_id.is_some();
                         o.user_id
                     }
                     Err(ApiError::Conflict { detail, .. }) => {
-                        errors.push(LineError {
-                            line: row.line,
-                            message: detail,
-                        });
-                        continue;
+                        return Ok(RowOutcome::Refused(detail));
                     }
                     Err(other) => return Err(other),
                 }
             }
         };
-        if active && let Some(u) = &existing {
-            notices.push((u.email.clone(), u.name.clone()));
+        let notice = match &existing {
+            Some(u) if active => Some((u.email.clone(), u.name.clone())),
+            _ => None,
+        };
+        Ok(RowOutcome::New(
+            NewEnrollment {
+                user_id,
+                status: if active {
+                    enrollment_status::ACCEPTED
+                } else {
+                    enrollment_status::INVITED
+                }
+                .to_owned(),
+                extra_time_percent: row.extra_time_percent,
+            },
+            notice,
+            invited,
+        ))
+    }
+
+    /// After a failure part-way (SQLite: earlier chunks are committed, and
+    /// invitations and mails cannot be taken back), records what was done.
+    async fn audit_incomplete(&self, totals: Totals, skipped: usize) {
+        let done = async {
+            let tx = begin(&self.state).await?;
+            audit::by(
+                &tx,
+                Some(self.auth.org_id),
+                &self.auth.actor,
+                "enrollment.created",
+                ("exam", Some(self.exam.id.to_string())),
+                serde_json::json!({
+                    "enrolled": totals.enrolled,
+                    "already_enrolled": totals.already,
+                    "invited": totals.invited,
+                    "skipped_lines": skipped,
+                    "incomplete": true,
+                }),
+                self.now,
+            )
+            .await?;
+            commit(tx).await
         }
-        news.push(NewEnrollment {
-            user_id,
-            status: if active {
-                enrollment_status::ACCEPTED
-            } else {
-                enrollment_status::INVITED
-            }
-            .to_owned(),
-            extra_time_percent: row.extra_time_percent,
-        });
+        .await;
+        tracing::error!(
+            exam_id = %self.exam.id,
+            enrolled = totals.enrolled,
+            audited = done.is_ok(),
+            "an enrollment upload failed part-way; the enrollments written so far stay"
+        );
     }
-    if !errors.is_empty() && !partial {
-        errors.sort_by_key(|e| e.line);
-        return Err(ApiError::LineValidation(errors));
-    }
-    let enrolled = exams::create_enrollments(&tx, auth.org_id, exam.id, &news, now).await?;
-    // Two enrollments racing for one person: the loser counts as already.
-    already += news.len() as u64 - enrolled;
-    let base = state.config.public_base();
-    for (to, name) in &notices {
-        mail::queue(
-            &tx,
-            to,
-            &format!("You are enrolled in {}", exam.title),
-            &format!(
-                "Hello {name},\n\n{} enrolled you in the exam \"{}\" on Invigil.\nYou may start it {} (duration {} minutes, {} attempt(s)).\nSign in at {base}/ to see your exams.\n",
-                ctx.org.name,
-                exam.title,
-                window_text(exam),
-                exam.duration_minutes,
-                exam.max_attempts,
-            ),
-            now,
-        )
-        .await?;
-    }
-    errors.sort_by_key(|e| e.line);
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "enrollment.created",
-        ("exam", Some(exam.id.to_string())),
-        serde_json::json!({
-            "enrolled": enrolled,
-            "already_enrolled": already,
-            "invited": invited,
-            "skipped_lines": errors.len(),
-        }),
-        now,
-    )
-    .await?;
-    commit(tx).await?;
-    Ok(EnrollResult {
-        enrolled,
-        already_enrolled: already,
-        errors,
-    })
 }
 
 #[cfg(test)]

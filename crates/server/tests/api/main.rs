@@ -12,6 +12,7 @@ mod authz_rules;
 mod common;
 mod content;
 mod contract;
+mod csv_imports;
 mod delivery;
 mod delivery_model;
 mod exams;
