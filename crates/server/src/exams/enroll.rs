@@ -28,7 +28,7 @@ use crate::http::error::{ApiError, LineError};
 use crate::mail;
 use crate::state::AppState;
 use crate::tenancy::candidates::{
-    ACCOUNT_REFUSED, Chunks, OWN_ACCOUNT, check_row_cap, detached, refused_accounts,
+    ACCOUNT_REFUSED, Chunks, OWN_ACCOUNT, check_row_cap, detached, precheck,
 };
 use crate::tenancy::service::{begin, commit, invite_in};
 
@@ -250,7 +250,7 @@ pub async fn enroll(
     auth: &Authorized,
     exam: &Exam,
     rows: Vec<EnrollRow>,
-    mut errors: Vec<LineError>,
+    errors: Vec<LineError>,
     partial: bool,
 ) -> Result<EnrollResult, ApiError> {
     let status = status_of(exam)?;
@@ -279,20 +279,10 @@ pub async fn enroll(
     }
     // Nobody enrolls themselves (and then grades or proctors it): the whole
     // request is refused, nothing is written.
-    let keys: Vec<(usize, &Email)> = rows.iter().map(|r| (r.line, &r.email)).collect();
-    let refused = refused_accounts(state, auth, &keys).await?;
-    let skip: HashSet<usize> = refused.iter().map(|e| e.line).collect();
-    if !refused.is_empty() {
-        errors.extend(refused);
-        errors.sort_by_key(|e| e.line);
-        if !partial {
-            return Err(ApiError::LineValidation(errors));
-        }
-    }
-    let rows: Vec<EnrollRow> = rows
-        .into_iter()
-        .filter(|r| !skip.contains(&r.line))
-        .collect();
+    let (rows, errors) = precheck(state, auth, rows, errors, partial, |r: &EnrollRow| {
+        (r.line, &r.email)
+    })
+    .await?;
     let job = Enrollment {
         state: state.clone(),
         auth: auth.clone(),

@@ -268,15 +268,42 @@ pub(crate) fn check_row_cap(lines: impl Iterator<Item = usize>) -> Result<(), Ap
 
 /// The read-only pre-pass of a bulk upload, on the reader pool before
 /// anything is written: 403 for the whole upload when a row names the
-/// caller's own account (`on_session_of`), and the lines of accounts that
-/// cannot be added (suspended, deactivated).
-pub(crate) async fn refused_accounts(
+/// caller's own account (`on_session_of`); accounts that cannot be added
+/// (suspended, deactivated) are line errors, which fail an atomic upload
+/// (422, nothing written) and are skipped by a partial one. Returns the rows
+/// to write and every line error.
+pub(crate) async fn precheck<R>(
     state: &AppState,
     auth: &Authorized,
-    rows: &[(usize, &Email)],
+    rows: Vec<R>,
+    mut errors: Vec<LineError>,
+    partial: bool,
+    key: fn(&R) -> (usize, &Email),
+) -> Result<(Vec<R>, Vec<LineError>), ApiError> {
+    let refused = refused_accounts(state, auth, rows.iter().map(key)).await?;
+    if refused.is_empty() {
+        return Ok((rows, errors));
+    }
+    let skip: HashSet<usize> = refused.iter().map(|e| e.line).collect();
+    errors.extend(refused);
+    errors.sort_by_key(|e| e.line);
+    if !partial {
+        return Err(ApiError::LineValidation(errors));
+    }
+    let rows = rows
+        .into_iter()
+        .filter(|r| !skip.contains(&key(r).0))
+        .collect();
+    Ok((rows, errors))
+}
+
+async fn refused_accounts<'a>(
+    state: &AppState,
+    auth: &Authorized,
+    rows: impl Iterator<Item = (usize, &'a Email)>,
 ) -> Result<Vec<LineError>, ApiError> {
     let mut refused = Vec::new();
-    for &(line, email) in rows {
+    for (line, email) in rows {
         if let Some(u) = users::by_email(state.db.read(), email.as_str()).await? {
             auth.on_session_of(u.id)?;
             if matches!(
@@ -318,7 +345,7 @@ pub async fn import(
     text: &str,
     partial: bool,
 ) -> Result<ImportResult, ApiError> {
-    let (rows, mut errors) = parse_csv(text);
+    let (rows, errors) = parse_csv(text);
     check_row_cap(
         rows.iter()
             .map(|r| r.line)
@@ -335,22 +362,10 @@ pub async fn import(
     }
     // Nobody sets their own candidate profile (extra time is an
     // accommodation): the whole import is refused, nothing is written.
-    // Accounts that cannot be added are line errors: they fail an atomic
-    // import and are skipped by a partial one.
-    let keys: Vec<(usize, &Email)> = rows.iter().map(|r| (r.line, &r.email)).collect();
-    let refused = refused_accounts(state, auth, &keys).await?;
-    let skip: HashSet<usize> = refused.iter().map(|e| e.line).collect();
-    if !refused.is_empty() {
-        errors.extend(refused);
-        errors.sort_by_key(|e| e.line);
-        if !partial {
-            return Err(ApiError::LineValidation(errors));
-        }
-    }
-    let rows: Vec<CandidateRow> = rows
-        .into_iter()
-        .filter(|r| !skip.contains(&r.line))
-        .collect();
+    let (rows, errors) = precheck(state, auth, rows, errors, partial, |r: &CandidateRow| {
+        (r.line, &r.email)
+    })
+    .await?;
     let job = Import {
         state: state.clone(),
         auth: auth.clone(),
