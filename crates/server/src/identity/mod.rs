@@ -2,6 +2,8 @@
 //! invitations and the caller's own account (`/me`).
 
 pub mod crypto;
+pub mod email;
+pub mod password;
 pub mod routes;
 pub mod service;
 

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use invigil_store::identity::sessions;
 
 use super::service::{self, MeView, TokenResponse};
+use super::{email, password};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
@@ -106,7 +107,7 @@ pub async fn password_reset(
     client: ClientInfo,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::request_password_reset(&state, &body.email, &client).await?;
+    password::request_password_reset(&state, &body.email, &client).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -124,7 +125,7 @@ pub async fn password_reset_confirm(
     client: ClientInfo,
     ApiJson(body): ApiJson<ResetConfirmBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::confirm_password_reset(&state, &body.token, &body.new_password, &client).await?;
+    password::confirm_password_reset(&state, &body.token, &body.new_password, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,7 +142,7 @@ pub async fn verify_email(
     client: ClientInfo,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::verify_email(&state, &body.token, &client).await?;
+    email::verify_email(&state, &body.token, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -154,7 +155,7 @@ pub async fn revert_email(
     client: ClientInfo,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::revert_email(&state, &body.token, &client).await?;
+    email::revert_email(&state, &body.token, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -280,7 +281,7 @@ pub async fn change_password(
     me: CurrentUser,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::change_password(&state, &me, &body.current_password, &body.new_password).await?;
+    password::change_password(&state, &me, &body.current_password, &body.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -302,6 +303,6 @@ pub async fn change_email(
     me: CurrentUser,
     ApiJson(body): ApiJson<ChangeEmailBody>,
 ) -> Result<StatusCode, ApiError> {
-    service::change_email(&state, &me, &body.email, &body.current_password).await?;
+    email::change_email(&state, &me, &body.email, &body.current_password).await?;
     Ok(StatusCode::ACCEPTED)
 }

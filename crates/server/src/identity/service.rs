@@ -14,13 +14,10 @@ use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, 
 use invigil_store::tenancy;
 
 use super::crypto::{hash_token, new_token};
-use super::{
-    ACCESS_TTL_MINUTES, EMAIL_REVERT_TTL, PASSWORD_RESET_TTL, REFRESH_TTL_DAYS, VERIFY_EMAIL_TTL,
-};
+use super::{ACCESS_TTL_MINUTES, REFRESH_TTL_DAYS};
 use crate::audit;
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::{ApiError, FieldError};
-use crate::mail;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,7 +60,7 @@ pub(crate) fn new_pair(now: DateTime<Utc>) -> NewPair {
     }
 }
 
-fn token_response(pair: NewPair, user: &users::User) -> TokenResponse {
+pub(super) fn token_response(pair: NewPair, user: &users::User) -> TokenResponse {
     TokenResponse {
         access_token: pair.access,
         refresh_token: pair.refresh,
@@ -77,7 +74,7 @@ fn token_response(pair: NewPair, user: &users::User) -> TokenResponse {
     }
 }
 
-fn meta(client: &ClientInfo, fingerprint: Option<String>) -> ClientMeta {
+pub(super) fn meta(client: &ClientInfo, fingerprint: Option<String>) -> ClientMeta {
     ClientMeta {
         ip: client.ip_string(),
         user_agent: client.user_agent.clone(),
@@ -87,14 +84,14 @@ fn meta(client: &ClientInfo, fingerprint: Option<String>) -> ClientMeta {
 
 /// The key under which failures are counted: the normalised email when it
 /// parses, else the trimmed lower-cased input (so garbage counts too).
-fn throttle_key(raw: &str) -> String {
+pub(super) fn throttle_key(raw: &str) -> String {
     let norm = Email::parse(raw)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_else(|_| raw.trim().to_lowercase().chars().take(320).collect());
     format!("login:{norm}")
 }
 
-fn to_throttle(r: throttle::ThrottleRow) -> Throttle {
+pub(super) fn to_throttle(r: throttle::ThrottleRow) -> Throttle {
     Throttle {
         failures: r.failures,
         window_started_at: r.window_started_at,
@@ -104,7 +101,7 @@ fn to_throttle(r: throttle::ThrottleRow) -> Throttle {
     }
 }
 
-fn to_row(t: Throttle) -> throttle::ThrottleRow {
+pub(super) fn to_row(t: Throttle) -> throttle::ThrottleRow {
     throttle::ThrottleRow {
         failures: t.failures,
         window_started_at: t.window_started_at,
@@ -139,7 +136,11 @@ pub async fn rate_limit(
     }
 }
 
-async fn limit_ip(state: &AppState, what: &str, client: &ClientInfo) -> Result<(), ApiError> {
+pub(super) async fn limit_ip(
+    state: &AppState,
+    what: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
     match client.ip {
         Some(ip) => {
             rate_limit(
@@ -154,7 +155,7 @@ async fn limit_ip(state: &AppState, what: &str, client: &ClientInfo) -> Result<(
     }
 }
 
-fn password_error(field: &str, e: PasswordError) -> ApiError {
+pub(super) fn password_error(field: &str, e: PasswordError) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, e.to_string())])
 }
 
@@ -162,7 +163,7 @@ fn password_error(field: &str, e: PasswordError) -> ApiError {
 /// (password change, email change, accepting an invitation as an existing
 /// account). Refused while the email is locked; a wrong password counts like
 /// a failed sign-in (same key, same lockout) and is audited.
-async fn prove_password(
+pub(super) async fn prove_password(
     state: &AppState,
     user: &users::User,
     password: &str,
@@ -383,121 +384,8 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// `POST /auth/password-reset`: the same answer whether or not the email
-/// belongs to an account.
-pub async fn request_password_reset(
-    state: &AppState,
-    email_raw: &str,
-    client: &ClientInfo,
-) -> Result<(), ApiError> {
-    limit_ip(state, "reset-ip", client).await?;
-    let Ok(email) = Email::parse(email_raw) else {
-        return Ok(());
-    };
-    let Some(user) = users::by_email(state.db.read(), email.as_str()).await? else {
-        return Ok(());
-    };
-    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
-        return Ok(());
-    }
-    let now = state.now();
-    let token = new_token();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::delete_for_user(&tx, user.id, one_time_kind::PASSWORD_RESET).await?;
-    one_time::create(
-        &tx,
-        one_time::NewOneTime {
-            hash: &hash_token(&token),
-            kind: one_time_kind::PASSWORD_RESET,
-            user_id: user.id,
-            email: None,
-            org_id: None,
-            payload: None,
-            expires_at: now + PASSWORD_RESET_TTL,
-        },
-        now,
-    )
-    .await?;
-    let link = mail::token_link(state, "reset-password", &token);
-    mail::queue(
-        &tx,
-        &user.email,
-        "Reset your Invigil password",
-        &format!("Hello {},\n\nSomeone asked to reset the password of your Invigil account. If it was you, open this link within one hour:\n\n{link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n", user.name),
-        now,
-    )
-    .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.password_reset_requested",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
-}
-
-/// `POST /auth/password-reset/confirm`: sets the password and signs the user
-/// out everywhere.
-pub async fn confirm_password_reset(
-    state: &AppState,
-    token: &str,
-    new_password: &str,
-    client: &ClientInfo,
-) -> Result<(), ApiError> {
-    let hash = hash_token(token);
-    let now = state.now();
-    let user = peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, now).await?;
-    check_new_password(new_password, Some(&user.email))
-        .map_err(|e| password_error("new_password", e))?;
-    if state
-        .hasher
-        .verify(new_password, user.password_hash.as_deref())
-        .await
-        .map_err(ApiError::internal)?
-        .ok
-    {
-        return Err(password_error("new_password", PasswordError::SameAsCurrent));
-    }
-    let phc = state
-        .hasher
-        .hash(new_password)
-        .await
-        .map_err(ApiError::internal)?;
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::consume(&tx, one_time_kind::PASSWORD_RESET, &hash, now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    users::set_password_hash(&tx, user.id, &phc, now).await?;
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "password_reset", now).await?;
-    throttle::put(
-        &tx,
-        &format!("login:{}", user.email),
-        throttle::ThrottleRow::default(),
-    )
-    .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.password_reset",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
-}
-
 /// The user a one-time token belongs to, without using the token up.
-async fn peek_token_user(
+pub(super) async fn peek_token_user(
     state: &AppState,
     kind: &str,
     hash: &str,
@@ -514,55 +402,7 @@ async fn peek_token_user(
         .ok_or(ApiError::BadOneTimeToken)
 }
 
-/// `POST /auth/verify-email`: confirms an address, or applies an email change.
-pub async fn verify_email(
-    state: &AppState,
-    token: &str,
-    client: &ClientInfo,
-) -> Result<(), ApiError> {
-    let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    let t = one_time::consume(&tx, one_time_kind::VERIFY_EMAIL, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let new_email = t.email.clone().unwrap_or_else(|| user.email.clone());
-    users::set_email_verified(&tx, user.id, &new_email, now)
-        .await
-        .map_err(|e| match e {
-            invigil_store::StoreError::Conflict(_) => {
-                ApiError::conflict("another account uses this email")
-            }
-            other => other.into(),
-        })?;
-    let mut revoked = 0;
-    if new_email != user.email {
-        // Every other session ends; the one that asked for the change stays.
-        let keep = t
-            .payload
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<EmailChangePayload>(p).ok())
-            .map(|p| p.session_id);
-        revoked = sessions::revoke_all_for_user(&tx, user.id, keep, "email_changed", now).await?;
-    }
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.email_verified",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "from": user.email, "to": new_email, "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
-}
-
-fn valid_name(name: &str) -> Result<String, ApiError> {
+pub(super) fn valid_name(name: &str) -> Result<String, ApiError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
         return Err(ApiError::field(
@@ -676,197 +516,6 @@ pub async fn accept_invitation(
     .await?;
     tx.commit().await.map_err(ApiError::internal)?;
     Ok(response)
-}
-
-/// `POST /me/password`: every other session is signed out.
-pub async fn change_password(
-    state: &AppState,
-    me: &CurrentUser,
-    current: &str,
-    new: &str,
-) -> Result<(), ApiError> {
-    if !prove_password(state, &me.user, current, &me.client).await? {
-        return Err(ApiError::field("current_password", "is not correct"));
-    }
-    if new == current {
-        return Err(password_error("new_password", PasswordError::SameAsCurrent));
-    }
-    check_new_password(new, Some(&me.user.email)).map_err(|e| password_error("new_password", e))?;
-    let phc = state.hasher.hash(new).await.map_err(ApiError::internal)?;
-    let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    users::set_password_hash(&tx, me.id(), &phc, now).await?;
-    let revoked =
-        sessions::revoke_all_for_user(&tx, me.id(), Some(me.session_id), "password_changed", now)
-            .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.password_changed",
-        ("user", Some(me.id().to_string())),
-        serde_json::json!({ "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
-}
-
-/// What an email-change token remembers: the session that asked, which
-/// stays signed in when the change applies.
-#[derive(Debug, Serialize, serde::Deserialize)]
-struct EmailChangePayload {
-    session_id: Uuid,
-}
-
-/// `POST /me/email`: needs the current password (a wrong one counts like a
-/// failed sign-in). Mails a verification link to the new address and a
-/// notice with a one-click revert link (7 days) to the old one; the change
-/// applies when the verification link is followed.
-pub async fn change_email(
-    state: &AppState,
-    me: &CurrentUser,
-    email_raw: &str,
-    current_password: &str,
-) -> Result<(), ApiError> {
-    let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
-    if email.as_str() == me.user.email {
-        return Err(ApiError::field("email", "is already your address"));
-    }
-    if !prove_password(state, &me.user, current_password, &me.client).await? {
-        return Err(ApiError::Denied("current_password is not correct".into()));
-    }
-    if users::by_email(state.db.read(), email.as_str())
-        .await?
-        .is_some()
-    {
-        // Say nothing about other accounts.
-        return Ok(());
-    }
-    let now = state.now();
-    let token = new_token();
-    let revert = new_token();
-    let payload = serde_json::to_string(&EmailChangePayload {
-        session_id: me.session_id,
-    })
-    .map_err(ApiError::internal)?;
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::delete_for_user(&tx, me.id(), one_time_kind::VERIFY_EMAIL).await?;
-    one_time::create(
-        &tx,
-        one_time::NewOneTime {
-            hash: &hash_token(&token),
-            kind: one_time_kind::VERIFY_EMAIL,
-            user_id: me.id(),
-            email: Some(email.as_str().to_owned()),
-            org_id: None,
-            payload: Some(payload),
-            expires_at: now + VERIFY_EMAIL_TTL,
-        },
-        now,
-    )
-    .await?;
-    // Earlier revert links stay valid: an attacker changing the address twice
-    // must not cancel the owner's way back.
-    one_time::create(
-        &tx,
-        one_time::NewOneTime {
-            hash: &hash_token(&revert),
-            kind: one_time_kind::EMAIL_REVERT,
-            user_id: me.id(),
-            email: Some(me.user.email.clone()),
-            org_id: None,
-            payload: None,
-            expires_at: now + EMAIL_REVERT_TTL,
-        },
-        now,
-    )
-    .await?;
-    let link = mail::token_link(state, "verify-email", &token);
-    mail::queue(
-        &tx,
-        email.as_str(),
-        "Confirm your new Invigil email address",
-        &format!("Hello {},\n\nConfirm this address for your Invigil account within 24 hours:\n\n{link}\n", me.user.name),
-        now,
-    )
-    .await?;
-    let revert_link = mail::token_link(state, "revert-email", &revert);
-    mail::queue(
-        &tx,
-        &me.user.email,
-        "Your Invigil email address is being changed",
-        &format!(
-            "Hello {},\n\nSomeone signed in to your Invigil account asked to change its email address from this one to {}.\n\nIf it was not you, open this link within 7 days to keep this address and sign out every session of the account:\n\n{revert_link}\n\nThen choose a new password (\"Forgot password\" on the sign-in page): whoever asked for the change knew your current one.\n",
-            me.user.name,
-            email.as_str()
-        ),
-        now,
-    )
-    .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.email_change_requested",
-        ("user", Some(me.id().to_string())),
-        serde_json::json!({ "from": me.user.email, "to": email.as_str() }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
-}
-
-/// `POST /auth/revert-email`: the link mailed to the old address on an email
-/// change. Restores that address (cancelling changes requested after it),
-/// signs out every session of the account, and is audited.
-pub async fn revert_email(
-    state: &AppState,
-    token: &str,
-    client: &ClientInfo,
-) -> Result<(), ApiError> {
-    let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    let t = one_time::consume(&tx, one_time_kind::EMAIL_REVERT, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let old_email = t.email.clone().ok_or(ApiError::BadOneTimeToken)?;
-    // Pending and later changes go, and so do the revert links those later
-    // changes sent (to addresses the attacker may hold).
-    one_time::delete_for_user(&tx, user.id, one_time_kind::VERIFY_EMAIL).await?;
-    one_time::delete_for_user_after(&tx, user.id, one_time_kind::EMAIL_REVERT, t.created_at)
-        .await?;
-    if old_email != user.email {
-        users::set_email_verified(&tx, user.id, &old_email, now)
-            .await
-            .map_err(|e| match e {
-                invigil_store::StoreError::Conflict(_) => {
-                    ApiError::conflict("another account uses this email now")
-                }
-                other => other.into(),
-            })?;
-    }
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "email_reverted", now).await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.email_reverted",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "from": user.email, "to": old_email, "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
-    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,221 @@
+//! The account's email address: verification, change (with the current
+//! password and a revert link to the old address) and revert.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use invigil_domain::identity::Email;
+use invigil_store::identity::sessions;
+use invigil_store::identity::{one_time, one_time_kind, users};
+
+use super::crypto::{hash_token, new_token};
+use super::service::*;
+use super::{EMAIL_REVERT_TTL, VERIFY_EMAIL_TTL};
+use crate::audit;
+use crate::http::auth::{ClientInfo, CurrentUser};
+use crate::http::error::ApiError;
+use crate::mail;
+use crate::state::AppState;
+
+/// `POST /auth/verify-email`: confirms an address, or applies an email change.
+pub async fn verify_email(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let t = one_time::consume(&tx, one_time_kind::VERIFY_EMAIL, &hash_token(token), now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(&tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let new_email = t.email.clone().unwrap_or_else(|| user.email.clone());
+    users::set_email_verified(&tx, user.id, &new_email, now)
+        .await
+        .map_err(|e| match e {
+            invigil_store::StoreError::Conflict(_) => {
+                ApiError::conflict("another account uses this email")
+            }
+            other => other.into(),
+        })?;
+    let mut revoked = 0;
+    if new_email != user.email {
+        // Every other session ends; the one that asked for the change stays.
+        let keep = t
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<EmailChangePayload>(p).ok())
+            .map(|p| p.session_id);
+        revoked = sessions::revoke_all_for_user(&tx, user.id, keep, "email_changed", now).await?;
+    }
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.email_verified",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "from": user.email, "to": new_email, "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// What an email-change token remembers: the session that asked, which
+/// stays signed in when the change applies.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct EmailChangePayload {
+    session_id: Uuid,
+}
+
+/// `POST /me/email`: needs the current password (a wrong one counts like a
+/// failed sign-in). Mails a verification link to the new address and a
+/// notice with a one-click revert link (7 days) to the old one; the change
+/// applies when the verification link is followed.
+pub async fn change_email(
+    state: &AppState,
+    me: &CurrentUser,
+    email_raw: &str,
+    current_password: &str,
+) -> Result<(), ApiError> {
+    let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
+    if email.as_str() == me.user.email {
+        return Err(ApiError::field("email", "is already your address"));
+    }
+    if !prove_password(state, &me.user, current_password, &me.client).await? {
+        return Err(ApiError::Denied("current_password is not correct".into()));
+    }
+    if users::by_email(state.db.read(), email.as_str())
+        .await?
+        .is_some()
+    {
+        // Say nothing about other accounts.
+        return Ok(());
+    }
+    let now = state.now();
+    let token = new_token();
+    let revert = new_token();
+    let payload = serde_json::to_string(&EmailChangePayload {
+        session_id: me.session_id,
+    })
+    .map_err(ApiError::internal)?;
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::delete_for_user(&tx, me.id(), one_time_kind::VERIFY_EMAIL).await?;
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::VERIFY_EMAIL,
+            user_id: me.id(),
+            email: Some(email.as_str().to_owned()),
+            org_id: None,
+            payload: Some(payload),
+            expires_at: now + VERIFY_EMAIL_TTL,
+        },
+        now,
+    )
+    .await?;
+    // Earlier revert links stay valid: an attacker changing the address twice
+    // must not cancel the owner's way back.
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&revert),
+            kind: one_time_kind::EMAIL_REVERT,
+            user_id: me.id(),
+            email: Some(me.user.email.clone()),
+            org_id: None,
+            payload: None,
+            expires_at: now + EMAIL_REVERT_TTL,
+        },
+        now,
+    )
+    .await?;
+    let link = mail::token_link(state, "verify-email", &token);
+    mail::queue(
+        &tx,
+        email.as_str(),
+        "Confirm your new Invigil email address",
+        &format!("Hello {},\n\nConfirm this address for your Invigil account within 24 hours:\n\n{link}\n", me.user.name),
+        now,
+    )
+    .await?;
+    let revert_link = mail::token_link(state, "revert-email", &revert);
+    mail::queue(
+        &tx,
+        &me.user.email,
+        "Your Invigil email address is being changed",
+        &format!(
+            "Hello {},\n\nSomeone signed in to your Invigil account asked to change its email address from this one to {}.\n\nIf it was not you, open this link within 7 days to keep this address and sign out every session of the account:\n\n{revert_link}\n\nThen choose a new password (\"Forgot password\" on the sign-in page): whoever asked for the change knew your current one.\n",
+            me.user.name,
+            email.as_str()
+        ),
+        now,
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(me.id()),
+        &me.client,
+        "auth.email_change_requested",
+        ("user", Some(me.id().to_string())),
+        serde_json::json!({ "from": me.user.email, "to": email.as_str() }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /auth/revert-email`: the link mailed to the old address on an email
+/// change. Restores that address (cancelling changes requested after it),
+/// signs out every session of the account, and is audited.
+pub async fn revert_email(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let t = one_time::consume(&tx, one_time_kind::EMAIL_REVERT, &hash_token(token), now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(&tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let old_email = t.email.clone().ok_or(ApiError::BadOneTimeToken)?;
+    // Pending and later changes go, and so do the revert links those later
+    // changes sent (to addresses the attacker may hold).
+    one_time::delete_for_user(&tx, user.id, one_time_kind::VERIFY_EMAIL).await?;
+    one_time::delete_for_user_after(&tx, user.id, one_time_kind::EMAIL_REVERT, t.created_at)
+        .await?;
+    if old_email != user.email {
+        users::set_email_verified(&tx, user.id, &old_email, now)
+            .await
+            .map_err(|e| match e {
+                invigil_store::StoreError::Conflict(_) => {
+                    ApiError::conflict("another account uses this email now")
+                }
+                other => other.into(),
+            })?;
+    }
+    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "email_reverted", now).await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.email_reverted",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "from": user.email, "to": old_email, "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Passwords: reset by mail, confirm, and change by the signed-in user.
+
+use invigil_domain::identity::Email;
+use invigil_domain::identity::password::{PasswordError, check_new_password};
+use invigil_store::identity::sessions;
+use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, users};
+
+use super::PASSWORD_RESET_TTL;
+use super::crypto::{hash_token, new_token};
+use super::service::*;
+use crate::audit;
+use crate::http::auth::{ClientInfo, CurrentUser};
+use crate::http::error::ApiError;
+use crate::mail;
+use crate::state::AppState;
+
+/// `POST /auth/password-reset`: the same answer whether or not the email
+/// belongs to an account.
+pub async fn request_password_reset(
+    state: &AppState,
+    email_raw: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    limit_ip(state, "reset-ip", client).await?;
+    let Ok(email) = Email::parse(email_raw) else {
+        return Ok(());
+    };
+    let Some(user) = users::by_email(state.db.read(), email.as_str()).await? else {
+        return Ok(());
+    };
+    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+        return Ok(());
+    }
+    let now = state.now();
+    let token = new_token();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::delete_for_user(&tx, user.id, one_time_kind::PASSWORD_RESET).await?;
+    one_time::create(
+        &tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::PASSWORD_RESET,
+            user_id: user.id,
+            email: None,
+            org_id: None,
+            payload: None,
+            expires_at: now + PASSWORD_RESET_TTL,
+        },
+        now,
+    )
+    .await?;
+    let link = mail::token_link(state, "reset-password", &token);
+    mail::queue(
+        &tx,
+        &user.email,
+        "Reset your Invigil password",
+        &format!("Hello {},\n\nSomeone asked to reset the password of your Invigil account. If it was you, open this link within one hour:\n\n{link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n", user.name),
+        now,
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.password_reset_requested",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /auth/password-reset/confirm`: sets the password and signs the user
+/// out everywhere.
+pub async fn confirm_password_reset(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let hash = hash_token(token);
+    let now = state.now();
+    let user = peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, now).await?;
+    check_new_password(new_password, Some(&user.email))
+        .map_err(|e| password_error("new_password", e))?;
+    if state
+        .hasher
+        .verify(new_password, user.password_hash.as_deref())
+        .await
+        .map_err(ApiError::internal)?
+        .ok
+    {
+        return Err(password_error("new_password", PasswordError::SameAsCurrent));
+    }
+    let phc = state
+        .hasher
+        .hash(new_password)
+        .await
+        .map_err(ApiError::internal)?;
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    one_time::consume(&tx, one_time_kind::PASSWORD_RESET, &hash, now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    users::set_password_hash(&tx, user.id, &phc, now).await?;
+    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "password_reset", now).await?;
+    throttle::put(
+        &tx,
+        &format!("login:{}", user.email),
+        throttle::ThrottleRow::default(),
+    )
+    .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(user.id),
+        client,
+        "auth.password_reset",
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// `POST /me/password`: every other session is signed out.
+pub async fn change_password(
+    state: &AppState,
+    me: &CurrentUser,
+    current: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    if !prove_password(state, &me.user, current, &me.client).await? {
+        return Err(ApiError::field("current_password", "is not correct"));
+    }
+    if new == current {
+        return Err(password_error("new_password", PasswordError::SameAsCurrent));
+    }
+    check_new_password(new, Some(&me.user.email)).map_err(|e| password_error("new_password", e))?;
+    let phc = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    let now = state.now();
+    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    users::set_password_hash(&tx, me.id(), &phc, now).await?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, me.id(), Some(me.session_id), "password_changed", now)
+            .await?;
+    audit::record(
+        &tx,
+        None,
+        Some(me.id()),
+        &me.client,
+        "auth.password_changed",
+        ("user", Some(me.id().to_string())),
+        serde_json::json!({ "sessions_revoked": revoked }),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(ApiError::internal)?;
+    Ok(())
+}
