@@ -30,7 +30,8 @@ use crate::state::AppState;
 use crate::tenancy::candidates::{
     ACCOUNT_REFUSED, Chunks, OWN_ACCOUNT, check_row_cap, detached, precheck,
 };
-use crate::tenancy::service::{begin, commit, invite_in};
+use crate::tenancy::invitations::invite_in;
+use crate::tenancy::service::{begin, commit};
 
 /// One person to enroll.
 #[derive(Debug, Clone, PartialEq)]

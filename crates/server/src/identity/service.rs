@@ -486,7 +486,7 @@ pub async fn accept_invitation(
     };
     let grants = match t.org_id {
         Some(org_id) => {
-            crate::tenancy::service::join_by_invitation(
+            crate::tenancy::invitations::join_by_invitation(
                 &tx,
                 org_id,
                 user.id,

@@ -22,7 +22,8 @@ use invigil_store::Tx;
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, Organization, ProfileInput};
 
-use super::service::{begin, commit, invite_in};
+use super::invitations::invite_in;
+use super::service::{begin, commit};
 use crate::audit;
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};

@@ -2,5 +2,6 @@
 //! invitations and candidate profiles.
 
 pub mod candidates;
+pub mod invitations;
 pub mod routes;
 pub mod service;

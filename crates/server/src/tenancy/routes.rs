@@ -15,9 +15,9 @@ use invigil_store::identity::users;
 use invigil_store::tenancy;
 
 use super::candidates::{self, ImportResult};
+use super::invitations::{self, InviteOutcome};
 use super::service::{
-    self, CreateOrgBody, DepartmentView, GrantBody, InviteOutcome, OrgView, PatchOrgBody, begin,
-    commit,
+    self, CreateOrgBody, DepartmentView, GrantBody, OrgView, PatchOrgBody, begin, commit,
 };
 use crate::authz::{Actor, OrgCtx, parse_grants};
 use crate::http::auth::CurrentUser;
@@ -202,7 +202,7 @@ pub async fn invite(
     let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &grant_bodies).await?;
     let now = state.now();
     let tx = begin(&state).await?;
-    let outcome = service::invite(
+    let outcome = invitations::invite(
         &tx,
         &state,
         &ctx.org,

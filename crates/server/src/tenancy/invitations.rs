@@ -1,0 +1,280 @@
+//! Invitations: nobody becomes a member by being invited. The roles wait in
+//! a per-(person, organization) invitation until the person accepts it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use invigil_domain::identity::{Email, Grant};
+use invigil_store::Tx;
+use invigil_store::identity::{AccountStatus, one_time, one_time_kind, users};
+use invigil_store::tenancy::{self, Organization};
+
+use super::service::grant_rows;
+use crate::audit;
+use crate::authz::Actor;
+use crate::http::error::ApiError;
+use crate::identity::INVITATION_TTL;
+use crate::identity::crypto::{hash_token, new_token};
+use crate::mail;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InviteOutcome {
+    /// `POST /invitations`: a time-ordered id minted now, the same kind of
+    /// value whether or not the person has an account (it is the new
+    /// account's id only for an unknown email); bulk imports: the account id.
+    pub user_id: Uuid,
+    /// The invitation. Always set by `POST /invitations`; in bulk imports
+    /// `null` when an active user was simply added.
+    pub invitation_id: Option<Uuid>,
+}
+
+/// The grants an invitation gives when accepted (`POST /invitations`).
+#[derive(Debug, Serialize, Deserialize)]
+struct InvitationPayload {
+    grants: Vec<(String, Option<Uuid>)>,
+}
+
+/// `POST /orgs/{org}/invitations`: an invitation nobody can tell apart from
+/// the outside. Whether or not an account with this email exists (and in
+/// whatever state), the caller gets the same answer: a fresh invitation id
+/// and a `user_id` that is a new time-ordered UUID of this moment (for an
+/// unknown email it is the id of the PENDING_VERIFICATION account made for
+/// the person; otherwise it is minted for this answer and names nothing).
+/// Nobody becomes a member before accepting; the grants wait in the
+/// invitation, the audit entry is the same in both cases, and a new
+/// invitation replaces only this organization's earlier one. The mail goes
+/// to the address; an existing account accepts by proving its password
+/// (`POST /auth/accept-invitation`), a new person chooses one.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the invitation's inputs plus the caller's transaction and clock"
+)]
+pub async fn invite(
+    tx: &Tx,
+    state: &AppState,
+    org: &Organization,
+    email: &Email,
+    name: &str,
+    grants: &[Grant],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<InviteOutcome, ApiError> {
+    let (user, is_new) = user_or_pending(tx, email, name, now).await?;
+    // An existing account's id is never disclosed before it accepts.
+    let user_id = if is_new { user.id } else { Uuid::now_v7() };
+    let existing = AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification);
+    let payload = serde_json::to_string(&InvitationPayload {
+        grants: grant_rows(grants),
+    })
+    .map_err(ApiError::internal)?;
+    let token = new_token();
+    one_time::delete_invitations_in_org(tx, user.id, org.id).await?;
+    let invitation_id = one_time::create(
+        tx,
+        one_time::NewOneTime {
+            hash: &hash_token(&token),
+            kind: one_time_kind::INVITATION,
+            user_id: user.id,
+            email: None,
+            org_id: Some(org.id),
+            payload: Some(payload),
+            expires_at: now + INVITATION_TTL,
+        },
+        now,
+    )
+    .await?;
+    let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
+    let link = mail::token_link(state, "accept-invitation", &token);
+    let how = if existing {
+        "You already have an Invigil account with this address: accept with your current password within 7 days"
+    } else {
+        "Choose your password and sign in within 7 days"
+    };
+    mail::queue(
+        tx,
+        &user.email,
+        &format!("Invitation to {} on Invigil", org.name),
+        &format!(
+            "Hello {},\n\n{} invited you to {} on Invigil ({}).\n{how}:\n\n{link}\n\nIf you do not want to join, ignore this mail.\n",
+            if existing { user.name.as_str() } else { name },
+            actor.email,
+            org.name,
+            roles.join(", ")
+        ),
+        now,
+    )
+    .await?;
+    audit::by(
+        tx,
+        Some(org.id),
+        actor,
+        "member.invited",
+        ("invitation", Some(invitation_id.to_string())),
+        serde_json::json!({ "email": email.as_str(), "roles": grant_rows(grants) }),
+        now,
+    )
+    .await?;
+    Ok(InviteOutcome {
+        user_id,
+        invitation_id: Some(invitation_id),
+    })
+}
+
+/// Joins the organization an accepted invitation names, with the grants it
+/// carries (none for invitations of bulk imports, which added them already).
+/// An existing membership keeps its status: an invitation never lifts a
+/// suspension.
+pub async fn join_by_invitation(
+    tx: &Tx,
+    org_id: Uuid,
+    user_id: Uuid,
+    payload: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
+    let grants = match payload {
+        Some(p) => {
+            serde_json::from_str::<InvitationPayload>(p)
+                .map_err(ApiError::internal)?
+                .grants
+        }
+        None => Vec::new(),
+    };
+    tenancy::ensure_member(tx, org_id, user_id, now).await?;
+    tenancy::add_roles(tx, org_id, user_id, &grants, now).await?;
+    Ok(grants)
+}
+
+/// Adds `email` to the organization with `grants` for bulk operations
+/// (candidate import, enrollments): an unknown person gets a
+/// PENDING_VERIFICATION account and an invitation mail; an active user gets
+/// the membership and roles and a notice mail. Runs in the caller's
+/// transaction, so bulk operations stay atomic.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the invitation's inputs plus the caller's transaction and clock"
+)]
+pub async fn invite_in(
+    tx: &Tx,
+    state: &AppState,
+    org: &Organization,
+    email: &Email,
+    name: &str,
+    grants: &[Grant],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<InviteOutcome, ApiError> {
+    let (user, is_new) = user_or_pending(tx, email, name, now).await?;
+    let status = AccountStatus::parse(&user.status);
+    if matches!(
+        status,
+        Some(AccountStatus::Suspended | AccountStatus::Deactivated)
+    ) {
+        return Err(ApiError::conflict(
+            "this account is suspended or deactivated",
+        ));
+    }
+    tenancy::ensure_member(tx, org.id, user.id, now).await?;
+    tenancy::add_roles(tx, org.id, user.id, &grant_rows(grants), now).await?;
+    let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
+    let invitation_id = if status == Some(AccountStatus::Active) {
+        mail::queue(
+            tx,
+            &user.email,
+            &format!("You were added to {} on Invigil", org.name),
+            &format!(
+                "Hello {},\n\n{} added you to {} on Invigil with the roles: {}.\nSign in at {}/ with your usual password.\n",
+                user.name,
+                actor.email,
+                org.name,
+                roles.join(", "),
+                state.config.public_base()
+            ),
+            now,
+        )
+        .await?;
+        None
+    } else {
+        let token = new_token();
+        // Invitations are per (person, organization): another
+        // organization's pending invitation stays valid.
+        one_time::delete_invitations_in_org(tx, user.id, org.id).await?;
+        let id = one_time::create(
+            tx,
+            one_time::NewOneTime {
+                hash: &hash_token(&token),
+                kind: one_time_kind::INVITATION,
+                user_id: user.id,
+                email: None,
+                org_id: Some(org.id),
+                // Membership and roles were added above.
+                payload: None,
+                expires_at: now + INVITATION_TTL,
+            },
+            now,
+        )
+        .await?;
+        let link = mail::token_link(state, "accept-invitation", &token);
+        mail::queue(
+            tx,
+            &user.email,
+            &format!("Invitation to {} on Invigil", org.name),
+            &format!(
+                "Hello {name},\n\n{} invited you to {} on Invigil ({}).\nChoose your password and sign in within 7 days:\n\n{link}\n",
+                actor.email,
+                org.name,
+                roles.join(", ")
+            ),
+            now,
+        )
+        .await?;
+        Some(id)
+    };
+    audit::by(
+        tx,
+        Some(org.id),
+        actor,
+        if is_new {
+            "member.invited"
+        } else {
+            "member.added"
+        },
+        ("user", Some(user.id.to_string())),
+        serde_json::json!({ "email": user.email, "roles": grant_rows(grants) }),
+        now,
+    )
+    .await?;
+    Ok(InviteOutcome {
+        user_id: user.id,
+        invitation_id,
+    })
+}
+
+/// The account of `email`, or a new PENDING_VERIFICATION one (`true`) that
+/// accepting an invitation activates.
+async fn user_or_pending(
+    tx: &Tx,
+    email: &Email,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(users::User, bool), ApiError> {
+    if let Some(u) = users::by_email(tx, email.as_str()).await? {
+        return Ok((u, false));
+    }
+    let u = users::create(
+        tx,
+        users::NewUser {
+            email: email.as_str().to_owned(),
+            name: name.to_owned(),
+            status: AccountStatus::PendingVerification,
+            password_hash: None,
+            is_super_admin: false,
+            email_verified: false,
+        },
+        now,
+    )
+    .await?;
+    Ok((u, true))
+}
