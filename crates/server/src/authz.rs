@@ -92,6 +92,41 @@ pub async fn ensure_candidate(
     exam_department: Option<Uuid>,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
+    let (membership, grants) = standing(state, org_id, user_id).await?;
+    decide_candidate(membership, &grants, exam_department)
+}
+
+/// [`ensure_candidate`] for the exam `exam_id` of `org_id`. This runs on
+/// every save and event batch, so the exam is read only when its department
+/// can change the answer: an ACTIVE member with only department-scoped
+/// CANDIDATE grants. An exam that is gone then answers 404.
+pub async fn ensure_candidate_of_exam(
+    state: &AppState,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let (membership, grants) = standing(state, org_id, user_id).await?;
+    let org_wide = grants
+        .iter()
+        .any(|g| g.role == Role::Candidate && g.department_id.is_none());
+    let department = if membership == Membership::Active && !org_wide {
+        invigil_store::exams::exam(state.db.read(), org_id, exam_id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+            .department_id
+    } else {
+        None
+    };
+    decide_candidate(membership, &grants, department)
+}
+
+/// The caller's membership in `org_id` and, when ACTIVE, their grants.
+async fn standing(
+    state: &AppState,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<(Membership, Vec<Grant>), ApiError> {
     let db = state.db.read();
     let membership = match tenancy::member(db, org_id, user_id).await? {
         None => Membership::None,
@@ -106,21 +141,15 @@ pub async fn ensure_candidate(
     } else {
         Vec::new()
     };
-    may_take_exam(membership, &grants, exam_department).map_err(|e| ApiError::Denied(e.to_string()))
+    Ok((membership, grants))
 }
 
-/// [`ensure_candidate`] for the exam `exam_id` of `org_id` (its department
-/// decides). An exam that is gone answers 404.
-pub async fn ensure_candidate_of_exam(
-    state: &AppState,
-    org_id: Uuid,
-    exam_id: Uuid,
-    user_id: Uuid,
+fn decide_candidate(
+    membership: Membership,
+    grants: &[Grant],
+    exam_department: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    let exam = invigil_store::exams::exam(state.db.read(), org_id, exam_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    ensure_candidate(state, org_id, exam.department_id, user_id).await
+    may_take_exam(membership, grants, exam_department).map_err(|e| ApiError::Denied(e.to_string()))
 }
 
 pub fn parse_grants(rows: Vec<(String, Option<Uuid>)>) -> Vec<Grant> {
