@@ -3,10 +3,13 @@
 //! its own: callers pass `now`, seeds and data in, so every rule is a pure
 //! function with unit tests.
 
+pub mod audit;
 pub mod content;
 pub mod delivery;
 pub mod exams;
 pub mod identity;
 pub mod proctoring;
 pub mod review;
+#[doc(hidden)]
+pub mod stored;
 pub mod text;

@@ -20,3 +20,4 @@ pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;
+pub use sea_orm::DbErr;

@@ -45,15 +45,15 @@ use super::timing::{SessionClock, StartError};
 /// Allowed minutes of one time extension.
 pub const EXTEND_MINUTES: std::ops::RangeInclusive<i64> = 1..=600;
 
-/// Delivery status of a session (the integrity status is separate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DeliveryStatus {
-    InProgress,
-    Paused,
-    Submitted,
-    AutoSubmitted,
-    Terminated,
+crate::stored_enum! {
+    /// Delivery status of a session (the integrity status is separate).
+    pub enum DeliveryStatus {
+        InProgress = "IN_PROGRESS",
+        Paused = "PAUSED",
+        Submitted = "SUBMITTED",
+        AutoSubmitted = "AUTO_SUBMITTED",
+        Terminated = "TERMINATED",
+    }
 }
 
 impl DeliveryStatus {

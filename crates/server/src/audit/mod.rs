@@ -10,8 +10,105 @@ use uuid::Uuid;
 use invigil_store::audit::{self, NewEntry};
 use invigil_store::{StoreError, Tx};
 
-use crate::authz::Actor;
+pub use invigil_domain::audit::AuditAction;
+
+use crate::authz::{Actor, Authorized};
 use crate::http::auth::ClientInfo;
+
+/// Who records, in which chain, and when: made once per change, then each
+/// entry is one call, `audit.record(&tx, AuditAction::ExamCreated, exam.id,
+/// json!({..}))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'a> {
+    pub org_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub client: &'a ClientInfo,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> Audit<'a> {
+    /// An authenticated actor, in `org_id`'s chain (`None`: platform chain).
+    pub fn by(actor: &'a Actor, org_id: Option<Uuid>, now: DateTime<Utc>) -> Self {
+        Audit {
+            org_id,
+            actor_id: Some(actor.user_id),
+            client: &actor.client,
+            now,
+        }
+    }
+
+    /// Nobody signed in (a failed sign-in, a reset request, a job).
+    pub fn anonymous(client: &'a ClientInfo, org_id: Option<Uuid>, now: DateTime<Utc>) -> Self {
+        Audit {
+            org_id,
+            actor_id: None,
+            client,
+            now,
+        }
+    }
+
+    /// Records `action` on `resource` (its type comes from the action).
+    pub async fn record(
+        &self,
+        tx: &Tx,
+        action: AuditAction,
+        resource: impl ResourceId,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        audit::append(
+            tx,
+            NewEntry {
+                org_id: self.org_id,
+                actor_id: self.actor_id,
+                action: action.name().to_owned(),
+                resource_type: action.resource_type().to_owned(),
+                resource_id: resource.resource_id(),
+                ip: self.client.ip_string(),
+                user_agent: self.client.user_agent.clone(),
+                details,
+            },
+            self.now,
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+impl Authorized {
+    /// The audit context of this authorized actor in its organization.
+    pub fn audit(&self, now: DateTime<Utc>) -> Audit<'_> {
+        Audit::by(&self.actor, Some(self.org_id), now)
+    }
+}
+
+/// What an entry's `resource_id` is made from.
+pub trait ResourceId {
+    fn resource_id(self) -> Option<String>;
+}
+
+impl ResourceId for Uuid {
+    fn resource_id(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+impl ResourceId for &str {
+    fn resource_id(self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
+impl ResourceId for String {
+    fn resource_id(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl<T: ResourceId> ResourceId for Option<T> {
+    fn resource_id(self) -> Option<String> {
+        self.and_then(ResourceId::resource_id)
+    }
+}
 
 /// Records an entry in the organization's chain (or the platform chain when
 /// `org_id` is `None`).

@@ -86,8 +86,10 @@ pub enum ApiError {
     Overloaded { retry_after_secs: u64 },
     #[error("request timed out")]
     Timeout,
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault of ours, never of the client: the cause keeps its whole
+    /// source chain for the log (`{:#}`) and never reaches the body.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] anyhow::Error),
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,8 +125,14 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        ApiError::Internal(e.to_string())
+    /// An internal error described by a message (a broken invariant).
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        ApiError::Internal(anyhow::anyhow!("{message}"))
+    }
+
+    /// An internal error caused by `e`, keeping its source chain.
+    pub fn caused_by(e: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(e.into())
     }
 
     /// Status and stable code; exhaustive on purpose.
@@ -228,7 +236,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
         if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "internal error");
+            tracing::error!(cause = format!("{cause:#}"), "internal error");
         }
         let errors = match &self {
             ApiError::Validation(e) => serde_json::to_value(e).ok(),
@@ -254,8 +262,14 @@ impl From<StoreError> for ApiError {
             StoreError::Overloaded => ApiError::Overloaded {
                 retry_after_secs: 1,
             },
-            StoreError::Db(db) => ApiError::Internal(db.to_string()),
+            StoreError::Db(db) => ApiError::from(db),
         }
+    }
+}
+
+impl From<invigil_store::DbErr> for ApiError {
+    fn from(e: invigil_store::DbErr) -> Self {
+        ApiError::Internal(anyhow::Error::new(e))
     }
 }
 
