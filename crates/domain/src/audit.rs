@@ -105,6 +105,8 @@ audit_actions! {
     SessionExtend => "session.extend" on "exam_session",
     SessionTerminate => "session.terminate" on "exam_session",
     AnswerGraded => "answer.graded" on "exam_session",
+    // EXTEND_TIME records `session.` + the lowercased action type.
+    SessionExtendTime => "session.extend_time" on "exam_session",
     // Integrity review and evidence.
     ReviewClaimed => "review.claimed" on "exam_session",
     ReviewReleased => "review.released" on "exam_session",

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod content;
 pub mod delivery;
 pub mod exams;
+pub mod grading;
 pub mod identity;
 pub mod proctoring;
 pub mod review;

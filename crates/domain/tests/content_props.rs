@@ -1,9 +1,10 @@
 //! Property tests: parsers never panic, export -> import round trips, grading bounds.
 
 use invigil_domain::content::{
-    Difficulty, Question, QuestionInput, QuestionType, Response, export_csv, export_gift, grade,
+    Difficulty, Question, QuestionInput, QuestionType, Response, export_csv, export_gift,
     parse_aiken, parse_csv, parse_gift, parse_response, render_markdown_safe, validate,
 };
+use invigil_domain::grading::grade;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod authz;
+pub mod batch;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod csvutil;
 pub mod delivery;
 pub mod demo;
 pub mod exams;
+pub mod grading;
 pub mod http;
 pub mod identity;
 pub mod jobs;

@@ -1,11 +1,11 @@
-//! Content: questions, answer keys, candidate responses, grading, the question bank review
+//! Content: questions, answer keys, candidate responses, the question bank review
 //! workflow, safe Markdown rendering, and GIFT / Aiken / CSV import and export.
 //!
 //! Everything here is pure. The store and HTTP layers build on these types:
 //! - [`validate`] turns a [`QuestionInput`] (API body) into a [`Question`] or field errors
 //!   (422 `validation_failed`).
 //! - [`parse_response`] + [`unpermute_response`] turn a candidate's `response` JSON into a
-//!   [`Response`] on original option indexes; [`grade`] scores it.
+//!   [`Response`] on original option indexes; [`crate::grading::grade`] scores it.
 //! - [`bank::transition`] drives the bank workflow; [`bank::BankError::kind`] says 409 or 422.
 //! - [`import`] / [`export`] (or the per-format functions) read and write files; items that fail
 //!   come back as [`LineError`]s so the caller can be atomic or `?partial=true`.
@@ -14,7 +14,6 @@ mod aiken;
 pub mod bank;
 mod csv;
 mod gift;
-mod grading;
 mod io;
 mod key;
 mod markdown;
@@ -27,7 +26,6 @@ pub use aiken::parse_aiken;
 pub use bank::{BankAction, BankError, BankErrorKind, BankStatus, may_review};
 pub use csv::{CSV_HEADER, export_csv, parse_csv};
 pub use gift::{export_gift, parse_gift};
-pub use grading::{Grade, Outcome, grade, grade_missing, normalize_text, numeric_matches};
 pub use io::{ExportFormat, ImportFormat, ImportOutcome, ImportedItem, LineError, export, import};
 pub use markdown::render_markdown_safe;
 pub use question::{

@@ -12,17 +12,18 @@ pub const MAX_REASON_CHARS: usize = 2000;
 /// Largest time extension in minutes.
 pub const MAX_EXTEND_MINUTES: i64 = 600;
 
-/// What a proctor or coordinator does to a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AdminActionType {
-    /// A message shown to the candidate (`messages` of `GET /sessions/{session}`).
-    Warn,
-    Pause,
-    Resume,
-    /// Adds `minutes` to the deadline.
-    ExtendTime,
-    Terminate,
+crate::stored_enum! {
+    /// What a proctor or coordinator does to a session (stored in
+    /// `admin_actions.action_type`).
+    pub enum AdminActionType {
+        /// A message shown to the candidate (`messages` of `GET /sessions/{session}`).
+        Warn = "WARN",
+        Pause = "PAUSE",
+        Resume = "RESUME",
+        /// Adds `minutes` to the deadline.
+        ExtendTime = "EXTEND_TIME",
+        Terminate = "TERMINATE",
+    }
 }
 
 /// A validated admin action.

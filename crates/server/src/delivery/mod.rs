@@ -1,9 +1,9 @@
 //! Delivery: starting and resuming sessions, autosave through the group
-//! commit writer, submit and auto-submit, proctor actions, grading and
-//! results. The timing and state rules are the domain's
-//! (`invigil_domain::delivery`); this module persists their outcomes.
+//! commit writer, submit and auto-submit, proctor actions. The timing and
+//! state rules are the domain's (`invigil_domain::delivery`); this module
+//! persists their outcomes. Grading and results are in [`crate::grading`].
 
-pub mod grading;
+pub mod actions;
 pub mod routes;
 pub mod service;
 pub mod start;
@@ -11,12 +11,12 @@ pub mod writer;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus};
-use invigil_domain::delivery::timing::SessionClock;
+use invigil_domain::delivery::answers::RevisionError;
+use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus, SessionError};
+use invigil_domain::delivery::timing::{SessionClock, StartError};
 use invigil_store::delivery::Session;
 
 use crate::http::error::ApiError;
-use crate::wire;
 
 fn ms(v: i64) -> TimeDelta {
     TimeDelta::milliseconds(v.max(0))
@@ -39,24 +39,19 @@ pub fn clock_of(s: &Session) -> SessionClock {
     }
 }
 
-pub fn status_of(s: &Session) -> Result<DeliveryStatus, ApiError> {
-    wire::parse(&s.status)
-        .ok_or_else(|| ApiError::internal(format!("bad session status {}", s.status)))
-}
-
 /// The delivery state of a stored session.
-pub fn state_of(s: &Session) -> Result<DeliveryState, ApiError> {
-    Ok(DeliveryState {
-        status: status_of(s)?,
+pub fn state_of(s: &Session) -> DeliveryState {
+    DeliveryState {
+        status: s.status,
         clock: clock_of(s),
         finished_at: s.finished_at,
-    })
+    }
 }
 
 /// Writes a new delivery state into the row, keeping `deadline_at` (the
 /// sweeper's index) in step: the deadline while running, NULL otherwise.
 pub fn apply_state(s: &mut Session, st: &DeliveryState, now: DateTime<Utc>) {
-    s.status = wire::name(&st.status);
+    s.status = st.status;
     s.extensions_ms = to_ms(st.clock.extensions);
     s.paused_total_ms = to_ms(st.clock.paused_total);
     s.paused_since = st.clock.paused_since;
@@ -68,18 +63,35 @@ pub fn apply_state(s: &mut Session, st: &DeliveryState, now: DateTime<Utc>) {
     s.updated_at = now;
 }
 
-/// Domain session errors to HTTP.
-pub fn session_error(e: invigil_domain::delivery::session::SessionError) -> ApiError {
-    use invigil_domain::delivery::session::SessionError;
-    match e {
-        SessionError::Paused => {
-            ApiError::conflict_code("session_paused", "the session is paused by a proctor")
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Paused => {
+                ApiError::conflict_code("session_paused", "the session is paused by a proctor")
+            }
+            SessionError::Closed => ApiError::conflict_code(
+                "session_closed",
+                "the session is closed: it was submitted or its time is over",
+            ),
+            SessionError::Conflict { .. } => ApiError::conflict(e.to_string()),
+            SessionError::InvalidMinutes { .. } => ApiError::field("minutes", e.to_string()),
         }
-        SessionError::Closed => ApiError::conflict_code(
-            "session_closed",
-            "the session is closed: it was submitted or its time is over",
-        ),
-        SessionError::Conflict { .. } => ApiError::conflict(e.to_string()),
-        SessionError::InvalidMinutes { .. } => ApiError::field("minutes", e.to_string()),
+    }
+}
+
+impl From<StartError> for ApiError {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::AttemptsExhausted => {
+                ApiError::conflict_code("attempts_exhausted", "no attempts left for this exam")
+            }
+            _ => ApiError::conflict_code("exam_not_open", e.to_string()),
+        }
+    }
+}
+
+impl From<RevisionError> for ApiError {
+    fn from(e: RevisionError) -> Self {
+        ApiError::field(e.field(), "must be 0 or more")
     }
 }

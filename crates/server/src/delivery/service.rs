@@ -1,5 +1,6 @@
-//! Delivery services: start or resume, the candidate's view, autosave,
-//! submit, the auto-submit sweep, proctor actions.
+//! Delivery services: the candidate's view, autosave, submit and the
+//! auto-submit sweep. Start and resume are in [`super::start`], proctor
+//! actions in [`super::actions`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,21 +10,19 @@ use uuid::Uuid;
 use invigil_domain::content::{Question, render_markdown_safe};
 use invigil_domain::delivery::answers::{apply_revision, clamp_latency_ms};
 use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus, SubmitOutcome};
-use invigil_domain::review::{AdminActionType, validate_admin_action};
-use invigil_store::delivery::{self, AdminAction, AnswerSave, Served, Session};
+use invigil_domain::review::AdminActionType;
+use invigil_store::delivery::{self, AnswerSave, Served, Session};
 use invigil_store::exams::{self as exam_store};
 use invigil_store::{Tx, content};
 
-use super::grading::grade_session;
-use super::{apply_state, clock_of, session_error, state_of, status_of};
-use crate::audit;
-use crate::authz::{Actor, Authorized};
+use super::{apply_state, clock_of, state_of};
+use crate::audit::{Audit, AuditAction};
 use crate::content::views::parse_body;
-use crate::http::auth::CurrentUser;
+use crate::grading::{grade_session, served_type};
+use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
-use crate::wire;
 
 pub use super::start::{StartBody, question_pool, start_or_resume};
 
@@ -67,7 +66,8 @@ pub struct SessionView {
     pub session_id: Uuid,
     pub exam_id: Uuid,
     pub attempt: i32,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeliveryStatus,
     pub started_at: DateTime<Utc>,
     /// The server's deadline (moves while paused, with extensions).
     pub expires_at: DateTime<Utc>,
@@ -108,7 +108,7 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
             (
                 a.question_id,
                 SavedAnswerView {
-                    response: serde_json::from_str(&a.response).unwrap_or(serde_json::Value::Null),
+                    response: a.response.0,
                     revision: a.revision,
                     saved_at: a.saved_at,
                 },
@@ -118,14 +118,14 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
     let messages = delivery::admin_actions(state.db.read(), s.id)
         .await?
         .into_iter()
-        .filter(|a| a.action_type == "WARN")
+        .filter(|a| a.action_type == AdminActionType::Warn)
         .map(|a| MessageView {
             at: a.created_at,
             text: a.reason,
         })
         .collect();
     let clock = clock_of(s);
-    let st = state_of(s)?;
+    let st = state_of(s);
     let (expires_at, remaining) = match st.finished_at {
         Some(f) => (clock.deadline(f), 0),
         None => (clock.deadline(now), clock.remaining_seconds(now)),
@@ -134,7 +134,7 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
         session_id: s.id,
         exam_id: s.exam_id,
         attempt: s.attempt_no,
-        status: s.status.clone(),
+        status: s.status,
         started_at: s.started_at,
         expires_at,
         remaining_seconds: remaining,
@@ -147,7 +147,7 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
 }
 
 fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
-    let order: Vec<usize> = serde_json::from_str(&sq.option_order).unwrap_or_default();
+    let order = &sq.option_order.0;
     let options: Vec<String> = if order.is_empty() {
         q.options().to_vec()
     } else {
@@ -221,12 +221,9 @@ pub async fn save_answer(
     let served = delivery::served_one(state.db.read(), s.id, question_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    apply_revision(None, body.revision)
-        .map_err(|_| ApiError::field("revision", "must be 0 or more"))?;
-    let qtype = wire::parse(&served.question_type)
-        .ok_or_else(|| ApiError::internal("bad question type"))?;
+    apply_revision(None, body.revision)?;
     invigil_domain::content::parse_response(
-        qtype,
+        served_type(&served)?,
         usize::try_from(served.option_count).unwrap_or(0),
         usize::try_from(served.blank_count).unwrap_or(0),
         &body.response,
@@ -240,16 +237,14 @@ pub async fn save_answer(
         )
     })?;
     // Fast refusal before queueing; the writer checks again under lock.
-    state_of(&s)?
-        .check_save(arrived_at, state.config.grace())
-        .map_err(session_error)?;
+    state_of(&s).check_save(arrived_at, state.config.grace())?;
     let saved = state
         .answers
         .save(AnswerSave {
             session_id: s.id,
             question_id,
             org_id: s.org_id,
-            response: body.response.to_string(),
+            response: body.response,
             revision: body.revision,
             latency_ms: clamp_latency_ms(body.latency_ms),
             saved_at: arrived_at,
@@ -274,43 +269,51 @@ pub async fn submit(
     let s = delivery::session_for_update(&tx, session_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let st = state_of(&s)?;
-    match st
-        .submit(now, state.config.grace())
-        .map_err(session_error)?
-    {
+    match state_of(&s).submit(now, state.config.grace())? {
         SubmitOutcome::AlreadySubmitted => {
             drop(tx);
             session_view(state, &s).await
         }
         SubmitOutcome::Submitted(next) => {
             let row = finish(&tx, &s, &next, now).await?;
-            audit::record(
-                &tx,
-                Some(s.org_id),
-                Some(me.id()),
-                &me.client,
-                "session.submitted",
-                ("exam_session", Some(s.id.to_string())),
-                serde_json::json!({ "final_score": row.final_score, "max_score": row.max_score, "pending_manual": row.pending_manual }),
-                now,
-            )
-            .await?;
+            candidate_audit(me, s.org_id, now)
+                .record(
+                    &tx,
+                    AuditAction::SessionSubmitted,
+                    s.id,
+                    serde_json::json!({ "final_score": row.final_score, "max_score": row.max_score, "pending_manual": row.pending_manual }),
+                )
+                .await?;
             commit(tx).await?;
-            crate::proctoring::publish_session_change(
-                state,
-                row.org_id,
-                row.exam_id,
-                row.id,
-                &row.status,
-            );
+            publish(state, &row);
             session_view(state, &row).await
         }
     }
 }
 
+/// The audit context of a candidate acting on their session.
+pub(super) fn candidate_audit(me: &CurrentUser, org_id: Uuid, now: DateTime<Utc>) -> Audit<'_> {
+    Audit {
+        org_id: Some(org_id),
+        actor_id: Some(me.id()),
+        client: &me.client,
+        now,
+    }
+}
+
+/// Tells the live feed that a session's delivery status changed.
+pub(super) fn publish(state: &AppState, row: &Session) {
+    crate::proctoring::publish_session_change(
+        state,
+        row.org_id,
+        row.exam_id,
+        row.id,
+        row.status.name(),
+    );
+}
+
 /// Persists a terminal state: grades, scores, enrollment completed.
-async fn finish(
+pub(super) async fn finish(
     tx: &Tx,
     s: &Session,
     next: &DeliveryState,
@@ -322,7 +325,7 @@ async fn finish(
     let mut row = s.clone();
     apply_state(&mut row, next, now);
     grade_session(tx, &mut row, exam.passing_score, now).await?;
-    if !delivery::update_session_if(tx, &row, &s.status).await? {
+    if !delivery::update_session_if(tx, &row, s.status).await? {
         return Err(ApiError::conflict_code(
             "session_closed",
             "the session was closed meanwhile",
@@ -340,26 +343,24 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
     let Some(s) = delivery::session_for_update(&tx, session_id).await? else {
         return Ok(false);
     };
-    let Some(next) = state_of(&s)?.auto_submit(now, state.config.grace()) else {
+    let Some(next) = state_of(&s).auto_submit(now, state.config.grace()) else {
         return Ok(false);
     };
     let row = finish(&tx, &s, &next, now).await?;
-    audit::record(
-        &tx,
-        Some(s.org_id),
-        None,
-        &crate::http::auth::ClientInfo {
-            ip: None,
-            user_agent: Some("invigil-sweeper".into()),
-        },
-        "session.auto_submitted",
-        ("exam_session", Some(s.id.to_string())),
-        serde_json::json!({ "finished_at": row.finished_at, "final_score": row.final_score }),
-        now,
-    )
-    .await?;
+    let sweeper = ClientInfo {
+        ip: None,
+        user_agent: Some("invigil-sweeper".into()),
+    };
+    Audit::anonymous(&sweeper, Some(s.org_id), now)
+        .record(
+            &tx,
+            AuditAction::SessionAutoSubmitted,
+            s.id,
+            serde_json::json!({ "finished_at": row.finished_at, "final_score": row.final_score }),
+        )
+        .await?;
     commit(tx).await?;
-    crate::proctoring::publish_session_change(state, row.org_id, row.exam_id, row.id, &row.status);
+    publish(state, &row);
     Ok(true)
 }
 
@@ -391,151 +392,4 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
         }
     }
     Ok(done)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ActionBody {
-    /// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE.
-    #[serde(rename = "type")]
-    pub action_type: String,
-    pub reason: String,
-    /// For EXTEND_TIME: 1..=600.
-    pub minutes: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActionResult {
-    pub session_id: Uuid,
-    pub status: String,
-    pub expires_at: DateTime<Utc>,
-    pub remaining_seconds: u64,
-}
-
-/// A proctor's action on a session, through the timing policy.
-pub async fn act(
-    state: &AppState,
-    auth: &Authorized,
-    s: Session,
-    body: ActionBody,
-) -> Result<ActionResult, ApiError> {
-    let action_type: AdminActionType = wire::parse(body.action_type.trim()).ok_or_else(|| {
-        ApiError::field(
-            "type",
-            "must be WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE",
-        )
-    })?;
-    let valid = validate_admin_action(action_type, &body.reason, body.minutes).map_err(|errs| {
-        ApiError::Validation(
-            errs.into_iter()
-                .map(|e| crate::http::error::FieldError::new(e.field, e.message))
-                .collect(),
-        )
-    })?;
-    let now = state.now();
-    let grace = state.config.grace();
-    let tx = begin(state).await?;
-    let current = delivery::session_for_update(&tx, s.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let st = state_of(&current)?;
-    let next = match action_type {
-        AdminActionType::Warn => None,
-        AdminActionType::Pause => Some(st.pause(now, grace).map_err(session_error)?),
-        AdminActionType::Resume => Some(st.resume(now, grace).map_err(session_error)?),
-        AdminActionType::ExtendTime => Some(
-            st.extend_time(i64::from(valid.minutes.unwrap_or(0)), now, grace)
-                .map_err(session_error)?,
-        ),
-        AdminActionType::Terminate => Some(st.terminate(now, grace).map_err(session_error)?),
-    };
-    if action_type == AdminActionType::Warn && status_of(&current)?.is_terminal() {
-        return Err(ApiError::conflict_code(
-            "session_closed",
-            "the session is over",
-        ));
-    }
-    let row = match next {
-        None => current.clone(),
-        Some(next) if next.status == DeliveryStatus::Terminated => {
-            finish(&tx, &current, &next, now).await?
-        }
-        Some(next) => {
-            let mut row = current.clone();
-            apply_state(&mut row, &next, now);
-            if !delivery::update_session_if(&tx, &row, &current.status).await? {
-                return Err(ApiError::conflict("the session changed meanwhile"));
-            }
-            row
-        }
-    };
-    delivery::insert_admin_action(
-        &tx,
-        AdminAction {
-            id: Uuid::now_v7(),
-            org_id: auth.org_id,
-            session_id: s.id,
-            actor_id: auth.actor.user_id,
-            action_type: wire::name(&action_type),
-            reason: valid.reason.clone(),
-            minutes: valid.minutes.and_then(|m| i32::try_from(m).ok()),
-            created_at: now,
-        },
-    )
-    .await?;
-    audit_action(
-        &tx,
-        auth.org_id,
-        &auth.actor,
-        &row,
-        &wire::name(&action_type),
-        &valid.reason,
-        valid.minutes,
-        now,
-    )
-    .await?;
-    commit(tx).await?;
-    if action_type != AdminActionType::Warn {
-        crate::proctoring::publish_session_change(
-            state,
-            row.org_id,
-            row.exam_id,
-            row.id,
-            &row.status,
-        );
-    }
-    let clock = clock_of(&row);
-    Ok(ActionResult {
-        session_id: row.id,
-        status: row.status.clone(),
-        expires_at: clock.deadline(now),
-        remaining_seconds: if row.finished_at.is_some() {
-            0
-        } else {
-            clock.remaining_seconds(now)
-        },
-    })
-}
-
-#[expect(clippy::too_many_arguments, reason = "one audit entry's fields")]
-async fn audit_action(
-    tx: &Tx,
-    org_id: Uuid,
-    actor: &Actor,
-    row: &Session,
-    action: &str,
-    reason: &str,
-    minutes: Option<u32>,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    audit::by(
-        tx,
-        Some(org_id),
-        actor,
-        &format!("session.{}", action.to_lowercase()),
-        ("exam_session", Some(row.id.to_string())),
-        serde_json::json!({ "reason": reason, "minutes": minutes, "status": row.status, "deadline": row.deadline_at }),
-        now,
-    )
-    .await?;
-    Ok(())
 }

@@ -7,18 +7,19 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::content::Question;
+use invigil_domain::content::{BankStatus, Question};
 use invigil_domain::delivery::draw::{CandidateQuestion, DrawOptions, Selection, draw_questions};
 use invigil_domain::delivery::session::DeliveryState;
 use invigil_domain::delivery::timing::plan_new_session;
 use invigil_domain::exams::{ExamSettings, QuestionSource};
+use invigil_store::delivery::entities::OptionOrder;
 use invigil_store::delivery::{self, Served, Session};
 use invigil_store::exams::{self as exam_store, Enrollment, Exam};
 use invigil_store::{content, tenancy};
 
-use super::service::{SessionView, auto_submit_one, session_view};
+use super::service::{SessionView, auto_submit_one, candidate_audit, publish, session_view};
 use super::{apply_state, state_of};
-use crate::audit;
+use crate::audit::AuditAction;
 use crate::content::views::parse_body;
 use crate::exams::{overrides_of, settings_of, status_of as exam_status};
 use crate::http::auth::CurrentUser;
@@ -51,7 +52,8 @@ pub async fn question_pool(
                     "a question bank of this exam no longer exists",
                 )
             })?;
-        if bank.status != "APPROVED" {
+        // A typed column once content stores `BankStatus`.
+        if bank.status != BankStatus::Approved.as_str() {
             return Err(ApiError::conflict_code(
                 "exam_not_open",
                 "a question bank of this exam is not APPROVED (it is being revised)",
@@ -129,8 +131,7 @@ async fn resume(
         return Ok(None);
     };
     let now = state.now();
-    let st = state_of(&s)?;
-    if st.is_expired(now, state.config.grace()) {
+    if state_of(&s).is_expired(now, state.config.grace()) {
         auto_submit_one(state, s.id).await?;
         return Ok(None);
     }
@@ -146,20 +147,17 @@ async fn resume(
         row.last_device_fingerprint = fingerprint.clone().or(row.last_device_fingerprint);
         row.ip = ip.or(row.ip);
         row.updated_at = now;
-        delivery::update_session_if(&tx, &row, &s.status).await?;
+        delivery::update_session_if(&tx, &row, s.status).await?;
         if device_changed {
             // A second device: an event for proctoring, not a failure.
-            audit::record(
-                &tx,
-                Some(s.org_id),
-                Some(me.id()),
-                &me.client,
-                "session.device_changed",
-                ("exam_session", Some(s.id.to_string())),
-                serde_json::json!({ "from": previous, "to": fingerprint }),
-                now,
-            )
-            .await?;
+            candidate_audit(me, s.org_id, now)
+                .record(
+                    &tx,
+                    AuditAction::SessionDeviceChanged,
+                    s.id,
+                    serde_json::json!({ "from": previous, "to": fingerprint }),
+                )
+                .await?;
         }
         commit(tx).await?;
         if device_changed {
@@ -199,13 +197,7 @@ async fn create(
         &overrides_of(&enrollment),
         profile_extra,
         used,
-    )
-    .map_err(|e| match e.code() {
-        "attempts_exhausted" => {
-            ApiError::conflict_code("attempts_exhausted", "no attempts left for this exam")
-        }
-        _ => ApiError::conflict_code("exam_not_open", e.to_string()),
-    })?;
+    )?;
     let pool = question_pool(state, exam.org_id, &settings).await?;
     let seed = rand::rng().next_u64();
     let candidates: Vec<CandidateQuestion> = pool.iter().map(|(c, _, _)| c.clone()).collect();
@@ -248,7 +240,7 @@ async fn create(
             question_id: d.question_id,
             version: *version,
             question_type: q.question_type().as_str().to_owned(),
-            option_order: serde_json::to_string(&d.option_order).unwrap_or_else(|_| "[]".into()),
+            option_order: OptionOrder(d.option_order.clone()),
             option_count: i32::try_from(q.options().len()).unwrap_or(0),
             blank_count: i32::try_from(q.blank_count()).unwrap_or(0),
             points: q.points(),
@@ -262,7 +254,7 @@ async fn create(
         enrollment_id: enrollment.id,
         user_id: me.id(),
         attempt_no: enrollment.attempts_used + 1,
-        status: String::new(),
+        status: st.status,
         integrity_status: "CLEAN".into(),
         seed: i64::from_ne_bytes(seed.to_ne_bytes()),
         started_at: now,
@@ -327,18 +319,15 @@ async fn create(
         Err(e) => return Err(e.into()),
     };
     delivery::insert_served(&tx, served).await?;
-    audit::record(
-        &tx,
-        Some(exam.org_id),
-        Some(me.id()),
-        &me.client,
-        "session.started",
-        ("exam_session", Some(row.id.to_string())),
-        serde_json::json!({ "exam_id": exam.id, "attempt": row.attempt_no, "deadline": row.deadline_at }),
-        now,
-    )
-    .await?;
+    candidate_audit(me, exam.org_id, now)
+        .record(
+            &tx,
+            AuditAction::SessionStarted,
+            row.id,
+            serde_json::json!({ "exam_id": exam.id, "attempt": row.attempt_no, "deadline": row.deadline_at }),
+        )
+        .await?;
     commit(tx).await?;
-    crate::proctoring::publish_session_change(state, row.org_id, row.exam_id, row.id, &row.status);
+    publish(state, &row);
     Ok(row)
 }

@@ -105,6 +105,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::content::routes::routes())
         .merge(crate::exams::routes::routes())
         .merge(crate::delivery::routes::routes())
+        .merge(crate::grading::routes::routes())
         .merge(crate::proctoring::routes::routes())
         .merge(crate::review::routes::routes())
         .merge(crate::audit::routes::routes())

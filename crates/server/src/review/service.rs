@@ -111,7 +111,7 @@ pub async fn views_of(
             exam_title: titles.get(&s.exam_id).cloned().unwrap_or_default(),
             candidate,
             attempt: s.attempt_no,
-            status: s.status,
+            status: s.status.to_string(),
             integrity_status: s.integrity_status,
             violation_score: s.violation_score,
             flag_count: counts.get(&s.id).copied().unwrap_or(0),

@@ -151,7 +151,7 @@ pub async fn timeline(
         items.push(TimelineItem::Session {
             at: f,
             what: "FINISHED".into(),
-            status: Some(s.status.clone()),
+            status: Some(s.status.to_string()),
         });
     }
     for e in review_store::events(conn, s.id).await? {
@@ -211,7 +211,7 @@ pub async fn timeline(
             at: a.created_at,
             id: a.id,
             actor_id: a.actor_id,
-            action_type: a.action_type,
+            action_type: a.action_type.to_string(),
             reason: a.reason,
             minutes: a.minutes,
         });

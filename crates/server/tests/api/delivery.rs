@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use invigil_domain::content::{QuestionInput, validate};
+use invigil_domain::delivery::session::DeliveryStatus;
 use invigil_domain::identity::Role;
 use invigil_server::content::service::meta_of;
 use invigil_store::content::{self, NewBank};
@@ -877,7 +878,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
         .unwrap()
         .unwrap();
     row.integrity_status = "FLAGGED".into();
-    invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
+    invigil_store::delivery::update_session_if(app.db().write(), &row, DeliveryStatus::Submitted)
         .await
         .unwrap();
     app.post(&format!(
@@ -900,7 +901,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
         0
     );
     row.integrity_status = "VIOLATION_CONFIRMED".into();
-    invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
+    invigil_store::delivery::update_session_if(app.db().write(), &row, DeliveryStatus::Submitted)
         .await
         .unwrap();
     let items = app
@@ -986,11 +987,11 @@ async fn parallel_submit_and_auto_submit_give_one_result(app: TestApp) {
             .unwrap()
             .unwrap();
         if r.status == 200 {
-            assert_eq!(row.status, "SUBMITTED");
+            assert_eq!(row.status.name(), "SUBMITTED");
             assert_eq!(swept, 0);
         } else {
             r.assert_problem(409, "session_closed");
-            assert_eq!(row.status, "AUTO_SUBMITTED");
+            assert_eq!(row.status.name(), "AUTO_SUBMITTED");
             assert_eq!(swept, 1);
         }
         // Before deadline + grace the submit wins; from it on, the sweeper.

@@ -1,7 +1,53 @@
 //! Tables owned by delivery: exam sessions, their served questions, answers
-//! and proctor actions.
+//! and proctor actions. Status-like columns hold domain enums (a row with an
+//! unknown value is a read error); JSON kept in TEXT columns decodes strictly
+//! through [`OptionOrder`] and [`StoredResponse`].
+
+use sea_orm::DeriveValueType;
+
+/// A served question's option permutation (`order[served] = original`),
+/// stored as a JSON array in TEXT. A row that does not decode is a read
+/// error, never an empty order.
+#[derive(Clone, Debug, PartialEq, Eq, Default, DeriveValueType)]
+#[sea_orm(
+    value_type = "String",
+    from_str = "OptionOrder::decode",
+    to_str = "OptionOrder::encode"
+)]
+pub struct OptionOrder(pub Vec<usize>);
+
+impl OptionOrder {
+    fn decode(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s).map(OptionOrder)
+    }
+
+    fn encode(&self) -> String {
+        serde_json::Value::from(self.0.clone()).to_string()
+    }
+}
+
+/// A candidate's response as sent (JSON in TEXT; `null` for a question
+/// graded without a save). A row that does not decode is a read error.
+#[derive(Clone, Debug, PartialEq, DeriveValueType)]
+#[sea_orm(
+    value_type = "String",
+    from_str = "StoredResponse::decode",
+    to_str = "StoredResponse::encode"
+)]
+pub struct StoredResponse(pub serde_json::Value);
+
+impl StoredResponse {
+    fn decode(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s).map(StoredResponse)
+    }
+
+    fn encode(&self) -> String {
+        self.0.to_string()
+    }
+}
 
 pub mod session {
+    use invigil_domain::delivery::session::DeliveryStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -14,8 +60,7 @@ pub mod session {
         pub enrollment_id: Uuid,
         pub user_id: Uuid,
         pub attempt_no: i32,
-        /// Delivery: IN_PROGRESS, PAUSED, SUBMITTED, AUTO_SUBMITTED, TERMINATED.
-        pub status: String,
+        pub status: DeliveryStatus,
         /// Integrity: CLEAN, FLAGGED, UNDER_REVIEW, CLEARED, VIOLATION_CONFIRMED.
         pub integrity_status: String,
         /// Seed of the question draw and permutations (reproducible).
@@ -66,6 +111,8 @@ pub mod session {
 pub mod served {
     use sea_orm::entity::prelude::*;
 
+    use super::OptionOrder;
+
     /// A question as served in a session: its version, position and option
     /// permutation (`option_order[served] = original`).
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -78,9 +125,11 @@ pub mod served {
         pub org_id: Uuid,
         pub question_id: Uuid,
         pub version: i32,
+        /// The question type's wire name (`single_choice`); to become
+        /// `QuestionType` once content stores it as a column type.
         pub question_type: String,
-        /// JSON array of original option indexes.
-        pub option_order: String,
+        /// Original option indexes (empty: served in the original order).
+        pub option_order: OptionOrder,
         pub option_count: i32,
         pub blank_count: i32,
         pub points: f64,
@@ -93,7 +142,10 @@ pub mod served {
 }
 
 pub mod answer {
+    use invigil_domain::grading::Outcome;
     use sea_orm::entity::prelude::*;
+
+    use super::StoredResponse;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "answers")]
@@ -103,14 +155,13 @@ pub mod answer {
         #[sea_orm(primary_key, auto_increment = false)]
         pub question_id: Uuid,
         pub org_id: Uuid,
-        /// The candidate's response as sent (served option indexes), JSON.
-        pub response: String,
+        /// The candidate's response as sent (served option indexes).
+        pub response: StoredResponse,
         pub revision: i64,
         pub latency_ms: Option<i64>,
         pub saved_at: DateTimeUtc,
         pub points_awarded: Option<f64>,
-        /// CORRECT, PARTIAL, INCORRECT or NEEDS_MANUAL.
-        pub outcome: Option<String>,
+        pub outcome: Option<Outcome>,
         pub graded_version: Option<i32>,
         pub graded_by: Option<Uuid>,
         pub grader_comment: Option<String>,
@@ -124,6 +175,7 @@ pub mod answer {
 }
 
 pub mod admin_action {
+    use invigil_domain::review::AdminActionType;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -134,8 +186,7 @@ pub mod admin_action {
         pub org_id: Uuid,
         pub session_id: Uuid,
         pub actor_id: Uuid,
-        /// WARN, PAUSE, RESUME, EXTEND_TIME or TERMINATE.
-        pub action_type: String,
+        pub action_type: AdminActionType,
         pub reason: String,
         pub minutes: Option<i32>,
         pub created_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 //! Delivery persistence: exam sessions, served questions, answers (with the
 //! revision-guarded upsert the group-commit writer uses), proctor actions.
+//! Grades and the grading queue are in [`crate::grading`].
 //! Only PostgreSQL has row locks; on SQLite the single writer connection
 //! serializes writers, so the lock helpers are no-ops there.
 
@@ -9,11 +10,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use entities::{admin_action, answer, served, session};
+use invigil_domain::delivery::session::DeliveryStatus;
+
+use entities::{StoredResponse, admin_action, served};
+pub(crate) use entities::{answer, session};
 
 use crate::error::{StoreError, StoreResult};
 
@@ -21,9 +25,6 @@ pub use admin_action::Model as AdminAction;
 pub use answer::Model as Answer;
 pub use served::Model as Served;
 pub use session::Model as Session;
-
-pub const IN_PROGRESS: &str = "IN_PROGRESS";
-pub const PAUSED: &str = "PAUSED";
 
 fn is_pg<C: ConnectionTrait>(conn: &C) -> bool {
     conn.get_database_backend() == DbBackend::Postgres
@@ -103,7 +104,7 @@ pub async fn open_session_of<C: ConnectionTrait>(
 ) -> StoreResult<Option<Session>> {
     Ok(session::Entity::find()
         .filter(session::Column::EnrollmentId.eq(enrollment_id))
-        .filter(session::Column::Status.is_in([IN_PROGRESS, PAUSED]))
+        .filter(session::Column::Status.is_in([DeliveryStatus::InProgress, DeliveryStatus::Paused]))
         .order_by_desc(session::Column::AttemptNo)
         .one(conn)
         .await?)
@@ -141,7 +142,7 @@ pub async fn due_sessions<C: ConnectionTrait>(
     limit: u64,
 ) -> StoreResult<Vec<Session>> {
     Ok(session::Entity::find()
-        .filter(session::Column::Status.eq(IN_PROGRESS))
+        .filter(session::Column::Status.eq(DeliveryStatus::InProgress))
         .filter(session::Column::DeadlineAt.lte(cutoff))
         .order_by_asc(session::Column::DeadlineAt)
         .limit(limit)
@@ -154,10 +155,10 @@ pub async fn due_sessions<C: ConnectionTrait>(
 pub async fn update_session_if<C: ConnectionTrait>(
     conn: &C,
     s: &Session,
-    expected_status: &str,
+    expected_status: DeliveryStatus,
 ) -> StoreResult<bool> {
     let res = session::Entity::update_many()
-        .col_expr(session::Column::Status, Expr::value(s.status.clone()))
+        .col_expr(session::Column::Status, Expr::value(s.status))
         .col_expr(
             session::Column::IntegrityStatus,
             Expr::value(s.integrity_status.clone()),
@@ -272,7 +273,7 @@ pub struct AnswerSave {
     pub session_id: Uuid,
     pub question_id: Uuid,
     pub org_id: Uuid,
-    pub response: String,
+    pub response: serde_json::Value,
     pub revision: i64,
     pub latency_ms: Option<i64>,
     pub saved_at: DateTime<Utc>,
@@ -296,7 +297,7 @@ pub async fn upsert_answer<C: ConnectionTrait>(conn: &C, a: &AnswerSave) -> Stor
             a.session_id.into(),
             a.question_id.into(),
             a.org_id.into(),
-            a.response.clone().into(),
+            StoredResponse(a.response.clone()).into(),
             a.revision.into(),
             a.latency_ms.into(),
             a.saved_at.into(),
@@ -342,113 +343,6 @@ pub async fn revisions<C: ConnectionTrait>(
                 .into_iter()
                 .map(|a| (a.session_id, a.question_id, a.revision, a.saved_at)),
         );
-    }
-    Ok(out)
-}
-
-/// Records the grade of one answer (creating an empty answer row for a
-/// question left unanswered, so every graded question has a row).
-#[derive(Debug, Clone)]
-pub struct AnswerGrade {
-    pub session_id: Uuid,
-    pub question_id: Uuid,
-    pub org_id: Uuid,
-    pub points: Option<f64>,
-    pub outcome: String,
-    pub graded_version: i32,
-    pub graded_by: Option<Uuid>,
-    pub comment: Option<String>,
-    pub graded_at: Option<DateTime<Utc>>,
-}
-
-pub async fn set_grade<C: ConnectionTrait>(
-    conn: &C,
-    g: &AnswerGrade,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let res = answer::Entity::update_many()
-        .col_expr(answer::Column::PointsAwarded, Expr::value(g.points))
-        .col_expr(answer::Column::Outcome, Expr::value(g.outcome.clone()))
-        .col_expr(answer::Column::GradedVersion, Expr::value(g.graded_version))
-        .col_expr(answer::Column::GradedBy, Expr::value(g.graded_by))
-        .col_expr(
-            answer::Column::GraderComment,
-            Expr::value(g.comment.clone()),
-        )
-        .col_expr(answer::Column::GradedAt, Expr::value(g.graded_at))
-        .filter(answer::Column::SessionId.eq(g.session_id))
-        .filter(answer::Column::QuestionId.eq(g.question_id))
-        .exec(conn)
-        .await?;
-    if res.rows_affected == 0 {
-        answer::ActiveModel {
-            session_id: Set(g.session_id),
-            question_id: Set(g.question_id),
-            org_id: Set(g.org_id),
-            response: Set("null".into()),
-            revision: Set(-1),
-            latency_ms: Set(None),
-            saved_at: Set(now),
-            points_awarded: Set(g.points),
-            outcome: Set(Some(g.outcome.clone())),
-            graded_version: Set(Some(g.graded_version)),
-            graded_by: Set(g.graded_by),
-            grader_comment: Set(g.comment.clone()),
-            graded_at: Set(g.graded_at),
-        }
-        .insert(conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Answers waiting for a human grade in finished sessions of the org.
-pub async fn grading_queue<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Option<Uuid>,
-    after: Option<(Uuid, Uuid)>,
-    limit: u64,
-) -> StoreResult<Vec<(Answer, Session)>> {
-    let mut q = answer::Entity::find()
-        .filter(answer::Column::OrgId.eq(org_id))
-        .filter(answer::Column::Outcome.eq("NEEDS_MANUAL"))
-        .filter(answer::Column::GradedBy.is_null());
-    if let Some((s, qid)) = after {
-        q = q.filter(
-            Condition::any().add(answer::Column::SessionId.gt(s)).add(
-                Condition::all()
-                    .add(answer::Column::SessionId.eq(s))
-                    .add(answer::Column::QuestionId.gt(qid)),
-            ),
-        );
-    }
-    let rows = q
-        .order_by_asc(answer::Column::SessionId)
-        .order_by_asc(answer::Column::QuestionId)
-        .limit(limit * 4 + 10)
-        .all(conn)
-        .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|a| a.session_id).collect();
-    let sessions = if ids.is_empty() {
-        Vec::new()
-    } else {
-        session::Entity::find()
-            .filter(session::Column::Id.is_in(ids))
-            .all(conn)
-            .await?
-    };
-    let mut out = Vec::new();
-    for a in rows {
-        if let Some(s) = sessions.iter().find(|s| s.id == a.session_id)
-            && exam_id.is_none_or(|e| e == s.exam_id)
-            && s.finished_at.is_some()
-        {
-            out.push((a, s.clone()));
-            if out.len() as u64 >= limit {
-                break;
-            }
-        }
     }
     Ok(out)
 }

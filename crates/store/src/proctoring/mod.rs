@@ -161,7 +161,10 @@ fn running_sessions() -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(session::Column::Id)
         .from(session::Entity)
-        .and_where(session::Column::Status.eq(crate::delivery::IN_PROGRESS))
+        .and_where(
+            session::Column::Status
+                .eq(invigil_domain::delivery::session::DeliveryStatus::InProgress),
+        )
         .to_owned()
 }
 

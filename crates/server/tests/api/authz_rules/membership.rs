@@ -155,7 +155,7 @@ async fn written(app: &TestApp, sid: Uuid, question: Uuid) -> (String, Option<i6
         .await
         .unwrap()
         .len();
-    (s.status, a, events)
+    (s.status.to_string(), a, events)
 }
 
 async fn delivery_needs_an_active_candidate_membership(app: TestApp) {

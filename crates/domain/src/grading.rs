@@ -23,17 +23,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::question::{CorrectAnswer, Question};
-use super::response::Response;
+use crate::content::{CorrectAnswer, Question, Response};
 
-/// How a response fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Correct,
-    Partial,
-    Incorrect,
-    NeedsManual,
+crate::stored_enum! {
+    /// How a response fared (stored with each graded answer).
+    pub enum Outcome {
+        Correct = "CORRECT",
+        Partial = "PARTIAL",
+        Incorrect = "INCORRECT",
+        /// Waits for a human grade (essays).
+        NeedsManual = "NEEDS_MANUAL",
+    }
 }
 
 /// Points for one answer.

@@ -1,0 +1,124 @@
+//! Grading persistence: the grade of each answer (automatic or a human's)
+//! and the queue of answers waiting for a human. Session scores are written
+//! with the session row (`delivery::update_session_if`).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use invigil_domain::grading::Outcome;
+
+use crate::delivery::entities::StoredResponse;
+use crate::delivery::{Answer, Session, answer, session};
+use crate::error::StoreResult;
+
+/// Records the grade of one answer (creating an empty answer row for a
+/// question left unanswered, so every graded question has a row).
+#[derive(Debug, Clone)]
+pub struct AnswerGrade {
+    pub session_id: Uuid,
+    pub question_id: Uuid,
+    pub org_id: Uuid,
+    pub points: Option<f64>,
+    pub outcome: Outcome,
+    pub graded_version: i32,
+    pub graded_by: Option<Uuid>,
+    pub comment: Option<String>,
+    pub graded_at: Option<DateTime<Utc>>,
+}
+
+pub async fn set_grade<C: ConnectionTrait>(
+    conn: &C,
+    g: &AnswerGrade,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let res = answer::Entity::update_many()
+        .col_expr(answer::Column::PointsAwarded, Expr::value(g.points))
+        .col_expr(answer::Column::Outcome, Expr::value(g.outcome))
+        .col_expr(answer::Column::GradedVersion, Expr::value(g.graded_version))
+        .col_expr(answer::Column::GradedBy, Expr::value(g.graded_by))
+        .col_expr(
+            answer::Column::GraderComment,
+            Expr::value(g.comment.clone()),
+        )
+        .col_expr(answer::Column::GradedAt, Expr::value(g.graded_at))
+        .filter(answer::Column::SessionId.eq(g.session_id))
+        .filter(answer::Column::QuestionId.eq(g.question_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        answer::ActiveModel {
+            session_id: Set(g.session_id),
+            question_id: Set(g.question_id),
+            org_id: Set(g.org_id),
+            response: Set(StoredResponse(serde_json::Value::Null)),
+            revision: Set(-1),
+            latency_ms: Set(None),
+            saved_at: Set(now),
+            points_awarded: Set(g.points),
+            outcome: Set(Some(g.outcome)),
+            graded_version: Set(Some(g.graded_version)),
+            graded_by: Set(g.graded_by),
+            grader_comment: Set(g.comment.clone()),
+            graded_at: Set(g.graded_at),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Answers waiting for a human grade in finished sessions of the org.
+pub async fn grading_queue<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Option<Uuid>,
+    after: Option<(Uuid, Uuid)>,
+    limit: u64,
+) -> StoreResult<Vec<(Answer, Session)>> {
+    let mut q = answer::Entity::find()
+        .filter(answer::Column::OrgId.eq(org_id))
+        .filter(answer::Column::Outcome.eq(Outcome::NeedsManual))
+        .filter(answer::Column::GradedBy.is_null());
+    if let Some((s, qid)) = after {
+        q = q.filter(
+            Condition::any().add(answer::Column::SessionId.gt(s)).add(
+                Condition::all()
+                    .add(answer::Column::SessionId.eq(s))
+                    .add(answer::Column::QuestionId.gt(qid)),
+            ),
+        );
+    }
+    let rows = q
+        .order_by_asc(answer::Column::SessionId)
+        .order_by_asc(answer::Column::QuestionId)
+        .limit(limit * 4 + 10)
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.session_id).collect();
+    let sessions = if ids.is_empty() {
+        Vec::new()
+    } else {
+        session::Entity::find()
+            .filter(session::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+    };
+    let mut out = Vec::new();
+    for a in rows {
+        if let Some(s) = sessions.iter().find(|s| s.id == a.session_id)
+            && exam_id.is_none_or(|e| e == s.exam_id)
+            && s.finished_at.is_some()
+        {
+            out.push((a, s.clone()));
+            if out.len() as u64 >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
