@@ -31,6 +31,30 @@ pub struct AnswerGrade {
     pub graded_at: Option<DateTime<Utc>>,
 }
 
+impl AnswerGrade {
+    /// The automatic grade of a question graded against `graded_version`
+    /// (`None` points: waits for a human).
+    pub fn automatic(
+        session: &Session,
+        question_id: Uuid,
+        (points, outcome): (Option<f64>, Outcome),
+        graded_version: i32,
+        now: DateTime<Utc>,
+    ) -> Self {
+        AnswerGrade {
+            session_id: session.id,
+            question_id,
+            org_id: session.org_id,
+            points,
+            outcome,
+            graded_version,
+            graded_by: None,
+            comment: None,
+            graded_at: Some(now),
+        }
+    }
+}
+
 pub async fn set_grade<C: ConnectionTrait>(
     conn: &C,
     g: &AnswerGrade,

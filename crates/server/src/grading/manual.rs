@@ -68,11 +68,18 @@ pub async fn queue(
         let Some(sq) = delivery::served_one(state.db.read(), s.id, a.question_id).await? else {
             continue;
         };
+        // A served version is never deleted: one missing or unreadable is a
+        // broken row, not an empty text.
         let text = content::version(state.db.read(), ctx.org_id(), a.question_id, sq.version)
             .await?
             .and_then(|v| parse_body(&v))
             .map(|q| q.text().to_owned())
-            .unwrap_or_default();
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "question {} version {} served in session {} is missing or does not parse",
+                    a.question_id, sq.version, s.id
+                ))
+            })?;
         items.push(QueueItem {
             session_id: s.id,
             exam_id: s.exam_id,

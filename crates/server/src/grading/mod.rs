@@ -169,23 +169,9 @@ pub async fn grade_session(
         if existing.is_some_and(|a| a.graded_by.is_some()) {
             continue; // a human's grade stands
         }
-        let (points, outcome) = grade_one(q, s, existing)?;
-        store::set_grade(
-            tx,
-            &AnswerGrade {
-                session_id: session.id,
-                question_id: s.question_id,
-                org_id: session.org_id,
-                points,
-                outcome,
-                graded_version: s.version,
-                graded_by: None,
-                comment: None,
-                graded_at: Some(now),
-            },
-            now,
-        )
-        .await?;
+        let graded = grade_one(q, s, existing)?;
+        let grade = AnswerGrade::automatic(session, s.question_id, graded, s.version, now);
+        store::set_grade(tx, &grade, now).await?;
     }
     let answers = delivery::answers(tx, session.id).await?;
     recompute(session, &served, &answers, passing_score, now);

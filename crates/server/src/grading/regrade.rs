@@ -80,23 +80,9 @@ pub async fn regrade(
         if answer.as_ref().is_some_and(|a| a.graded_by.is_some()) {
             continue;
         }
-        let (points, outcome) = grade_one(&corrected, &sq, answer.as_ref())?;
-        store::set_grade(
-            &tx,
-            &AnswerGrade {
-                session_id: s.id,
-                question_id,
-                org_id: s.org_id,
-                points,
-                outcome,
-                graded_version: v.version,
-                graded_by: None,
-                comment: None,
-                graded_at: Some(now),
-            },
-            now,
-        )
-        .await?;
+        let graded = grade_one(&corrected, &sq, answer.as_ref())?;
+        let grade = AnswerGrade::automatic(&s, question_id, graded, v.version, now);
+        store::set_grade(&tx, &grade, now).await?;
         let before = row.final_score;
         rescore(&tx, &mut row, exam.passing_score, now).await?;
         delivery::update_session_if(&tx, &row, row.status).await?;
