@@ -367,3 +367,131 @@ impl<W: BatchWrite> Worker<W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records each transaction's jobs; a transaction holding a job above
+    /// 100 fails as a whole, a job of 0 is refused on its own.
+    #[derive(Default)]
+    struct Fake {
+        commits: Arc<Mutex<Vec<Vec<u32>>>>,
+    }
+
+    impl BatchWrite for Fake {
+        type Job = u32;
+        type Done = u32;
+        type Refusal = &'static str;
+        const KIND: &'static str = "test";
+
+        fn weight(&self, job: &u32) -> usize {
+            usize::try_from(*job).unwrap_or(1).clamp(1, 10)
+        }
+
+        fn field(&self, _job: &u32) -> &'static str {
+            "n"
+        }
+
+        async fn write(&self, jobs: &[u32]) -> Written<u32, &'static str> {
+            if jobs.iter().any(|j| *j > 100) {
+                return Err(StoreError::Conflict("too big".into()));
+            }
+            self.commits.lock().unwrap().push(jobs.to_vec());
+            Ok(jobs
+                .iter()
+                .map(|j| if *j == 0 { Err("zero") } else { Ok(j * 2) })
+                .collect())
+        }
+    }
+
+    fn options(max_weight: usize) -> BatchOptions {
+        BatchOptions {
+            batch_max: 100,
+            max_weight,
+            capacity: 100,
+            max_in_flight: 100,
+        }
+    }
+
+    #[tokio::test]
+    async fn one_transaction_per_weight_and_one_bad_job_refused_alone() {
+        let fake = Fake::default();
+        let commits = fake.commits.clone();
+        let token = CancellationToken::new();
+        let (batcher, stopped) = Batcher::start(fake, options(12), token.clone());
+        let hold = batcher.hold().await;
+        let jobs = [5, 5, 5, 0, 200, 1];
+        let waits: Vec<_> = jobs
+            .iter()
+            .map(|j| {
+                let b = batcher.clone();
+                let j = *j;
+                tokio::spawn(async move { b.submit(j).await })
+            })
+            .collect();
+        while batcher.queued() < jobs.len() {
+            tokio::task::yield_now().await;
+        }
+        drop(hold);
+        let mut answers = Vec::new();
+        for w in waits {
+            answers.push(w.await.unwrap());
+        }
+        let by_job: Vec<(u32, String)> = jobs
+            .iter()
+            .zip(&answers)
+            .map(|(j, a)| {
+                let a = match a {
+                    Ok(v) => v.to_string(),
+                    Err(BatchError::Job(r)) => (*r).to_owned(),
+                    Err(BatchError::Conflict(d)) => format!("conflict {d}"),
+                    Err(e) => e.to_string(),
+                };
+                (*j, a)
+            })
+            .collect();
+        assert!(by_job.contains(&(5, "10".into())), "{by_job:?}");
+        assert!(by_job.contains(&(0, "zero".into())), "{by_job:?}");
+        assert!(
+            by_job.contains(&(200, "conflict too big".into())),
+            "{by_job:?}"
+        );
+        assert!(by_job.contains(&(1, "2".into())), "{by_job:?}");
+        // Every transaction stays within the weight (a job of 200 weighs 10).
+        for c in commits.lock().unwrap().iter() {
+            let w: u32 = c.iter().map(|j| (*j).clamp(1, 10)).sum();
+            assert!(w <= 12 + 10, "{c:?}");
+        }
+        token.cancel();
+        stopped.await;
+        assert!(matches!(
+            batcher.submit(1).await,
+            Err(BatchError::Overloaded)
+        ));
+    }
+
+    #[tokio::test]
+    async fn shutdown_writes_what_is_queued_and_flush_waits() {
+        let fake = Fake::default();
+        let commits = fake.commits.clone();
+        let token = CancellationToken::new();
+        let (batcher, stopped) = Batcher::start(fake, options(usize::MAX), token.clone());
+        assert_eq!(batcher.submit(3).await.unwrap(), 6);
+        batcher.flush().await;
+        let hold = batcher.hold().await;
+        let b = batcher.clone();
+        let queued = tokio::spawn(async move { b.submit(4).await });
+        while batcher.queued() < 1 {
+            tokio::task::yield_now().await;
+        }
+        token.cancel();
+        drop(hold);
+        assert_eq!(queued.await.unwrap().unwrap(), 8);
+        stopped.await;
+        let all: Vec<u32> = commits.lock().unwrap().concat();
+        assert_eq!(all, vec![3, 4]);
+    }
+}
