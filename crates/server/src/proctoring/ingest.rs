@@ -14,8 +14,9 @@ use invigil_store::delivery::Session;
 use invigil_store::proctoring::{Beat, Event};
 
 use super::auth::DeviceOrCandidate;
-use super::writer::{Stored, Work};
+use super::writer::{NoRefusal, Stored, Work};
 use super::{check_open, skew, system_meta};
+use crate::batch::BatchError;
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -159,13 +160,14 @@ pub struct SystemEvent {
 }
 
 /// Records the server's own events of one session through the writer (and
-/// so through the risk engine).
+/// so through the risk engine). Jobs call it (the heartbeat watchdog): it
+/// answers the writer's error, not an HTTP one.
 pub async fn record_system_events(
     state: &AppState,
     org_id: Uuid,
     session_id: Uuid,
     events: Vec<SystemEvent>,
-) -> Result<u64, ApiError> {
+) -> Result<u64, BatchError<NoRefusal>> {
     if events.is_empty() {
         return Ok(0);
     }
