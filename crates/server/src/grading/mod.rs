@@ -173,9 +173,7 @@ pub async fn grade_session(
         let grade = AnswerGrade::automatic(session, s.question_id, graded, s.version, now);
         store::set_grade(tx, &grade, now).await?;
     }
-    let answers = delivery::answers(tx, session.id).await?;
-    recompute(session, &served, &answers, passing_score, now);
-    Ok(())
+    score(tx, session, &served, passing_score, now).await
 }
 
 /// Recomputes scores from the stored grades (after a manual grade).
@@ -186,7 +184,18 @@ pub async fn rescore(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let served = delivery::served(tx, session.id).await?;
+    score(tx, session, &served, passing_score, now).await
+}
+
+/// Sets a session's scores from its answers' stored grades.
+async fn score(
+    tx: &Tx,
+    session: &mut Session,
+    served: &[Served],
+    passing_score: i32,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let answers = delivery::answers(tx, session.id).await?;
-    recompute(session, &served, &answers, passing_score, now);
+    recompute(session, served, &answers, passing_score, now);
     Ok(())
 }
