@@ -200,7 +200,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use invigil_domain::identity::Action;
-use invigil_domain::review::IntegrityStatus;
 use invigil_store::exams::{self as exam_store};
 
 use crate::audit;
@@ -542,7 +541,7 @@ pub async fn release_results(
     }
     let withheld = sessions
         .iter()
-        .filter(|s| withheld(&s.integrity_status))
+        .filter(|s| invigil_domain::review::results_withheld(s.integrity_status))
         .count();
     audit::by(
         &tx,
@@ -556,14 +555,6 @@ pub async fn release_results(
     .await?;
     commit(tx).await?;
     Ok(users.len())
-}
-
-fn integrity_of(s: &str) -> IntegrityStatus {
-    wire::parse(s).unwrap_or(IntegrityStatus::Clean)
-}
-
-fn withheld(integrity: &str) -> bool {
-    invigil_domain::review::results_withheld(integrity_of(integrity))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -596,10 +587,9 @@ pub struct ResultView {
 pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultView>, ApiError> {
     let sessions = delivery::sessions_of_user(state.db.read(), user_id).await?;
     let mut best: HashMap<Uuid, Session> = HashMap::new();
-    for s in sessions
-        .into_iter()
-        .filter(|s| s.finished_at.is_some() && !withheld(&s.integrity_status))
-    {
+    for s in sessions.into_iter().filter(|s| {
+        s.finished_at.is_some() && !invigil_domain::review::results_withheld(s.integrity_status)
+    }) {
         let better = match best.get(&s.exam_id) {
             None => true,
             Some(b) => s.final_score.unwrap_or(-1.0) > b.final_score.unwrap_or(-1.0),
@@ -627,7 +617,7 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
                 }),
             None => None,
         };
-        let integrity = integrity_of(&s.integrity_status);
+        let integrity = s.integrity_status;
         out.push(ResultView {
             session_id: s.id,
             exam_id: s.exam_id,
@@ -642,7 +632,7 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
             passed: s
                 .passed
                 .map(|p| invigil_domain::review::result_passed(p, integrity)),
-            integrity: s.integrity_status.clone(),
+            integrity: integrity.name().to_owned(),
             finished_at: s.finished_at,
         });
     }

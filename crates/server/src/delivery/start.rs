@@ -263,7 +263,7 @@ async fn create(
         user_id: me.id(),
         attempt_no: enrollment.attempts_used + 1,
         status: String::new(),
-        integrity_status: "CLEAN".into(),
+        integrity_status: invigil_domain::review::IntegrityState::clean().status,
         seed: i64::from_ne_bytes(seed.to_ne_bytes()),
         started_at: now,
         base_duration_ms: clock.base_duration.num_milliseconds(),

@@ -28,8 +28,10 @@ pub mod writer;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use invigil_domain::proctoring::EventSource;
 use invigil_store::Db;
 use invigil_store::delivery::Session;
+use invigil_store::proctoring::entities::EventMeta;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -50,7 +52,7 @@ pub struct Proctoring {
 impl Proctoring {
     /// Starts the event writer and, on PostgreSQL, the live-feed listener.
     pub fn new(db: &Db, config: &Config, clock: Arc<dyn Clock>, background: &Background) -> Self {
-        let live = LiveHub::new(db.clone(), background);
+        let live = LiveHub::new(db, background);
         let (events, task) = writer::EventWriter::new(
             db.clone(),
             clock,
@@ -83,16 +85,16 @@ pub fn skew(state: &AppState) -> TimeDelta {
 }
 
 /// `{"device": source}` plus `extra`, the meta of the server's SYSTEM events.
-pub fn system_meta(device: &str, extra: serde_json::Value) -> serde_json::Value {
+pub fn system_meta(device: EventSource, extra: serde_json::Value) -> EventMeta {
     let mut map = serde_json::Map::new();
     map.insert(
         "device".into(),
-        serde_json::Value::String(device.to_owned()),
+        serde_json::Value::String(device.name().to_owned()),
     );
     if let serde_json::Value::Object(extra) = extra {
         for (k, v) in extra {
             map.entry(k).or_insert(v);
         }
     }
-    serde_json::Value::Object(map)
+    EventMeta(map)
 }

@@ -16,15 +16,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
+use invigil_domain::proctoring::EventSource;
+use invigil_domain::review::IntegrityStatus;
 use invigil_store::delivery::Session;
 use invigil_store::exams as exam_store;
 use invigil_store::proctoring::evidence::{self as store, EvidenceStore, Frame, LocalDiskStore};
-use invigil_store::review::integrity;
 use invigil_store::tenancy;
 
-use super::keys::{FrameAad, MasterKey};
+use super::keys::{FrameAad, KeyError, MasterKey};
 use super::staff_session;
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::OrgCtx;
 use crate::http::auth::ClientInfo;
 use crate::http::error::ApiError;
@@ -39,7 +40,7 @@ pub const MAX_RETENTION_DAYS: i64 = 3650;
 /// Integrity statuses whose evidence the purge removes once retention is
 /// over. Sessions with a confirmed violation, or still to be (re)reviewed,
 /// keep their evidence.
-pub const PURGEABLE: &[&str] = &[integrity::CLEARED];
+pub const PURGEABLE: &[IntegrityStatus] = &[IntegrityStatus::Cleared];
 
 pub const JPEG: &str = "image/jpeg";
 pub const PNG: &str = "image/png";
@@ -47,6 +48,24 @@ pub const PNG: &str = "image/png";
 /// The evidence store of this server (local disk under the data directory).
 pub fn evidence_store(state: &AppState) -> LocalDiskStore {
     LocalDiskStore::new(state.config.data_dir.join("evidence"))
+}
+
+/// What can go wrong with a frame's ciphertext: its key, its blob, its
+/// stored nonce. Every one is a 500 (the detail goes to the log).
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("evidence store: {0}")]
+    Blob(#[from] std::io::Error),
+    #[error("stored nonce: {0}")]
+    Nonce(#[from] hex::FromHexError),
+}
+
+impl From<EvidenceError> for ApiError {
+    fn from(e: EvidenceError) -> Self {
+        ApiError::caused_by(e)
+    }
 }
 
 // ---- who uploads
@@ -63,7 +82,7 @@ pub fn evidence_store(state: &AppState) -> LocalDiskStore {
 pub struct FrameUploader {
     pub session: Session,
     /// LAPTOP or MOBILE.
-    pub source: &'static str,
+    pub source: EventSource,
 }
 
 impl FromRequestParts<AppState> for FrameUploader {
@@ -76,7 +95,7 @@ impl FromRequestParts<AppState> for FrameUploader {
         let who = DeviceOrCandidate::from_request_parts(parts, state).await?;
         Ok(FrameUploader {
             session: who.session,
-            source: who.source.as_str(),
+            source: who.source,
         })
     }
 }
@@ -130,7 +149,8 @@ pub fn declared_type(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 pub struct FrameCreated {
     pub frame_id: Uuid,
     /// LAPTOP or MOBILE.
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: EventSource,
     pub content_type: String,
     /// Plaintext bytes.
     pub size: i64,
@@ -167,27 +187,17 @@ pub async fn check_target(state: &AppState, s: &Session) -> Result<(), ApiError>
 pub async fn store_frame(
     state: &AppState,
     s: &Session,
-    source: &'static str,
+    source: EventSource,
     content_type: &'static str,
     bytes: &[u8],
 ) -> Result<FrameCreated, ApiError> {
-    let master = MasterKey::load(&state.config)
-        .await
-        .map_err(ApiError::internal)?;
     let frame_id = Uuid::now_v7();
     let aad = FrameAad {
         session_id: s.id,
         frame_id,
         content_type,
     };
-    let (nonce, ciphertext) = master
-        .org_key(s.org_id)
-        .seal(bytes, &aad)
-        .map_err(ApiError::internal)?;
-    let key = evidence_store(state)
-        .put(&ciphertext)
-        .await
-        .map_err(ApiError::internal)?;
+    let (nonce, key) = seal_and_put(state, s.org_id, &aad, bytes).await?;
     let now = state.now();
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     store::insert_frame(
@@ -196,11 +206,11 @@ pub async fn store_frame(
             id: frame_id,
             org_id: s.org_id,
             session_id: s.id,
-            source: source.to_owned(),
+            source,
             content_type: content_type.to_owned(),
             size,
             storage_key: key,
-            nonce: hex::encode(nonce),
+            nonce,
             captured_at: now,
             purged_at: None,
         },
@@ -209,11 +219,44 @@ pub async fn store_frame(
     metrics::counter!("evidence_frames_total").increment(1);
     Ok(FrameCreated {
         frame_id,
-        source: source.to_owned(),
+        source,
         content_type: content_type.to_owned(),
         size,
         captured_at: now,
     })
+}
+
+/// Encrypts `bytes` with the organization's key and stores the ciphertext:
+/// the nonce (hex) and the blob's key.
+async fn seal_and_put(
+    state: &AppState,
+    org_id: Uuid,
+    aad: &FrameAad<'_>,
+    bytes: &[u8],
+) -> Result<(String, String), EvidenceError> {
+    let master = MasterKey::load(&state.config).await?;
+    let (nonce, ciphertext) = master.org_key(org_id).seal(bytes, aad)?;
+    let key = evidence_store(state).put(&ciphertext).await?;
+    Ok((hex::encode(nonce), key))
+}
+
+/// The plaintext of a frame; `None` when its blob is missing.
+async fn get_and_open(state: &AppState, frame: &Frame) -> Result<Option<Vec<u8>>, EvidenceError> {
+    let Some(ciphertext) = evidence_store(state).get(&frame.storage_key).await? else {
+        return Ok(None);
+    };
+    let nonce = hex::decode(&frame.nonce)?;
+    let master = MasterKey::load(&state.config).await?;
+    let aad = FrameAad {
+        session_id: frame.session_id,
+        frame_id: frame.id,
+        content_type: &frame.content_type,
+    };
+    Ok(Some(master.org_key(frame.org_id).open(
+        &nonce,
+        &ciphertext,
+        &aad,
+    )?))
 }
 
 // ---- reviewer read
@@ -241,42 +284,20 @@ pub async fn read_frame(
         // Retention removed the evidence: nothing to show.
         return Err(ApiError::NotFound);
     }
-    let Some(ciphertext) = evidence_store(state)
-        .get(&frame.storage_key)
-        .await
-        .map_err(ApiError::internal)?
-    else {
+    let Some(bytes) = get_and_open(state, &frame).await? else {
         tracing::warn!(frame_id = %frame.id, "evidence blob missing");
         return Err(ApiError::NotFound);
     };
-    let nonce = hex::decode(&frame.nonce).map_err(ApiError::internal)?;
-    let master = MasterKey::load(&state.config)
-        .await
-        .map_err(ApiError::internal)?;
-    let bytes = master
-        .org_key(frame.org_id)
-        .open(
-            &nonce,
-            &ciphertext,
-            &FrameAad {
-                session_id: frame.session_id,
-                frame_id: frame.id,
-                content_type: &frame.content_type,
-            },
-        )
-        .map_err(ApiError::internal)?;
     let now = state.now();
     let tx = begin(state).await?;
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "evidence.read",
-        ("evidence_frame", Some(frame.id.to_string())),
-        serde_json::json!({ "session_id": s.id, "source": frame.source, "content_type": frame.content_type }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::EvidenceRead,
+            frame.id,
+            serde_json::json!({ "session_id": s.id, "source": frame.source, "content_type": frame.content_type }),
+        )
+        .await?;
     commit(tx).await?;
     Ok(FrameImage {
         content_type: frame.content_type,
@@ -344,22 +365,20 @@ pub async fn purge(state: &AppState) -> anyhow::Result<usize> {
         sessions.sort();
         sessions.dedup();
         let tx = state.db.begin().await?;
-        audit::record(
-            &tx,
-            Some(org_id),
-            None,
-            &ClientInfo::default(),
-            "evidence.purged",
-            ("evidence_frame", None),
-            serde_json::json!({
+        let client = ClientInfo::default();
+        Audit::anonymous(&client, Some(org_id), now)
+            .record(
+                &tx,
+                AuditAction::EvidencePurged,
+                Option::<Uuid>::None,
+                serde_json::json!({
                 "frames": purged.len(),
                 "sessions": sessions,
                 "retention_days": days,
-                "cutoff": cutoff,
-            }),
-            now,
-        )
-        .await?;
+                    "cutoff": cutoff,
+                }),
+            )
+            .await?;
         tx.commit().await?;
         tracing::info!(org = %org.slug, frames = purged.len(), "evidence purged");
         total += purged.len();

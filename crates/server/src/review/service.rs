@@ -12,20 +12,19 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::{Action, Visibility};
-use invigil_domain::review::DecisionType;
+use invigil_domain::review::{DecisionType, IntegrityStatus, ReviewError};
 use invigil_store::content::DeptScope;
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams as exam_store;
 use invigil_store::identity::users;
 use invigil_store::review as review_store;
 
-use super::{integrity_of, review_error, split_cursor, staff_session};
-use crate::audit;
+use super::{changed_meanwhile, integrity_of, split_cursor, staff_session};
+use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
-use crate::wire;
 
 /// A session as reviewers and QUALITY_ASSURANCE see it in lists and after a
 /// review step.
@@ -39,7 +38,8 @@ pub struct ReviewView {
     /// Delivery status.
     pub status: String,
     /// CLEAN, FLAGGED, UNDER_REVIEW, CLEARED or VIOLATION_CONFIRMED.
-    pub integrity_status: String,
+    #[schema(value_type = String)]
+    pub integrity_status: IntegrityStatus,
     /// The explainable score of the session's flags (the timeline lists its parts).
     pub violation_score: i32,
     pub flag_count: i64,
@@ -48,7 +48,8 @@ pub struct ReviewView {
     pub claimed_by: Option<Uuid>,
     pub claimed_at: Option<DateTime<Utc>>,
     /// The last decision (kept after an appeal or reopen until the next one).
-    pub decision: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub decision: Option<DecisionType>,
     pub decision_notes: Option<String>,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -160,18 +161,7 @@ pub async fn queue(
     limit: u64,
 ) -> Result<ViewPage, ApiError> {
     let scope = scope_for(ctx, Action::ReviewSessions)?;
-    let after = match cursor.filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let (a, b) = split_cursor(c)?;
-            Some((
-                a.parse::<i32>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-                b.parse::<Uuid>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-            ))
-        }
-    };
+    let after = parse_cursor::<i32>(cursor)?;
     let mut rows = review_store::queue(
         state.db.read(),
         ctx.org_id(),
@@ -187,6 +177,22 @@ pub async fn queue(
     Ok((views_of(state, ctx.org_id(), rows).await?, next))
 }
 
+fn bad_cursor() -> ApiError {
+    ApiError::BadRequest("invalid cursor".into())
+}
+
+/// An opaque `key.id` cursor (none when absent or empty).
+fn parse_cursor<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, Uuid)>, ApiError> {
+    let Some(c) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let (a, b) = split_cursor(c)?;
+    match (a.parse::<K>(), b.parse::<Uuid>()) {
+        (Ok(key), Ok(id)) => Ok(Some((key, id))),
+        _ => Err(bad_cursor()),
+    }
+}
+
 fn next_cursor(
     rows: &mut Vec<Session>,
     limit: u64,
@@ -199,27 +205,6 @@ fn next_cursor(
     } else {
         None
     }
-}
-
-async fn audit_step(
-    tx: &invigil_store::Tx,
-    auth: &Authorized,
-    session_id: Uuid,
-    action: &str,
-    details: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    audit::by(
-        tx,
-        Some(auth.org_id),
-        &auth.actor,
-        action,
-        ("exam_session", Some(session_id.to_string())),
-        details,
-        now,
-    )
-    .await?;
-    Ok(())
 }
 
 /// The session's row, locked until the transaction ends (PostgreSQL; the
@@ -244,26 +229,24 @@ pub async fn claim(
     let now = state.now();
     let tx = begin(state).await?;
     let current = locked(&tx, s.id).await?;
-    let before = integrity_of(&current)?;
-    let after = before.claim(me, current.user_id).map_err(review_error)?;
+    let before = integrity_of(&current);
+    let after = before.claim(me, current.user_id)?;
     if after != before {
         if !review_store::claim(&tx, s.id, me, now).await? {
             // The conditional UPDATE lost a race the lock did not prevent.
-            return Err(review_error(
-                invigil_domain::review::ReviewError::ClaimedByOther {
-                    reviewer_id: current.claimed_by.unwrap_or_default(),
-                },
-            ));
+            return Err(ReviewError::ClaimedByOther {
+                reviewer_id: current.claimed_by.unwrap_or_default(),
+            }
+            .into());
         }
-        audit_step(
-            &tx,
-            &auth,
-            s.id,
-            "review.claimed",
-            serde_json::json!({ "violation_score": current.violation_score }),
-            now,
-        )
-        .await?;
+        auth.audit(now)
+            .record(
+                &tx,
+                AuditAction::ReviewClaimed,
+                s.id,
+                serde_json::json!({ "violation_score": current.violation_score }),
+            )
+            .await?;
     }
     commit(tx).await?;
     view_of(state, auth.org_id, s.id).await
@@ -281,19 +264,18 @@ pub async fn release(
     let now = state.now();
     let tx = begin(state).await?;
     let current = locked(&tx, s.id).await?;
-    integrity_of(&current)?.release(me).map_err(review_error)?;
+    integrity_of(&current).release(me)?;
     if !review_store::release(&tx, s.id, me, now).await? {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+        return Err(changed_meanwhile());
     }
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.released",
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::ReviewReleased,
+            s.id,
+            serde_json::json!({}),
+        )
+        .await?;
     commit(tx).await?;
     view_of(state, auth.org_id, s.id).await
 }
@@ -333,34 +315,32 @@ pub async fn decide(
     let now = state.now();
     let tx = begin(state).await?;
     let current = locked(&tx, s.id).await?;
-    let (_, valid) = integrity_of(&current)?
-        .decide(me, body.decision, body.notes.as_deref().unwrap_or(""))
-        .map_err(review_error)?;
-    let decision = wire::name(&valid.decision);
+    let (_, valid) =
+        integrity_of(&current).decide(me, body.decision, body.notes.as_deref().unwrap_or(""))?;
+    let decision = valid.decision;
     let recorded = review_store::decide(
         &tx,
         &review_store::Decision {
             session_id: s.id,
             reviewer: me,
-            decision: decision.clone(),
+            decision,
             notes: valid.notes.clone(),
             at: now,
         },
     )
     .await?;
     if !recorded {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+        return Err(changed_meanwhile());
     }
-    let flags = review_store::resolve_flags(&tx, s.id, me, &decision, now).await?;
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.decided",
-        serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score }),
-        now,
-    )
-    .await?;
+    let flags = review_store::resolve_flags(&tx, s.id, me, decision, now).await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::ReviewDecided,
+            s.id,
+            serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score }),
+        )
+        .await?;
     commit(tx).await?;
     view_of(state, auth.org_id, s.id).await
 }
@@ -373,20 +353,12 @@ pub async fn decisions(
     limit: u64,
 ) -> Result<ViewPage, ApiError> {
     let scope = scope_for(ctx, Action::ReopenDecisions)?;
-    let after = match cursor.filter(|c| !c.is_empty()) {
+    let after = match parse_cursor::<i64>(cursor)? {
         None => None,
-        Some(c) => {
-            let (a, b) = split_cursor(c)?;
-            let micros = a
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?;
-            Some((
-                DateTime::<Utc>::from_timestamp_micros(micros)
-                    .ok_or_else(|| ApiError::BadRequest("invalid cursor".into()))?,
-                b.parse::<Uuid>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-            ))
-        }
+        Some((micros, id)) => Some((
+            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad_cursor)?,
+            id,
+        )),
     };
     let mut rows =
         review_store::decisions(state.db.read(), ctx.org_id(), &scope, after, limit + 1).await?;
@@ -417,21 +389,18 @@ pub async fn reopen(
     let now = state.now();
     let tx = begin(state).await?;
     let current = locked(&tx, s.id).await?;
-    let (_, reason) = integrity_of(&current)?
-        .reopen(&body.reason)
-        .map_err(review_error)?;
-    if !review_store::reopen(&tx, s.id, &current.integrity_status, now).await? {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+    let (_, reason) = integrity_of(&current).reopen(&body.reason)?;
+    if !review_store::reopen(&tx, s.id, current.integrity_status, now).await? {
+        return Err(changed_meanwhile());
     }
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.reopened",
-        serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::ReviewReopened,
+            s.id,
+            serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by }),
+        )
+        .await?;
     commit(tx).await?;
     view_of(state, auth.org_id, s.id).await
 }

@@ -9,17 +9,20 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
-use invigil_domain::proctoring::{FlagView, Sensitivity, default_rules, violation_score};
+use invigil_domain::proctoring::{
+    Cause, EventSource, EventType, FlagSeverity, FlagType, FlagView, Sensitivity, default_rules,
+    violation_score,
+};
+use invigil_domain::review::DecisionType;
 use invigil_store::delivery;
-use invigil_store::proctoring::evidence as frames;
-use invigil_store::review as review_store;
+use invigil_store::proctoring::{self as proctoring_store, evidence as frames};
 
 use super::service::ReviewView;
 use super::staff_session;
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
+use crate::proctoring::risk::flag_view;
 use crate::state::AppState;
-use crate::wire;
 
 /// What happened, when.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,9 +38,11 @@ pub enum TimelineItem {
     Event {
         at: DateTime<Utc>,
         id: Uuid,
-        source: String,
+        #[schema(value_type = String)]
+        source: EventSource,
         #[serde(rename = "type")]
-        event_type: String,
+        #[schema(value_type = String)]
+        event_type: EventType,
         severity: i32,
         received_at: DateTime<Utc>,
         #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
@@ -48,9 +53,12 @@ pub enum TimelineItem {
     Flag {
         at: DateTime<Utc>,
         id: Uuid,
-        flag_type: String,
-        severity: String,
-        cause: String,
+        #[schema(value_type = String)]
+        flag_type: FlagType,
+        #[schema(value_type = String)]
+        severity: FlagSeverity,
+        #[schema(value_type = String)]
+        cause: Cause,
         rule_id: String,
         description: String,
         /// The events that raised it.
@@ -62,7 +70,8 @@ pub enum TimelineItem {
         reason: String,
         resolved_by: Option<Uuid>,
         resolved_at: Option<DateTime<Utc>>,
-        resolution: Option<String>,
+        #[schema(value_type = Option<String>)]
+        resolution: Option<DecisionType>,
     },
     /// The last save of an answer.
     Answer {
@@ -85,7 +94,8 @@ pub enum TimelineItem {
     Frame {
         at: DateTime<Utc>,
         id: Uuid,
-        source: String,
+        #[schema(value_type = String)]
+        source: EventSource,
         content_type: String,
         size: i64,
         purged: bool,
@@ -124,16 +134,6 @@ pub struct Timeline {
     pub items: Vec<TimelineItem>,
 }
 
-fn flag_view(f: &review_store::FlagRow) -> Option<FlagView> {
-    Some(FlagView {
-        flag_ref: f.id.to_string(),
-        rule_id: f.rule_id.clone(),
-        severity: wire::parse(&f.severity)?,
-        cause: wire::parse(&f.cause)?,
-        weight: u32::try_from(f.weight).unwrap_or(0),
-    })
-}
-
 /// The timeline of a session (PROCTOR_REVIEWER on the exam's department).
 pub async fn timeline(
     state: &AppState,
@@ -154,7 +154,7 @@ pub async fn timeline(
             status: Some(s.status.clone()),
         });
     }
-    for e in review_store::events(conn, s.id).await? {
+    for e in proctoring_store::events_of_session(conn, s.id).await? {
         items.push(TimelineItem::Event {
             at: e.occurred_at,
             id: e.id,
@@ -162,12 +162,12 @@ pub async fn timeline(
             event_type: e.event_type,
             severity: e.severity,
             received_at: e.received_at,
-            meta: e.meta.and_then(|m| serde_json::from_str(&m).ok()),
+            meta: e.meta.map(|m| serde_json::Value::Object(m.0)),
             frame_id: e.frame_id,
         });
     }
-    let flags = review_store::flags(conn, s.id).await?;
-    let views: Vec<FlagView> = flags.iter().filter_map(flag_view).collect();
+    let flags = proctoring_store::flags_of_session(conn, s.id).await?;
+    let views: Vec<FlagView> = flags.iter().map(flag_view).collect();
     // Parts do not depend on the threshold; the defaults only fill the type.
     let score = violation_score(&views, &default_rules().thresholds, Sensitivity::Medium);
     for f in flags {
@@ -175,7 +175,7 @@ pub async fn timeline(
         items.push(TimelineItem::Flag {
             at: f.first_at,
             id: f.id,
-            event_ids: serde_json::from_str(&f.event_ids).unwrap_or_default(),
+            event_ids: f.event_ids.0,
             points: part.map_or(0, |p| p.points),
             reason: part.map(|p| p.reason.clone()).unwrap_or_default(),
             flag_type: f.flag_type,

@@ -876,7 +876,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    row.integrity_status = "FLAGGED".into();
+    row.integrity_status = invigil_domain::review::IntegrityStatus::Flagged;
     invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
         .await
         .unwrap();
@@ -899,7 +899,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
             .len(),
         0
     );
-    row.integrity_status = "VIOLATION_CONFIRMED".into();
+    row.integrity_status = invigil_domain::review::IntegrityStatus::ViolationConfirmed;
     invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
         .await
         .unwrap();
