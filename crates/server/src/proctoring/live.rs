@@ -29,13 +29,12 @@ use uuid::Uuid;
 use invigil_domain::identity::{Action, Decision, decide};
 use invigil_domain::proctoring::{Cause, FlagSeverity, FlagType};
 use invigil_domain::review::IntegrityStatus;
-use invigil_store::Db;
 use invigil_store::identity::{AccountStatus, sessions, token_kind};
 use invigil_store::proctoring::LiveBus;
 use invigil_store::tenancy::{self, member_status};
+use invigil_store::{Db, StoreError};
 
 use crate::authz::parse_grants;
-use crate::http::error::ApiError;
 use crate::identity::crypto::hash_token;
 use crate::state::{AppState, Background};
 
@@ -283,7 +282,7 @@ impl FeedAccess {
     }
 
     /// Whether the feed may go on.
-    pub async fn still_allowed(&self) -> Result<bool, ApiError> {
+    pub async fn still_allowed(&self) -> Result<bool, StoreError> {
         let db = self.state.db.read();
         let Some(found) =
             sessions::authenticate(db, &self.token_hash, token_kind::ACCESS, self.state.now())

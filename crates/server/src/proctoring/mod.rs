@@ -32,6 +32,7 @@ use invigil_domain::proctoring::EventSource;
 use invigil_store::Db;
 use invigil_store::delivery::Session;
 use invigil_store::proctoring::entities::EventMeta;
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -82,6 +83,19 @@ pub fn check_open(s: &Session, now: DateTime<Utc>, grace: TimeDelta) -> Result<(
 /// The configured skew allowed for `occurred_at` in the future.
 pub fn skew(state: &AppState) -> TimeDelta {
     TimeDelta::seconds(i64::try_from(state.config.event_skew_secs).unwrap_or(30))
+}
+
+/// The value of `key` in an organization's settings (a JSON object in
+/// TEXT); `None` when absent or null. Settings that are not JSON are logged
+/// with the organization's id (and read as empty, so its defaults apply).
+pub fn org_setting(org_id: Uuid, settings: &str, key: &str) -> Option<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(settings) {
+        Ok(v) => v.get(key).filter(|v| !v.is_null()).cloned(),
+        Err(e) => {
+            tracing::error!(%org_id, error = %e, "organization settings are not JSON; using the defaults");
+            None
+        }
+    }
 }
 
 /// `{"device": source}` plus `extra`, the meta of the server's SYSTEM events.

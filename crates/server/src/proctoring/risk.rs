@@ -46,11 +46,7 @@ pub async fn rules_of_org(db: &Db, org_id: Uuid) -> Result<RuleSet, StoreError> 
     let Some(org) = tenancy::org_by_id(db.read(), org_id).await? else {
         return Ok(default_rules());
     };
-    let custom = serde_json::from_str::<serde_json::Value>(&org.settings)
-        .ok()
-        .and_then(|v| v.get(RULES_SETTING).cloned())
-        .filter(|v| !v.is_null());
-    Ok(match custom {
+    Ok(match super::org_setting(org_id, &org.settings, RULES_SETTING) {
         None => default_rules(),
         Some(v) => RuleSet::from_json(v).unwrap_or_else(|errs| {
             tracing::warn!(org_id = %org_id, ?errs, "invalid proctoring_rules; using the defaults");

@@ -25,7 +25,7 @@ use crate::authz::Actor;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::tenancy::service::{begin, commit};
+use crate::tenancy::service::commit;
 
 /// One of the candidate's own flags. No event details, no other person's data.
 #[derive(Debug, Serialize, ToSchema)]
@@ -158,10 +158,7 @@ pub async fn appeal(
     body: AppealBody,
 ) -> Result<MyIntegrity, ApiError> {
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = delivery::session_for_update(&tx, s.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (tx, current) = super::service::open(state, s.id).await?;
     let (_, text) = integrity_of(&current).appeal(&body.text)?;
     if !review_store::appeal(&tx, s.id, current.integrity_status, &text, now).await? {
         return Err(changed_meanwhile());

@@ -309,10 +309,9 @@ pub async fn read_frame(
 
 /// The organization's retention period in days (`evidence_retention_days`
 /// in its settings, 1..=3650; otherwise 30).
-pub fn retention_days(settings: &str) -> i64 {
-    serde_json::from_str::<serde_json::Value>(settings)
-        .ok()
-        .and_then(|v| v.get(RETENTION_SETTING).and_then(serde_json::Value::as_i64))
+pub fn retention_days(org_id: Uuid, settings: &str) -> i64 {
+    crate::proctoring::org_setting(org_id, settings, RETENTION_SETTING)
+        .and_then(|v| v.as_i64())
         .filter(|d| (1..=MAX_RETENTION_DAYS).contains(d))
         .unwrap_or(DEFAULT_RETENTION_DAYS)
 }
@@ -334,7 +333,7 @@ pub async fn purge(state: &AppState) -> anyhow::Result<usize> {
         let Some(org) = tenancy::org_by_id(state.db.read(), org_id).await? else {
             continue;
         };
-        let days = retention_days(&org.settings);
+        let days = retention_days(org_id, &org.settings);
         let cutoff = now - Duration::days(days);
         let mut purged: Vec<Uuid> = Vec::new();
         let mut sessions: Vec<Uuid> = Vec::new();
@@ -405,10 +404,14 @@ mod tests {
 
     #[test]
     fn retention_defaults_and_bounds() {
-        assert_eq!(retention_days("{}"), 30);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": 7}"#), 7);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": 0}"#), 30);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": "7"}"#), 30);
-        assert_eq!(retention_days("not json"), 30);
+        let org = Uuid::nil();
+        assert_eq!(retention_days(org, "{}"), 30);
+        assert_eq!(retention_days(org, r#"{"evidence_retention_days": 7}"#), 7);
+        assert_eq!(retention_days(org, r#"{"evidence_retention_days": 0}"#), 30);
+        assert_eq!(
+            retention_days(org, r#"{"evidence_retention_days": "7"}"#),
+            30
+        );
+        assert_eq!(retention_days(org, "not json"), 30);
     }
 }

@@ -25,6 +25,7 @@ use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
+use invigil_store::Tx;
 
 /// A session as reviewers and QUALITY_ASSURANCE see it in lists and after a
 /// review step.
@@ -207,12 +208,37 @@ fn next_cursor(
     }
 }
 
-/// The session's row, locked until the transaction ends (PostgreSQL; the
-/// single SQLite writer serializes anyway).
-async fn locked(tx: &invigil_store::Tx, id: Uuid) -> Result<Session, ApiError> {
-    delivery::session_for_update(tx, id)
+/// Opens a review step: a transaction holding the session's row, locked
+/// until it ends (PostgreSQL; the single SQLite writer serializes anyway).
+pub(super) async fn open(state: &AppState, session_id: Uuid) -> Result<(Tx, Session), ApiError> {
+    let tx = begin(state).await?;
+    let current = delivery::session_for_update(&tx, session_id)
         .await?
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    Ok((tx, current))
+}
+
+/// What a review step records in the audit log.
+struct Entry {
+    action: AuditAction,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+}
+
+/// Ends a review step: records its entry on the session, commits, and
+/// answers with the session as it is now.
+async fn close(
+    state: &AppState,
+    tx: Tx,
+    auth: &Authorized,
+    session_id: Uuid,
+    entry: Entry,
+) -> Result<ReviewView, ApiError> {
+    auth.audit(entry.now)
+        .record(&tx, entry.action, session_id, entry.details)
+        .await?;
+    commit(tx).await?;
+    view_of(state, auth.org_id, session_id).await
 }
 
 /// FLAGGED -> UNDER_REVIEW for the caller. Of two reviewers claiming at once,
@@ -227,29 +253,27 @@ pub async fn claim(
     let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
     let me = auth.actor.user_id;
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
+    let (tx, current) = open(state, s.id).await?;
     let before = integrity_of(&current);
-    let after = before.claim(me, current.user_id)?;
-    if after != before {
-        if !review_store::claim(&tx, s.id, me, now).await? {
-            // The conditional UPDATE lost a race the lock did not prevent.
-            return Err(ReviewError::ClaimedByOther {
-                reviewer_id: current.claimed_by.unwrap_or_default(),
-            }
-            .into());
-        }
-        auth.audit(now)
-            .record(
-                &tx,
-                AuditAction::ReviewClaimed,
-                s.id,
-                serde_json::json!({ "violation_score": current.violation_score }),
-            )
-            .await?;
+    if before.claim(me, current.user_id)? == before {
+        // Claiming again what you hold: nothing changes, nothing to record.
+        commit(tx).await?;
+        return view_of(state, auth.org_id, s.id).await;
     }
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    if !review_store::claim(&tx, s.id, me, now).await? {
+        // The conditional UPDATE lost a race the lock did not prevent.
+        return Err(ReviewError::ClaimedByOther {
+            reviewer_id: current.claimed_by.unwrap_or_default(),
+        }
+        .into());
+    }
+    let details = serde_json::json!({ "violation_score": current.violation_score });
+    let entry = Entry {
+        action: AuditAction::ReviewClaimed,
+        details,
+        now,
+    };
+    close(state, tx, &auth, s.id, entry).await
 }
 
 /// UNDER_REVIEW -> FLAGGED: the claimer gives the session back to the queue.
@@ -262,22 +286,17 @@ pub async fn release(
     let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
     let me = auth.actor.user_id;
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
+    let (tx, current) = open(state, s.id).await?;
     integrity_of(&current).release(me)?;
     if !review_store::release(&tx, s.id, me, now).await? {
         return Err(changed_meanwhile());
     }
-    auth.audit(now)
-        .record(
-            &tx,
-            AuditAction::ReviewReleased,
-            s.id,
-            serde_json::json!({}),
-        )
-        .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    let entry = Entry {
+        action: AuditAction::ReviewReleased,
+        details: serde_json::json!({}),
+        now,
+    };
+    close(state, tx, &auth, s.id, entry).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -313,8 +332,7 @@ pub async fn decide(
 ) -> Result<ReviewView, ApiError> {
     let me = auth.actor.user_id;
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
+    let (tx, current) = open(state, s.id).await?;
     let (_, valid) =
         integrity_of(&current).decide(me, body.decision, body.notes.as_deref().unwrap_or(""))?;
     let decision = valid.decision;
@@ -333,16 +351,13 @@ pub async fn decide(
         return Err(changed_meanwhile());
     }
     let flags = review_store::resolve_flags(&tx, s.id, me, decision, now).await?;
-    auth.audit(now)
-        .record(
-            &tx,
-            AuditAction::ReviewDecided,
-            s.id,
-            serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score }),
-        )
-        .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    let details = serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score });
+    let entry = Entry {
+        action: AuditAction::ReviewDecided,
+        details,
+        now,
+    };
+    close(state, tx, &auth, s.id, entry).await
 }
 
 /// Sessions with a recorded decision, newest first (QUALITY_ASSURANCE).
@@ -387,20 +402,16 @@ pub async fn reopen(
     body: ReopenBody,
 ) -> Result<ReviewView, ApiError> {
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
+    let (tx, current) = open(state, s.id).await?;
     let (_, reason) = integrity_of(&current).reopen(&body.reason)?;
     if !review_store::reopen(&tx, s.id, current.integrity_status, now).await? {
         return Err(changed_meanwhile());
     }
-    auth.audit(now)
-        .record(
-            &tx,
-            AuditAction::ReviewReopened,
-            s.id,
-            serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by }),
-        )
-        .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    let details = serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by });
+    let entry = Entry {
+        action: AuditAction::ReviewReopened,
+        details,
+        now,
+    };
+    close(state, tx, &auth, s.id, entry).await
 }
