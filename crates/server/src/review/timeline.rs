@@ -13,7 +13,7 @@ use invigil_domain::proctoring::{
     Cause, EventSource, EventType, FlagSeverity, FlagType, FlagView, Sensitivity, default_rules,
     violation_score,
 };
-use invigil_domain::review::DecisionType;
+use invigil_domain::review::{DecisionType, ImageType};
 use invigil_store::delivery;
 use invigil_store::proctoring::{self as proctoring_store, evidence as frames};
 
@@ -24,6 +24,14 @@ use crate::http::error::ApiError;
 use crate::proctoring::risk::flag_view;
 use crate::state::AppState;
 
+/// A session's start and end on its timeline.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Lifecycle {
+    Started,
+    Finished,
+}
+
 /// What happened, when.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -31,7 +39,8 @@ pub enum TimelineItem {
     /// STARTED or FINISHED (with the delivery status it ended in).
     Session {
         at: DateTime<Utc>,
-        what: String,
+        #[schema(value_type = String)]
+        what: Lifecycle,
         status: Option<String>,
     },
     /// A proctoring event (LAPTOP, MOBILE or SYSTEM).
@@ -96,7 +105,8 @@ pub enum TimelineItem {
         id: Uuid,
         #[schema(value_type = String)]
         source: EventSource,
-        content_type: String,
+        #[schema(value_type = String)]
+        content_type: ImageType,
         size: i64,
         purged: bool,
     },
@@ -144,13 +154,13 @@ pub async fn timeline(
     let conn = state.db.read();
     let mut items = vec![TimelineItem::Session {
         at: s.started_at,
-        what: "STARTED".into(),
+        what: Lifecycle::Started,
         status: None,
     }];
     if let Some(f) = s.finished_at {
         items.push(TimelineItem::Session {
             at: f,
-            what: "FINISHED".into(),
+            what: Lifecycle::Finished,
             status: Some(s.status.clone()),
         });
     }

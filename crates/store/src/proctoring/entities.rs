@@ -133,6 +133,7 @@ pub mod pairing {
 
 pub mod frame {
     use invigil_domain::proctoring::EventSource;
+    use invigil_domain::review::ImageType;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -144,7 +145,7 @@ pub mod frame {
         pub session_id: Uuid,
         /// LAPTOP or MOBILE.
         pub source: EventSource,
-        pub content_type: String,
+        pub content_type: ImageType,
         /// Plaintext size in bytes.
         pub size: i64,
         /// Where the ciphertext is stored (the hash of the ciphertext).

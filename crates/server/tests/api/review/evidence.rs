@@ -29,7 +29,7 @@ async fn frames_are_encrypted_at_rest_and_round_trip(app: TestApp) {
     assert_eq!(files.len(), 2, "{files:?}");
     let row = frame_row(&app, fid).await;
     assert_eq!(row.source, invigil_domain::proctoring::EventSource::Laptop);
-    assert_eq!(row.content_type, "image/jpeg");
+    assert_eq!(row.content_type, invigil_domain::review::ImageType::Jpeg);
     assert_eq!(row.size, plain.len() as i64);
     assert_eq!(row.nonce.len(), 24);
     let path = app
