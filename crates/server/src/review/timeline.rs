@@ -19,10 +19,20 @@ use invigil_store::proctoring::{self as proctoring_store, evidence as frames};
 
 use super::service::ReviewView;
 use super::staff_session;
+use crate::audit::AuditAction;
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
 use crate::proctoring::risk::flag_view;
 use crate::state::AppState;
+
+/// The audit entries a timeline shows as review steps.
+const REVIEW_STEPS: [AuditAction; 5] = [
+    AuditAction::ReviewClaimed,
+    AuditAction::ReviewReleased,
+    AuditAction::ReviewDecided,
+    AuditAction::ReviewAppealed,
+    AuditAction::ReviewReopened,
+];
 
 /// A session's start and end on its timeline.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -237,19 +247,23 @@ pub async fn timeline(
         });
     }
     let filter = invigil_store::audit::Filter {
-        resource_type: Some("exam_session".into()),
+        resource_type: Some(AuditAction::ReviewClaimed.resource_type().into()),
         resource_id: Some(s.id.to_string()),
         ..Default::default()
     };
     for e in invigil_store::audit::list(conn, auth.org_id, &filter, None, 1000).await? {
-        if e.action.starts_with("review.") {
-            items.push(TimelineItem::Review {
-                at: e.created_at,
-                action: e.action,
-                actor_id: e.actor_id,
-                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
-            });
+        if !REVIEW_STEPS.iter().any(|a| a.name() == e.action) {
+            continue;
         }
+        let details = serde_json::from_str(&e.details).map_err(|err| {
+            ApiError::internal(format!("audit entry {}: details are not JSON: {err}", e.id))
+        })?;
+        items.push(TimelineItem::Review {
+            at: e.created_at,
+            action: e.action,
+            actor_id: e.actor_id,
+            details,
+        });
     }
     // Stable: equal times keep the order above (lifecycle, events, flags, ...).
     items.sort_by_key(TimelineItem::at);
