@@ -58,7 +58,7 @@ where
 }
 
 /// Sessions waiting for review (FLAGGED or UNDER_REVIEW), highest violation
-/// score first, then by id. `after` is the last row of the previous page
+/// score first, then by id. `page_after` is the last row of the previous page
 /// (score, id). Sessions of `exclude_user` (the reviewer's own) are left out.
 pub async fn queue<C: ConnectionTrait>(
     conn: &C,
@@ -85,7 +85,7 @@ pub async fn queue<C: ConnectionTrait>(
 }
 
 /// Decided sessions (a decision was recorded, whatever happened since),
-/// newest decision first, then by id. `after` is the last row of the
+/// newest decision first, then by id. `page_after` is the last row of the
 /// previous page (decided_at, id).
 pub async fn decisions<C: ConnectionTrait>(
     conn: &C,
