@@ -218,6 +218,20 @@ pub(super) async fn open(state: &AppState, session_id: Uuid) -> Result<(Tx, Sess
     Ok((tx, current))
 }
 
+/// A reviewer's step on the session of the path: the caller's proof
+/// (PROCTOR_REVIEWER on the exam's department, not their own session), the
+/// time, and the open transaction with the row locked.
+async fn reviewer_step(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session_id: Uuid,
+) -> Result<(Authorized, DateTime<Utc>, Tx, Session), ApiError> {
+    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let now = state.now();
+    let (tx, current) = open(state, s.id).await?;
+    Ok((auth, now, tx, current))
+}
+
 /// What a review step records in the audit log.
 struct Entry {
     action: AuditAction,
@@ -250,17 +264,15 @@ pub async fn claim(
     ctx: &OrgCtx,
     session_id: Uuid,
 ) -> Result<ReviewView, ApiError> {
-    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let (auth, now, tx, current) = reviewer_step(state, ctx, session_id).await?;
     let me = auth.actor.user_id;
-    let now = state.now();
-    let (tx, current) = open(state, s.id).await?;
     let before = integrity_of(&current);
     if before.claim(me, current.user_id)? == before {
         // Claiming again what you hold: nothing changes, nothing to record.
         commit(tx).await?;
-        return view_of(state, auth.org_id, s.id).await;
+        return view_of(state, auth.org_id, current.id).await;
     }
-    if !review_store::claim(&tx, s.id, me, now).await? {
+    if !review_store::claim(&tx, current.id, me, now).await? {
         // The conditional UPDATE lost a race the lock did not prevent.
         return Err(ReviewError::ClaimedByOther {
             reviewer_id: current.claimed_by.unwrap_or_default(),
@@ -273,7 +285,7 @@ pub async fn claim(
         details,
         now,
     };
-    close(state, tx, &auth, s.id, entry).await
+    close(state, tx, &auth, current.id, entry).await
 }
 
 /// UNDER_REVIEW -> FLAGGED: the claimer gives the session back to the queue.
@@ -283,12 +295,10 @@ pub async fn release(
     ctx: &OrgCtx,
     session_id: Uuid,
 ) -> Result<ReviewView, ApiError> {
-    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let (auth, now, tx, current) = reviewer_step(state, ctx, session_id).await?;
     let me = auth.actor.user_id;
-    let now = state.now();
-    let (tx, current) = open(state, s.id).await?;
     integrity_of(&current).release(me)?;
-    if !review_store::release(&tx, s.id, me, now).await? {
+    if !review_store::release(&tx, current.id, me, now).await? {
         return Err(changed_meanwhile());
     }
     let entry = Entry {
@@ -296,7 +306,7 @@ pub async fn release(
         details: serde_json::json!({}),
         now,
     };
-    close(state, tx, &auth, s.id, entry).await
+    close(state, tx, &auth, current.id, entry).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
