@@ -55,10 +55,10 @@ fn every_type_has_a_default_severity_in_range() {
     for t in EventType::ALL {
         let s = t.default_severity().get();
         assert!((1..=10).contains(&s), "{t}");
-        assert_eq!(EventType::parse(t.as_str()), Some(*t));
+        assert_eq!(EventType::parse(t.name()), Some(*t));
         assert_eq!(
             serde_json::to_value(t).unwrap(),
-            serde_json::json!(t.as_str())
+            serde_json::json!(t.name())
         );
     }
 }

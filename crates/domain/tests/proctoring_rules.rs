@@ -74,7 +74,7 @@ fn count_rules_fire_at_more_than_k_within_w() {
         };
         let src = source.unwrap_or(EventSource::Laptop);
         let single = only(&rule.id);
-        for s in Sensitivity::ALL {
+        for &s in Sensitivity::ALL {
             let Some(p) = params.get(s) else {
                 assert!(evaluate(&single, s, &spread(1, 50, 1000, *event_type, src)).is_empty());
                 continue;
@@ -167,7 +167,7 @@ fn gap_duration_rules_fire_strictly_longer_than_s() {
             continue;
         };
         let single = only(&rule.id);
-        for s in Sensitivity::ALL {
+        for &s in Sensitivity::ALL {
             let Some(p) = params.get(s) else { continue };
             let secs = i64::from(p.longer_than_secs);
             let src = EventSource::Mobile;
@@ -258,7 +258,7 @@ fn any_rules_fire_from_min_severity() {
             continue;
         };
         let single = only(&rule.id);
-        for s in Sensitivity::ALL {
+        for &s in Sensitivity::ALL {
             let Some(p) = params.get(s) else { continue };
             let ty = event_types[0];
             let mut e = ev(7, ty, EventSource::Mobile, 0);
@@ -346,7 +346,7 @@ fn flags_cite_only_their_events() {
 #[test]
 fn empty_input_and_unapplied_sensitivity_give_no_flags() {
     let set = default_rules();
-    for s in Sensitivity::ALL {
+    for &s in Sensitivity::ALL {
         assert!(evaluate(&set, s, &[]).is_empty());
     }
     let evs = spread(1, 20, 10_000, EventType::AudioDetected, EventSource::Laptop);
@@ -387,7 +387,7 @@ fn extreme_times_do_not_panic() {
     let mut f = e.clone();
     f.id = Uuid::from_u128(2);
     f.occurred_at = DateTime::<Utc>::MIN_UTC;
-    for s in Sensitivity::ALL {
+    for &s in Sensitivity::ALL {
         let _ = evaluate(&default_rules(), s, &[e.clone(), f.clone()]);
     }
 }

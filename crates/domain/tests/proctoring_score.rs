@@ -112,7 +112,7 @@ fn flagged_exactly_at_threshold() {
 fn default_thresholds_one_phone_flags_every_sensitivity() {
     let set = default_rules();
     let phone = ev(1, EventType::PhoneDetected, EventSource::Mobile, 0);
-    for s in Sensitivity::ALL {
+    for &s in Sensitivity::ALL {
         let drafts = evaluate(&set, s, std::slice::from_ref(&phone));
         let views: Vec<FlagView> = drafts.iter().map(FlagView::from).collect();
         let score = violation_score(&views, &set.thresholds, s);
@@ -282,7 +282,7 @@ proptest! {
         let a = build(&raw);
         // Same events (same ids), another order.
         let b: Vec<EventView> = perm.iter().map(|&i| a[i].clone()).collect();
-        for s in Sensitivity::ALL {
+        for &s in Sensitivity::ALL {
             let fa = evaluate(&set, s, &a);
             let fb = evaluate(&set, s, &b);
             prop_assert_eq!(&fa, &fb);

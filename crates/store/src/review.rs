@@ -1,15 +1,21 @@
-//! Review persistence: the review queue, claims, decisions, appeals and
-//! reopenings (the review columns of `exam_sessions`), flag resolution, and
-//! the reads a timeline needs from the proctoring tables.
+//! Review persistence and the one owner of a session's integrity state: the
+//! integrity columns of `exam_sessions` (`integrity_status`,
+//! `violation_score`, `claimed_*`, `decision*`, `appeal*`) are written here
+//! and nowhere else. The risk engine stores its score with [`set_score`];
+//! reviewers [`claim`], [`release`] and [`decide`]; the candidate
+//! [`appeal`]s; QUALITY_ASSURANCE [`reopen`]s. Also the review queue, the
+//! list of decisions and flag resolution.
 //!
 //! Every state change is one conditional UPDATE whose WHERE names the state
 //! it starts from, so of two concurrent changes exactly one applies on both
 //! backends; callers report the other as a conflict.
 
 use chrono::{DateTime, Utc};
+use invigil_domain::review::{DecisionType, IntegrityStatus};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -18,62 +24,58 @@ use crate::delivery::Session;
 use crate::delivery::entities::session;
 use crate::error::StoreResult;
 use crate::exams::entities::exam;
-use crate::proctoring::entities::{event, flag};
+use crate::proctoring::entities::flag;
 
-pub use event::Model as EventRow;
-pub use flag::Model as FlagRow;
-
-/// Integrity statuses as stored.
-pub mod integrity {
-    pub const CLEAN: &str = "CLEAN";
-    pub const FLAGGED: &str = "FLAGGED";
-    pub const UNDER_REVIEW: &str = "UNDER_REVIEW";
-    pub const CLEARED: &str = "CLEARED";
-    pub const VIOLATION_CONFIRMED: &str = "VIOLATION_CONFIRMED";
+/// Sessions of the organization whose exam is visible in `scope`.
+fn sessions_in(org_id: Uuid, scope: &DeptScope) -> Select<session::Entity> {
+    let q = session::Entity::find().filter(session::Column::OrgId.eq(org_id));
+    let DeptScope::Only(ds) = scope else {
+        return q;
+    };
+    let exams: SelectStatement = Query::select()
+        .column(exam::Column::Id)
+        .from(exam::Entity)
+        .and_where(Expr::col(exam::Column::OrgId).eq(org_id))
+        .and_where(Expr::col(exam::Column::DepartmentId).is_in(ds.clone()))
+        .to_owned();
+    q.filter(Expr::col(session::Column::ExamId).in_subquery(exams))
 }
 
-/// Exams of the organization visible in `scope`.
-fn exams_in(org_id: Uuid, scope: &DeptScope) -> SelectStatement {
-    let mut q = Query::select();
-    q.column(exam::Column::Id)
-        .from(exam::Entity)
-        .and_where(Expr::col(exam::Column::OrgId).eq(org_id));
-    if let DeptScope::Only(ds) = scope {
-        q.and_where(Expr::col(exam::Column::DepartmentId).is_in(ds.clone()));
-    }
-    q.to_owned()
+/// Keyset condition "after (`key`, `id`)" for a listing ordered by `key`
+/// descending, then by id (`id_ascending` says which way).
+fn after<V>(key: session::Column, at: V, id: Uuid, id_ascending: bool) -> Condition
+where
+    V: Into<sea_orm::Value> + Clone,
+{
+    let next_id = if id_ascending {
+        session::Column::Id.gt(id)
+    } else {
+        session::Column::Id.lt(id)
+    };
+    Condition::any()
+        .add(key.lt(at.clone()))
+        .add(Condition::all().add(key.eq(at)).add(next_id))
 }
 
 /// Sessions waiting for review (FLAGGED or UNDER_REVIEW), highest violation
-/// score first, then by id. `after` is the last row of the previous page
+/// score first, then by id. `page_after` is the last row of the previous page
 /// (score, id). Sessions of `exclude_user` (the reviewer's own) are left out.
 pub async fn queue<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     scope: &DeptScope,
     exclude_user: Uuid,
-    after: Option<(i32, Uuid)>,
+    page_after: Option<(i32, Uuid)>,
     limit: u64,
 ) -> StoreResult<Vec<Session>> {
-    let mut q = session::Entity::find()
-        .filter(session::Column::OrgId.eq(org_id))
+    let mut q = sessions_in(org_id, scope)
         .filter(
-            session::Column::IntegrityStatus.is_in([integrity::FLAGGED, integrity::UNDER_REVIEW]),
+            session::Column::IntegrityStatus
+                .is_in([IntegrityStatus::Flagged, IntegrityStatus::UnderReview]),
         )
         .filter(session::Column::UserId.ne(exclude_user));
-    if let DeptScope::Only(_) = scope {
-        q = q.filter(Expr::col(session::Column::ExamId).in_subquery(exams_in(org_id, scope)));
-    }
-    if let Some((score, id)) = after {
-        q = q.filter(
-            Condition::any()
-                .add(session::Column::ViolationScore.lt(score))
-                .add(
-                    Condition::all()
-                        .add(session::Column::ViolationScore.eq(score))
-                        .add(session::Column::Id.gt(id)),
-                ),
-        );
+    if let Some((score, id)) = page_after {
+        q = q.filter(after(session::Column::ViolationScore, score, id, true));
     }
     Ok(q.order_by_desc(session::Column::ViolationScore)
         .order_by_asc(session::Column::Id)
@@ -83,35 +85,76 @@ pub async fn queue<C: ConnectionTrait>(
 }
 
 /// Decided sessions (a decision was recorded, whatever happened since),
-/// newest decision first, then by id. `after` is the last row of the
+/// newest decision first, then by id. `page_after` is the last row of the
 /// previous page (decided_at, id).
 pub async fn decisions<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     scope: &DeptScope,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    page_after: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
 ) -> StoreResult<Vec<Session>> {
-    let mut q = session::Entity::find()
-        .filter(session::Column::OrgId.eq(org_id))
-        .filter(session::Column::DecidedAt.is_not_null());
-    if let DeptScope::Only(_) = scope {
-        q = q.filter(Expr::col(session::Column::ExamId).in_subquery(exams_in(org_id, scope)));
-    }
-    if let Some((at, id)) = after {
-        q = q.filter(
-            Condition::any().add(session::Column::DecidedAt.lt(at)).add(
-                Condition::all()
-                    .add(session::Column::DecidedAt.eq(at))
-                    .add(session::Column::Id.lt(id)),
-            ),
-        );
+    let mut q = sessions_in(org_id, scope).filter(session::Column::DecidedAt.is_not_null());
+    if let Some((at, id)) = page_after {
+        q = q.filter(after(session::Column::DecidedAt, at, id, false));
     }
     Ok(q.order_by_desc(session::Column::DecidedAt)
         .order_by_desc(session::Column::Id)
         .limit(limit)
         .all(conn)
         .await?)
+}
+
+/// An UPDATE of one session's integrity at `now` (it also bumps
+/// `updated_at`); the caller adds what changes and the state it starts from.
+fn change(session_id: Uuid, now: DateTime<Utc>) -> UpdateMany<session::Entity> {
+    session::Entity::update_many()
+        .col_expr(session::Column::UpdatedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+}
+
+/// Sets the integrity status and ends any claim.
+fn to_status(
+    q: UpdateMany<session::Entity>,
+    status: IntegrityStatus,
+) -> UpdateMany<session::Entity> {
+    q.col_expr(session::Column::IntegrityStatus, Expr::value(status))
+        .col_expr(
+            session::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            session::Column::ClaimedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+}
+
+async fn applied<C: ConnectionTrait>(
+    conn: &C,
+    q: UpdateMany<session::Entity>,
+) -> StoreResult<bool> {
+    Ok(q.exec(conn).await?.rows_affected == 1)
+}
+
+/// The risk engine's outcome: the violation score and the integrity status
+/// it leads to, if the status is still `expected` (a review step in between
+/// wins).
+pub async fn set_score<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    violation_score: i32,
+    expected: IntegrityStatus,
+    status: IntegrityStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let q = change(session_id, now)
+        .col_expr(
+            session::Column::ViolationScore,
+            Expr::value(violation_score),
+        )
+        .col_expr(session::Column::IntegrityStatus, Expr::value(status))
+        .filter(session::Column::IntegrityStatus.eq(expected));
+    applied(conn, q).await
 }
 
 /// FLAGGED -> UNDER_REVIEW by `reviewer`. False when the session was not
@@ -122,25 +165,20 @@ pub async fn claim<C: ConnectionTrait>(
     reviewer: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
+    let q = change(session_id, now)
         .col_expr(
             session::Column::IntegrityStatus,
-            Expr::value(integrity::UNDER_REVIEW),
+            Expr::value(IntegrityStatus::UnderReview),
         )
         .col_expr(session::Column::ClaimedBy, Expr::value(Some(reviewer)))
         .col_expr(session::Column::ClaimedAt, Expr::value(Some(now)))
-        .col_expr(session::Column::UpdatedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::IntegrityStatus.eq(integrity::FLAGGED))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .filter(session::Column::IntegrityStatus.eq(IntegrityStatus::Flagged));
+    applied(conn, q).await
 }
 
-fn held_by(session_id: Uuid, reviewer: Uuid) -> Condition {
+fn held_by(reviewer: Uuid) -> Condition {
     Condition::all()
-        .add(session::Column::Id.eq(session_id))
-        .add(session::Column::IntegrityStatus.eq(integrity::UNDER_REVIEW))
+        .add(session::Column::IntegrityStatus.eq(IntegrityStatus::UnderReview))
         .add(session::Column::ClaimedBy.eq(reviewer))
 }
 
@@ -151,24 +189,8 @@ pub async fn release<C: ConnectionTrait>(
     reviewer: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
-        .col_expr(
-            session::Column::IntegrityStatus,
-            Expr::value(integrity::FLAGGED),
-        )
-        .col_expr(
-            session::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            session::Column::ClaimedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(session::Column::UpdatedAt, Expr::value(now))
-        .filter(held_by(session_id, reviewer))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+    let q = to_status(change(session_id, now), IntegrityStatus::Flagged).filter(held_by(reviewer));
+    applied(conn, q).await
 }
 
 /// A decision to record.
@@ -176,42 +198,24 @@ pub async fn release<C: ConnectionTrait>(
 pub struct Decision {
     pub session_id: Uuid,
     pub reviewer: Uuid,
-    /// CLEARED or VIOLATION_CONFIRMED (also the new integrity status).
-    pub decision: String,
+    /// Also the new integrity status.
+    pub decision: DecisionType,
     pub notes: String,
     pub at: DateTime<Utc>,
 }
 
 /// UNDER_REVIEW -> the decision, by the claimer; the claim ends.
 pub async fn decide<C: ConnectionTrait>(conn: &C, d: &Decision) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
-        .col_expr(
-            session::Column::IntegrityStatus,
-            Expr::value(d.decision.clone()),
-        )
-        .col_expr(
-            session::Column::Decision,
-            Expr::value(Some(d.decision.clone())),
-        )
+    let q = to_status(change(d.session_id, d.at), d.decision.status())
+        .col_expr(session::Column::Decision, Expr::value(Some(d.decision)))
         .col_expr(
             session::Column::DecisionNotes,
             Expr::value(Some(d.notes.clone())),
         )
         .col_expr(session::Column::DecidedBy, Expr::value(Some(d.reviewer)))
         .col_expr(session::Column::DecidedAt, Expr::value(Some(d.at)))
-        .col_expr(
-            session::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            session::Column::ClaimedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(session::Column::UpdatedAt, Expr::value(d.at))
-        .filter(held_by(d.session_id, d.reviewer))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .filter(held_by(d.reviewer));
+    applied(conn, q).await
 }
 
 /// Resolves every flag of a session with the decision (a later decision
@@ -220,16 +224,13 @@ pub async fn resolve_flags<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
     resolver: Uuid,
-    resolution: &str,
+    resolution: DecisionType,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     Ok(flag::Entity::update_many()
         .col_expr(flag::Column::ResolvedBy, Expr::value(Some(resolver)))
         .col_expr(flag::Column::ResolvedAt, Expr::value(Some(now)))
-        .col_expr(
-            flag::Column::Resolution,
-            Expr::value(Some(resolution.to_owned())),
-        )
+        .col_expr(flag::Column::Resolution, Expr::value(Some(resolution)))
         .filter(flag::Column::SessionId.eq(session_id))
         .exec(conn)
         .await?
@@ -237,31 +238,28 @@ pub async fn resolve_flags<C: ConnectionTrait>(
 }
 
 /// A decided session (`from`) back to FLAGGED with the candidate's appeal;
-/// only when it was never appealed.
+/// only when it was never appealed. The claim columns are left as they are
+/// (a decision already ended the claim).
 pub async fn appeal<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    from: &str,
+    from: IntegrityStatus,
     text: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
+    let q = change(session_id, now)
         .col_expr(
             session::Column::IntegrityStatus,
-            Expr::value(integrity::FLAGGED),
+            Expr::value(IntegrityStatus::Flagged),
         )
         .col_expr(
             session::Column::AppealText,
             Expr::value(Some(text.to_owned())),
         )
         .col_expr(session::Column::AppealedAt, Expr::value(Some(now)))
-        .col_expr(session::Column::UpdatedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::IntegrityStatus.eq(from))
-        .filter(session::Column::AppealedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .filter(session::Column::AppealedAt.is_null());
+    applied(conn, q).await
 }
 
 /// A decided session (`from`) back to FLAGGED (QUALITY_ASSURANCE). The last
@@ -269,50 +267,12 @@ pub async fn appeal<C: ConnectionTrait>(
 pub async fn reopen<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    from: &str,
+    from: IntegrityStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
-        .col_expr(
-            session::Column::IntegrityStatus,
-            Expr::value(integrity::FLAGGED),
-        )
-        .col_expr(
-            session::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            session::Column::ClaimedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(session::Column::UpdatedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::IntegrityStatus.eq(from))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
-
-// ---- reads of the proctoring tables for timelines and the candidate's view
-
-/// A session's events in time order (then id).
-pub async fn events<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> StoreResult<Vec<EventRow>> {
-    Ok(event::Entity::find()
-        .filter(event::Column::SessionId.eq(session_id))
-        .order_by_asc(event::Column::OccurredAt)
-        .order_by_asc(event::Column::Id)
-        .all(conn)
-        .await?)
-}
-
-/// A session's flags by first event time (then id).
-pub async fn flags<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> StoreResult<Vec<FlagRow>> {
-    Ok(flag::Entity::find()
-        .filter(flag::Column::SessionId.eq(session_id))
-        .order_by_asc(flag::Column::FirstAt)
-        .order_by_asc(flag::Column::Id)
-        .all(conn)
-        .await?)
+    let q = to_status(change(session_id, now), IntegrityStatus::Flagged)
+        .filter(session::Column::IntegrityStatus.eq(from));
+    applied(conn, q).await
 }
 
 /// How many flags each of `session_ids` has.

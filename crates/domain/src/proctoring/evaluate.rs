@@ -242,7 +242,7 @@ fn evaluate_rule(rule: &Rule, s: Sensitivity, all: &[&EventView], out: &mut Vec<
                 let b = evs.get(r).unwrap_or_default();
                 let desc = format!(
                     "{} heartbeat missed {} in {} s (limit: {} within {} s)",
-                    source.as_str(),
+                    source.name(),
                     times(b.len()),
                     secs(span_ms(b)),
                     p.at_least,
@@ -283,7 +283,7 @@ fn evaluate_rule(rule: &Rule, s: Sensitivity, all: &[&EventView], out: &mut Vec<
                             types.push(e.event_type);
                         }
                     }
-                    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+                    let names: Vec<&str> = types.iter().map(|t| t.name()).collect();
                     let desc = format!(
                         "{} {} in {} s (rule: any with severity >= {})",
                         names.join(", "),

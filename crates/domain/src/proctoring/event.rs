@@ -24,68 +24,20 @@ pub const DEFAULT_MAX_SKEW_SECS: i64 = 30;
 /// Largest accepted `meta.duration_ms` (24 h).
 pub const MAX_DURATION_MS: u64 = 86_400_000;
 
-/// Where an event was observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EventSource {
-    Laptop,
-    Mobile,
-    System,
-}
-
-impl EventSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventSource::Laptop => "LAPTOP",
-            EventSource::Mobile => "MOBILE",
-            EventSource::System => "SYSTEM",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "LAPTOP" => Some(EventSource::Laptop),
-            "MOBILE" => Some(EventSource::Mobile),
-            "SYSTEM" => Some(EventSource::System),
-            _ => None,
-        }
+crate::stored_enum! {
+    /// Where an event was observed.
+    #[derive(PartialOrd, Ord)]
+    pub enum EventSource {
+        Laptop = "LAPTOP",
+        Mobile = "MOBILE",
+        System = "SYSTEM",
     }
 }
 
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $s)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire name (`SCREAMING_SNAKE_CASE`).
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s,)+ }
-            }
-
-            /// Parses the exact wire name.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
+crate::stored_enum! {
     /// The closed list of event types of API.md ("Taking an exam").
-    EventType {
+    #[derive(PartialOrd, Ord)]
+    pub enum EventType {
         NoFaceDetected = "NO_FACE_DETECTED",
         MultipleFaces = "MULTIPLE_FACES",
         LookingAway = "LOOKING_AWAY",
@@ -107,9 +59,10 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::stored_enum! {
     /// Flag types (seed 000's `FlagType`).
-    FlagType {
+    #[derive(PartialOrd, Ord)]
+    pub enum FlagType {
         NoFaceDetected = "NO_FACE_DETECTED",
         MultipleFaces = "MULTIPLE_FACES",
         LookingAway = "LOOKING_AWAY",
@@ -122,9 +75,10 @@ string_enum! {
     }
 }
 
-string_enum! {
+crate::stored_enum! {
     /// A flag's severity (seed 000: LOW, MEDIUM, HIGH).
-    FlagSeverity {
+    #[derive(PartialOrd, Ord)]
+    pub enum FlagSeverity {
         Low = "LOW",
         Medium = "MEDIUM",
         High = "HIGH",
@@ -197,14 +151,14 @@ impl From<EventSeverity> for u8 {
     }
 }
 
-/// Which credential posts the events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ClientKind {
-    /// The candidate's own access token or session cookie: `LAPTOP` only.
-    Candidate,
-    /// The paired phone's session-bound token: `MOBILE` only.
-    PairedPhone,
+crate::stored_enum! {
+    /// Which credential posts the events.
+    pub enum ClientKind {
+        /// The candidate's own access token or session cookie: `LAPTOP` only.
+        Candidate = "CANDIDATE",
+        /// The paired phone's session-bound token: `MOBILE` only.
+        PairedPhone = "PAIRED_PHONE",
+    }
 }
 
 impl ClientKind {
@@ -330,7 +284,7 @@ pub fn validate_client_event(
                 "source",
                 format!(
                     "this credential may only post {} events",
-                    posting_as.allowed_source().as_str()
+                    posting_as.allowed_source()
                 ),
             ));
             None

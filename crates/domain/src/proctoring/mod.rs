@@ -52,23 +52,23 @@ impl FieldError {
     }
 }
 
-/// An exam's proctoring sensitivity (`proctoring_sensitivity` on the exam).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Sensitivity {
-    Low,
-    Medium,
-    High,
+crate::stored_enum! {
+    /// An exam's proctoring sensitivity (`proctoring_sensitivity` on the exam).
+    #[derive(PartialOrd, Ord)]
+    pub enum Sensitivity {
+        Low = "LOW",
+        Medium = "MEDIUM",
+        High = "HIGH",
+    }
 }
 
-impl Sensitivity {
-    pub const ALL: [Sensitivity; 3] = [Sensitivity::Low, Sensitivity::Medium, Sensitivity::High];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sensitivity::Low => "LOW",
-            Sensitivity::Medium => "MEDIUM",
-            Sensitivity::High => "HIGH",
+/// The exam's sensitivity as the risk engine reads it (the same three levels).
+impl From<crate::exams::Sensitivity> for Sensitivity {
+    fn from(s: crate::exams::Sensitivity) -> Self {
+        match s {
+            crate::exams::Sensitivity::Low => Sensitivity::Low,
+            crate::exams::Sensitivity::Medium => Sensitivity::Medium,
+            crate::exams::Sensitivity::High => Sensitivity::High,
         }
     }
 }

@@ -22,13 +22,14 @@ pub const MAX_GAP_SECS: u32 = 3600;
 pub const MAX_COUNT: u32 = 10_000;
 pub const MAX_THRESHOLD: u32 = 1_000_000;
 
-/// Whether a flag's likely cause is technical (network, heartbeat, device) or the candidate's
-/// behaviour. Technical flags weigh less in the score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Cause {
-    Technical,
-    Behavioural,
+crate::stored_enum! {
+    /// Whether a flag's likely cause is technical (network, heartbeat, device) or the candidate's
+    /// behaviour. Technical flags weigh less in the score.
+    #[derive(PartialOrd, Ord)]
+    pub enum Cause {
+        Technical = "TECHNICAL",
+        Behavioural = "BEHAVIOURAL",
+    }
 }
 
 /// A value per sensitivity; `None` (or absent) means the rule does not apply at that sensitivity.
@@ -380,8 +381,8 @@ pub fn validate_rules(set: &RuleSet) -> Result<(), Vec<FieldError>> {
             }
         }
     }
-    for s in Sensitivity::ALL {
-        let name = s.as_str().to_ascii_lowercase();
+    for &s in Sensitivity::ALL {
+        let name = s.name().to_ascii_lowercase();
         range_check(
             &mut errors,
             &format!("thresholds.{name}"),

@@ -97,10 +97,7 @@ pub fn violation_score(
         .iter()
         .map(|f| {
             let points = flag_points(f);
-            let cause = match f.cause {
-                Cause::Technical => "TECHNICAL",
-                Cause::Behavioural => "BEHAVIOURAL",
-            };
+            let cause = f.cause.name();
             ScorePart {
                 flag_ref: f.flag_ref.clone(),
                 rule_id: f.rule_id.clone(),

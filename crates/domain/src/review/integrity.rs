@@ -28,28 +28,18 @@ pub const MAX_TEXT_CHARS: usize = 5000;
 /// Longest reopen reason, in characters.
 pub const MAX_REOPEN_REASON_CHARS: usize = 2000;
 
-/// A session's integrity status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IntegrityStatus {
-    Clean,
-    Flagged,
-    UnderReview,
-    Cleared,
-    ViolationConfirmed,
+crate::stored_enum! {
+    /// A session's integrity status.
+    pub enum IntegrityStatus {
+        Clean = "CLEAN",
+        Flagged = "FLAGGED",
+        UnderReview = "UNDER_REVIEW",
+        Cleared = "CLEARED",
+        ViolationConfirmed = "VIOLATION_CONFIRMED",
+    }
 }
 
 impl IntegrityStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntegrityStatus::Clean => "CLEAN",
-            IntegrityStatus::Flagged => "FLAGGED",
-            IntegrityStatus::UnderReview => "UNDER_REVIEW",
-            IntegrityStatus::Cleared => "CLEARED",
-            IntegrityStatus::ViolationConfirmed => "VIOLATION_CONFIRMED",
-        }
-    }
-
     /// CLEARED or VIOLATION_CONFIRMED.
     pub fn is_decided(self) -> bool {
         matches!(
@@ -59,18 +49,12 @@ impl IntegrityStatus {
     }
 }
 
-impl std::fmt::Display for IntegrityStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::stored_enum! {
+    /// A reviewer's decision (also the resolution of the session's flags).
+    pub enum DecisionType {
+        Cleared = "CLEARED",
+        ViolationConfirmed = "VIOLATION_CONFIRMED",
     }
-}
-
-/// A reviewer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DecisionType {
-    Cleared,
-    ViolationConfirmed,
 }
 
 impl DecisionType {

@@ -6,9 +6,11 @@
 //! caller holds the role and enforce everything else.
 
 pub mod action;
+pub mod evidence;
 pub mod integrity;
 
 pub use action::{AdminActionType, ValidAdminAction, validate_admin_action};
+pub use evidence::ImageType;
 pub use integrity::{
     DecisionType, IntegrityState, IntegrityStatus, ReviewError, ValidDecision, result_passed,
     results_withheld, reviewer_may_review,

@@ -12,7 +12,6 @@ use invigil_domain::delivery::draw::{CandidateQuestion, DrawOptions, Selection, 
 use invigil_domain::delivery::session::DeliveryState;
 use invigil_domain::delivery::timing::plan_new_session;
 use invigil_domain::exams::{ExamSettings, QuestionSource};
-use invigil_domain::review::IntegrityStatus;
 use invigil_store::delivery::entities::OptionOrder;
 use invigil_store::delivery::{self, Served, Session};
 use invigil_store::exams::{self as exam_store, Enrollment, Exam};
@@ -256,7 +255,7 @@ async fn create(
         user_id: me.id(),
         attempt_no: enrollment.attempts_used + 1,
         status: st.status,
-        integrity_status: IntegrityStatus::Clean.as_str().to_owned(),
+        integrity_status: invigil_domain::review::IntegrityStatus::Clean,
         seed: i64::from_ne_bytes(seed.to_ne_bytes()),
         started_at: now,
         base_duration_ms: clock.base_duration.num_milliseconds(),

@@ -17,7 +17,6 @@ use invigil_store::exams::{self as exam_store};
 use crate::audit::AuditAction;
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
-use crate::review::integrity_status_of;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
 
@@ -57,7 +56,7 @@ pub async fn release_results(
     }
     let mut withheld = 0;
     for s in &sessions {
-        if results_withheld(integrity_status_of(s)?) {
+        if results_withheld(s.integrity_status) {
             withheld += 1;
         }
     }
@@ -104,7 +103,7 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
     let sessions = delivery::sessions_of_user(state.db.read(), user_id).await?;
     let mut best: HashMap<Uuid, Session> = HashMap::new();
     for s in sessions {
-        if s.finished_at.is_none() || results_withheld(integrity_status_of(&s)?) {
+        if s.finished_at.is_none() || results_withheld(s.integrity_status) {
             continue;
         }
         let better = match best.get(&s.exam_id) {
@@ -134,7 +133,7 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
                 }),
             None => None,
         };
-        let integrity = integrity_status_of(&s)?;
+        let integrity = s.integrity_status;
         out.push(ResultView {
             session_id: s.id,
             exam_id: s.exam_id,
@@ -147,7 +146,7 @@ pub async fn my_results(state: &AppState, user_id: Uuid) -> Result<Vec<ResultVie
             max_score: s.max_score,
             percent: s.percent,
             passed: s.passed.map(|p| result_passed(p, integrity)),
-            integrity: s.integrity_status.clone(),
+            integrity: s.integrity_status.to_string(),
             finished_at: s.finished_at,
         });
     }

@@ -11,6 +11,7 @@ use invigil_domain::proctoring::{
     ClientEventInput, EventSource, EventType, ValidEvent, validate_client_events,
 };
 use invigil_store::delivery::Session;
+use invigil_store::proctoring::entities::EventMeta;
 use invigil_store::proctoring::{Beat, Event};
 
 use super::auth::DeviceOrCandidate;
@@ -74,12 +75,12 @@ fn row(s: &Session, e: ValidEvent, received_at: DateTime<Utc>) -> Event {
         org_id: s.org_id,
         session_id: s.id,
         client_event_id: Some(e.client_event_id),
-        source: e.source.as_str().to_owned(),
-        event_type: e.event_type.as_str().to_owned(),
+        source: e.source,
+        event_type: e.event_type,
         severity: i32::from(e.severity.get()),
         occurred_at: crate::clock::truncate(e.occurred_at),
         received_at,
-        meta: e.meta.map(|m| serde_json::Value::Object(m).to_string()),
+        meta: e.meta.map(EventMeta),
         frame_id: None,
     }
 }
@@ -128,10 +129,7 @@ pub async fn heartbeat(
         Some(_) => {
             return Err(ApiError::field(
                 "source",
-                format!(
-                    "this credential may only send {} heartbeats",
-                    who.source.as_str()
-                ),
+                format!("this credential may only send {} heartbeats", who.source),
             ));
         }
         None => return Err(ApiError::field("source", "must be LAPTOP or MOBILE")),
@@ -144,7 +142,7 @@ pub async fn heartbeat(
         .submit(Work::Heartbeat(Beat {
             session_id: who.session.id,
             org_id: who.session.org_id,
-            source: who.source.as_str().to_owned(),
+            source: who.source,
             at: now,
         }))
         .await?;
@@ -156,7 +154,7 @@ pub async fn heartbeat(
 pub struct SystemEvent {
     pub event_type: EventType,
     pub occurred_at: DateTime<Utc>,
-    pub meta: serde_json::Value,
+    pub meta: EventMeta,
 }
 
 /// Records the server's own events of one session through the writer (and
@@ -179,12 +177,12 @@ pub async fn record_system_events(
             org_id,
             session_id,
             client_event_id: None,
-            source: EventSource::System.as_str().to_owned(),
-            event_type: e.event_type.as_str().to_owned(),
+            source: EventSource::System,
+            event_type: e.event_type,
             severity: i32::from(e.event_type.default_severity().get()),
             occurred_at: e.occurred_at,
             received_at: now,
-            meta: Some(e.meta.to_string()),
+            meta: Some(e.meta),
             frame_id: None,
         })
         .collect();
@@ -203,7 +201,7 @@ pub async fn second_device_login(state: &AppState, session: &Session, meta: serd
     let event = SystemEvent {
         event_type: EventType::SecondDeviceLogin,
         occurred_at: state.now(),
-        meta: system_meta(EventSource::Laptop.as_str(), meta),
+        meta: system_meta(EventSource::Laptop, meta),
     };
     if let Err(e) = record_system_events(state, session.org_id, session.id, vec![event]).await {
         tracing::warn!(session_id = %session.id, error = %e, "cannot record SECOND_DEVICE_LOGIN");

@@ -27,13 +27,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::{Action, Decision, decide};
-use invigil_store::Db;
+use invigil_domain::proctoring::{Cause, FlagSeverity, FlagType};
+use invigil_domain::review::IntegrityStatus;
 use invigil_store::identity::{AccountStatus, sessions, token_kind};
-use invigil_store::proctoring as store;
+use invigil_store::proctoring::LiveBus;
 use invigil_store::tenancy::{self, member_status};
+use invigil_store::{Db, StoreError};
 
 use crate::authz::parse_grants;
-use crate::http::error::ApiError;
 use crate::identity::crypto::hash_token;
 use crate::state::{AppState, Background};
 
@@ -49,9 +50,12 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub struct LiveFlag {
     pub id: Uuid,
     pub rule_id: String,
-    pub flag_type: String,
-    pub severity: String,
-    pub cause: String,
+    #[schema(value_type = String)]
+    pub flag_type: FlagType,
+    #[schema(value_type = String)]
+    pub severity: FlagSeverity,
+    #[schema(value_type = String)]
+    pub cause: Cause,
     pub description: String,
     pub event_ids: Vec<Uuid>,
     pub first_at: DateTime<Utc>,
@@ -70,7 +74,8 @@ pub enum LiveChange {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        integrity_status: Option<String>,
+        #[schema(value_type = Option<String>)]
+        integrity_status: Option<IntegrityStatus>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         violation_score: Option<i32>,
     },
@@ -131,7 +136,8 @@ struct Envelope {
 struct HubInner {
     tx: broadcast::Sender<Arc<LiveEvent>>,
     origin: Uuid,
-    db: Db,
+    /// The fan-out to other replicas, where the database has one.
+    bus: Option<LiveBus>,
 }
 
 /// The in-process fan-out of live changes (cheap to clone).
@@ -141,19 +147,23 @@ pub struct LiveHub {
 }
 
 impl LiveHub {
-    /// A hub; on PostgreSQL also starts the listener of other replicas'
-    /// changes (it stops with `background`).
-    pub fn new(db: Db, background: &Background) -> Self {
+    /// A hub; where the database fans out across replicas also starts the
+    /// listener of other replicas' changes (it stops with `background`).
+    pub fn new(db: &Db, background: &Background) -> Self {
         let (tx, _) = broadcast::channel(BUFFER);
+        let bus = LiveBus::of(db);
         let hub = LiveHub {
             inner: Arc::new(HubInner {
                 tx,
                 origin: Uuid::new_v4(),
-                db,
+                bus: bus.clone(),
             }),
         };
-        if hub.inner.db.backend() == invigil_store::Backend::Postgres {
-            background.spawn("live-listener", listen(hub.clone(), background.token()));
+        if let Some(bus) = bus {
+            background.spawn(
+                "live-listener",
+                listen(hub.clone(), bus, background.token()),
+            );
         }
         hub
     }
@@ -164,17 +174,18 @@ impl LiveHub {
         self.inner.tx.subscribe()
     }
 
-    /// Publishes a change here and, on PostgreSQL, to the other replicas.
+    /// Publishes a change here and, where there is a bus, to the other
+    /// replicas.
     pub fn publish(&self, event: LiveEvent) {
-        if self.inner.db.backend() == invigil_store::Backend::Postgres {
+        if let Some(bus) = &self.inner.bus {
             let envelope = Envelope {
                 origin: self.inner.origin,
                 event: event.clone(),
             };
             if let Ok(payload) = serde_json::to_string(&envelope) {
-                let db = self.inner.db.clone();
+                let bus = bus.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = store::live_notify(db.write(), CHANNEL, &payload).await {
+                    if let Err(e) = bus.notify(CHANNEL, &payload).await {
                         tracing::debug!(error = %e, "live notify failed");
                     }
                 });
@@ -196,14 +207,14 @@ impl LiveHub {
 }
 
 /// Receives other replicas' changes until shutdown, reconnecting on errors.
-async fn listen(hub: LiveHub, token: CancellationToken) {
+async fn listen(hub: LiveHub, bus: LiveBus, token: CancellationToken) {
     loop {
-        match store::live_listener(&hub.inner.db, CHANNEL).await {
-            Ok(Some(mut listener)) => loop {
+        match bus.listen(CHANNEL).await {
+            Ok(mut listener) => loop {
                 tokio::select! {
                     _ = token.cancelled() => return,
                     n = listener.recv() => match n {
-                        Ok(n) => hub.deliver_remote(n.payload()),
+                        Ok(payload) => hub.deliver_remote(&payload),
                         Err(e) => {
                             tracing::warn!(error = %e, "live listener lost its connection");
                             break;
@@ -211,7 +222,6 @@ async fn listen(hub: LiveHub, token: CancellationToken) {
                     },
                 }
             },
-            Ok(None) => return,
             Err(e) => tracing::warn!(error = %e, "cannot listen for live changes"),
         }
         tokio::select! {
@@ -272,7 +282,7 @@ impl FeedAccess {
     }
 
     /// Whether the feed may go on.
-    pub async fn still_allowed(&self) -> Result<bool, ApiError> {
+    pub async fn still_allowed(&self) -> Result<bool, StoreError> {
         let db = self.state.db.read();
         let Some(found) =
             sessions::authenticate(db, &self.token_hash, token_kind::ACCESS, self.state.now())

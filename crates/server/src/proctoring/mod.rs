@@ -28,8 +28,11 @@ pub mod writer;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use invigil_domain::proctoring::EventSource;
 use invigil_store::Db;
 use invigil_store::delivery::Session;
+use invigil_store::proctoring::entities::EventMeta;
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -50,7 +53,7 @@ pub struct Proctoring {
 impl Proctoring {
     /// Starts the event writer and, on PostgreSQL, the live-feed listener.
     pub fn new(db: &Db, config: &Config, clock: Arc<dyn Clock>, background: &Background) -> Self {
-        let live = LiveHub::new(db.clone(), background);
+        let live = LiveHub::new(db, background);
         let (events, task) = writer::EventWriter::new(
             db.clone(),
             clock,
@@ -82,17 +85,30 @@ pub fn skew(state: &AppState) -> TimeDelta {
     TimeDelta::seconds(i64::try_from(state.config.event_skew_secs).unwrap_or(30))
 }
 
+/// The value of `key` in an organization's settings (a JSON object in
+/// TEXT); `None` when absent or null. Settings that are not JSON are logged
+/// with the organization's id (and read as empty, so its defaults apply).
+pub fn org_setting(org_id: Uuid, settings: &str, key: &str) -> Option<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(settings) {
+        Ok(v) => v.get(key).filter(|v| !v.is_null()).cloned(),
+        Err(e) => {
+            tracing::error!(%org_id, error = %e, "organization settings are not JSON; using the defaults");
+            None
+        }
+    }
+}
+
 /// `{"device": source}` plus `extra`, the meta of the server's SYSTEM events.
-pub fn system_meta(device: &str, extra: serde_json::Value) -> serde_json::Value {
+pub fn system_meta(device: EventSource, extra: serde_json::Value) -> EventMeta {
     let mut map = serde_json::Map::new();
     map.insert(
         "device".into(),
-        serde_json::Value::String(device.to_owned()),
+        serde_json::Value::String(device.name().to_owned()),
     );
     if let serde_json::Value::Object(extra) = extra {
         for (k, v) in extra {
             map.entry(k).or_insert(v);
         }
     }
-    serde_json::Value::Object(map)
+    EventMeta(map)
 }

@@ -19,7 +19,7 @@ use invigil_store::proctoring::{self as store, Pairing};
 
 use super::ingest::{SystemEvent, record_system_events};
 use super::system_meta;
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::delivery::{clock_of, state_of};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
@@ -108,7 +108,7 @@ async fn record_reuse(state: &AppState, p: &Pairing, fingerprint: &str, client: 
         event_type: EventType::SecondDeviceLogin,
         occurred_at: state.now(),
         meta: system_meta(
-            EventSource::Mobile.as_str(),
+            EventSource::Mobile,
             serde_json::json!({
                 "reason": "pairing token claimed again",
                 "pairing_id": p.id,
@@ -193,17 +193,21 @@ pub async fn claim(
     )
     .await?;
     store::bind_device_session(&tx, p.id, auth_session).await?;
-    audit::record(
-        &tx,
-        Some(s.org_id),
-        Some(s.user_id),
+    // The phone acts for the candidate: the entry is theirs, from the phone's client.
+    let audit = Audit {
+        org_id: Some(s.org_id),
+        actor_id: Some(s.user_id),
         client,
-        "session.phone_paired",
-        ("exam_session", Some(s.id.to_string())),
-        serde_json::json!({ "pairing_id": p.id, "device_fingerprint": fingerprint }),
         now,
-    )
-    .await?;
+    };
+    audit
+        .record(
+            &tx,
+            AuditAction::SessionPhonePaired,
+            s.id,
+            serde_json::json!({ "pairing_id": p.id, "device_fingerprint": fingerprint }),
+        )
+        .await?;
     commit(tx).await?;
     Ok(ClaimResult {
         access_token,

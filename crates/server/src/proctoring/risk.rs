@@ -12,31 +12,41 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use invigil_domain::proctoring::{
-    Cause, EventSeverity, EventSource, EventType, EventView, ExistingFlag, FlagSeverity, FlagView,
-    RuleSet, Sensitivity, default_rules, evaluate, select_new_flags, violation_score,
+    EventSeverity, EventView, ExistingFlag, FlagView, RuleSet, Sensitivity, default_rules,
+    evaluate, select_new_flags, violation_score,
 };
-use invigil_domain::review::{IntegrityState, IntegrityStatus};
+use invigil_store::proctoring::entities::EventIds;
 use invigil_store::proctoring::{self as store, Event, Flag};
-use invigil_store::{Db, delivery, exams as exam_store, tenancy};
+use invigil_store::{Db, StoreError, delivery, exams as exam_store, review, tenancy};
 
 use super::live::{LiveChange, LiveEvent, LiveFlag, LiveHub};
-use crate::http::error::ApiError;
-use crate::wire;
 
 /// The org settings key holding a custom rule set.
 pub const RULES_SETTING: &str = "proctoring_rules";
 
+/// Why a session could not be judged (the writer logs it; no HTTP answer
+/// depends on it).
+#[derive(Debug, thiserror::Error)]
+pub enum RiskError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("event {id} has severity {severity}, outside 1..=10")]
+    BadSeverity { id: Uuid, severity: i32 },
+}
+
+impl From<invigil_store::DbErr> for RiskError {
+    fn from(e: invigil_store::DbErr) -> Self {
+        RiskError::Store(e.into())
+    }
+}
+
 /// The organization's rule set: `settings.proctoring_rules` when it is a
 /// valid rule set, else the defaults (an invalid stored set is logged).
-pub async fn rules_of_org(db: &Db, org_id: Uuid) -> Result<RuleSet, ApiError> {
+pub async fn rules_of_org(db: &Db, org_id: Uuid) -> Result<RuleSet, StoreError> {
     let Some(org) = tenancy::org_by_id(db.read(), org_id).await? else {
         return Ok(default_rules());
     };
-    let custom = serde_json::from_str::<serde_json::Value>(&org.settings)
-        .ok()
-        .and_then(|v| v.get(RULES_SETTING).cloned())
-        .filter(|v| !v.is_null());
-    Ok(match custom {
+    Ok(match super::org_setting(org_id, &org.settings, RULES_SETTING) {
         None => default_rules(),
         Some(v) => RuleSet::from_json(v).unwrap_or_else(|errs| {
             tracing::warn!(org_id = %org_id, ?errs, "invalid proctoring_rules; using the defaults");
@@ -45,31 +55,32 @@ pub async fn rules_of_org(db: &Db, org_id: Uuid) -> Result<RuleSet, ApiError> {
     })
 }
 
-/// A stored event as the domain reads it; `None` for a row it cannot read.
-pub fn event_view(e: &Event) -> Option<EventView> {
-    Some(EventView {
+/// A stored event as the domain reads it. A severity outside 1..=10 (the
+/// column has no CHECK) is an error naming the row.
+pub fn event_view(e: &Event) -> Result<EventView, RiskError> {
+    let severity = EventSeverity::new(i64::from(e.severity)).ok_or(RiskError::BadSeverity {
         id: e.id,
-        source: EventSource::parse(&e.source)?,
-        event_type: EventType::parse(&e.event_type)?,
-        severity: EventSeverity::new(i64::from(e.severity))?,
+        severity: e.severity,
+    })?;
+    Ok(EventView {
+        id: e.id,
+        source: e.source,
+        event_type: e.event_type,
+        severity,
         occurred_at: e.occurred_at,
-        meta: e.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()),
+        meta: e.meta.clone().map(|m| serde_json::Value::Object(m.0)),
     })
 }
 
-/// The event ids a stored flag cites.
-pub fn flag_event_ids(f: &Flag) -> Vec<Uuid> {
-    serde_json::from_str(&f.event_ids).unwrap_or_default()
-}
-
-fn flag_view(f: &Flag) -> Option<FlagView> {
-    Some(FlagView {
+/// A stored flag as the score reads it.
+pub fn flag_view(f: &Flag) -> FlagView {
+    FlagView {
         flag_ref: f.id.to_string(),
         rule_id: f.rule_id.clone(),
-        severity: FlagSeverity::parse(&f.severity)?,
-        cause: wire::parse::<Cause>(&f.cause)?,
-        weight: u32::try_from(f.weight).ok()?,
-    })
+        severity: f.severity,
+        cause: f.cause,
+        weight: u32::try_from(f.weight).unwrap_or(0),
+    }
 }
 
 /// A stored flag for the live feed.
@@ -77,11 +88,11 @@ pub fn live_flag(f: &Flag) -> LiveFlag {
     LiveFlag {
         id: f.id,
         rule_id: f.rule_id.clone(),
-        flag_type: f.flag_type.clone(),
-        severity: f.severity.clone(),
-        cause: f.cause.clone(),
+        flag_type: f.flag_type,
+        severity: f.severity,
+        cause: f.cause,
         description: f.description.clone(),
-        event_ids: flag_event_ids(f),
+        event_ids: f.event_ids.0.clone(),
         first_at: f.first_at,
         last_at: f.last_at,
     }
@@ -94,7 +105,7 @@ pub async fn evaluate_session(
     live: &LiveHub,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<Flag>, ApiError> {
+) -> Result<Vec<Flag>, RiskError> {
     let Some(s) = delivery::session(db.read(), session_id).await? else {
         return Ok(Vec::new());
     };
@@ -104,26 +115,25 @@ pub async fn evaluate_session(
     if !exam.enable_proctoring {
         return Ok(Vec::new());
     }
-    let sensitivity: Sensitivity =
-        wire::parse(&exam.proctoring_sensitivity).unwrap_or(Sensitivity::Medium);
+    let sensitivity = Sensitivity::from(crate::exams::sensitivity_of(&exam));
     let rules = rules_of_org(db, s.org_id).await?;
 
-    let tx = db.begin().await.map_err(ApiError::internal)?;
+    let tx = db.begin().await?;
     let Some(s) = delivery::session_for_update(&tx, session_id).await? else {
         return Ok(Vec::new());
     };
-    let events: Vec<EventView> = store::events_of_session(&tx, session_id)
+    let events = store::events_of_session(&tx, session_id)
         .await?
         .iter()
-        .filter_map(event_view)
-        .collect();
+        .map(event_view)
+        .collect::<Result<Vec<EventView>, RiskError>>()?;
     let stored = store::flags_of_session(&tx, session_id).await?;
     let existing: Vec<ExistingFlag> = stored
         .iter()
         .map(|f| ExistingFlag {
             rule_id: f.rule_id.clone(),
             dedupe_key: f.dedupe_key.clone(),
-            event_ids: flag_event_ids(f),
+            event_ids: f.event_ids.0.clone(),
         })
         .collect();
     let drafts = select_new_flags(evaluate(&rules, sensitivity, &events), &existing);
@@ -133,16 +143,16 @@ pub async fn evaluate_session(
             id: Uuid::now_v7(),
             org_id: s.org_id,
             session_id,
-            rule_id: d.rule_id.clone(),
-            dedupe_key: d.dedupe_key.clone(),
-            flag_type: d.flag_type.as_str().to_owned(),
-            severity: d.severity.as_str().to_owned(),
-            cause: wire::name(&d.cause),
+            rule_id: d.rule_id,
+            dedupe_key: d.dedupe_key,
+            flag_type: d.flag_type,
+            severity: d.severity,
+            cause: d.cause,
             weight: i32::try_from(d.weight).unwrap_or(i32::MAX),
-            event_ids: serde_json::to_string(&d.event_ids).unwrap_or_else(|_| "[]".into()),
+            event_ids: EventIds(d.event_ids),
             first_at: d.first_at,
             last_at: d.last_at,
-            description: d.description.clone(),
+            description: d.description,
             created_at: now,
             resolved_by: None,
             resolved_at: None,
@@ -152,35 +162,20 @@ pub async fn evaluate_session(
             raised.push(row);
         }
     }
-    let views: Vec<FlagView> = stored.iter().chain(&raised).filter_map(flag_view).collect();
+    let views: Vec<FlagView> = stored.iter().chain(&raised).map(flag_view).collect();
     let score = violation_score(&views, &rules.thresholds, sensitivity);
     let total = i32::try_from(score.total).unwrap_or(i32::MAX);
-    let current: IntegrityStatus =
-        wire::parse(&s.integrity_status).ok_or_else(|| ApiError::internal("bad integrity"))?;
-    let integrity = IntegrityState {
-        status: current,
-        claimed_by: s.claimed_by,
-        appealed: s.appealed_at.is_some(),
-    };
+    let current = crate::review::integrity_of(&s);
     let next = if score.flagged {
-        integrity.raise()
+        current.raise()
     } else {
-        integrity
+        current
     };
-    let changed = next.status != current;
+    let changed = next.status != current.status;
     if total != s.violation_score || changed {
-        store::set_risk(
-            &tx,
-            session_id,
-            total,
-            &s.integrity_status,
-            next.status.as_str(),
-            now,
-        )
-        .await?;
+        review::set_score(&tx, session_id, total, current.status, next.status, now).await?;
     }
-    tx.commit().await.map_err(ApiError::internal)?;
-
+    tx.commit().await?;
     for f in &raised {
         live.publish(LiveEvent::new(
             s.org_id,
@@ -198,7 +193,7 @@ pub async fn evaluate_session(
             now,
             LiveChange::Session {
                 status: None,
-                integrity_status: changed.then(|| next.status.as_str().to_owned()),
+                integrity_status: changed.then_some(next.status),
                 violation_score: Some(total),
             },
         ));

@@ -39,7 +39,7 @@ pub async fn watchdog(state: &AppState) -> anyhow::Result<usize> {
                     event_type: EventType::DeviceReconnected,
                     occurred_at: hb.last_seen_at,
                     meta: system_meta(
-                        &hb.source,
+                        hb.source,
                         serde_json::json!({ "missing_since": hb.missing_since }),
                     ),
                 });
@@ -51,7 +51,7 @@ pub async fn watchdog(state: &AppState) -> anyhow::Result<usize> {
         }
         let events = by_session.entry((hb.org_id, hb.session_id)).or_default();
         let meta = system_meta(
-            &hb.source,
+            hb.source,
             serde_json::json!({ "last_seen_at": hb.last_seen_at }),
         );
         events.push(SystemEvent {
@@ -59,7 +59,7 @@ pub async fn watchdog(state: &AppState) -> anyhow::Result<usize> {
             occurred_at: now,
             meta: meta.clone(),
         });
-        if hb.missing_since.is_none() && hb.source == EventSource::Mobile.as_str() {
+        if hb.missing_since.is_none() && hb.source == EventSource::Mobile {
             events.push(SystemEvent {
                 event_type: EventType::DeviceDisconnected,
                 occurred_at: now,

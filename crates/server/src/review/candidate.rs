@@ -12,35 +12,42 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use invigil_domain::proctoring::FlagSeverity;
+use invigil_domain::review::{DecisionType, IntegrityStatus};
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams as exam_store;
+use invigil_store::proctoring as proctoring_store;
 use invigil_store::review as review_store;
 
-use super::{integrity_of, integrity_status_of, review_error};
-use crate::audit;
+use super::{changed_meanwhile, integrity_of};
+use crate::audit::{Audit, AuditAction};
 use crate::authz::Actor;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::tenancy::service::{begin, commit};
+use crate::tenancy::service::commit;
 
 /// One of the candidate's own flags. No event details, no other person's data.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyFlag {
-    pub flag_type: String,
+    #[schema(value_type = String)]
+    pub flag_type: invigil_domain::proctoring::FlagType,
     /// LOW, MEDIUM or HIGH.
-    pub severity: String,
+    #[schema(value_type = String)]
+    pub severity: FlagSeverity,
     pub description: String,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
     /// The decision that resolved it, once decided.
-    pub resolution: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub resolution: Option<DecisionType>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyDecision {
     /// CLEARED or VIOLATION_CONFIRMED.
-    pub decision: String,
+    #[schema(value_type = String)]
+    pub decision: DecisionType,
     pub notes: String,
     pub decided_at: Option<DateTime<Utc>>,
 }
@@ -57,7 +64,8 @@ pub struct MyIntegrity {
     pub session_id: Uuid,
     pub exam_id: Uuid,
     /// CLEAN, FLAGGED, UNDER_REVIEW, CLEARED or VIOLATION_CONFIRMED.
-    pub integrity_status: String,
+    #[schema(value_type = String)]
+    pub integrity_status: IntegrityStatus,
     pub flags: Vec<MyFlag>,
     /// The review decision while one stands (not while a review is open).
     pub decision: Option<MyDecision>,
@@ -89,8 +97,8 @@ pub async fn own_released(
 }
 
 async fn view(state: &AppState, s: &Session) -> Result<MyIntegrity, ApiError> {
-    let st = integrity_of(s)?;
-    let flags = review_store::flags(state.db.read(), s.id)
+    let st = integrity_of(s);
+    let flags = proctoring_store::flags_of_session(state.db.read(), s.id)
         .await?
         .into_iter()
         .map(|f| MyFlag {
@@ -102,9 +110,9 @@ async fn view(state: &AppState, s: &Session) -> Result<MyIntegrity, ApiError> {
             resolution: f.resolution,
         })
         .collect();
-    let decision = match (&s.decision, st.status.is_decided()) {
-        (Some(d), true) => Some(MyDecision {
-            decision: d.clone(),
+    let decision = match (s.decision, st.status.is_decided()) {
+        (Some(decision), true) => Some(MyDecision {
+            decision,
             notes: s.decision_notes.clone().unwrap_or_default(),
             decided_at: s.decided_at,
         }),
@@ -113,7 +121,7 @@ async fn view(state: &AppState, s: &Session) -> Result<MyIntegrity, ApiError> {
     Ok(MyIntegrity {
         session_id: s.id,
         exam_id: s.exam_id,
-        integrity_status: integrity_status_of(s)?.as_str().to_owned(),
+        integrity_status: st.status,
         flags,
         decision,
         appeal: s.appeal_text.clone().map(|text| MyAppeal {
@@ -150,26 +158,20 @@ pub async fn appeal(
     body: AppealBody,
 ) -> Result<MyIntegrity, ApiError> {
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = delivery::session_for_update(&tx, s.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let (_, text) = integrity_of(&current)?
-        .appeal(&body.text)
-        .map_err(review_error)?;
-    if !review_store::appeal(&tx, s.id, &current.integrity_status, &text, now).await? {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+    let (tx, current) = super::service::open(state, s.id).await?;
+    let (_, text) = integrity_of(&current).appeal(&body.text)?;
+    if !review_store::appeal(&tx, s.id, current.integrity_status, &text, now).await? {
+        return Err(changed_meanwhile());
     }
-    audit::by(
-        &tx,
-        Some(s.org_id),
-        &Actor::from(me),
-        "review.appealed",
-        ("exam_session", Some(s.id.to_string())),
-        serde_json::json!({ "from": current.integrity_status, "text": text }),
-        now,
-    )
-    .await?;
+    let actor = Actor::from(me);
+    Audit::by(&actor, Some(s.org_id), now)
+        .record(
+            &tx,
+            AuditAction::ReviewAppealed,
+            s.id,
+            serde_json::json!({ "from": current.integrity_status, "text": text }),
+        )
+        .await?;
     commit(tx).await?;
     let s = delivery::session(state.db.read(), s.id)
         .await?

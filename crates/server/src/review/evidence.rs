@@ -16,15 +16,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
+use invigil_domain::proctoring::EventSource;
+use invigil_domain::review::{ImageType, IntegrityStatus};
 use invigil_store::delivery::Session;
 use invigil_store::exams as exam_store;
 use invigil_store::proctoring::evidence::{self as store, EvidenceStore, Frame, LocalDiskStore};
-use invigil_store::review::integrity;
 use invigil_store::tenancy;
 
-use super::keys::{FrameAad, MasterKey};
+use super::keys::{FrameAad, KeyError, MasterKey};
 use super::staff_session;
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::OrgCtx;
 use crate::http::auth::ClientInfo;
 use crate::http::error::ApiError;
@@ -39,14 +40,29 @@ pub const MAX_RETENTION_DAYS: i64 = 3650;
 /// Integrity statuses whose evidence the purge removes once retention is
 /// over. Sessions with a confirmed violation, or still to be (re)reviewed,
 /// keep their evidence.
-pub const PURGEABLE: &[&str] = &[integrity::CLEARED];
-
-pub const JPEG: &str = "image/jpeg";
-pub const PNG: &str = "image/png";
+pub const PURGEABLE: &[IntegrityStatus] = &[IntegrityStatus::Cleared];
 
 /// The evidence store of this server (local disk under the data directory).
 pub fn evidence_store(state: &AppState) -> LocalDiskStore {
     LocalDiskStore::new(state.config.data_dir.join("evidence"))
+}
+
+/// What can go wrong with a frame's ciphertext: its key, its blob, its
+/// stored nonce. Every one is a 500 (the detail goes to the log).
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("evidence store: {0}")]
+    Blob(#[from] std::io::Error),
+    #[error("stored nonce: {0}")]
+    Nonce(#[from] hex::FromHexError),
+}
+
+impl From<EvidenceError> for ApiError {
+    fn from(e: EvidenceError) -> Self {
+        ApiError::caused_by(e)
+    }
 }
 
 // ---- who uploads
@@ -63,7 +79,7 @@ pub fn evidence_store(state: &AppState) -> LocalDiskStore {
 pub struct FrameUploader {
     pub session: Session,
     /// LAPTOP or MOBILE.
-    pub source: &'static str,
+    pub source: EventSource,
 }
 
 impl FromRequestParts<AppState> for FrameUploader {
@@ -76,62 +92,44 @@ impl FromRequestParts<AppState> for FrameUploader {
         let who = DeviceOrCandidate::from_request_parts(parts, state).await?;
         Ok(FrameUploader {
             session: who.session,
-            source: who.source.as_str(),
+            source: who.source,
         })
     }
 }
 
 // ---- upload
 
-/// The image type of an upload: the declared content type, confirmed by the
-/// bytes' signature. Anything else is 415.
-pub fn sniff(declared: Option<&str>, bytes: &[u8]) -> Result<&'static str, ApiError> {
-    let mime = declared
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase());
-    let unsupported = || {
-        ApiError::UnsupportedMediaType(
-            "a frame is an image/jpeg or image/png body whose bytes match its type".into(),
-        )
-    };
-    let kind = match mime.as_deref() {
-        Some(JPEG) => JPEG,
-        Some(PNG) => PNG,
-        _ => return Err(unsupported()),
-    };
-    let matches = match kind {
-        JPEG => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        _ => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
-    };
-    if matches {
-        Ok(kind)
+/// The image type of an upload: the declared type, confirmed by the bytes'
+/// signature. Anything else is 415.
+pub fn sniff(declared: ImageType, bytes: &[u8]) -> Result<ImageType, ApiError> {
+    if declared.matches(bytes) {
+        Ok(declared)
     } else {
-        Err(unsupported())
+        Err(ApiError::UnsupportedMediaType(
+            "a frame is an image/jpeg or image/png body whose bytes match its type".into(),
+        ))
     }
 }
 
-/// Checks the declared content type before the body is read.
-pub fn declared_type(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let ct = headers
+/// The declared image type, checked before the body is read.
+pub fn declared_type(headers: &HeaderMap) -> Result<ImageType, ApiError> {
+    headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let mime = ct
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase());
-    match mime.as_deref() {
-        Some(JPEG) | Some(PNG) => Ok(ct),
-        _ => Err(ApiError::UnsupportedMediaType(
-            "expected Content-Type: image/jpeg or image/png".into(),
-        )),
-    }
+        .and_then(|v| v.to_str().ok())
+        .and_then(ImageType::of_mime)
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType("expected Content-Type: image/jpeg or image/png".into())
+        })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FrameCreated {
     pub frame_id: Uuid,
     /// LAPTOP or MOBILE.
-    pub source: String,
-    pub content_type: String,
+    #[schema(value_type = String)]
+    pub source: EventSource,
+    #[schema(value_type = String)]
+    pub content_type: ImageType,
     /// Plaintext bytes.
     pub size: i64,
     pub captured_at: DateTime<Utc>,
@@ -167,27 +165,17 @@ pub async fn check_target(state: &AppState, s: &Session) -> Result<(), ApiError>
 pub async fn store_frame(
     state: &AppState,
     s: &Session,
-    source: &'static str,
-    content_type: &'static str,
+    source: EventSource,
+    content_type: ImageType,
     bytes: &[u8],
 ) -> Result<FrameCreated, ApiError> {
-    let master = MasterKey::load(&state.config)
-        .await
-        .map_err(ApiError::internal)?;
     let frame_id = Uuid::now_v7();
     let aad = FrameAad {
         session_id: s.id,
         frame_id,
-        content_type,
+        content_type: content_type.name(),
     };
-    let (nonce, ciphertext) = master
-        .org_key(s.org_id)
-        .seal(bytes, &aad)
-        .map_err(ApiError::internal)?;
-    let key = evidence_store(state)
-        .put(&ciphertext)
-        .await
-        .map_err(ApiError::internal)?;
+    let (nonce, key) = seal_and_put(state, s.org_id, &aad, bytes).await?;
     let now = state.now();
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     store::insert_frame(
@@ -196,11 +184,11 @@ pub async fn store_frame(
             id: frame_id,
             org_id: s.org_id,
             session_id: s.id,
-            source: source.to_owned(),
-            content_type: content_type.to_owned(),
+            source,
+            content_type,
             size,
             storage_key: key,
-            nonce: hex::encode(nonce),
+            nonce,
             captured_at: now,
             purged_at: None,
         },
@@ -209,18 +197,51 @@ pub async fn store_frame(
     metrics::counter!("evidence_frames_total").increment(1);
     Ok(FrameCreated {
         frame_id,
-        source: source.to_owned(),
-        content_type: content_type.to_owned(),
+        source,
+        content_type,
         size,
         captured_at: now,
     })
+}
+
+/// Encrypts `bytes` with the organization's key and stores the ciphertext:
+/// the nonce (hex) and the blob's key.
+async fn seal_and_put(
+    state: &AppState,
+    org_id: Uuid,
+    aad: &FrameAad<'_>,
+    bytes: &[u8],
+) -> Result<(String, String), EvidenceError> {
+    let master = MasterKey::load(&state.config).await?;
+    let (nonce, ciphertext) = master.org_key(org_id).seal(bytes, aad)?;
+    let key = evidence_store(state).put(&ciphertext).await?;
+    Ok((hex::encode(nonce), key))
+}
+
+/// The plaintext of a frame; `None` when its blob is missing.
+async fn get_and_open(state: &AppState, frame: &Frame) -> Result<Option<Vec<u8>>, EvidenceError> {
+    let Some(ciphertext) = evidence_store(state).get(&frame.storage_key).await? else {
+        return Ok(None);
+    };
+    let nonce = hex::decode(&frame.nonce)?;
+    let master = MasterKey::load(&state.config).await?;
+    let aad = FrameAad {
+        session_id: frame.session_id,
+        frame_id: frame.id,
+        content_type: frame.content_type.name(),
+    };
+    Ok(Some(master.org_key(frame.org_id).open(
+        &nonce,
+        &ciphertext,
+        &aad,
+    )?))
 }
 
 // ---- reviewer read
 
 /// A decrypted frame.
 pub struct FrameImage {
-    pub content_type: String,
+    pub content_type: ImageType,
     pub bytes: Vec<u8>,
 }
 
@@ -241,42 +262,20 @@ pub async fn read_frame(
         // Retention removed the evidence: nothing to show.
         return Err(ApiError::NotFound);
     }
-    let Some(ciphertext) = evidence_store(state)
-        .get(&frame.storage_key)
-        .await
-        .map_err(ApiError::internal)?
-    else {
+    let Some(bytes) = get_and_open(state, &frame).await? else {
         tracing::warn!(frame_id = %frame.id, "evidence blob missing");
         return Err(ApiError::NotFound);
     };
-    let nonce = hex::decode(&frame.nonce).map_err(ApiError::internal)?;
-    let master = MasterKey::load(&state.config)
-        .await
-        .map_err(ApiError::internal)?;
-    let bytes = master
-        .org_key(frame.org_id)
-        .open(
-            &nonce,
-            &ciphertext,
-            &FrameAad {
-                session_id: frame.session_id,
-                frame_id: frame.id,
-                content_type: &frame.content_type,
-            },
-        )
-        .map_err(ApiError::internal)?;
     let now = state.now();
     let tx = begin(state).await?;
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "evidence.read",
-        ("evidence_frame", Some(frame.id.to_string())),
-        serde_json::json!({ "session_id": s.id, "source": frame.source, "content_type": frame.content_type }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::EvidenceRead,
+            frame.id,
+            serde_json::json!({ "session_id": s.id, "source": frame.source, "content_type": frame.content_type }),
+        )
+        .await?;
     commit(tx).await?;
     Ok(FrameImage {
         content_type: frame.content_type,
@@ -288,10 +287,9 @@ pub async fn read_frame(
 
 /// The organization's retention period in days (`evidence_retention_days`
 /// in its settings, 1..=3650; otherwise 30).
-pub fn retention_days(settings: &str) -> i64 {
-    serde_json::from_str::<serde_json::Value>(settings)
-        .ok()
-        .and_then(|v| v.get(RETENTION_SETTING).and_then(serde_json::Value::as_i64))
+pub fn retention_days(org_id: Uuid, settings: &str) -> i64 {
+    crate::proctoring::org_setting(org_id, settings, RETENTION_SETTING)
+        .and_then(|v| v.as_i64())
         .filter(|d| (1..=MAX_RETENTION_DAYS).contains(d))
         .unwrap_or(DEFAULT_RETENTION_DAYS)
 }
@@ -313,7 +311,7 @@ pub async fn purge(state: &AppState) -> anyhow::Result<usize> {
         let Some(org) = tenancy::org_by_id(state.db.read(), org_id).await? else {
             continue;
         };
-        let days = retention_days(&org.settings);
+        let days = retention_days(org_id, &org.settings);
         let cutoff = now - Duration::days(days);
         let mut purged: Vec<Uuid> = Vec::new();
         let mut sessions: Vec<Uuid> = Vec::new();
@@ -344,22 +342,20 @@ pub async fn purge(state: &AppState) -> anyhow::Result<usize> {
         sessions.sort();
         sessions.dedup();
         let tx = state.db.begin().await?;
-        audit::record(
-            &tx,
-            Some(org_id),
-            None,
-            &ClientInfo::default(),
-            "evidence.purged",
-            ("evidence_frame", None),
-            serde_json::json!({
+        let client = ClientInfo::default();
+        Audit::anonymous(&client, Some(org_id), now)
+            .record(
+                &tx,
+                AuditAction::EvidencePurged,
+                Option::<Uuid>::None,
+                serde_json::json!({
                 "frames": purged.len(),
                 "sessions": sessions,
                 "retention_days": days,
-                "cutoff": cutoff,
-            }),
-            now,
-        )
-        .await?;
+                    "cutoff": cutoff,
+                }),
+            )
+            .await?;
         tx.commit().await?;
         tracing::info!(org = %org.slug, frames = purged.len(), "evidence purged");
         total += purged.len();
@@ -372,24 +368,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sniff_checks_type_and_signature() {
+    fn sniff_checks_the_signature_of_the_declared_type() {
         let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
-        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0];
-        assert_eq!(sniff(Some("image/jpeg"), &jpeg).unwrap(), JPEG);
-        assert_eq!(sniff(Some("IMAGE/PNG; x=y"), &png).unwrap(), PNG);
-        assert!(sniff(Some("image/png"), &jpeg).is_err());
-        assert!(sniff(Some("image/jpeg"), b"GIF89a").is_err());
-        assert!(sniff(Some("image/gif"), b"GIF89a").is_err());
-        assert!(sniff(None, &jpeg).is_err());
-        assert!(sniff(Some("image/jpeg"), &[]).is_err());
+        assert_eq!(sniff(ImageType::Jpeg, &jpeg).unwrap(), ImageType::Jpeg);
+        assert!(sniff(ImageType::Png, &jpeg).is_err());
+        assert!(sniff(ImageType::Jpeg, b"GIF89a").is_err());
+        assert!(sniff(ImageType::Jpeg, &[]).is_err());
     }
 
     #[test]
     fn retention_defaults_and_bounds() {
-        assert_eq!(retention_days("{}"), 30);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": 7}"#), 7);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": 0}"#), 30);
-        assert_eq!(retention_days(r#"{"evidence_retention_days": "7"}"#), 30);
-        assert_eq!(retention_days("not json"), 30);
+        let org = Uuid::nil();
+        assert_eq!(retention_days(org, "{}"), 30);
+        assert_eq!(retention_days(org, r#"{"evidence_retention_days": 7}"#), 7);
+        assert_eq!(retention_days(org, r#"{"evidence_retention_days": 0}"#), 30);
+        assert_eq!(
+            retention_days(org, r#"{"evidence_retention_days": "7"}"#),
+            30
+        );
+        assert_eq!(retention_days(org, "not json"), 30);
     }
 }

@@ -20,7 +20,7 @@ pub mod service;
 pub mod timeline;
 
 use invigil_domain::identity::Action;
-use invigil_domain::review::{IntegrityState, IntegrityStatus, ReviewError};
+use invigil_domain::review::{IntegrityState, ReviewError};
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams::{self as exam_store, Exam};
 use uuid::Uuid;
@@ -28,34 +28,29 @@ use uuid::Uuid;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
-use crate::wire;
-
-/// The stored integrity status of a session.
-pub fn integrity_status_of(s: &Session) -> Result<IntegrityStatus, ApiError> {
-    wire::parse(&s.integrity_status)
-        .ok_or_else(|| ApiError::internal(format!("bad integrity status {}", s.integrity_status)))
-}
 
 /// The domain's integrity state of a stored session.
-pub fn integrity_of(s: &Session) -> Result<IntegrityState, ApiError> {
-    Ok(IntegrityState {
-        status: integrity_status_of(s)?,
+pub fn integrity_of(s: &Session) -> IntegrityState {
+    IntegrityState {
+        status: s.integrity_status,
         claimed_by: s.claimed_by,
         appealed: s.appealed_at.is_some(),
-    })
+    }
 }
 
 /// Domain review errors to HTTP: self review 403, state conflicts 409 with
 /// the domain's code, validation 422.
-pub fn review_error(e: ReviewError) -> ApiError {
-    match e {
-        ReviewError::SelfReview => ApiError::Denied(e.to_string()),
-        ReviewError::Validation(errs) => ApiError::Validation(
-            errs.into_iter()
-                .map(|f| FieldError::new(f.field, f.message))
-                .collect(),
-        ),
-        other => ApiError::conflict_code(other.code(), other.to_string()),
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::SelfReview => ApiError::Denied(e.to_string()),
+            ReviewError::Validation(errs) => ApiError::Validation(
+                errs.into_iter()
+                    .map(|f| FieldError::new(f.field, f.message))
+                    .collect(),
+            ),
+            other => ApiError::conflict_code(other.code(), other.to_string()),
+        }
     }
 }
 
@@ -78,6 +73,11 @@ pub async fn staff_session(
     let auth = ctx.authorize_in(action, exam.department_id)?;
     auth.on_session_of(s.user_id)?;
     Ok((s, exam, auth))
+}
+
+/// A conditional UPDATE found the session no longer in the state read (409).
+pub fn changed_meanwhile() -> ApiError {
+    ApiError::conflict("the session changed meanwhile")
 }
 
 /// Parses an opaque `a.b` cursor.

@@ -63,9 +63,9 @@ pub async fn upload_frame(
 ) -> Result<(StatusCode, Json<FrameCreated>), ApiError> {
     let s = &uploader.session;
     evidence::check_target(&state, s).await?;
-    let declared = evidence::declared_type(req.headers())?.map(str::to_owned);
+    let declared = evidence::declared_type(req.headers())?;
     let bytes = body_bytes(req, &state).await?;
-    let content_type = evidence::sniff(declared.as_deref(), &bytes)?;
+    let content_type = evidence::sniff(declared, &bytes)?;
     let created = evidence::store_frame(&state, s, uploader.source, content_type, &bytes).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -87,7 +87,7 @@ pub async fn get_frame(
     let img = evidence::read_frame(&state, &ctx, session, frame).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, img.content_type),
+            (header::CONTENT_TYPE, img.content_type.name().to_owned()),
             (header::CONTENT_DISPOSITION, "inline".to_owned()),
         ],
         img.bytes,

@@ -12,20 +12,20 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::{Action, Visibility};
-use invigil_domain::review::DecisionType;
+use invigil_domain::review::{DecisionType, IntegrityStatus, ReviewError};
 use invigil_store::content::DeptScope;
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams as exam_store;
 use invigil_store::identity::users;
 use invigil_store::review as review_store;
 
-use super::{integrity_of, review_error, split_cursor, staff_session};
-use crate::audit;
+use super::{changed_meanwhile, integrity_of, split_cursor, staff_session};
+use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
-use crate::wire;
+use invigil_store::Tx;
 
 /// A session as reviewers and QUALITY_ASSURANCE see it in lists and after a
 /// review step.
@@ -39,7 +39,8 @@ pub struct ReviewView {
     /// Delivery status.
     pub status: String,
     /// CLEAN, FLAGGED, UNDER_REVIEW, CLEARED or VIOLATION_CONFIRMED.
-    pub integrity_status: String,
+    #[schema(value_type = String)]
+    pub integrity_status: IntegrityStatus,
     /// The explainable score of the session's flags (the timeline lists its parts).
     pub violation_score: i32,
     pub flag_count: i64,
@@ -48,7 +49,8 @@ pub struct ReviewView {
     pub claimed_by: Option<Uuid>,
     pub claimed_at: Option<DateTime<Utc>>,
     /// The last decision (kept after an appeal or reopen until the next one).
-    pub decision: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub decision: Option<DecisionType>,
     pub decision_notes: Option<String>,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -160,18 +162,7 @@ pub async fn queue(
     limit: u64,
 ) -> Result<ViewPage, ApiError> {
     let scope = scope_for(ctx, Action::ReviewSessions)?;
-    let after = match cursor.filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => {
-            let (a, b) = split_cursor(c)?;
-            Some((
-                a.parse::<i32>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-                b.parse::<Uuid>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-            ))
-        }
-    };
+    let after = parse_cursor::<i32>(cursor)?;
     let mut rows = review_store::queue(
         state.db.read(),
         ctx.org_id(),
@@ -185,6 +176,22 @@ pub async fn queue(
         format!("{}.{}", s.violation_score, s.id)
     });
     Ok((views_of(state, ctx.org_id(), rows).await?, next))
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::BadRequest("invalid cursor".into())
+}
+
+/// An opaque `key.id` cursor (none when absent or empty).
+fn parse_cursor<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, Uuid)>, ApiError> {
+    let Some(c) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let (a, b) = split_cursor(c)?;
+    match (a.parse::<K>(), b.parse::<Uuid>()) {
+        (Ok(key), Ok(id)) => Ok(Some((key, id))),
+        _ => Err(bad_cursor()),
+    }
 }
 
 fn next_cursor(
@@ -201,33 +208,51 @@ fn next_cursor(
     }
 }
 
-async fn audit_step(
-    tx: &invigil_store::Tx,
-    auth: &Authorized,
-    session_id: Uuid,
-    action: &str,
-    details: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    audit::by(
-        tx,
-        Some(auth.org_id),
-        &auth.actor,
-        action,
-        ("exam_session", Some(session_id.to_string())),
-        details,
-        now,
-    )
-    .await?;
-    Ok(())
+/// Opens a review step: a transaction holding the session's row, locked
+/// until it ends (PostgreSQL; the single SQLite writer serializes anyway).
+pub(super) async fn open(state: &AppState, session_id: Uuid) -> Result<(Tx, Session), ApiError> {
+    let tx = begin(state).await?;
+    let current = delivery::session_for_update(&tx, session_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((tx, current))
 }
 
-/// The session's row, locked until the transaction ends (PostgreSQL; the
-/// single SQLite writer serializes anyway).
-async fn locked(tx: &invigil_store::Tx, id: Uuid) -> Result<Session, ApiError> {
-    delivery::session_for_update(tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)
+/// A reviewer's step on the session of the path: the caller's proof
+/// (PROCTOR_REVIEWER on the exam's department, not their own session), the
+/// time, and the open transaction with the row locked.
+async fn reviewer_step(
+    state: &AppState,
+    ctx: &OrgCtx,
+    session_id: Uuid,
+) -> Result<(Authorized, DateTime<Utc>, Tx, Session), ApiError> {
+    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let now = state.now();
+    let (tx, current) = open(state, s.id).await?;
+    Ok((auth, now, tx, current))
+}
+
+/// What a review step records in the audit log.
+struct Entry {
+    action: AuditAction,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+}
+
+/// Ends a review step: records its entry on the session, commits, and
+/// answers with the session as it is now.
+async fn close(
+    state: &AppState,
+    tx: Tx,
+    auth: &Authorized,
+    session_id: Uuid,
+    entry: Entry,
+) -> Result<ReviewView, ApiError> {
+    auth.audit(entry.now)
+        .record(&tx, entry.action, session_id, entry.details)
+        .await?;
+    commit(tx).await?;
+    view_of(state, auth.org_id, session_id).await
 }
 
 /// FLAGGED -> UNDER_REVIEW for the caller. Of two reviewers claiming at once,
@@ -239,34 +264,28 @@ pub async fn claim(
     ctx: &OrgCtx,
     session_id: Uuid,
 ) -> Result<ReviewView, ApiError> {
-    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let (auth, now, tx, current) = reviewer_step(state, ctx, session_id).await?;
     let me = auth.actor.user_id;
-    let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
-    let before = integrity_of(&current)?;
-    let after = before.claim(me, current.user_id).map_err(review_error)?;
-    if after != before {
-        if !review_store::claim(&tx, s.id, me, now).await? {
-            // The conditional UPDATE lost a race the lock did not prevent.
-            return Err(review_error(
-                invigil_domain::review::ReviewError::ClaimedByOther {
-                    reviewer_id: current.claimed_by.unwrap_or_default(),
-                },
-            ));
-        }
-        audit_step(
-            &tx,
-            &auth,
-            s.id,
-            "review.claimed",
-            serde_json::json!({ "violation_score": current.violation_score }),
-            now,
-        )
-        .await?;
+    let before = integrity_of(&current);
+    if before.claim(me, current.user_id)? == before {
+        // Claiming again what you hold: nothing changes, nothing to record.
+        commit(tx).await?;
+        return view_of(state, auth.org_id, current.id).await;
     }
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    if !review_store::claim(&tx, current.id, me, now).await? {
+        // The conditional UPDATE lost a race the lock did not prevent.
+        return Err(ReviewError::ClaimedByOther {
+            reviewer_id: current.claimed_by.unwrap_or_default(),
+        }
+        .into());
+    }
+    let details = serde_json::json!({ "violation_score": current.violation_score });
+    let entry = Entry {
+        action: AuditAction::ReviewClaimed,
+        details,
+        now,
+    };
+    close(state, tx, &auth, current.id, entry).await
 }
 
 /// UNDER_REVIEW -> FLAGGED: the claimer gives the session back to the queue.
@@ -276,26 +295,18 @@ pub async fn release(
     ctx: &OrgCtx,
     session_id: Uuid,
 ) -> Result<ReviewView, ApiError> {
-    let (s, _, auth) = staff_session(state, ctx, session_id, Action::ReviewSessions).await?;
+    let (auth, now, tx, current) = reviewer_step(state, ctx, session_id).await?;
     let me = auth.actor.user_id;
-    let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
-    integrity_of(&current)?.release(me).map_err(review_error)?;
-    if !review_store::release(&tx, s.id, me, now).await? {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+    integrity_of(&current).release(me)?;
+    if !review_store::release(&tx, current.id, me, now).await? {
+        return Err(changed_meanwhile());
     }
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.released",
-        serde_json::json!({}),
+    let entry = Entry {
+        action: AuditAction::ReviewReleased,
+        details: serde_json::json!({}),
         now,
-    )
-    .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    };
+    close(state, tx, &auth, current.id, entry).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -331,38 +342,32 @@ pub async fn decide(
 ) -> Result<ReviewView, ApiError> {
     let me = auth.actor.user_id;
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
-    let (_, valid) = integrity_of(&current)?
-        .decide(me, body.decision, body.notes.as_deref().unwrap_or(""))
-        .map_err(review_error)?;
-    let decision = wire::name(&valid.decision);
+    let (tx, current) = open(state, s.id).await?;
+    let (_, valid) =
+        integrity_of(&current).decide(me, body.decision, body.notes.as_deref().unwrap_or(""))?;
+    let decision = valid.decision;
     let recorded = review_store::decide(
         &tx,
         &review_store::Decision {
             session_id: s.id,
             reviewer: me,
-            decision: decision.clone(),
+            decision,
             notes: valid.notes.clone(),
             at: now,
         },
     )
     .await?;
     if !recorded {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+        return Err(changed_meanwhile());
     }
-    let flags = review_store::resolve_flags(&tx, s.id, me, &decision, now).await?;
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.decided",
-        serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score }),
+    let flags = review_store::resolve_flags(&tx, s.id, me, decision, now).await?;
+    let details = serde_json::json!({ "decision": decision, "notes": valid.notes, "flags_resolved": flags, "violation_score": current.violation_score });
+    let entry = Entry {
+        action: AuditAction::ReviewDecided,
+        details,
         now,
-    )
-    .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    };
+    close(state, tx, &auth, s.id, entry).await
 }
 
 /// Sessions with a recorded decision, newest first (QUALITY_ASSURANCE).
@@ -373,20 +378,12 @@ pub async fn decisions(
     limit: u64,
 ) -> Result<ViewPage, ApiError> {
     let scope = scope_for(ctx, Action::ReopenDecisions)?;
-    let after = match cursor.filter(|c| !c.is_empty()) {
+    let after = match parse_cursor::<i64>(cursor)? {
         None => None,
-        Some(c) => {
-            let (a, b) = split_cursor(c)?;
-            let micros = a
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?;
-            Some((
-                DateTime::<Utc>::from_timestamp_micros(micros)
-                    .ok_or_else(|| ApiError::BadRequest("invalid cursor".into()))?,
-                b.parse::<Uuid>()
-                    .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-            ))
-        }
+        Some((micros, id)) => Some((
+            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad_cursor)?,
+            id,
+        )),
     };
     let mut rows =
         review_store::decisions(state.db.read(), ctx.org_id(), &scope, after, limit + 1).await?;
@@ -415,23 +412,16 @@ pub async fn reopen(
     body: ReopenBody,
 ) -> Result<ReviewView, ApiError> {
     let now = state.now();
-    let tx = begin(state).await?;
-    let current = locked(&tx, s.id).await?;
-    let (_, reason) = integrity_of(&current)?
-        .reopen(&body.reason)
-        .map_err(review_error)?;
-    if !review_store::reopen(&tx, s.id, &current.integrity_status, now).await? {
-        return Err(ApiError::conflict("the session changed meanwhile"));
+    let (tx, current) = open(state, s.id).await?;
+    let (_, reason) = integrity_of(&current).reopen(&body.reason)?;
+    if !review_store::reopen(&tx, s.id, current.integrity_status, now).await? {
+        return Err(changed_meanwhile());
     }
-    audit_step(
-        &tx,
-        &auth,
-        s.id,
-        "review.reopened",
-        serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by }),
+    let details = serde_json::json!({ "reason": reason, "from": current.integrity_status, "decided_by": current.decided_by });
+    let entry = Entry {
+        action: AuditAction::ReviewReopened,
+        details,
         now,
-    )
-    .await?;
-    commit(tx).await?;
-    view_of(state, auth.org_id, s.id).await
+    };
+    close(state, tx, &auth, s.id, entry).await
 }

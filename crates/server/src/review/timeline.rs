@@ -9,17 +9,38 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
-use invigil_domain::proctoring::{FlagView, Sensitivity, default_rules, violation_score};
+use invigil_domain::proctoring::{
+    Cause, EventSource, EventType, FlagSeverity, FlagType, FlagView, Sensitivity, default_rules,
+    violation_score,
+};
+use invigil_domain::review::{DecisionType, ImageType};
 use invigil_store::delivery;
-use invigil_store::proctoring::evidence as frames;
-use invigil_store::review as review_store;
+use invigil_store::proctoring::{self as proctoring_store, evidence as frames};
 
 use super::service::ReviewView;
 use super::staff_session;
+use crate::audit::AuditAction;
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
+use crate::proctoring::risk::flag_view;
 use crate::state::AppState;
-use crate::wire;
+
+/// The audit entries a timeline shows as review steps.
+const REVIEW_STEPS: [AuditAction; 5] = [
+    AuditAction::ReviewClaimed,
+    AuditAction::ReviewReleased,
+    AuditAction::ReviewDecided,
+    AuditAction::ReviewAppealed,
+    AuditAction::ReviewReopened,
+];
+
+/// A session's start and end on its timeline.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Lifecycle {
+    Started,
+    Finished,
+}
 
 /// What happened, when.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,16 +49,19 @@ pub enum TimelineItem {
     /// STARTED or FINISHED (with the delivery status it ended in).
     Session {
         at: DateTime<Utc>,
-        what: String,
+        #[schema(value_type = String)]
+        what: Lifecycle,
         status: Option<String>,
     },
     /// A proctoring event (LAPTOP, MOBILE or SYSTEM).
     Event {
         at: DateTime<Utc>,
         id: Uuid,
-        source: String,
+        #[schema(value_type = String)]
+        source: EventSource,
         #[serde(rename = "type")]
-        event_type: String,
+        #[schema(value_type = String)]
+        event_type: EventType,
         severity: i32,
         received_at: DateTime<Utc>,
         #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
@@ -48,9 +72,12 @@ pub enum TimelineItem {
     Flag {
         at: DateTime<Utc>,
         id: Uuid,
-        flag_type: String,
-        severity: String,
-        cause: String,
+        #[schema(value_type = String)]
+        flag_type: FlagType,
+        #[schema(value_type = String)]
+        severity: FlagSeverity,
+        #[schema(value_type = String)]
+        cause: Cause,
         rule_id: String,
         description: String,
         /// The events that raised it.
@@ -62,7 +89,8 @@ pub enum TimelineItem {
         reason: String,
         resolved_by: Option<Uuid>,
         resolved_at: Option<DateTime<Utc>>,
-        resolution: Option<String>,
+        #[schema(value_type = Option<String>)]
+        resolution: Option<DecisionType>,
     },
     /// The last save of an answer.
     Answer {
@@ -85,8 +113,10 @@ pub enum TimelineItem {
     Frame {
         at: DateTime<Utc>,
         id: Uuid,
-        source: String,
-        content_type: String,
+        #[schema(value_type = String)]
+        source: EventSource,
+        #[schema(value_type = String)]
+        content_type: ImageType,
         size: i64,
         purged: bool,
     },
@@ -124,16 +154,6 @@ pub struct Timeline {
     pub items: Vec<TimelineItem>,
 }
 
-fn flag_view(f: &review_store::FlagRow) -> Option<FlagView> {
-    Some(FlagView {
-        flag_ref: f.id.to_string(),
-        rule_id: f.rule_id.clone(),
-        severity: wire::parse(&f.severity)?,
-        cause: wire::parse(&f.cause)?,
-        weight: u32::try_from(f.weight).unwrap_or(0),
-    })
-}
-
 /// The timeline of a session (PROCTOR_REVIEWER on the exam's department).
 pub async fn timeline(
     state: &AppState,
@@ -144,17 +164,17 @@ pub async fn timeline(
     let conn = state.db.read();
     let mut items = vec![TimelineItem::Session {
         at: s.started_at,
-        what: "STARTED".into(),
+        what: Lifecycle::Started,
         status: None,
     }];
     if let Some(f) = s.finished_at {
         items.push(TimelineItem::Session {
             at: f,
-            what: "FINISHED".into(),
+            what: Lifecycle::Finished,
             status: Some(s.status.to_string()),
         });
     }
-    for e in review_store::events(conn, s.id).await? {
+    for e in proctoring_store::events_of_session(conn, s.id).await? {
         items.push(TimelineItem::Event {
             at: e.occurred_at,
             id: e.id,
@@ -162,12 +182,12 @@ pub async fn timeline(
             event_type: e.event_type,
             severity: e.severity,
             received_at: e.received_at,
-            meta: e.meta.and_then(|m| serde_json::from_str(&m).ok()),
+            meta: e.meta.map(|m| serde_json::Value::Object(m.0)),
             frame_id: e.frame_id,
         });
     }
-    let flags = review_store::flags(conn, s.id).await?;
-    let views: Vec<FlagView> = flags.iter().filter_map(flag_view).collect();
+    let flags = proctoring_store::flags_of_session(conn, s.id).await?;
+    let views: Vec<FlagView> = flags.iter().map(flag_view).collect();
     // Parts do not depend on the threshold; the defaults only fill the type.
     let score = violation_score(&views, &default_rules().thresholds, Sensitivity::Medium);
     for f in flags {
@@ -175,7 +195,7 @@ pub async fn timeline(
         items.push(TimelineItem::Flag {
             at: f.first_at,
             id: f.id,
-            event_ids: serde_json::from_str(&f.event_ids).unwrap_or_default(),
+            event_ids: f.event_ids.0,
             points: part.map_or(0, |p| p.points),
             reason: part.map(|p| p.reason.clone()).unwrap_or_default(),
             flag_type: f.flag_type,
@@ -227,19 +247,23 @@ pub async fn timeline(
         });
     }
     let filter = invigil_store::audit::Filter {
-        resource_type: Some("exam_session".into()),
+        resource_type: Some(AuditAction::ReviewClaimed.resource_type().into()),
         resource_id: Some(s.id.to_string()),
         ..Default::default()
     };
     for e in invigil_store::audit::list(conn, auth.org_id, &filter, None, 1000).await? {
-        if e.action.starts_with("review.") {
-            items.push(TimelineItem::Review {
-                at: e.created_at,
-                action: e.action,
-                actor_id: e.actor_id,
-                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
-            });
+        if !REVIEW_STEPS.iter().any(|a| a.name() == e.action) {
+            continue;
         }
+        let details = serde_json::from_str(&e.details).map_err(|err| {
+            ApiError::internal(format!("audit entry {}: details are not JSON: {err}", e.id))
+        })?;
+        items.push(TimelineItem::Review {
+            at: e.created_at,
+            action: e.action,
+            actor_id: e.actor_id,
+            details,
+        });
     }
     // Stable: equal times keep the order above (lifecycle, events, flags, ...).
     items.sort_by_key(TimelineItem::at);

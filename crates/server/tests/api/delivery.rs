@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use invigil_domain::content::{QuestionInput, validate};
-use invigil_domain::delivery::session::DeliveryStatus;
 use invigil_domain::identity::Role;
 use invigil_server::content::service::meta_of;
 use invigil_store::content::{self, NewBank};
@@ -873,14 +872,30 @@ async fn flagged_results_are_withheld(app: TestApp) {
         .send()
         .await
         .assert(200);
-    let mut row = invigil_store::delivery::session(app.db().read(), sid)
+    let row = invigil_store::delivery::session(app.db().read(), sid)
         .await
         .unwrap()
         .unwrap();
-    row.integrity_status = "FLAGGED".into();
-    invigil_store::delivery::update_session_if(app.db().write(), &row, DeliveryStatus::Submitted)
+    // The integrity columns have one writer: the review store.
+    let set = |from: invigil_domain::review::IntegrityStatus,
+               to: invigil_domain::review::IntegrityStatus| {
+        invigil_store::review::set_score(
+            app.db().write(),
+            sid,
+            row.violation_score,
+            from,
+            to,
+            row.updated_at,
+        )
+    };
+    assert!(
+        set(
+            invigil_domain::review::IntegrityStatus::Clean,
+            invigil_domain::review::IntegrityStatus::Flagged
+        )
         .await
-        .unwrap();
+        .unwrap()
+    );
     app.post(&format!(
         "/api/v1/orgs/acme/exams/{}/release-results",
         s.exam_id
@@ -900,10 +915,14 @@ async fn flagged_results_are_withheld(app: TestApp) {
             .len(),
         0
     );
-    row.integrity_status = "VIOLATION_CONFIRMED".into();
-    invigil_store::delivery::update_session_if(app.db().write(), &row, DeliveryStatus::Submitted)
+    assert!(
+        set(
+            invigil_domain::review::IntegrityStatus::Flagged,
+            invigil_domain::review::IntegrityStatus::ViolationConfirmed
+        )
         .await
-        .unwrap();
+        .unwrap()
+    );
     let items = app
         .get("/api/v1/me/results")
         .token(&s.candidate.token)

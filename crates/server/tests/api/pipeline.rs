@@ -131,8 +131,8 @@ fn unstorable(org_id: Uuid, session_id: Uuid, at: DateTime<Utc>) -> Vec<Event> {
             org_id,
             session_id,
             client_event_id: Some((*c).to_owned()),
-            source: "LAPTOP".into(),
-            event_type: "TAB_SWITCH".into(),
+            source: invigil_domain::proctoring::EventSource::Laptop,
+            event_type: invigil_domain::proctoring::EventType::TabSwitch,
             severity: 3,
             occurred_at: at,
             received_at: at,
@@ -587,7 +587,9 @@ async fn wal_checkpoint_shrinks_the_wal(app: TestApp) {
     let body = start(&app, &s).await;
     let sid: Uuid = body["session_id"].as_str().unwrap().parse().unwrap();
     let now = app.state.now();
-    let meta = Some(json!({"pad": "x".repeat(2000)}).to_string());
+    let meta = Some(invigil_store::proctoring::entities::EventMeta(
+        serde_json::from_value(json!({"pad": "x".repeat(2000)})).unwrap(),
+    ));
     for round in 0..10 {
         let events: Vec<Event> = (0..500)
             .map(|i| Event {
@@ -595,8 +597,8 @@ async fn wal_checkpoint_shrinks_the_wal(app: TestApp) {
                 org_id: s.org.id,
                 session_id: sid,
                 client_event_id: Some(format!("pad-{round}-{i}")),
-                source: "LAPTOP".into(),
-                event_type: "TAB_SWITCH".into(),
+                source: invigil_domain::proctoring::EventSource::Laptop,
+                event_type: invigil_domain::proctoring::EventType::TabSwitch,
                 severity: 3,
                 occurred_at: now,
                 received_at: now,

@@ -88,9 +88,13 @@ async fn events(app: &TestApp, session: Uuid) -> Vec<store::Event> {
 }
 
 async fn of_type(app: &TestApp, session: Uuid, t: &str) -> Vec<store::Event> {
-    store::events_of_type(app.db().read(), session, t)
-        .await
-        .unwrap()
+    store::events_of_type(
+        app.db().read(),
+        session,
+        invigil_domain::proctoring::EventType::parse(t).unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn flags(app: &TestApp, session: Uuid) -> Vec<store::Flag> {
@@ -158,14 +162,12 @@ async fn ingest_is_idempotent_and_validated(app: TestApp) {
     assert_eq!(r.json(), json!({"accepted": 1, "duplicates": 1}));
     let stored = events(&app, session).await;
     assert_eq!(stored.len(), 4);
-    assert!(
-        stored
-            .iter()
-            .all(|e| e.received_at == now && e.source == "LAPTOP")
-    );
+    assert!(stored.iter().all(
+        |e| e.received_at == now && e.source == invigil_domain::proctoring::EventSource::Laptop
+    ));
     let copy = stored
         .iter()
-        .find(|e| e.event_type == "COPY_PASTE")
+        .find(|e| e.event_type == invigil_domain::proctoring::EventType::CopyPaste)
         .unwrap();
     assert_eq!(copy.severity, 5, "the type's default severity");
 
@@ -325,14 +327,20 @@ async fn pairing_is_single_use_and_scoped(app: TestApp) {
         .assert_problem(409, "conflict");
     let second = of_type(&app, session, "SECOND_DEVICE_LOGIN").await;
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].source, "SYSTEM");
+    assert_eq!(
+        second[0].source,
+        invigil_domain::proctoring::EventSource::System
+    );
     assert!(second[0].client_event_id.is_none());
-    let meta: Value = serde_json::from_str(second[0].meta.as_deref().unwrap()).unwrap();
+    let meta: Value = Value::Object(second[0].meta.clone().unwrap().0);
     assert_eq!(meta["device"], "MOBILE");
     assert_eq!(meta["device_fingerprint"], "phone-2");
     let f = flags(&app, session).await;
     assert!(f.iter().any(|f| f.rule_id == "second_device_login"));
-    assert_eq!(session_row(&app, session).await.integrity_status, "FLAGGED");
+    assert_eq!(
+        session_row(&app, session).await.integrity_status,
+        invigil_domain::review::IntegrityStatus::Flagged
+    );
     // The first phone keeps working.
     beat(&app, &phone, session, "MOBILE").await.assert(204);
 }
@@ -403,8 +411,11 @@ async fn watchdog_reports_quiet_and_returning_devices(app: TestApp) {
     assert_eq!(watchdog(&app.state).await.unwrap(), 2);
     let missed = of_type(&app, session, "HEARTBEAT_MISSED").await;
     assert_eq!(missed.len(), 1);
-    assert_eq!(missed[0].source, "SYSTEM");
-    let meta: Value = serde_json::from_str(missed[0].meta.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        missed[0].source,
+        invigil_domain::proctoring::EventSource::System
+    );
+    let meta: Value = Value::Object(missed[0].meta.clone().unwrap().0);
     assert_eq!(meta["device"], "MOBILE");
     assert_eq!(of_type(&app, session, "DEVICE_DISCONNECTED").await.len(), 1);
     // Once per timeout, not once per run.
@@ -418,7 +429,7 @@ async fn watchdog_reports_quiet_and_returning_devices(app: TestApp) {
     assert_eq!(watchdog(&app.state).await.unwrap(), 1);
     let back = of_type(&app, session, "DEVICE_RECONNECTED").await;
     assert_eq!(back.len(), 1);
-    let meta: Value = serde_json::from_str(back[0].meta.as_deref().unwrap()).unwrap();
+    let meta: Value = Value::Object(back[0].meta.clone().unwrap().0);
     assert_eq!(meta["device"], "MOBILE");
     assert_eq!(back[0].occurred_at, app.state.now());
     assert_eq!(watchdog(&app.state).await.unwrap(), 0);
@@ -468,16 +479,16 @@ async fn tab_switch_burst_raises_one_flag(app: TestApp) {
     assert_eq!(f.len(), 1, "{f:?}");
     let f = &f[0];
     assert_eq!(f.rule_id, "tab_switch_burst");
-    assert_eq!(f.flag_type, "TAB_SWITCH");
-    assert_eq!(f.severity, "MEDIUM");
-    assert_eq!(f.cause, "BEHAVIOURAL");
+    assert_eq!(f.flag_type, invigil_domain::proctoring::FlagType::TabSwitch);
+    assert_eq!(f.severity, invigil_domain::proctoring::FlagSeverity::Medium);
+    assert_eq!(f.cause, invigil_domain::proctoring::Cause::Behavioural);
     let mut expected: Vec<Uuid> = of_type(&app, session, "TAB_SWITCH")
         .await
         .iter()
         .map(|e| e.id)
         .collect();
     expected.sort();
-    let mut cited: Vec<Uuid> = serde_json::from_str(&f.event_ids).unwrap();
+    let mut cited: Vec<Uuid> = f.event_ids.0.clone();
     cited.sort();
     assert_eq!(cited, expected);
     assert_eq!(cited.len(), 4);
@@ -485,7 +496,11 @@ async fn tab_switch_burst_raises_one_flag(app: TestApp) {
     assert_eq!(f.last_at, base + Duration::seconds(120));
     let row = session_row(&app, session).await;
     assert_eq!(row.violation_score, 20, "weight 10 x MEDIUM 2");
-    assert_eq!(row.integrity_status, "CLEAN", "20 < 50");
+    assert_eq!(
+        row.integrity_status,
+        invigil_domain::review::IntegrityStatus::Clean,
+        "20 < 50"
+    );
 
     // The same events again: duplicates, no second flag.
     let r = post(&app, t, session, tabs.clone()).await;
@@ -512,18 +527,27 @@ async fn multiple_faces_flags_the_session(app: TestApp) {
     post(&app, &phone, session, faces.clone()).await.assert(202);
     let f = flags(&app, session).await;
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].flag_type, "MULTIPLE_FACES");
-    assert_eq!(f[0].severity, "HIGH");
+    assert_eq!(
+        f[0].flag_type,
+        invigil_domain::proctoring::FlagType::MultipleFaces
+    );
+    assert_eq!(
+        f[0].severity,
+        invigil_domain::proctoring::FlagSeverity::High
+    );
     let row = session_row(&app, session).await;
     assert_eq!(row.violation_score, 105);
-    assert_eq!(row.integrity_status, "FLAGGED");
+    assert_eq!(
+        row.integrity_status,
+        invigil_domain::review::IntegrityStatus::Flagged
+    );
     post(&app, &phone, session, faces).await.assert(202);
     assert_eq!(flags(&app, session).await.len(), 1);
     assert_eq!(session_row(&app, session).await.violation_score, 105);
 
     // A decision is never undone by later flags.
     let mut active = session_row(&app, session).await.into_active_model();
-    active.integrity_status = Set("CLEARED".into());
+    active.integrity_status = Set(invigil_domain::review::IntegrityStatus::Cleared);
     active.update(app.db().write()).await.unwrap();
     post(
         &app,
@@ -535,7 +559,10 @@ async fn multiple_faces_flags_the_session(app: TestApp) {
     .assert(202);
     assert_eq!(flags(&app, session).await.len(), 2);
     let row = session_row(&app, session).await;
-    assert_eq!(row.integrity_status, "CLEARED");
+    assert_eq!(
+        row.integrity_status,
+        invigil_domain::review::IntegrityStatus::Cleared
+    );
     assert_eq!(row.violation_score, 210);
 }
 
@@ -575,7 +602,10 @@ async fn rules_follow_the_exam_and_the_org(app: TestApp) {
     assert_eq!(f[0].rule_id, "any_paste");
     let row = session_row(&app, session).await;
     assert_eq!(row.violation_score, 15);
-    assert_eq!(row.integrity_status, "FLAGGED");
+    assert_eq!(
+        row.integrity_status,
+        invigil_domain::review::IntegrityStatus::Flagged
+    );
 
     // An exam without proctoring raises nothing.
     let mut exam = invigil_store::exams::exam(app.db().read(), s.org.id, s.exam_id)
@@ -619,8 +649,11 @@ async fn resume_on_another_device_is_an_event(app: TestApp) {
     assert_eq!(a, b);
     let second = of_type(&app, a, "SECOND_DEVICE_LOGIN").await;
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].source, "SYSTEM");
-    let meta: Value = serde_json::from_str(second[0].meta.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        second[0].source,
+        invigil_domain::proctoring::EventSource::System
+    );
+    let meta: Value = Value::Object(second[0].meta.clone().unwrap().0);
     assert_eq!(meta["device"], "LAPTOP");
     assert_eq!(meta["to"], "laptop-b");
     assert!(
@@ -663,14 +696,17 @@ async fn live_feed_shows_flags_and_state(app: TestApp) {
     let LiveChange::Flag { flag: f } = &flag.change else {
         unreachable!()
     };
-    assert_eq!(f.flag_type, "MULTIPLE_FACES");
+    assert_eq!(
+        f.flag_type,
+        invigil_domain::proctoring::FlagType::MultipleFaces
+    );
     assert_eq!(f.event_ids.len(), 1);
     let state = recv_until(&mut rx, |e| matches!(e.change, LiveChange::Session { .. })).await;
     assert_eq!(
         state.change,
         LiveChange::Session {
             status: None,
-            integrity_status: Some("FLAGGED".into()),
+            integrity_status: Some(invigil_domain::review::IntegrityStatus::Flagged),
             violation_score: Some(105)
         }
     );

@@ -48,6 +48,7 @@ impl StoredResponse {
 
 pub mod session {
     use invigil_domain::delivery::session::DeliveryStatus;
+    use invigil_domain::review::{DecisionType, IntegrityStatus};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -61,8 +62,8 @@ pub mod session {
         pub user_id: Uuid,
         pub attempt_no: i32,
         pub status: DeliveryStatus,
-        /// Integrity: CLEAN, FLAGGED, UNDER_REVIEW, CLEARED, VIOLATION_CONFIRMED.
-        pub integrity_status: String,
+        /// Integrity (written only by `crate::review`).
+        pub integrity_status: IntegrityStatus,
         /// Seed of the question draw and permutations (reproducible).
         pub seed: i64,
         pub started_at: DateTimeUtc,
@@ -89,12 +90,12 @@ pub mod session {
         pub graded_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
-        /// Review (migration 5): the explainable score of the session's flags.
+        /// Review (migration 5; written only by `crate::review`): the
+        /// explainable score of the session's flags.
         pub violation_score: i32,
         pub claimed_by: Option<Uuid>,
         pub claimed_at: Option<DateTimeUtc>,
-        /// CLEARED or VIOLATION_CONFIRMED.
-        pub decision: Option<String>,
+        pub decision: Option<DecisionType>,
         pub decision_notes: Option<String>,
         pub decided_by: Option<Uuid>,
         pub decided_at: Option<DateTimeUtc>,

@@ -159,10 +159,6 @@ pub async fn update_session_if<C: ConnectionTrait>(
 ) -> StoreResult<bool> {
     let res = session::Entity::update_many()
         .col_expr(session::Column::Status, Expr::value(s.status))
-        .col_expr(
-            session::Column::IntegrityStatus,
-            Expr::value(s.integrity_status.clone()),
-        )
         .col_expr(session::Column::ExtensionsMs, Expr::value(s.extensions_ms))
         .col_expr(
             session::Column::PausedTotalMs,

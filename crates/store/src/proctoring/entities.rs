@@ -1,8 +1,59 @@
 //! Tables owned by proctoring: events, heartbeats, phone pairings, evidence
 //! frames and flags.
+//!
+//! JSON kept in TEXT columns (an event's `meta`, a flag's `event_ids`) has a
+//! typed field: a row that does not decode is a read error naming the type,
+//! never a silently empty value.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sea_orm::DeriveValueType;
+use uuid::Uuid;
+
+/// An event's `meta`: a JSON object, stored as its compact text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub struct EventMeta(pub serde_json::Map<String, serde_json::Value>);
+
+impl FromStr for EventMeta {
+    type Err = serde_json::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_str(s).map(EventMeta)
+    }
+}
+
+impl fmt::Display for EventMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(&self.0).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// The event ids behind a flag: a JSON array of UUIDs, stored as its text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub struct EventIds(pub Vec<Uuid>);
+
+impl FromStr for EventIds {
+    type Err = serde_json::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_str(s).map(EventIds)
+    }
+}
+
+impl fmt::Display for EventIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(&self.0).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
 
 pub mod event {
+    use invigil_domain::proctoring::{EventSource, EventType};
     use sea_orm::entity::prelude::*;
+
+    use super::EventMeta;
 
     /// Append-only: never updated, never deleted (except by retention).
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,15 +65,13 @@ pub mod event {
         pub session_id: Uuid,
         /// The client's id for idempotency; NULL for SYSTEM events.
         pub client_event_id: Option<String>,
-        /// LAPTOP, MOBILE or SYSTEM.
-        pub source: String,
-        pub event_type: String,
+        pub source: EventSource,
+        pub event_type: EventType,
         /// 1..=10.
         pub severity: i32,
         pub occurred_at: DateTimeUtc,
         pub received_at: DateTimeUtc,
-        /// JSON object.
-        pub meta: Option<String>,
+        pub meta: Option<EventMeta>,
         pub frame_id: Option<Uuid>,
     }
 
@@ -33,6 +82,7 @@ pub mod event {
 }
 
 pub mod heartbeat {
+    use invigil_domain::proctoring::EventSource;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -41,7 +91,7 @@ pub mod heartbeat {
         #[sea_orm(primary_key, auto_increment = false)]
         pub session_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub source: String,
+        pub source: EventSource,
         pub org_id: Uuid,
         pub last_seen_at: DateTimeUtc,
         /// Set when the watchdog declared the source missing; cleared when it
@@ -82,6 +132,8 @@ pub mod pairing {
 }
 
 pub mod frame {
+    use invigil_domain::proctoring::EventSource;
+    use invigil_domain::review::ImageType;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -91,8 +143,9 @@ pub mod frame {
         pub id: Uuid,
         pub org_id: Uuid,
         pub session_id: Uuid,
-        pub source: String,
-        pub content_type: String,
+        /// LAPTOP or MOBILE.
+        pub source: EventSource,
+        pub content_type: ImageType,
         /// Plaintext size in bytes.
         pub size: i64,
         /// Where the ciphertext is stored (the hash of the ciphertext).
@@ -110,7 +163,11 @@ pub mod frame {
 }
 
 pub mod flag {
+    use invigil_domain::proctoring::{Cause, FlagSeverity, FlagType};
+    use invigil_domain::review::DecisionType;
     use sea_orm::entity::prelude::*;
+
+    use super::EventIds;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "flags")]
@@ -121,22 +178,19 @@ pub mod flag {
         pub session_id: Uuid,
         pub rule_id: String,
         pub dedupe_key: String,
-        /// Seed 000 flag type.
-        pub flag_type: String,
-        /// LOW, MEDIUM or HIGH.
-        pub severity: String,
-        /// TECHNICAL or BEHAVIOURAL.
-        pub cause: String,
+        pub flag_type: FlagType,
+        pub severity: FlagSeverity,
+        pub cause: Cause,
         pub weight: i32,
-        /// JSON array of the event ids behind the flag.
-        pub event_ids: String,
+        pub event_ids: EventIds,
         pub first_at: DateTimeUtc,
         pub last_at: DateTimeUtc,
         pub description: String,
         pub created_at: DateTimeUtc,
         pub resolved_by: Option<Uuid>,
         pub resolved_at: Option<DateTimeUtc>,
-        pub resolution: Option<String>,
+        /// The decision that resolved the flag.
+        pub resolution: Option<DecisionType>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use invigil_domain::review::IntegrityStatus;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -25,10 +26,6 @@ use crate::delivery::entities::session;
 use crate::error::StoreResult;
 
 pub use frame::Model as Frame;
-
-/// Frame sources.
-pub const LAPTOP: &str = "LAPTOP";
-pub const MOBILE: &str = "MOBILE";
 
 /// Where encrypted evidence is kept.
 pub trait EvidenceStore: Send + Sync {
@@ -212,7 +209,7 @@ pub async fn orgs_with_frames<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<U
 pub async fn purgeable_frames<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
-    statuses: &[&str],
+    statuses: &[IntegrityStatus],
     cutoff: DateTime<Utc>,
     limit: u64,
 ) -> StoreResult<Vec<Frame>> {
@@ -220,10 +217,7 @@ pub async fn purgeable_frames<C: ConnectionTrait>(
         .column(session::Column::Id)
         .from(session::Entity)
         .and_where(Expr::col(session::Column::OrgId).eq(org_id))
-        .and_where(
-            Expr::col(session::Column::IntegrityStatus)
-                .is_in(statuses.iter().map(|s| (*s).to_owned())),
-        )
+        .and_where(Expr::col(session::Column::IntegrityStatus).is_in(statuses.iter().copied()))
         .and_where(Expr::col(session::Column::FinishedAt).lte(cutoff))
         .and_where(
             Expr::col(session::Column::DecidedAt)

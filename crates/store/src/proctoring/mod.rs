@@ -3,13 +3,15 @@
 //! Events are append-only and idempotent per `(session_id, client_event_id)`;
 //! heartbeats keep one row per session and source; flags are unique per
 //! `(session_id, dedupe_key)`. The live feed's cross-replica fan-out
-//! (PostgreSQL LISTEN/NOTIFY) is the one place here that branches on the
-//! backend: SQLite serves one process, which fans out in memory.
+//! ([`LiveBus`], PostgreSQL LISTEN/NOTIFY) is the one place here that
+//! branches on the backend: SQLite serves one process, which fans out in
+//! memory. A session's integrity columns belong to `crate::review`.
 
 pub mod entities;
 pub mod evidence;
 
 use chrono::{DateTime, Utc};
+use invigil_domain::proctoring::{EventSource, EventType};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{
@@ -21,7 +23,7 @@ use uuid::Uuid;
 use entities::{event, flag, heartbeat, pairing};
 
 use crate::delivery::entities::session;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::{Backend, Db};
 
 pub use event::Model as Event;
@@ -58,8 +60,8 @@ pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> St
                 e.org_id.into(),
                 e.session_id.into(),
                 e.client_event_id.clone().into(),
-                e.source.clone().into(),
-                e.event_type.clone().into(),
+                e.source.into(),
+                e.event_type.into(),
                 e.severity.into(),
                 e.occurred_at.into(),
                 e.received_at.into(),
@@ -94,7 +96,7 @@ pub async fn events_of_session<C: ConnectionTrait>(
 pub async fn events_of_type<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    event_type: &str,
+    event_type: EventType,
 ) -> StoreResult<Vec<Event>> {
     Ok(event::Entity::find()
         .filter(event::Column::SessionId.eq(session_id))
@@ -110,7 +112,7 @@ pub async fn events_of_type<C: ConnectionTrait>(
 pub struct Beat {
     pub session_id: Uuid,
     pub org_id: Uuid,
-    pub source: String,
+    pub source: EventSource,
     pub at: DateTime<Utc>,
 }
 
@@ -128,7 +130,7 @@ pub async fn upsert_heartbeat<C: ConnectionTrait>(conn: &C, b: &Beat) -> StoreRe
         ])
         .values_panic([
             b.session_id.into(),
-            b.source.clone().into(),
+            b.source.into(),
             b.org_id.into(),
             b.at.into(),
             Option::<DateTime<Utc>>::None.into(),
@@ -217,7 +219,7 @@ pub async fn mark_missing<C: ConnectionTrait>(
     let mut q = heartbeat::Entity::update_many()
         .col_expr(heartbeat::Column::MissingSince, Expr::value(Some(now)))
         .filter(heartbeat::Column::SessionId.eq(hb.session_id))
-        .filter(heartbeat::Column::Source.eq(hb.source.clone()))
+        .filter(heartbeat::Column::Source.eq(hb.source))
         .filter(heartbeat::Column::LastSeenAt.eq(hb.last_seen_at));
     q = match hb.missing_since {
         Some(m) => q.filter(heartbeat::Column::MissingSince.eq(m)),
@@ -237,7 +239,7 @@ pub async fn mark_returned<C: ConnectionTrait>(conn: &C, hb: &Heartbeat) -> Stor
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(heartbeat::Column::SessionId.eq(hb.session_id))
-        .filter(heartbeat::Column::Source.eq(hb.source.clone()))
+        .filter(heartbeat::Column::Source.eq(hb.source))
         .filter(heartbeat::Column::MissingSince.eq(since))
         .exec(conn)
         .await?;
@@ -361,9 +363,9 @@ pub async fn insert_flag<C: ConnectionTrait>(conn: &C, f: &Flag) -> StoreResult<
             f.session_id.into(),
             f.rule_id.clone().into(),
             f.dedupe_key.clone().into(),
-            f.flag_type.clone().into(),
-            f.severity.clone().into(),
-            f.cause.clone().into(),
+            f.flag_type.into(),
+            f.severity.into(),
+            f.cause.into(),
             f.weight.into(),
             f.event_ids.clone().into(),
             f.first_at.into(),
@@ -372,7 +374,7 @@ pub async fn insert_flag<C: ConnectionTrait>(conn: &C, f: &Flag) -> StoreResult<
             f.created_at.into(),
             f.resolved_by.into(),
             f.resolved_at.into(),
-            f.resolution.clone().into(),
+            f.resolution.into(),
         ])
         .on_conflict(
             OnConflict::columns([flag::Column::SessionId, flag::Column::DedupeKey])
@@ -383,71 +385,64 @@ pub async fn insert_flag<C: ConnectionTrait>(conn: &C, f: &Flag) -> StoreResult<
     Ok(conn.execute(&stmt).await?.rows_affected() == 1)
 }
 
-/// Stores a session's violation score and integrity status, if the integrity
-/// status is still `expected_integrity` (a review step in between wins).
-pub async fn set_risk<C: ConnectionTrait>(
-    conn: &C,
-    session_id: Uuid,
-    violation_score: i32,
-    expected_integrity: &str,
-    integrity: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let res = session::Entity::update_many()
-        .col_expr(
-            session::Column::ViolationScore,
-            Expr::value(violation_score),
-        )
-        .col_expr(
-            session::Column::IntegrityStatus,
-            Expr::value(integrity.to_owned()),
-        )
-        .col_expr(session::Column::UpdatedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::IntegrityStatus.eq(expected_integrity))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+/// The live feed's fan-out across replicas: PostgreSQL's LISTEN/NOTIFY.
+/// SQLite serves one process, which fans out in memory, so it has none.
+#[derive(Clone)]
+pub struct LiveBus {
+    db: Db,
 }
 
-/// Publishes a live-feed payload to every replica: `pg_notify` on
-/// PostgreSQL; nothing on SQLite (one process, fanned out in memory).
-/// PostgreSQL limits a payload to 8000 bytes; longer ones are dropped here.
-pub async fn live_notify<C: ConnectionTrait>(
-    conn: &C,
-    channel: &str,
-    payload: &str,
-) -> StoreResult<()> {
-    // Backend branch: LISTEN/NOTIFY exists only on PostgreSQL.
-    if conn.get_database_backend() != DbBackend::Postgres || payload.len() >= 8000 {
-        return Ok(());
-    }
-    conn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [channel.into(), payload.into()],
-    ))
-    .await?;
-    Ok(())
+/// A subscription to a [`LiveBus`] channel, on its own connection.
+pub struct LiveListener(PgListener);
+
+fn bus_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(e.to_string()))
 }
 
-/// A listener on `channel` over its own connection (not one of the pool's),
-/// on PostgreSQL; `None` on SQLite.
-pub async fn live_listener(db: &Db, channel: &str) -> StoreResult<Option<PgListener>> {
-    // Backend branch: LISTEN/NOTIFY exists only on PostgreSQL.
-    if db.backend() != Backend::Postgres {
-        return Ok(None);
+impl LiveBus {
+    /// The bus of `db`: `Some` on PostgreSQL, `None` on SQLite.
+    pub fn of(db: &Db) -> Option<LiveBus> {
+        // Backend branch: LISTEN/NOTIFY exists only on PostgreSQL.
+        (db.backend() == Backend::Postgres).then(|| LiveBus { db: db.clone() })
     }
-    let options = db.write().get_postgres_connection_pool().connect_options();
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with((*options).clone());
-    let mut listener = PgListener::connect_with(&pool)
-        .await
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-    listener
-        .listen(channel)
-        .await
-        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-    Ok(Some(listener))
+
+    /// Publishes `payload` on `channel` to every replica. PostgreSQL limits
+    /// a payload to 8000 bytes; longer ones are dropped here.
+    pub async fn notify(&self, channel: &str, payload: &str) -> StoreResult<()> {
+        if payload.len() >= 8000 {
+            return Ok(());
+        }
+        self.db
+            .write()
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [channel.into(), payload.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Listens on `channel` over a connection of its own (not one of the pool's).
+    pub async fn listen(&self, channel: &str) -> StoreResult<LiveListener> {
+        let options = self
+            .db
+            .write()
+            .get_postgres_connection_pool()
+            .connect_options();
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with((*options).clone());
+        let mut listener = PgListener::connect_with(&pool).await.map_err(bus_error)?;
+        listener.listen(channel).await.map_err(bus_error)?;
+        Ok(LiveListener(listener))
+    }
+}
+
+impl LiveListener {
+    /// The next payload; an error means the connection is lost.
+    pub async fn recv(&mut self) -> StoreResult<String> {
+        let n = self.0.recv().await.map_err(bus_error)?;
+        Ok(n.payload().to_owned())
+    }
 }

@@ -28,8 +28,8 @@ async fn frames_are_encrypted_at_rest_and_round_trip(app: TestApp) {
     let files = evidence_files(&app);
     assert_eq!(files.len(), 2, "{files:?}");
     let row = frame_row(&app, fid).await;
-    assert_eq!(row.source, "LAPTOP");
-    assert_eq!(row.content_type, "image/jpeg");
+    assert_eq!(row.source, invigil_domain::proctoring::EventSource::Laptop);
+    assert_eq!(row.content_type, invigil_domain::review::ImageType::Jpeg);
     assert_eq!(row.size, plain.len() as i64);
     assert_eq!(row.nonce.len(), 24);
     let path = app
@@ -183,7 +183,10 @@ async fn paired_phone_uploads_mobile_frames(app: TestApp) {
     r.assert(201);
     assert_eq!(r.json()["source"], "MOBILE");
     let fid: Uuid = r.json()["frame_id"].as_str().unwrap().parse().unwrap();
-    assert_eq!(frame_row(&app, fid).await.source, "MOBILE");
+    assert_eq!(
+        frame_row(&app, fid).await.source,
+        invigil_domain::proctoring::EventSource::Mobile
+    );
     let r = upload(&app, sid, &s.candidate, "image/png", png()).await;
     r.assert(201);
     assert_eq!(r.json()["source"], "LAPTOP");

@@ -155,7 +155,10 @@ async fn decisions_follow_the_integrity_state_machine(app: TestApp) {
         .unwrap();
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].resolved_by, Some(s.proctor.id));
-    assert_eq!(flags[0].resolution.as_deref(), Some("VIOLATION_CONFIRMED"));
+    assert_eq!(
+        flags[0].resolution,
+        Some(invigil_domain::review::DecisionType::ViolationConfirmed)
+    );
     assert!(flags[0].resolved_at.is_some());
     // Decided: no second decision, no claim.
     decide(&app, sid, &s.proctor, "CLEARED", "")
