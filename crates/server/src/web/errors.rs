@@ -11,6 +11,16 @@ use axum::response::{IntoResponse, Response};
 use super::Layout;
 use crate::http::error::{ApiError, FieldError};
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn service_messages_read_as_sentences() {
+        assert_eq!(super::sentence("must be set"), "Must be set.");
+        assert_eq!(super::sentence("Done."), "Done.");
+        assert_eq!(super::sentence(""), "");
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
@@ -71,6 +81,25 @@ impl FormFailure {
     }
 }
 
+/// A service message as a sentence: capital first letter, final period.
+fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// `GET` of an unknown page by a browser (`Accept: text/html`, outside
+/// `/api/`): a page rather than a problem document.
+pub fn not_found_page() -> Response {
+    error_page(&ApiError::NotFound)
+}
+
 fn minutes(secs: u64) -> u64 {
     secs.div_ceil(60).max(1)
 }
@@ -85,7 +114,9 @@ pub fn form_failure(e: ApiError, fields: &[&str]) -> Result<FormFailure, Respons
             let mut errors = FormErrors::default();
             for f in list {
                 if fields.contains(&f.field.as_str()) {
-                    errors.fields.push(f);
+                    errors
+                        .fields
+                        .push(FieldError::new(f.field, sentence(&f.message)));
                 } else {
                     errors.general.push(format!("{}: {}", f.field, f.message));
                 }

@@ -100,8 +100,8 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Who is at the browser: the signed-in user (from a live WEB token whose
 /// account is ACTIVE), the secrets the CSRF tokens derive from, and the
-/// client's address.
-#[derive(Debug, Clone)]
+/// client's address. `Debug` leaves the secrets out.
+#[derive(Clone)]
 pub struct Visitor {
     pub user: Option<CurrentUser>,
     pub names: CookieNames,
@@ -110,6 +110,24 @@ pub struct Visitor {
     /// The anonymous CSRF cookie's value.
     anon_secret: Option<String>,
     pub client: ClientInfo,
+}
+
+impl std::fmt::Debug for Visitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Visitor")
+            .field("user", &self.user.as_ref().map(|u| u.user.id))
+            .field("names", &self.names)
+            .field(
+                "session_secret",
+                &self.session_secret.as_ref().map(|_| "<hidden>"),
+            )
+            .field(
+                "anon_secret",
+                &self.anon_secret.as_ref().map(|_| "<hidden>"),
+            )
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 impl FromRequestParts<AppState> for Visitor {
