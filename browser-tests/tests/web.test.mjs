@@ -93,7 +93,7 @@ describe('web UI', () => {
     await expectAccessible(page, 'signed out');
     // Signed out for real: the home page asks to sign in again.
     await page.goto(`${server.url}/me/exams`);
-    assert.match(page.url(), /\/signin\?next=\/me\/exams$/);
+    assert.match(page.url(), /\/signin\?next=%2Fme%2Fexams$/);
     await page.context().close();
   });
 

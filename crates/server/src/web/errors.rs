@@ -104,10 +104,17 @@ fn minutes(secs: u64) -> u64 {
     secs.div_ceil(60).max(1)
 }
 
+/// What a failed form shows: the form again with messages, or a page.
+#[derive(Debug)]
+pub enum Failure {
+    Form(FormFailure),
+    Page(Response),
+}
+
 /// Sorts a service error into messages for a form whose inputs are named
 /// `fields`, or, when it is not about the form (a dead link, an outage, a
 /// bug), the error page to show instead.
-pub fn form_failure(e: ApiError, fields: &[&str]) -> Result<FormFailure, Response> {
+pub fn form_failure(e: ApiError, fields: &[&str]) -> Failure {
     let (status, _) = e.parts();
     let (errors, retry_after) = match e {
         ApiError::Validation(list) => {
@@ -148,9 +155,9 @@ pub fn form_failure(e: ApiError, fields: &[&str]) -> Result<FormFailure, Respons
             None,
         ),
         ApiError::Denied(message) => (FormErrors::general(message), None),
-        other => return Err(error_page(&other)),
+        other => return Failure::Page(error_page(&other)),
     };
-    Ok(FormFailure {
+    Failure::Form(FormFailure {
         status,
         errors,
         retry_after,

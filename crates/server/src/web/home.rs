@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::Layout;
 use super::errors::error_page;
-use super::session::{Visitor, see_other};
+use super::session::{SignedIn, Visitor, see_other};
 use crate::exams::views::MyExamView;
 use crate::http::page::PageQuery;
 use crate::state::AppState;
@@ -90,11 +90,9 @@ pub struct MyExamsPage {
 
 /// `GET /me/exams`: the exams I am enrolled in (the service of
 /// `GET /api/v1/me/exams`, first page).
-pub async fn my_exams(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let Some(me) = &visitor.user else {
-        return see_other("/signin?next=/me/exams");
-    };
-    let page = match crate::exams::me::my_exams(&state, me, &PageQuery::default()).await {
+pub async fn my_exams(State(state): State<AppState>, signed_in: SignedIn) -> Response {
+    let SignedIn { visitor, user } = signed_in;
+    let page = match crate::exams::me::my_exams(&state, &user, &PageQuery::default()).await {
         Ok(p) => p,
         Err(e) => return error_page(&e),
     };

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Layout;
-use super::errors::{FormErrors, csrf_refused, error_page, form_failure};
+use super::errors::{Failure, FormErrors, csrf_refused, error_page, form_failure};
 use super::form::WebForm;
 use super::session::{self, Visitor, see_other, with_cookies};
 use super::signin::TokenQuery;
-use crate::http::error::FieldError;
+use crate::http::error::{ApiError, FieldError};
 use crate::identity::{email, preview, service};
 use crate::state::AppState;
 
@@ -70,9 +70,8 @@ fn confirm_page(
             done: true,
         }
     } else {
-        let token = match TokenQuery::parse(Ok(Query(TokenQuery { token: q.token }))) {
-            Ok(t) => t,
-            Err(page) => return page,
+        let Some(token) = TokenQuery::parse(Ok(Query(TokenQuery { token: q.token }))) else {
+            return error_page(&ApiError::BadOneTimeToken);
         };
         ConfirmPage {
             layout,
@@ -175,9 +174,8 @@ pub async fn accept_page(
     visitor: Visitor,
     query: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
-    let token = match TokenQuery::parse(query) {
-        Ok(t) => t,
-        Err(page) => return page,
+    let Some(token) = TokenQuery::parse(query) else {
+        return error_page(&ApiError::BadOneTimeToken);
     };
     let invitation = match preview::invitation(&state, &token).await {
         Ok(i) => i,
@@ -269,8 +267,8 @@ pub async fn accept(
             Err(e) => error_page(&e),
         },
         Err(e) => match form_failure(e, &["name", "password"]) {
-            Ok(failure) => failure.respond(render(failure.errors.clone())),
-            Err(page) => page,
+            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
+            Failure::Page(page) => page,
         },
     }
 }

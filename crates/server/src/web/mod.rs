@@ -109,6 +109,10 @@ pub struct Layout {
     pub user: Option<UserBadge>,
     /// The CSRF token of this browser (the sign-out form in the header).
     pub csrf: String,
+    /// Load htmx (staff pages): its config turns off eval, script tags and
+    /// injected styles (the CSP would refuse them), and every htmx request
+    /// sends the CSRF token in `X-CSRF-Token`. Off for candidate pages.
+    pub htmx: bool,
 }
 
 impl Layout {
@@ -118,7 +122,13 @@ impl Layout {
             title: title.to_owned(),
             user: None,
             csrf: String::new(),
+            htmx: false,
         }
+    }
+
+    /// The same page with htmx loaded.
+    pub fn with_htmx(self) -> Layout {
+        Layout { htmx: true, ..self }
     }
 
     /// A page for this visitor, with the CSRF token its forms use.
@@ -130,6 +140,40 @@ impl Layout {
                 email: u.user.email.clone(),
             }),
             csrf: csrf.to_owned(),
+            htmx: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::Layout;
+    use super::errors::ErrorPage;
+
+    #[test]
+    fn the_htmx_layout_loads_htmx_with_its_csp_safe_config_and_the_csrf_header() {
+        let page = |layout: Layout| {
+            ErrorPage {
+                layout,
+                heading: "h".into(),
+                message: "m".into(),
+                link: ("/".into(), "home".into()),
+            }
+            .render()
+            .unwrap()
+        };
+        let mut layout = Layout::anonymous("t");
+        layout.csrf = "tok".into();
+        let plain = page(layout.clone());
+        assert!(!plain.contains("htmx"), "{plain}");
+        let html = page(layout.with_htmx());
+        assert!(html.contains(&super::assets::url("htmx.js")), "{html}");
+        assert!(html.contains(r#""allowEval":false"#), "{html}");
+        assert!(
+            html.contains(r#"hx-headers='{"X-CSRF-Token": "tok"}'"#),
+            "{html}"
+        );
     }
 }

@@ -174,6 +174,39 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
+/// A signed-in visitor: the guard of pages for signed-in people. Without a
+/// live session the answer is a redirect to the sign-in page, which comes
+/// back to the page asked for (GET) afterwards.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub visitor: Visitor,
+    pub user: CurrentUser,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match visitor.user.clone() {
+            Some(user) => Ok(SignedIn { visitor, user }),
+            None if parts.method == axum::http::Method::GET => {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_owned();
+                let query = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
+                Err(see_other(&format!("/signin?{query}")))
+            }
+            None => Err(see_other("/signin?notice=signin_required")),
+        }
+    }
+}
+
 impl Visitor {
     /// The CSRF token for the forms of a page, and the cookie to set when
     /// an anonymous visitor has no secret yet.

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Layout;
-use super::errors::{FormErrors, csrf_refused, error_page, form_failure};
+use super::errors::{Failure, FormErrors, csrf_refused, error_page, form_failure};
 use super::form::WebForm;
 use super::session::{self, Visitor, local_path, see_other, with_cookies};
 use crate::http::error::{ApiError, FieldError};
@@ -130,8 +130,8 @@ pub async fn signin(
             Err(e) => error_page(&e),
         },
         Err(e) => match form_failure(e, &["email", "password"]) {
-            Ok(failure) => failure.respond(render(failure.errors.clone())),
-            Err(page) => page,
+            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
+            Failure::Page(page) => page,
         },
     }
 }
@@ -243,8 +243,8 @@ pub async fn forgot(
     match password::request_password_reset(&state, &email, &visitor.client).await {
         Ok(()) => see_other("/forgot-password?sent=1"),
         Err(e) => match form_failure(e, &["email"]) {
-            Ok(failure) => failure.respond(render(failure.errors.clone())),
-            Err(page) => page,
+            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
+            Failure::Page(page) => page,
         },
     }
 }
@@ -255,15 +255,14 @@ pub struct TokenQuery {
 }
 
 impl TokenQuery {
-    /// The link's token; a link without one is a dead link.
+    /// The link's token; `None` is a dead link.
     pub fn parse(
         query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
-    ) -> Result<String, Response> {
+    ) -> Option<String> {
         query
             .ok()
             .and_then(|q| q.0.token)
             .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or_else(|| error_page(&ApiError::BadOneTimeToken))
     }
 }
 
@@ -281,9 +280,8 @@ pub async fn reset_page(
     visitor: Visitor,
     query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let token = match TokenQuery::parse(query) {
-        Ok(t) => t,
-        Err(page) => return page,
+    let Some(token) = TokenQuery::parse(query) else {
+        return error_page(&ApiError::BadOneTimeToken);
     };
     if let Err(e) = preview::password_reset(&state, &token).await {
         return error_page(&e);
@@ -344,8 +342,8 @@ pub async fn reset(
             visitor.names.clear_session(),
         ),
         Err(e) => match form_failure(e, &["new_password"]) {
-            Ok(failure) => failure.respond(render(failure.errors.clone())),
-            Err(page) => page,
+            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
+            Failure::Page(page) => page,
         },
     }
 }

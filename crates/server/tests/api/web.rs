@@ -107,7 +107,10 @@ async fn sign_in(app: &TestApp, b: &mut Browser, email: &str, password: &str) ->
 async fn pages_render_as_html_under_the_csp(app: TestApp) {
     let mut b = Browser::default();
     assert_redirect(&b.get(&app, "/").await, "/signin");
-    assert_redirect(&b.get(&app, "/me/exams").await, "/signin?next=/me/exams");
+    assert_redirect(
+        &b.get(&app, "/me/exams").await,
+        "/signin?next=%2Fme%2Fexams",
+    );
     let signin = b.get(&app, "/signin").await;
     assert_page(&signin, 200);
     let html = signin.text();
@@ -224,7 +227,7 @@ async fn the_cookie_session_signs_in_and_out(app: TestApp) {
     assert_redirect(&r, "/signin?notice=signed_out");
     assert!(!b.has("invigil_session"));
     let r = app.get("/me/exams").header("cookie", &stolen).send().await;
-    assert_redirect(&r, "/signin?next=/me/exams");
+    assert_redirect(&r, "/signin?next=%2Fme%2Fexams");
     let notice = b.get(&app, "/signin?notice=signed_out").await;
     assert!(notice.text().contains("You are signed out."));
     assert!(app.token_works(&user.token).await, "other sessions stay");
@@ -323,6 +326,16 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
         .post(&app, "/signin", &[("csrf", &good), ("email", "a\u{0}b")])
         .await;
     assert_page(&r, 422);
+    // Scripts (htmx, fetch) send the session's token in X-CSRF-Token.
+    let home = b.get(&app, "/me/exams").await;
+    let r = app
+        .post("/signout")
+        .header("cookie", &b.header())
+        .header("x-csrf-token", &csrf(&home))
+        .body("application/x-www-form-urlencoded", "")
+        .send()
+        .await;
+    assert_redirect(&r, "/signin?notice=signed_out");
 }
 
 async fn wrong_passwords_in_the_form_count_toward_the_lockout(app: TestApp) {
