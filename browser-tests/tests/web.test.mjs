@@ -145,4 +145,60 @@ describe('web UI', () => {
     await expectAccessible(page, 'dead link');
     await page.context().close();
   });
+
+  test('an invitation from the mail creates the account and signs in', async () => {
+    // The organization's admin invites a new person through the API.
+    const admin = 'admin@demo.example.org';
+    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: admin, password: server.accounts.get(admin) }),
+    });
+    assert.equal(login.status, 200);
+    const { access_token: token } = await login.json();
+    const invited = 'new.candidate@demo.example.org';
+    const invite = await fetch(`${server.url}/api/v1/orgs/demo-university/invitations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ email: invited, name: 'New Candidate', roles: ['CANDIDATE'] }),
+    });
+    assert.equal(invite.status, 201, await invite.text());
+
+    const mail = (await server.outbox()).filter((m) => m.to === invited).at(-1);
+    const link = mail?.body.match(/https?:\/\/\S+\/accept-invitation\?token=[A-Za-z0-9_-]+/)?.[0];
+    assert.ok(link, `an invitation link in: ${mail?.body}`);
+
+    const page = await newPage(browser);
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
+    await screenshot(page, '12-accept-invitation');
+    await expectAccessible(page, 'accept invitation');
+    await page.getByLabel('Your name').fill('Nova Newcomer');
+    await page.getByLabel('Choose a password').fill('a calm new passphrase 7');
+    await page.getByLabel('The same password again').fill('a different one');
+    await page.getByRole('button', { name: 'Accept and sign in' }).click();
+    await page.locator('#confirm-error').waitFor();
+    await screenshot(page, '13-accept-invitation-error');
+    await expectAccessible(page, 'accept invitation with an error');
+    await page.getByLabel('Choose a password').fill('a calm new passphrase 7');
+    await page.getByLabel('The same password again').fill('a calm new passphrase 7');
+    await page.getByRole('button', { name: 'Accept and sign in' }).click();
+    await page.waitForURL(/\/me\/exams$/);
+    assert.match(await page.locator('header').innerText(), /Nova Newcomer/);
+    await screenshot(page, '14-my-exams-empty');
+    await expectAccessible(page, 'my exams, none yet');
+
+    // The verification and revert links show a button first; a made-up
+    // token is a dead link once the button is pressed.
+    await page.goto(`${server.url}/verify-email?token=made-up-token`);
+    await page.getByRole('heading', { name: 'Confirm your email address' }).waitFor();
+    await expectAccessible(page, 'verify email');
+    await page.getByRole('button', { name: 'Confirm my email address' }).click();
+    await page.getByRole('heading', { name: 'This link no longer works' }).waitFor();
+    await page.goto(`${server.url}/revert-email?token=made-up-token`);
+    await page.getByRole('heading', { name: 'Keep your previous email address' }).waitFor();
+    await screenshot(page, '15-revert-email');
+    await expectAccessible(page, 'revert email');
+    await page.context().close();
+  });
 });
