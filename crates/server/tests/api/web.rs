@@ -528,7 +528,66 @@ async fn an_invitation_is_accepted_in_the_browser(app: TestApp) {
     );
 }
 
+async fn an_existing_account_accepts_with_its_password(app: TestApp) {
+    let org = app.org("webold").await;
+    let admin = app
+        .member(&org, "admin@webold.example", &[Role::OrgAdmin])
+        .await;
+    app.user("known@webold.example").await;
+    app.post("/api/v1/orgs/webold/invitations")
+        .token(&admin.token)
+        .json(
+            &json!({ "email": "known@webold.example", "name": "Ignored", "roles": ["CANDIDATE"] }),
+        )
+        .send()
+        .await
+        .assert(201);
+    let token = app.mailed_token("known@webold.example").await;
+    let mut b = Browser::default();
+    let page = b
+        .get(&app, &format!("/accept-invitation?token={token}"))
+        .await;
+    assert_page(&page, 200);
+    let html = page.text();
+    assert!(html.contains("existing account"), "{html}");
+    assert!(!html.contains(r#"id="confirm""#) && !html.contains(r#"id="name""#));
+    let t = csrf(&page);
+    // A wrong password counts like a failed sign-in; the link stays usable.
+    let r = b
+        .post(
+            &app,
+            "/accept-invitation",
+            &[
+                ("csrf", &t),
+                ("token", &token),
+                ("password", "wrong password here"),
+            ],
+        )
+        .await;
+    assert_page(&r, 401);
+    assert!(
+        r.text()
+            .contains("The email address or password is not correct.")
+    );
+    let r = b
+        .post(
+            &app,
+            "/accept-invitation",
+            &[("csrf", &t), ("token", &token), ("password", PASSWORD)],
+        )
+        .await;
+    assert_redirect(&r, "/me/exams");
+    assert_page(&b.get(&app, "/me/exams").await, 200);
+    // Used up.
+    assert_page(
+        &b.get(&app, &format!("/accept-invitation?token={token}"))
+            .await,
+        400,
+    );
+}
+
 both!(
+    an_existing_account_accepts_with_its_password,
     pages_render_as_html_under_the_csp,
     the_cookie_session_signs_in_and_out,
     on_https_the_cookies_are_host_prefixed_and_secure,
