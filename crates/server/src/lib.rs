@@ -24,4 +24,5 @@ pub mod review;
 pub mod state;
 pub mod telemetry;
 pub mod tenancy;
+pub mod web;
 pub mod wire;

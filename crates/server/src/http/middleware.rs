@@ -73,7 +73,13 @@ pub async fn problem_net(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+    // The web UI's error pages are HTML on purpose.
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_problem || is_page {
         return resp;
     }
     let (code, detail) = match status {
@@ -256,9 +262,19 @@ impl tower_http::trace::OnFailure<tower_http::classify::ServerErrorsFailureClass
 #[derive(Clone, Debug)]
 pub struct RequestIdField(pub String);
 
-/// Unknown routes.
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound
+/// Unknown routes. A browser asking for a page outside `/api/` gets the web
+/// UI's 404 page instead of a problem document.
+pub async fn not_found(req: Request) -> Response {
+    let wants_page = !req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if wants_page {
+        return crate::web::errors::not_found_page();
+    }
+    ApiError::NotFound.into_response()
 }
 
 /// Known route, wrong method.

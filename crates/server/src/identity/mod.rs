@@ -4,6 +4,7 @@
 pub mod crypto;
 pub mod email;
 pub mod password;
+pub mod preview;
 pub mod routes;
 pub mod service;
 

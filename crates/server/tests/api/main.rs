@@ -24,3 +24,4 @@ mod pipeline;
 mod proctoring;
 mod review;
 mod tenancy;
+mod web;

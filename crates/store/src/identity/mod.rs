@@ -47,6 +47,9 @@ pub mod token_kind {
     pub const REFRESH: &str = "REFRESH";
     /// A paired phone's session-scoped credential.
     pub const DEVICE: &str = "DEVICE";
+    /// A browser sign-in: the hash of the web UI's session cookie, the
+    /// session's only credential (no access or refresh token).
+    pub const WEB: &str = "WEB";
 }
 
 /// Kinds of one-time tokens.

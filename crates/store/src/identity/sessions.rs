@@ -144,6 +144,48 @@ pub async fn create_device<C: ConnectionTrait>(
     Ok(id)
 }
 
+/// Turns a session just opened by a sign-in into a browser session: its
+/// ACCESS and REFRESH tokens are revoked and one WEB token (the hash of the
+/// cookie) becomes its only credential; the session now ends at
+/// `expires_at`. False when the session is not live.
+pub async fn convert_to_web<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+    web_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let live = auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(auth_session::Column::LastSeenAt, Expr::value(now))
+        .filter(auth_session::Column::Id.eq(session_id))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    if !live {
+        return Ok(false);
+    }
+    revoke_tokens_where(
+        conn,
+        Condition::all().add(auth_token::Column::SessionId.eq(session_id)),
+        now,
+    )
+    .await?;
+    insert_token(
+        conn,
+        web_hash,
+        session_id,
+        token_kind::WEB,
+        None,
+        now,
+        expires_at,
+    )
+    .await?;
+    Ok(true)
+}
+
 /// The user and session behind a live token of `kind`.
 #[derive(Debug, Clone)]
 pub struct Authenticated {

@@ -1,0 +1,179 @@
+//! The web UI: server-rendered pages (askama templates compiled into the
+//! binary) for people in a browser, calling the same services as the API.
+//!
+//! # Sign-in: a cookie naming a row of the sessions table
+//!
+//! Signing in on `/signin` (or accepting an invitation) runs the very
+//! service behind `POST /api/v1/auth/login` (`/auth/accept-invitation`):
+//! same per-IP rate limit, same per-email lockout, same audit entries
+//! (`auth.login`, `auth.login_failed`, `auth.locked`). That service opens a
+//! sign-in session with an access and a refresh token; [`session::adopt`]
+//! then turns it, in one transaction, into a *browser session*: both tokens
+//! are revoked unused and a fresh 256-bit secret becomes the session's only
+//! credential, stored as its SHA-256 under the token kind `WEB`. The secret
+//! goes to the browser in the cookie
+//!
+//! - `__Host-invigil_session` with `Secure; HttpOnly; SameSite=Lax; Path=/`
+//!   when `public_url` is https,
+//! - `invigil_session` with `HttpOnly; SameSite=Lax; Path=/` on plain http
+//!   (loopback, development),
+//!
+//! with `Max-Age` = [`session::WEB_SESSION_TTL`] (12 hours, the session's
+//! expiry too). There is no refresh rotation for the cookie: the secret never
+//! reaches JavaScript (HttpOnly) and the session simply ends after 12 hours.
+//! Because it is a row of the same table, everything that revokes sessions
+//! revokes browser sessions too (sign-out, password reset, email revert,
+//! `DELETE /me/sessions/{id}`, clean-up of expired sessions), and a browser
+//! sign-in is listed by `GET /me/sessions`. Sign-out (`POST /signout`)
+//! revokes the session server side (audit `auth.logout`) and clears the
+//! cookie. A new secret is issued on every sign-in (no session fixation).
+//!
+//! The cookie authenticates **only** these pages: `/api/v1` reads nothing
+//! but the `Authorization: Bearer` header, and a WEB token is not an access
+//! token, so API requests need no CSRF defence and bearer tokens work as
+//! before.
+//!
+//! # CSRF
+//!
+//! Every form carries a token (field `csrf`; scripts send the header
+//! `X-CSRF-Token`), see [`csrf`]: an HMAC of the session's cookie secret, or,
+//! before signing in, of a random secret in the cookie `invigil_csrf`
+//! (`__Host-invigil_csrf` on https; HttpOnly, SameSite=Lax, no Max-Age).
+//! Compared in constant time; a mismatch, or a POST a browser labels
+//! `Sec-Fetch-Site: cross-site`, gets the 403 page "This form has expired".
+//! Successful POSTs answer `303 See Other` (post/redirect/get).
+//!
+//! # Pages
+//!
+//! `/` (to `/me/exams` or `/signin`), `/signin`, `/signout`,
+//! `/forgot-password`, `/reset-password?token=`, `/verify-email?token=`,
+//! `/revert-email?token=`, `/accept-invitation?token=` (the links of our
+//! mails) and `/me/exams`. Static files: [`assets`]. A GET never uses up a
+//! one-time link (mail scanners open links): the action is a button.
+
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+mod form;
+mod home;
+mod links;
+pub mod session;
+mod signin;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::state::AppState;
+use session::Visitor;
+
+/// Largest form body the pages accept.
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
+
+/// The web UI's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::root))
+        .route("/signin", get(signin::signin_page).post(signin::signin))
+        .route("/signout", get(signin::signout_page).post(signin::signout))
+        .route(
+            "/forgot-password",
+            get(signin::forgot_page).post(signin::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(signin::reset_page).post(signin::reset),
+        )
+        .route("/verify-email", get(links::verify_page).post(links::verify))
+        .route("/revert-email", get(links::revert_page).post(links::revert))
+        .route(
+            "/accept-invitation",
+            get(links::accept_page).post(links::accept),
+        )
+        .route("/me/exams", get(home::my_exams))
+        .route("/assets/{file}", get(assets::serve))
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+}
+
+/// The signed-in person shown in the header.
+#[derive(Debug, Clone)]
+pub struct UserBadge {
+    pub name: String,
+    pub email: String,
+}
+
+/// What the base template needs on every page.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub user: Option<UserBadge>,
+    /// The CSRF token of this browser (the sign-out form in the header).
+    pub csrf: String,
+    /// Load htmx (staff pages): its config turns off eval, script tags and
+    /// injected styles (the CSP would refuse them), and every htmx request
+    /// sends the CSRF token in `X-CSRF-Token`. Off for candidate pages.
+    pub htmx: bool,
+}
+
+impl Layout {
+    /// A page without a signed-in user and without forms in the header.
+    pub fn anonymous(title: &str) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            user: None,
+            csrf: String::new(),
+            htmx: false,
+        }
+    }
+
+    /// The same page with htmx loaded.
+    pub fn with_htmx(self) -> Layout {
+        Layout { htmx: true, ..self }
+    }
+
+    /// A page for this visitor, with the CSRF token its forms use.
+    pub fn for_visitor(title: &str, visitor: &Visitor, csrf: &str) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            user: visitor.user.as_ref().map(|u| UserBadge {
+                name: u.user.name.clone(),
+                email: u.user.email.clone(),
+            }),
+            csrf: csrf.to_owned(),
+            htmx: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::Layout;
+    use super::errors::ErrorPage;
+
+    #[test]
+    fn the_htmx_layout_loads_htmx_with_its_csp_safe_config_and_the_csrf_header() {
+        let page = |layout: Layout| {
+            ErrorPage {
+                layout,
+                heading: "h".into(),
+                message: "m".into(),
+                link: ("/".into(), "home".into()),
+            }
+            .render()
+            .unwrap()
+        };
+        let mut layout = Layout::anonymous("t");
+        layout.csrf = "tok".into();
+        let plain = page(layout.clone());
+        assert!(!plain.contains("htmx"), "{plain}");
+        let html = page(layout.with_htmx());
+        assert!(html.contains(&super::assets::url("htmx.js")), "{html}");
+        assert!(html.contains(r#""allowEval":false"#), "{html}");
+        assert!(
+            html.contains(r#"hx-headers='{"X-CSRF-Token": "tok"}'"#),
+            "{html}"
+        );
+    }
+}
