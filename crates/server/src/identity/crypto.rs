@@ -40,6 +40,13 @@ pub fn random_password() -> String {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// A hashing failure is ours (a closed semaphore, a panicked worker): 500.
+impl From<HashError> for crate::http::error::ApiError {
+    fn from(e: HashError) -> Self {
+        crate::http::error::ApiError::caused_by(e)
+    }
+}
+
 /// The outcome of checking a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {

@@ -2,6 +2,7 @@
 //! tokens, login throttles and rate-limit windows.
 
 pub mod user {
+    use invigil_domain::identity::AccountStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +12,7 @@ pub mod user {
         pub id: Uuid,
         pub email: String,
         pub name: String,
-        pub status: String,
+        pub status: AccountStatus,
         pub password_hash: Option<String>,
         pub is_super_admin: bool,
         pub email_verified_at: Option<DateTimeUtc>,
@@ -52,6 +53,7 @@ pub mod auth_session {
 }
 
 pub mod auth_token {
+    use invigil_domain::identity::TokenKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -62,7 +64,7 @@ pub mod auth_token {
         pub hash: String,
         pub session_id: Uuid,
         /// ACCESS, REFRESH or DEVICE (a paired phone's credential).
-        pub kind: String,
+        pub kind: TokenKind,
         /// For a refresh token: the refresh token it was rotated from.
         pub parent_hash: Option<String>,
         pub created_at: DateTimeUtc,
@@ -78,6 +80,7 @@ pub mod auth_token {
 }
 
 pub mod one_time_token {
+    use invigil_domain::identity::OneTimeKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -86,7 +89,7 @@ pub mod one_time_token {
         #[sea_orm(primary_key, auto_increment = false)]
         pub hash: String,
         pub id: Uuid,
-        pub kind: String,
+        pub kind: OneTimeKind,
         pub user_id: Uuid,
         /// The address being verified (email change), or the address an
         /// email revert restores.

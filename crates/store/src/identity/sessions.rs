@@ -13,8 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::TokenKind;
 use super::entities::{auth_session, auth_token, user};
-use super::token_kind;
 use crate::Db;
 use crate::error::StoreResult;
 
@@ -40,7 +40,7 @@ async fn insert_token<C: ConnectionTrait>(
     conn: &C,
     hash: &str,
     session_id: Uuid,
-    kind: &str,
+    kind: TokenKind,
     parent: Option<String>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -48,7 +48,7 @@ async fn insert_token<C: ConnectionTrait>(
     auth_token::ActiveModel {
         hash: Set(hash.to_owned()),
         session_id: Set(session_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         parent_hash: Set(parent),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -87,7 +87,7 @@ pub async fn create<C: ConnectionTrait>(
         conn,
         &pair.access_hash,
         id,
-        token_kind::ACCESS,
+        TokenKind::Access,
         None,
         now,
         pair.access_expires_at,
@@ -97,7 +97,7 @@ pub async fn create<C: ConnectionTrait>(
         conn,
         &pair.refresh_hash,
         id,
-        token_kind::REFRESH,
+        TokenKind::Refresh,
         None,
         now,
         pair.refresh_expires_at,
@@ -135,7 +135,7 @@ pub async fn create_device<C: ConnectionTrait>(
         conn,
         token_hash,
         id,
-        token_kind::DEVICE,
+        TokenKind::Device,
         None,
         now,
         expires_at,
@@ -154,7 +154,7 @@ pub struct Authenticated {
 pub async fn authenticate<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
-    kind: &str,
+    kind: TokenKind,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Authenticated>> {
     let Some(token) = auth_token::Entity::find_by_id(token_hash.to_owned())
@@ -221,7 +221,7 @@ pub async fn refresh(
 ) -> StoreResult<RefreshOutcome> {
     let txn = db.write().begin().await?;
     let Some(token) = auth_token::Entity::find_by_id(refresh_hash.to_owned())
-        .filter(auth_token::Column::Kind.eq(token_kind::REFRESH))
+        .filter(auth_token::Column::Kind.eq(TokenKind::Refresh))
         .one(&txn)
         .await?
     else {
@@ -270,7 +270,7 @@ pub async fn refresh(
             &txn,
             Condition::all()
                 .add(auth_token::Column::SessionId.eq(session.id))
-                .add(auth_token::Column::Kind.eq(token_kind::ACCESS)),
+                .add(auth_token::Column::Kind.eq(TokenKind::Access)),
             now,
         )
         .await?;
@@ -305,7 +305,7 @@ pub async fn refresh(
                         .add(
                             Condition::any()
                                 .add(auth_token::Column::Hash.eq(next.hash.clone()))
-                                .add(auth_token::Column::Kind.eq(token_kind::ACCESS)),
+                                .add(auth_token::Column::Kind.eq(TokenKind::Access)),
                         ),
                     now,
                 )
@@ -329,7 +329,7 @@ pub async fn refresh(
         &txn,
         &new_pair.access_hash,
         session.id,
-        token_kind::ACCESS,
+        TokenKind::Access,
         None,
         now,
         new_pair.access_expires_at,
@@ -339,7 +339,7 @@ pub async fn refresh(
         &txn,
         &new_pair.refresh_hash,
         session.id,
-        token_kind::REFRESH,
+        TokenKind::Refresh,
         Some(refresh_hash.to_owned()),
         now,
         new_pair.refresh_expires_at,
@@ -369,7 +369,7 @@ async fn family_moved_past<C: ConnectionTrait>(
 ) -> StoreResult<bool> {
     let family = auth_token::Entity::find()
         .filter(auth_token::Column::SessionId.eq(session_id))
-        .filter(auth_token::Column::Kind.eq(token_kind::REFRESH))
+        .filter(auth_token::Column::Kind.eq(TokenKind::Refresh))
         .all(conn)
         .await?;
     let parents: HashMap<&str, Option<&str>> = family

@@ -1,0 +1,90 @@
+//! Stored identity and tenancy states: an account's status, a membership's
+//! status, and the kinds of sign-in and one-time tokens. Each is a column
+//! type under the store's `db` feature (see [`crate::stored_enum!`]).
+
+use super::policy::Membership;
+
+crate::stored_enum! {
+    /// An account's own status (global, seed 002).
+    pub enum AccountStatus {
+        Active = "ACTIVE",
+        Suspended = "SUSPENDED",
+        Deactivated = "DEACTIVATED",
+        /// Invited, not accepted yet: no password, cannot sign in.
+        PendingVerification = "PENDING_VERIFICATION",
+    }
+}
+
+impl AccountStatus {
+    /// The stored name (the same as [`AccountStatus::name`]).
+    pub fn as_str(self) -> &'static str {
+        self.name()
+    }
+}
+
+crate::stored_enum! {
+    /// A membership's status within one organization.
+    pub enum MemberStatus {
+        Active = "ACTIVE",
+        Suspended = "SUSPENDED",
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+impl From<MemberStatus> for Membership {
+    fn from(s: MemberStatus) -> Membership {
+        match s {
+            MemberStatus::Active => Membership::Active,
+            MemberStatus::Suspended => Membership::Suspended,
+            MemberStatus::Deactivated => Membership::Deactivated,
+        }
+    }
+}
+
+crate::stored_enum! {
+    /// The kind of an `auth_tokens` row.
+    pub enum TokenKind {
+        Access = "ACCESS",
+        Refresh = "REFRESH",
+        /// A paired phone's session-scoped credential.
+        Device = "DEVICE",
+    }
+}
+
+crate::stored_enum! {
+    /// The kind of a one-time token.
+    pub enum OneTimeKind {
+        VerifyEmail = "VERIFY_EMAIL",
+        PasswordReset = "PASSWORD_RESET",
+        Invitation = "INVITATION",
+        /// Sent to the old address on an email change: restores it (7 days).
+        EmailRevert = "EMAIL_REVERT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_the_historical_literals() {
+        assert_eq!(
+            AccountStatus::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>(),
+            ["ACTIVE", "SUSPENDED", "DEACTIVATED", "PENDING_VERIFICATION"]
+        );
+        assert_eq!(
+            MemberStatus::parse("SUSPENDED"),
+            Some(MemberStatus::Suspended)
+        );
+        assert_eq!(MemberStatus::parse("suspended"), None);
+        assert_eq!(TokenKind::Device.name(), "DEVICE");
+        assert_eq!(OneTimeKind::EmailRevert.name(), "EMAIL_REVERT");
+        assert_eq!(
+            Membership::from(MemberStatus::Deactivated),
+            Membership::Deactivated
+        );
+    }
+}
