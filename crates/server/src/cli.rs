@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use invigil_domain::identity::password::check_new_password;
 use invigil_domain::identity::{Email, Role};
+use invigil_domain::text::Text;
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::{Db, outbox, tenancy};
 
@@ -241,10 +242,9 @@ async fn admin(config: &Config, cmd: &AdminCommand) -> Result<(), Failure> {
             ..
         } => {
             let email = Email::parse(email).map_err(|e| usage(format!("--email: {e}")))?;
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 200 {
-                return Err(usage("--name must be 1 to 200 characters"));
-            }
+            let name = Text::<200>::parse_lenient("name", name)
+                .map_err(|e| usage(format!("--{} {e}", e.field)))?;
+            let name = name.as_str();
             let mut parsed = Vec::new();
             for r in roles {
                 match Role::parse(r.trim()) {

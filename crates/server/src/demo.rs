@@ -169,7 +169,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
             })
             .collect();
         if spec.super_admin {
-            roles.push("SUPER_ADMIN".into());
+            roles.push(Role::SuperAdmin.as_str().into());
         }
         accounts.push(DemoAccount {
             email,

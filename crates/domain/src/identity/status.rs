@@ -62,6 +62,27 @@ crate::stored_enum! {
     }
 }
 
+crate::stored_enum! {
+    /// Why a sign-in session was revoked (`auth_sessions.revoke_reason`).
+    pub enum RevokeReason {
+        Logout = "logout",
+        /// The user revoked one of their sessions.
+        UserRevoked = "user_revoked",
+        /// A refresh token was replayed outside the retry window.
+        RefreshTokenReuse = "refresh_token_reuse",
+        PasswordChanged = "password_changed",
+        PasswordReset = "password_reset",
+        EmailChanged = "email_changed",
+        EmailReverted = "email_reverted",
+        /// A phone's credential: CANDIDATE was taken away in the organization.
+        CandidateRoleRemoved = "candidate_role_removed",
+        MemberStatusChanged = "member_status_changed",
+        MemberRemoved = "member_removed",
+        /// A phone's credential: another phone was paired to the exam session.
+        PhoneReplaced = "replaced by a newly paired phone",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

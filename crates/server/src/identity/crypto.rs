@@ -25,6 +25,21 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a presented secret equals the expected one, in constant time:
+/// both sides are hashed first, so the comparison takes the same time
+/// whatever their lengths or the first differing byte. The one comparison
+/// of secrets that are not stored hashed (such as the metrics token).
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 /// A random human-typable password (demo accounts).
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -151,6 +166,14 @@ impl Hasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_match_only_the_same_secret() {
+        assert!(secrets_match("a-long-enough-token", "a-long-enough-token"));
+        assert!(!secrets_match("a-long-enough-token", "a-long-enough-tokeN"));
+        assert!(!secrets_match("short", "a-long-enough-token"));
+        assert!(secrets_match("", ""));
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_never_match() {

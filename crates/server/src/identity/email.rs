@@ -4,7 +4,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use invigil_domain::identity::Email;
+use invigil_domain::identity::{Email, RevokeReason};
 use invigil_store::identity::sessions;
 use invigil_store::identity::{OneTimeKind, one_time, users};
 
@@ -44,7 +44,9 @@ pub async fn verify_email(
     if new_email != user.email {
         // Every other session ends; the one that asked for the change stays.
         let keep = t.payload_as::<EmailChangePayload>()?.map(|p| p.session_id);
-        revoked = sessions::revoke_all_for_user(&tx, user.id, keep, "email_changed", now).await?;
+        revoked =
+            sessions::revoke_all_for_user(&tx, user.id, keep, RevokeReason::EmailChanged, now)
+                .await?;
     }
     Audit::user(user.id, client, None, now)
         .record(
@@ -193,7 +195,8 @@ pub async fn revert_email(
                 other => other.into(),
             })?;
     }
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "email_reverted", now).await?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, user.id, None, RevokeReason::EmailReverted, now).await?;
     Audit::user(user.id, client, None, now)
         .record(
             &tx,

@@ -1,7 +1,7 @@
 //! Passwords: reset by mail, confirm, and change by the signed-in user.
 
-use invigil_domain::identity::Email;
 use invigil_domain::identity::password::{PasswordError, check_new_password};
+use invigil_domain::identity::{Email, RevokeReason};
 use invigil_store::identity::sessions;
 use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, throttle, users};
 
@@ -97,7 +97,8 @@ pub async fn confirm_password_reset(
         .await?
         .ok_or(ApiError::BadOneTimeToken)?;
     users::set_password_hash(&tx, user.id, &phc, now).await?;
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "password_reset", now).await?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, user.id, None, RevokeReason::PasswordReset, now).await?;
     throttle::put(
         &tx,
         &format!("login:{}", user.email),
@@ -134,9 +135,14 @@ pub async fn change_password(
     let now = state.now();
     let tx = state.db.begin().await?;
     users::set_password_hash(&tx, me.id(), &phc, now).await?;
-    let revoked =
-        sessions::revoke_all_for_user(&tx, me.id(), Some(me.session_id), "password_changed", now)
-            .await?;
+    let revoked = sessions::revoke_all_for_user(
+        &tx,
+        me.id(),
+        Some(me.session_id),
+        RevokeReason::PasswordChanged,
+        now,
+    )
+    .await?;
     Audit::user(me.id(), &me.client, None, now)
         .record(
             &tx,

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use invigil_domain::identity::lockout::{LockoutPolicy, RateWindow, Throttle, rate_check};
 use invigil_domain::identity::password::{PasswordError, check_new_password};
-use invigil_domain::identity::{Email, MemberStatus, Role};
+use invigil_domain::identity::{Email, MemberStatus, RevokeReason, Role};
+use invigil_domain::text::Text;
 use invigil_store::identity::sessions::{self, ClientMeta, IssuedPair, RefreshOutcome};
 use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, throttle, users};
 use invigil_store::tenancy;
@@ -347,7 +348,7 @@ pub async fn refresh(
 pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> {
     let now = state.now();
     let tx = state.db.begin().await?;
-    sessions::revoke(&tx, me.session_id, "logout", now).await?;
+    sessions::revoke(&tx, me.session_id, RevokeReason::Logout, now).await?;
     Audit::user(me.id(), &me.client, None, now)
         .record(
             &tx,
@@ -378,15 +379,11 @@ pub(super) async fn peek_token_user(
         .ok_or(ApiError::BadOneTimeToken)
 }
 
+/// A person's name.
+pub type PersonName = Text<200>;
+
 pub(super) fn valid_name(name: &str) -> Result<String, ApiError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "name",
-            "must be 1 to 200 printable characters",
-        ));
-    }
-    Ok(n.to_owned())
+    Ok(PersonName::parse("name", name)?.into_string())
 }
 
 /// `POST /auth/accept-invitation`. Two cases, decided by the account the

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Grant, MemberStatus, Role};
+use invigil_domain::identity::{Grant, MemberStatus, RevokeReason, Role};
 use invigil_domain::text::Text;
 use invigil_store::identity::{one_time, sessions};
 use invigil_store::tenancy::{self, Organization, RoleRow};
@@ -326,8 +326,14 @@ pub async fn replace_roles(
         tenancy::replace_roles(&tx, auth.org_id, user_id, &grant_rows(grants), now).await?;
     let still_candidate = grants.iter().any(|g| g.role == Role::Candidate);
     let devices = if !still_candidate && removed.iter().any(|(r, _)| *r == Role::Candidate) {
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "candidate_role_removed", now)
-            .await?
+        sessions::revoke_devices_in_org(
+            &tx,
+            user_id,
+            auth.org_id,
+            RevokeReason::CandidateRoleRemoved,
+            now,
+        )
+        .await?
     } else {
         0
     };
@@ -368,8 +374,14 @@ pub async fn set_member_status(
     let devices = if status == MemberStatus::Active {
         0
     } else {
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_status_changed", now)
-            .await?
+        sessions::revoke_devices_in_org(
+            &tx,
+            user_id,
+            auth.org_id,
+            RevokeReason::MemberStatusChanged,
+            now,
+        )
+        .await?
     };
     auth.audit(now)
         .record(&tx, AuditAction::MemberStatusChanged, user_id, serde_json::json!({ "from": before.status, "to": status, "device_credentials_revoked": devices }))
@@ -397,8 +409,14 @@ pub async fn remove_member(
             other => other.into(),
         })?;
     one_time::delete_invitations_in_org(&tx, user_id, auth.org_id).await?;
-    let devices =
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_removed", now).await?;
+    let devices = sessions::revoke_devices_in_org(
+        &tx,
+        user_id,
+        auth.org_id,
+        RevokeReason::MemberRemoved,
+        now,
+    )
+    .await?;
     auth.audit(now)
         .record(
             &tx,

@@ -28,6 +28,7 @@ pub mod user {
 }
 
 pub mod auth_session {
+    use invigil_domain::identity::RevokeReason;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -43,7 +44,7 @@ pub mod auth_session {
         pub last_seen_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
-        pub revoke_reason: Option<String>,
+        pub revoke_reason: Option<RevokeReason>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

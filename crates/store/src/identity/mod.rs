@@ -8,4 +8,4 @@ pub mod sessions;
 pub mod throttle;
 pub mod users;
 
-pub use invigil_domain::identity::{AccountStatus, OneTimeKind, TokenKind};
+pub use invigil_domain::identity::{AccountStatus, OneTimeKind, RevokeReason, TokenKind};

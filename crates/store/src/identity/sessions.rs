@@ -13,8 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::TokenKind;
 use super::entities::{auth_session, auth_token, user};
+use super::{RevokeReason, TokenKind};
 use crate::Db;
 use crate::error::StoreResult;
 
@@ -246,7 +246,7 @@ pub async fn refresh(
         if !moved_on {
             return Ok(RefreshOutcome::Invalid);
         }
-        revoke_session_in(&txn, session.id, "refresh_token_reuse", now).await?;
+        revoke_session_in(&txn, session.id, RevokeReason::RefreshTokenReuse, now).await?;
         txn.commit().await?;
         return Ok(RefreshOutcome::Reused {
             session_id: ids.0,
@@ -316,7 +316,7 @@ pub async fn refresh(
                 }
             }
             _ => {
-                revoke_session_in(&txn, session.id, "refresh_token_reuse", now).await?;
+                revoke_session_in(&txn, session.id, RevokeReason::RefreshTokenReuse, now).await?;
                 txn.commit().await?;
                 return Ok(RefreshOutcome::Reused {
                     session_id: ids.0,
@@ -392,12 +392,15 @@ async fn family_moved_past<C: ConnectionTrait>(
 async fn revoke_session_in<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let res = auth_session::Entity::update_many()
         .col_expr(auth_session::Column::RevokedAt, Expr::value(now))
-        .col_expr(auth_session::Column::RevokeReason, Expr::value(reason))
+        .col_expr(
+            auth_session::Column::RevokeReason,
+            Expr::value(reason.name()),
+        )
         .filter(auth_session::Column::Id.eq(session_id))
         .filter(auth_session::Column::RevokedAt.is_null())
         .exec(conn)
@@ -415,7 +418,7 @@ async fn revoke_session_in<C: ConnectionTrait>(
 pub async fn revoke<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     revoke_session_in(conn, session_id, reason, now).await
@@ -437,7 +440,7 @@ pub async fn revoke_own<C: ConnectionTrait>(
     if !owned {
         return Ok(false);
     }
-    revoke_session_in(conn, session_id, "user_revoked", now).await
+    revoke_session_in(conn, session_id, RevokeReason::UserRevoked, now).await
 }
 
 /// Revokes every session of a user except `keep`; returns how many.
@@ -445,7 +448,7 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     keep: Option<Uuid>,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let mut find = auth_session::Entity::find()
@@ -472,7 +475,7 @@ pub async fn revoke_devices_in_org<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     org_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     use crate::proctoring::entities::pairing;

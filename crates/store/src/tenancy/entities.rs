@@ -110,3 +110,19 @@ pub mod candidate_profile {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+#[cfg(test)]
+mod tests {
+    use invigil_domain::identity::Role;
+    use sea_orm::ActiveEnum;
+
+    /// `Role` is hand-written (see its docs): its column values must stay
+    /// its wire names.
+    #[test]
+    fn role_column_values_are_the_role_names() {
+        for r in Role::ALL {
+            assert_eq!(r.to_value(), r.as_str());
+            assert_eq!(Role::try_from_value(&r.as_str().to_owned()).ok(), Some(r));
+        }
+    }
+}
