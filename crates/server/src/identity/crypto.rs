@@ -87,16 +87,20 @@ impl Hasher {
         })
     }
 
+    /// A share of the hashing CPU (see the module docs).
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, HashError> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.to_string()))
+    }
+
     fn argon(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.to_string()))?;
+        let _permit = self.permit().await?;
         let argon = self.argon();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -124,11 +128,7 @@ impl Hasher {
             Some(s) => (s.to_owned(), true),
             None => (self.dummy_hash().await?, false),
         };
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.to_string()))?;
+        let _permit = self.permit().await?;
         let argon = self.argon();
         let wanted = self.params.clone();
         let password = password.to_owned();

@@ -1,12 +1,14 @@
 //! The account's email address: verification, change (with the current
 //! password and a revert link to the old address) and revert.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use invigil_domain::identity::{Email, RevokeReason};
 use invigil_store::identity::sessions;
 use invigil_store::identity::{OneTimeKind, one_time, users};
+use invigil_store::{StoreError, Tx};
 
 use super::crypto::{hash_token, new_token};
 use super::service::*;
@@ -25,21 +27,16 @@ pub async fn verify_email(
 ) -> Result<(), ApiError> {
     let now = state.now();
     let tx = state.db.begin().await?;
-    let t = one_time::consume(&tx, OneTimeKind::VerifyEmail, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let (t, user) = consume_token(&tx, OneTimeKind::VerifyEmail, &hash_token(token), now).await?;
     let new_email = t.email.clone().unwrap_or_else(|| user.email.clone());
-    users::set_email_verified(&tx, user.id, &new_email, now)
-        .await
-        .map_err(|e| match e {
-            invigil_store::StoreError::Conflict(_) => {
-                ApiError::conflict("another account uses this email")
-            }
-            other => other.into(),
-        })?;
+    set_email(
+        &tx,
+        user.id,
+        &new_email,
+        now,
+        "another account uses this email",
+    )
+    .await?;
     let mut revoked = 0;
     if new_email != user.email {
         // Every other session ends; the one that asked for the change stays.
@@ -58,6 +55,23 @@ pub async fn verify_email(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Sets the account's (verified) address; `taken` is the 409 detail when
+/// another account has it.
+async fn set_email(
+    tx: &Tx,
+    user_id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+    taken: &str,
+) -> Result<(), ApiError> {
+    users::set_email_verified(tx, user_id, email, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::conflict(taken),
+            other => other.into(),
+        })
 }
 
 /// What an email-change token remembers: the session that asked, which
@@ -174,26 +188,21 @@ pub async fn revert_email(
 ) -> Result<(), ApiError> {
     let now = state.now();
     let tx = state.db.begin().await?;
-    let t = one_time::consume(&tx, OneTimeKind::EmailRevert, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let (t, user) = consume_token(&tx, OneTimeKind::EmailRevert, &hash_token(token), now).await?;
     let old_email = t.email.clone().ok_or(ApiError::BadOneTimeToken)?;
     // Pending and later changes go, and so do the revert links those later
     // changes sent (to addresses the attacker may hold).
     one_time::delete_for_user(&tx, user.id, OneTimeKind::VerifyEmail).await?;
     one_time::delete_for_user_after(&tx, user.id, OneTimeKind::EmailRevert, t.created_at).await?;
     if old_email != user.email {
-        users::set_email_verified(&tx, user.id, &old_email, now)
-            .await
-            .map_err(|e| match e {
-                invigil_store::StoreError::Conflict(_) => {
-                    ApiError::conflict("another account uses this email now")
-                }
-                other => other.into(),
-            })?;
+        set_email(
+            &tx,
+            user.id,
+            &old_email,
+            now,
+            "another account uses this email now",
+        )
+        .await?;
     }
     let revoked =
         sessions::revoke_all_for_user(&tx, user.id, None, RevokeReason::EmailReverted, now).await?;

@@ -10,6 +10,8 @@ use invigil_domain::identity::lockout::{LockoutPolicy, RateWindow, Throttle, rat
 use invigil_domain::identity::password::{PasswordError, check_new_password};
 use invigil_domain::identity::{Email, MemberStatus, RevokeReason, Role};
 use invigil_domain::text::Text;
+use invigil_store::Tx;
+use invigil_store::identity::one_time::OneTimeToken;
 use invigil_store::identity::sessions::{self, ClientMeta, IssuedPair, RefreshOutcome};
 use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, throttle, users};
 use invigil_store::tenancy;
@@ -361,6 +363,23 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// Uses up a one-time token of `kind` and reads its user; a token that is
+/// unknown, expired, used or of a user that is gone is `BadOneTimeToken`.
+pub(super) async fn consume_token(
+    tx: &Tx,
+    kind: OneTimeKind,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(OneTimeToken, users::User), ApiError> {
+    let t = one_time::consume(tx, kind, hash, now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    Ok((t, user))
+}
+
 /// The user a one-time token belongs to, without using the token up.
 pub(super) async fn peek_token_user(
     state: &AppState,
@@ -425,12 +444,7 @@ pub async fn accept_invitation(
     };
     let now = state.now();
     let tx = state.db.begin().await?;
-    let t = one_time::consume(&tx, OneTimeKind::Invitation, &hash, now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let current = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let (t, current) = consume_token(&tx, OneTimeKind::Invitation, &hash, now).await?;
     if current.status != user.status {
         // The account changed state between the check and now (activated
         // another way, or suspended): the caller must try again.

@@ -60,12 +60,11 @@ async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Creates a session with its first pair.
-pub async fn create<C: ConnectionTrait>(
+async fn insert_session<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     meta: ClientMeta,
-    pair: &IssuedPair,
+    expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
@@ -77,12 +76,24 @@ pub async fn create<C: ConnectionTrait>(
         device_fingerprint: Set(meta.device_fingerprint),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(pair.refresh_expires_at),
+        expires_at: Set(expires_at),
         revoked_at: Set(None),
         revoke_reason: Set(None),
     }
     .insert(conn)
     .await?;
+    Ok(id)
+}
+
+/// Creates a session with its first pair.
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    meta: ClientMeta,
+    pair: &IssuedPair,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
+    let id = insert_session(conn, user_id, meta, pair.refresh_expires_at, now).await?;
     insert_token(
         conn,
         &pair.access_hash,
@@ -116,21 +127,7 @@ pub async fn create_device<C: ConnectionTrait>(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
-    let id = Uuid::now_v7();
-    auth_session::ActiveModel {
-        id: Set(id),
-        user_id: Set(user_id),
-        ip: Set(meta.ip),
-        user_agent: Set(meta.user_agent),
-        device_fingerprint: Set(meta.device_fingerprint),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    let id = insert_session(conn, user_id, meta, expires_at, now).await?;
     insert_token(
         conn,
         token_hash,

@@ -6,8 +6,8 @@ pub mod entities;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -39,6 +39,28 @@ fn conflict(e: sea_orm::DbErr, what: &str) -> StoreError {
     } else {
         e.into()
     }
+}
+
+/// The membership row of `user_id` in `org_id`.
+fn one_member(org_id: Uuid, user_id: Uuid) -> Condition {
+    Condition::all()
+        .add(member::Column::OrgId.eq(org_id))
+        .add(member::Column::UserId.eq(user_id))
+}
+
+/// The role rows of `user_id` in `org_id`.
+fn roles_of_member(org_id: Uuid, user_id: Uuid) -> Condition {
+    Condition::all()
+        .add(user_role::Column::OrgId.eq(org_id))
+        .add(user_role::Column::UserId.eq(user_id))
+}
+
+/// `NotFound` when a write touched no row.
+fn found(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 // ---- organizations
@@ -193,14 +215,10 @@ pub async fn set_member_status<C: ConnectionTrait>(
     let res = member::Entity::update_many()
         .col_expr(member::Column::Status, Expr::value(status.name()))
         .col_expr(member::Column::UpdatedAt, Expr::value(now))
-        .filter(member::Column::OrgId.eq(org_id))
-        .filter(member::Column::UserId.eq(user_id))
+        .filter(one_member(org_id, user_id))
         .exec(conn)
         .await?;
-    if res.rows_affected == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(res.rows_affected)
 }
 
 /// Removes a member and their roles in this organization.
@@ -210,19 +228,14 @@ pub async fn remove_member<C: ConnectionTrait>(
     user_id: Uuid,
 ) -> StoreResult<()> {
     user_role::Entity::delete_many()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .exec(conn)
         .await?;
     let res = member::Entity::delete_many()
-        .filter(member::Column::OrgId.eq(org_id))
-        .filter(member::Column::UserId.eq(user_id))
+        .filter(one_member(org_id, user_id))
         .exec(conn)
         .await?;
-    if res.rows_affected == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(res.rows_affected)
 }
 
 /// A page of members ordered by user id.
@@ -275,8 +288,7 @@ pub async fn roles_of<C: ConnectionTrait>(
     user_id: Uuid,
 ) -> StoreResult<Vec<RoleRow>> {
     Ok(user_role::Entity::find()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .order_by_asc(user_role::Column::Role)
         .all(conn)
         .await?
@@ -363,8 +375,7 @@ pub async fn replace_roles<C: ConnectionTrait>(
         .cloned()
         .collect();
     user_role::Entity::delete_many()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .exec(conn)
         .await?;
     let mut seen: Vec<&RoleRow> = Vec::new();
