@@ -15,13 +15,6 @@ crate::stored_enum! {
     }
 }
 
-impl AccountStatus {
-    /// The stored name (the same as [`AccountStatus::name`]).
-    pub fn as_str(self) -> &'static str {
-        self.name()
-    }
-}
-
 crate::stored_enum! {
     /// A membership's status within one organization.
     pub enum MemberStatus {

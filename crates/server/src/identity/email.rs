@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Email, RevokeReason};
+use invigil_domain::identity::{Email, EmailError, RevokeReason};
 use invigil_store::identity::sessions;
 use invigil_store::identity::{OneTimeKind, one_time, users};
 use invigil_store::{StoreError, Tx};
@@ -18,6 +18,14 @@ use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::mail;
 use crate::state::AppState;
+
+/// An address that does not parse is a 422 on the `email` field (every
+/// request that takes an address names it `email`).
+impl From<EmailError> for ApiError {
+    fn from(e: EmailError) -> Self {
+        ApiError::field("email", e.to_string())
+    }
+}
 
 /// `POST /auth/verify-email`: confirms an address, or applies an email change.
 pub async fn verify_email(
@@ -91,7 +99,7 @@ pub async fn change_email(
     email_raw: &str,
     current_password: &str,
 ) -> Result<(), ApiError> {
-    let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
+    let email = Email::parse(email_raw)?;
     if email.as_str() == me.user.email {
         return Err(ApiError::field("email", "is already your address"));
     }

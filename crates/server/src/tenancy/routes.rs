@@ -184,7 +184,7 @@ pub async fn invite(
     } else {
         ctx.authorize(Action::ManageOrg)?
     };
-    let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e.to_string()))?;
+    let email = Email::parse(&body.email)?;
     // Control characters are left to the input hygiene here, as always.
     let name = Text::<200>::parse_lenient("name", &body.name)?;
     if body.roles.is_empty() {
