@@ -268,14 +268,8 @@ async fn import_target(state: &AppState, org_id: Uuid) -> anyhow::Result<(String
     )
     .await?;
     invigil_store::tenancy::ensure_member(&tx, org_id, user.id, now).await?;
-    invigil_store::tenancy::add_roles(
-        &tx,
-        org_id,
-        user.id,
-        &[(Role::ExamAuthor.as_str().to_owned(), None)],
-        now,
-    )
-    .await?;
+    invigil_store::tenancy::add_roles(&tx, org_id, user.id, &[(Role::ExamAuthor, None)], now)
+        .await?;
     let (_, tokens) = invigil_server::identity::service::open_session(
         &tx,
         &user,

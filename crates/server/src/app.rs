@@ -20,6 +20,9 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&opts)
         .await
         .with_context(|| format!("cannot open the database ({:?})", opts.target))?;
+    if let Some(path) = db.file_readable_by_others() {
+        tracing::warn!(path = %path.display(), "the database file is readable by others; chmod 600 it (and its -wal and -shm files)");
+    }
     db.migrate().await.context("migrations failed")?;
     Ok(db)
 }

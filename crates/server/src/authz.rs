@@ -16,11 +16,12 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
+use invigil_domain::identity::MemberStatus;
 use invigil_domain::identity::{
     Action, Decision, Grant, Membership, Role, Visibility, decide, may_act_on_session,
     may_take_exam, visible_departments,
 };
-use invigil_store::tenancy::{self, Organization, member_status};
+use invigil_store::tenancy::{self, Organization, RoleRow};
 
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
@@ -130,11 +131,7 @@ async fn standing(
     let db = state.db.read();
     let membership = match tenancy::member(db, org_id, user_id).await? {
         None => Membership::None,
-        Some(m) => match m.status.as_str() {
-            member_status::ACTIVE => Membership::Active,
-            member_status::SUSPENDED => Membership::Suspended,
-            _ => Membership::Deactivated,
-        },
+        Some(m) => Membership::from(m.status),
     };
     let grants = if membership == Membership::Active {
         parse_grants(tenancy::roles_of(db, org_id, user_id).await?)
@@ -152,13 +149,12 @@ fn decide_candidate(
     may_take_exam(membership, grants, exam_department).map_err(|e| ApiError::Denied(e.to_string()))
 }
 
-pub fn parse_grants(rows: Vec<(String, Option<Uuid>)>) -> Vec<Grant> {
+/// The grants of stored role rows.
+pub fn parse_grants(rows: Vec<RoleRow>) -> Vec<Grant> {
     rows.into_iter()
-        .filter_map(|(r, d)| {
-            Role::parse(&r).map(|role| Grant {
-                role,
-                department_id: d,
-            })
+        .map(|(role, department_id)| Grant {
+            role,
+            department_id,
         })
         .collect()
 }
@@ -221,7 +217,7 @@ impl FromRequestParts<AppState> for OrgCtx {
         let is_super_admin = user.user.is_super_admin;
         let membership = tenancy::member(state.db.read(), org.id, user.id()).await?;
         let grants = match membership {
-            Some(m) if m.status == member_status::ACTIVE => {
+            Some(m) if m.status == MemberStatus::Active => {
                 parse_grants(tenancy::roles_of(state.db.read(), org.id, user.id()).await?)
             }
             Some(_) if !is_super_admin => return Err(ApiError::Forbidden),

@@ -10,9 +10,11 @@ use clap::{Args, Parser, Subcommand};
 
 use invigil_domain::identity::password::check_new_password;
 use invigil_domain::identity::{Email, Role};
+use invigil_domain::text::Text;
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::{Db, outbox, tenancy};
 
+use crate::audit::{Audit, AuditAction};
 use crate::config::{Config, FlagOverrides};
 use crate::identity::crypto::Hasher;
 
@@ -240,10 +242,9 @@ async fn admin(config: &Config, cmd: &AdminCommand) -> Result<(), Failure> {
             ..
         } => {
             let email = Email::parse(email).map_err(|e| usage(format!("--email: {e}")))?;
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 200 {
-                return Err(usage("--name must be 1 to 200 characters"));
-            }
+            let name = Text::<200>::parse_lenient("name", name)
+                .map_err(|e| usage(format!("--{} {e}", e.field)))?;
+            let name = name.as_str();
             let mut parsed = Vec::new();
             for r in roles {
                 match Role::parse(r.trim()) {
@@ -349,10 +350,7 @@ async fn create_user(
         tenancy::ensure_member(&tx, org.id, user.id, now)
             .await
             .map_err(anyhow::Error::from)?;
-        let rows: Vec<(String, Option<uuid::Uuid>)> = roles
-            .iter()
-            .map(|r| (r.as_str().to_owned(), None))
-            .collect();
+        let rows: Vec<(Role, Option<uuid::Uuid>)> = roles.iter().map(|r| (*r, None)).collect();
         tenancy::add_roles(&tx, org.id, user.id, &rows, now)
             .await
             .map_err(anyhow::Error::from)?;
@@ -361,18 +359,20 @@ async fn create_user(
         ip: None,
         user_agent: Some("invigil-cli".into()),
     };
-    crate::audit::record(
-        &tx,
-        org.as_ref().map(|o| o.id),
-        None,
-        &cli,
-        if super_admin { "admin.superadmin_created" } else { "admin.user_created" },
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "email": email.as_str(), "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>() }),
-        now,
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
+    let action = if super_admin {
+        AuditAction::AdminSuperadminCreated
+    } else {
+        AuditAction::AdminUserCreated
+    };
+    Audit::anonymous(&cli, org.as_ref().map(|o| o.id), now)
+        .record(
+            &tx,
+            action,
+            user.id,
+            serde_json::json!({ "email": email.as_str(), "roles": roles }),
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(user.id)
 }

@@ -140,15 +140,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
         let user = ensure_user(&tx, &email, spec.name, &hash, spec.super_admin, now).await?;
         if !spec.grants.is_empty() {
             tenancy::ensure_member(&tx, org.id, user, now).await?;
-            let rows: Vec<(String, Option<Uuid>)> = spec
+            let rows: Vec<(Role, Option<Uuid>)> = spec
                 .grants
                 .iter()
-                .map(|(r, in_medicine)| {
-                    (
-                        r.as_str().to_owned(),
-                        if *in_medicine { medicine } else { None },
-                    )
-                })
+                .map(|(r, in_medicine)| (*r, if *in_medicine { medicine } else { None }))
                 .collect();
             tenancy::add_roles(&tx, org.id, user, &rows, now).await?;
         }
@@ -174,7 +169,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
             })
             .collect();
         if spec.super_admin {
-            roles.push("SUPER_ADMIN".into());
+            roles.push(Role::SuperAdmin.as_str().into());
         }
         accounts.push(DemoAccount {
             email,

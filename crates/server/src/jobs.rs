@@ -35,7 +35,8 @@ pub fn spawn_all(state: &AppState) {
         Duration::from_secs(3600),
         |s| async move { crate::review::evidence::purge(&s).await.map(|_| ()) },
     );
-    if state.db.backend() == invigil_store::Backend::Sqlite {
+    // A persistence matter the store answers (SQLite keeps a WAL file).
+    if state.db.has_wal() {
         spawn_leased(
             state,
             "wal-checkpoint",

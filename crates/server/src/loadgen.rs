@@ -161,7 +161,7 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
     .await
     .context("create the exam")?;
 
-    let candidate_role = [(Role::Candidate.as_str().to_owned(), None)];
+    let candidate_role = [(Role::Candidate, None)];
     let mut seeded = Vec::with_capacity(candidates);
     for i in 0..candidates {
         let email = format!("candidate-{i:05}@{domain}");
@@ -236,10 +236,7 @@ async fn staff_user(
     .await
     .with_context(|| format!("create {email}"))?;
     tenancy::ensure_member(tx, org_id, user.id, now).await?;
-    let grants: Vec<(String, Option<Uuid>)> = roles
-        .iter()
-        .map(|r| (r.as_str().to_owned(), None))
-        .collect();
+    let grants: Vec<(Role, Option<Uuid>)> = roles.iter().map(|r| (*r, None)).collect();
     tenancy::add_roles(tx, org_id, user.id, &grants, now).await?;
     Ok(user.id)
 }

@@ -7,13 +7,14 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{StoreError, StoreResult};
+use crate::page::{Keyset, KeysetPage};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -63,6 +64,13 @@ pub mod head {
 }
 
 pub use entity::Model as AuditEntry;
+
+impl AuditEntry {
+    /// The details object; a row whose details do not decode is an error.
+    pub fn details_json(&self) -> StoreResult<serde_json::Value> {
+        crate::error::decode_json(format_args!("audit entry {}", self.id), &self.details)
+    }
+}
 
 pub const PLATFORM_CHAIN: &str = "platform";
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -173,7 +181,7 @@ pub struct Filter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Newest first; `before_seq` is the cursor.
+/// At most `limit` entries, newest first, older than `before_seq`.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
@@ -181,6 +189,19 @@ pub async fn list<C: ConnectionTrait>(
     before_seq: Option<i64>,
     limit: u64,
 ) -> StoreResult<Vec<AuditEntry>> {
+    Ok(page(conn, org_id, f, Keyset::new(before_seq, limit))
+        .await?
+        .items)
+}
+
+/// A page of entries, newest first; the cursor is the `seq` of the last
+/// entry seen.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    f: &Filter,
+    page: Keyset<i64>,
+) -> StoreResult<KeysetPage<AuditEntry, i64>> {
     let mut q = entity::Entity::find().filter(entity::Column::Chain.eq(chain_of(Some(org_id))));
     if let Some(a) = f.actor_id {
         q = q.filter(entity::Column::ActorId.eq(a));
@@ -200,13 +221,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(t) = f.to {
         q = q.filter(entity::Column::CreatedAt.lt(t));
     }
-    if let Some(s) = before_seq {
-        q = q.filter(entity::Column::Seq.lt(s));
-    }
-    Ok(q.order_by_desc(entity::Column::Seq)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    page.fetch(conn, q, entity::Column::Seq, Order::Desc, |e| e.seq)
+        .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,8 @@ pub struct Db {
     backend: Backend,
     /// The SQLite database file (housekeeping opens its own connection).
     sqlite_path: Option<PathBuf>,
+    /// The existing SQLite file was readable by group or others at connect.
+    open_to_others: bool,
 }
 
 /// What one WAL checkpoint did (SQLite).
@@ -109,7 +111,7 @@ impl Db {
     pub async fn connect(opts: &DbOptions) -> Result<Db, DbErr> {
         match &opts.target {
             DbTarget::Sqlite { path } => {
-                prepare_private_file(path)?;
+                let open_to_others = prepare_private_file(path)?;
                 let base = SqliteConnectOptions::new()
                     .filename(path)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -140,6 +142,7 @@ impl Db {
                     write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
                     sqlite_path: Some(path.clone()),
+                    open_to_others,
                 })
             }
             DbTarget::Postgres { url } => {
@@ -156,6 +159,7 @@ impl Db {
                     write: conn,
                     backend: Backend::Postgres,
                     sqlite_path: None,
+                    open_to_others: false,
                 })
             }
         }
@@ -180,6 +184,19 @@ impl Db {
             Backend::Sqlite => DbBackend::Sqlite,
             Backend::Postgres => DbBackend::Postgres,
         }
+    }
+
+    /// The SQLite database file when it existed already and group or others
+    /// may read it (the caller warns: `chmod 600` it and its `-wal`/`-shm`).
+    /// A file created here is always private (0600).
+    pub fn file_readable_by_others(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref().filter(|_| self.open_to_others)
+    }
+
+    /// Whether the database keeps a WAL file of ours that needs periodic
+    /// checkpoints (SQLite); see [`Db::checkpoint_wal`].
+    pub fn has_wal(&self) -> bool {
+        self.sqlite_path.is_some()
     }
 
     /// Whether bulk writes (imports) should commit in chunks rather than in
@@ -303,9 +320,9 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// Makes sure the database file exists with mode 0600 before SQLite opens it:
 /// SQLite creates its `-wal` and `-shm` files with the database file's mode,
-/// so they are private too. An existing file keeps its mode; a warning says
-/// when others may read it.
-fn prepare_private_file(path: &std::path::Path) -> Result<(), DbErr> {
+/// so they are private too. An existing file keeps its mode; the answer says
+/// whether others may read it (true), for the caller to warn.
+fn prepare_private_file(path: &std::path::Path) -> Result<bool, DbErr> {
     let io = |e: std::io::Error| DbErr::Custom(format!("cannot create {}: {e}", path.display()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
@@ -320,18 +337,18 @@ fn prepare_private_file(path: &std::path::Path) -> Result<(), DbErr> {
         opts.mode(0o600);
     }
     match opts.open(path) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                if let Ok(meta) = std::fs::metadata(path)
-                    && meta.permissions().mode() & 0o077 != 0
-                {
-                    tracing::warn!(path = %path.display(), "the database file is readable by others; chmod 600 it (and its -wal and -shm files)");
-                }
+                Ok(
+                    std::fs::metadata(path)
+                        .is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0),
+                )
             }
-            Ok(())
+            #[cfg(not(unix))]
+            Ok(false)
         }
         Err(e) => Err(io(e)),
     }

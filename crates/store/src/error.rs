@@ -34,3 +34,17 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Decodes JSON kept in a TEXT column. A value that does not decode is a
+/// loud read error naming the row (`what`, e.g. "audit entry <id>"), never a
+/// silent default: a bad row must not vanish.
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    what: impl std::fmt::Display,
+    text: &str,
+) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Db(DbErr::Json(format!(
+            "{what}: stored JSON does not decode: {e}"
+        )))
+    })
+}

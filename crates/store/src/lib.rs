@@ -14,6 +14,7 @@ pub mod identity;
 pub mod jobs;
 pub mod migrations;
 pub mod outbox;
+pub mod page;
 pub mod pgadmin;
 pub mod proctoring;
 pub mod review;
@@ -21,4 +22,5 @@ pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;
+pub use page::{Keyset, KeysetPage};
 pub use sea_orm::DbErr;

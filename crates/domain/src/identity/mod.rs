@@ -6,6 +6,7 @@ pub mod lockout;
 pub mod password;
 pub mod policy;
 pub mod role;
+pub mod status;
 
 pub use email::{Email, EmailError};
 pub use lockout::{LockoutPolicy, RateWindow, Throttle, rate_check};
@@ -15,3 +16,4 @@ pub use policy::{
     may_take_exam, visible_departments,
 };
 pub use role::{Role, UnknownRole};
+pub use status::{AccountStatus, MemberStatus, OneTimeKind, RevokeReason, TokenKind};

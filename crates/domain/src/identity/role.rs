@@ -10,15 +10,29 @@ use std::str::FromStr;
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+// Hand-written rather than `stored_enum!`: `ALL` is a fixed-size array
+// (`Role::ALL.map(..)`, `for role in Role::ALL` by value) and roles order.
+// The column mapping is the macro's, with the same names as `as_str`.
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "Text"))]
 pub enum Role {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "SUPER_ADMIN"))]
     SuperAdmin,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "ORG_ADMIN"))]
     OrgAdmin,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "EXAM_AUTHOR"))]
     ExamAuthor,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "EXAM_COORDINATOR"))]
     ExamCoordinator,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "ENROLLMENT_MANAGER"))]
     EnrollmentManager,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "PROCTOR_REVIEWER"))]
     ProctorReviewer,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "QUALITY_ASSURANCE"))]
     QualityAssurance,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "REPORT_VIEWER"))]
     ReportViewer,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "CANDIDATE"))]
     Candidate,
 }
 

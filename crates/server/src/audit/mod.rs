@@ -37,6 +37,22 @@ impl<'a> Audit<'a> {
         }
     }
 
+    /// A known user acting without an [`Actor`] (signing in, following a
+    /// mailed link, the operator CLI on an account).
+    pub fn user(
+        user_id: Uuid,
+        client: &'a ClientInfo,
+        org_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Audit {
+            org_id,
+            actor_id: Some(user_id),
+            client,
+            now,
+        }
+    }
+
     /// Nobody signed in (a failed sign-in, a reset request, a job).
     pub fn anonymous(client: &'a ClientInfo, org_id: Option<Uuid>, now: DateTime<Utc>) -> Self {
         Audit {
@@ -55,13 +71,30 @@ impl<'a> Audit<'a> {
         resource: impl ResourceId,
         details: serde_json::Value,
     ) -> Result<(), StoreError> {
+        self.record_on(tx, action, action.resource_type(), resource, details)
+            .await
+    }
+
+    /// Records `action` on a resource of another type than the action's
+    /// own. Only for an action that has always been stored on two kinds of
+    /// resource: `member.invited` names the invitation when one person is
+    /// invited, but the user when an import or an enrollment invites them
+    /// (`tenancy::invitations::invite_in`). Keeps those rows as they were.
+    pub async fn record_on(
+        &self,
+        tx: &Tx,
+        action: AuditAction,
+        resource_type: &'static str,
+        resource: impl ResourceId,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
         audit::append(
             tx,
             NewEntry {
                 org_id: self.org_id,
                 actor_id: self.actor_id,
                 action: action.name().to_owned(),
-                resource_type: action.resource_type().to_owned(),
+                resource_type: resource_type.to_owned(),
                 resource_id: resource.resource_id(),
                 ip: self.client.ip_string(),
                 user_agent: self.client.user_agent.clone(),

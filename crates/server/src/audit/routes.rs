@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
+use invigil_store::StoreError;
 use invigil_store::audit::{self, AuditEntry, Filter};
 
 use crate::authz::OrgCtx;
@@ -54,9 +55,13 @@ pub struct AuditEntryView {
     pub hash: String,
 }
 
-impl From<AuditEntry> for AuditEntryView {
-    fn from(e: AuditEntry) -> Self {
-        AuditEntryView {
+impl TryFrom<AuditEntry> for AuditEntryView {
+    type Error = StoreError;
+
+    /// Fails on an entry whose stored details do not decode.
+    fn try_from(e: AuditEntry) -> Result<Self, StoreError> {
+        Ok(AuditEntryView {
+            details: e.details_json()?,
             id: e.id,
             seq: e.seq,
             actor_id: e.actor_id,
@@ -65,10 +70,9 @@ impl From<AuditEntry> for AuditEntryView {
             resource_id: e.resource_id,
             ip: e.ip,
             user_agent: e.user_agent,
-            details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
             created_at: e.created_at,
             hash: e.hash,
-        }
+        })
     }
 }
 
@@ -85,8 +89,8 @@ pub async fn list_audit_log(
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor.clone(),
-    };
-    let limit = page.limit()?;
+    }
+    .keyset::<i64>()?;
     let filter = Filter {
         actor_id: q.actor,
         action: q.action,
@@ -95,20 +99,15 @@ pub async fn list_audit_log(
         from: q.from,
         to: q.to,
     };
-    let rows = audit::list(
-        state.db.read(),
-        auth.org_id,
-        &filter,
-        page.cursor::<i64>()?,
-        limit + 1,
-    )
-    .await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
-        |e| e.seq.to_string(),
-        AuditEntryView::from,
-    )))
+    let rows = audit::page(state.db.read(), auth.org_id, &filter, page).await?;
+    let mut items = Vec::with_capacity(rows.items.len());
+    for e in rows.items {
+        items.push(AuditEntryView::try_from(e)?);
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: rows.next.map(|seq| seq.to_string()),
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,11 +15,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::exams::{ExamStatus, MAX_EXTRA_TIME_PERCENT};
-use invigil_domain::identity::{Email, Grant, Role};
+use invigil_domain::identity::{Email, Grant, MemberStatus, Role};
 use invigil_store::Tx;
 use invigil_store::exams::{self, Exam, NewEnrollment, enrollment_status};
 use invigil_store::identity::{AccountStatus, users};
-use invigil_store::tenancy::{self, Organization, member_status};
+use invigil_store::tenancy::{self, Organization};
 
 use super::status_of;
 use crate::audit;
@@ -227,13 +227,13 @@ async fn is_candidate_member(tx: &Tx, org_id: Uuid, user_id: Uuid) -> Result<boo
     let Some(m) = tenancy::member(tx, org_id, user_id).await? else {
         return Ok(false);
     };
-    if m.status != member_status::ACTIVE {
+    if m.status != MemberStatus::Active {
         return Ok(false);
     }
     Ok(tenancy::roles_of(tx, org_id, user_id)
         .await?
         .iter()
-        .any(|(r, _)| r == Role::Candidate.as_str()))
+        .any(|(r, _)| *r == Role::Candidate))
 }
 
 /// Enrolls `rows` in `exam`. `errors` are the lines that failed to parse;
@@ -479,8 +479,8 @@ impl Enrollment {
                 return Ok(RowOutcome::Refused(OWN_ACCOUNT.into()));
             }
             if matches!(
-                AccountStatus::parse(&u.status),
-                Some(AccountStatus::Suspended | AccountStatus::Deactivated)
+                u.status,
+                AccountStatus::Suspended | AccountStatus::Deactivated
             ) {
                 return Ok(RowOutcome::Refused(ACCOUNT_REFUSED.into()));
             }
@@ -493,7 +493,7 @@ impl Enrollment {
         }
         let active = existing
             .as_ref()
-            .is_some_and(|u| AccountStatus::parse(&u.status) == Some(AccountStatus::Active));
+            .is_some_and(|u| u.status == AccountStatus::Active);
         let mut invited = false;
         let user_id = match &existing {
             Some(u) if active && is_candidate_member(tx, org_id, u.id).await? => u.id,

@@ -8,7 +8,7 @@ use axum::http::{header, request::Parts};
 use uuid::Uuid;
 
 use invigil_store::identity::entities::user;
-use invigil_store::identity::{AccountStatus, sessions, token_kind};
+use invigil_store::identity::{AccountStatus, TokenKind, sessions};
 
 use super::error::ApiError;
 use crate::identity::crypto::hash_token;
@@ -115,12 +115,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         let found = sessions::authenticate(
             state.db.read(),
             &hash_token(token),
-            token_kind::ACCESS,
+            TokenKind::Access,
             state.now(),
         )
         .await?
         .ok_or(ApiError::InvalidToken)?;
-        if AccountStatus::parse(&found.user.status) != Some(AccountStatus::Active) {
+        if found.user.status != AccountStatus::Active {
             return Err(ApiError::InvalidToken);
         }
         let client = ClientInfo::from_request_parts(parts, state).await?;

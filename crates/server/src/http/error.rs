@@ -267,6 +267,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<invigil_domain::text::TextError> for FieldError {
+    fn from(e: invigil_domain::text::TextError) -> Self {
+        FieldError::new(e.field.clone(), e.to_string())
+    }
+}
+
+/// A refused text field is a 422 naming the field.
+impl From<invigil_domain::text::TextError> for ApiError {
+    fn from(e: invigil_domain::text::TextError) -> Self {
+        ApiError::Validation(vec![e.into()])
+    }
+}
+
 impl From<invigil_store::DbErr> for ApiError {
     fn from(e: invigil_store::DbErr) -> Self {
         ApiError::Internal(anyhow::Error::new(e))

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use invigil_store::idempotency::{self, Reservation};
-use invigil_store::identity::{sessions, token_kind};
+use invigil_store::identity::{TokenKind, sessions};
 
 use super::error::ApiError;
 use crate::identity::crypto::hash_token;
@@ -151,7 +151,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let user = match sessions::authenticate(
         state.db.read(),
         &hash_token(&token),
-        token_kind::ACCESS,
+        TokenKind::Access,
         state.now(),
     )
     .await

@@ -4,8 +4,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
@@ -77,8 +75,7 @@ pub fn metrics_router(state: AppState) -> axum::Router {
 }
 
 /// Whether the request carries the configured metrics token (or none is
-/// configured). Both sides are hashed first so the comparison takes the same
-/// time whatever the length or the first differing byte.
+/// configured), compared in constant time (`secrets_match`).
 fn metrics_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(expected) = &state.config.metrics_token else {
         return true;
@@ -92,9 +89,7 @@ fn metrics_allowed(state: &AppState, headers: &HeaderMap) -> bool {
         })
         .map(str::trim)
         .unwrap_or("");
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(expected.expose().trim().as_bytes());
-    !given.is_empty() && bool::from(a.ct_eq(&b))
+    !given.is_empty() && crate::identity::crypto::secrets_match(given, expected.expose().trim())
 }
 
 fn render_metrics(state: &AppState, headers: &HeaderMap) -> Response {

@@ -25,6 +25,21 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a presented secret equals the expected one, in constant time:
+/// both sides are hashed first, so the comparison takes the same time
+/// whatever their lengths or the first differing byte. The one comparison
+/// of secrets that are not stored hashed (such as the metrics token).
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 /// A random human-typable password (demo accounts).
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -39,6 +54,13 @@ pub fn random_password() -> String {
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
+
+/// A hashing failure is ours (a closed semaphore, a panicked worker): 500.
+impl From<HashError> for crate::http::error::ApiError {
+    fn from(e: HashError) -> Self {
+        crate::http::error::ApiError::caused_by(e)
+    }
+}
 
 /// The outcome of checking a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +87,20 @@ impl Hasher {
         })
     }
 
+    /// A share of the hashing CPU (see the module docs).
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, HashError> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| HashError(e.to_string()))
+    }
+
     fn argon(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.to_string()))?;
+        let _permit = self.permit().await?;
         let argon = self.argon();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -102,11 +128,7 @@ impl Hasher {
             Some(s) => (s.to_owned(), true),
             None => (self.dummy_hash().await?, false),
         };
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError(e.to_string()))?;
+        let _permit = self.permit().await?;
         let argon = self.argon();
         let wanted = self.params.clone();
         let password = password.to_owned();
@@ -144,6 +166,14 @@ impl Hasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_match_only_the_same_secret() {
+        assert!(secrets_match("a-long-enough-token", "a-long-enough-token"));
+        assert!(!secrets_match("a-long-enough-token", "a-long-enough-tokeN"));
+        assert!(!secrets_match("short", "a-long-enough-token"));
+        assert!(secrets_match("", ""));
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_never_match() {

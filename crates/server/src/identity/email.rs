@@ -1,21 +1,31 @@
 //! The account's email address: verification, change (with the current
 //! password and a revert link to the old address) and revert.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use invigil_domain::identity::Email;
+use invigil_domain::identity::{Email, EmailError, RevokeReason};
 use invigil_store::identity::sessions;
-use invigil_store::identity::{one_time, one_time_kind, users};
+use invigil_store::identity::{OneTimeKind, one_time, users};
+use invigil_store::{StoreError, Tx};
 
 use super::crypto::{hash_token, new_token};
 use super::service::*;
 use super::{EMAIL_REVERT_TTL, VERIFY_EMAIL_TTL};
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::mail;
 use crate::state::AppState;
+
+/// An address that does not parse is a 422 on the `email` field (every
+/// request that takes an address names it `email`).
+impl From<EmailError> for ApiError {
+    fn from(e: EmailError) -> Self {
+        ApiError::field("email", e.to_string())
+    }
+}
 
 /// `POST /auth/verify-email`: confirms an address, or applies an email change.
 pub async fn verify_email(
@@ -24,45 +34,52 @@ pub async fn verify_email(
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    let t = one_time::consume(&tx, one_time_kind::VERIFY_EMAIL, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let tx = state.db.begin().await?;
+    let (t, user) = consume_token(&tx, OneTimeKind::VerifyEmail, &hash_token(token), now).await?;
     let new_email = t.email.clone().unwrap_or_else(|| user.email.clone());
-    users::set_email_verified(&tx, user.id, &new_email, now)
-        .await
-        .map_err(|e| match e {
-            invigil_store::StoreError::Conflict(_) => {
-                ApiError::conflict("another account uses this email")
-            }
-            other => other.into(),
-        })?;
+    set_email(
+        &tx,
+        user.id,
+        &new_email,
+        now,
+        "another account uses this email",
+    )
+    .await?;
     let mut revoked = 0;
     if new_email != user.email {
         // Every other session ends; the one that asked for the change stays.
-        let keep = t
-            .payload
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<EmailChangePayload>(p).ok())
-            .map(|p| p.session_id);
-        revoked = sessions::revoke_all_for_user(&tx, user.id, keep, "email_changed", now).await?;
+        let keep = t.payload_as::<EmailChangePayload>()?.map(|p| p.session_id);
+        revoked =
+            sessions::revoke_all_for_user(&tx, user.id, keep, RevokeReason::EmailChanged, now)
+                .await?;
     }
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.email_verified",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "from": user.email, "to": new_email, "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(user.id, client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthEmailVerified,
+            user.id,
+            serde_json::json!({ "from": user.email, "to": new_email, "sessions_revoked": revoked }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Sets the account's (verified) address; `taken` is the 409 detail when
+/// another account has it.
+async fn set_email(
+    tx: &Tx,
+    user_id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+    taken: &str,
+) -> Result<(), ApiError> {
+    users::set_email_verified(tx, user_id, email, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::conflict(taken),
+            other => other.into(),
+        })
 }
 
 /// What an email-change token remembers: the session that asked, which
@@ -82,7 +99,7 @@ pub async fn change_email(
     email_raw: &str,
     current_password: &str,
 ) -> Result<(), ApiError> {
-    let email = Email::parse(email_raw).map_err(|e| ApiError::field("email", e.to_string()))?;
+    let email = Email::parse(email_raw)?;
     if email.as_str() == me.user.email {
         return Err(ApiError::field("email", "is already your address"));
     }
@@ -102,14 +119,14 @@ pub async fn change_email(
     let payload = serde_json::to_string(&EmailChangePayload {
         session_id: me.session_id,
     })
-    .map_err(ApiError::internal)?;
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::delete_for_user(&tx, me.id(), one_time_kind::VERIFY_EMAIL).await?;
+    .map_err(ApiError::caused_by)?;
+    let tx = state.db.begin().await?;
+    one_time::delete_for_user(&tx, me.id(), OneTimeKind::VerifyEmail).await?;
     one_time::create(
         &tx,
         one_time::NewOneTime {
             hash: &hash_token(&token),
-            kind: one_time_kind::VERIFY_EMAIL,
+            kind: OneTimeKind::VerifyEmail,
             user_id: me.id(),
             email: Some(email.as_str().to_owned()),
             org_id: None,
@@ -125,7 +142,7 @@ pub async fn change_email(
         &tx,
         one_time::NewOneTime {
             hash: &hash_token(&revert),
-            kind: one_time_kind::EMAIL_REVERT,
+            kind: OneTimeKind::EmailRevert,
             user_id: me.id(),
             email: Some(me.user.email.clone()),
             org_id: None,
@@ -157,18 +174,15 @@ pub async fn change_email(
         now,
     )
     .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.email_change_requested",
-        ("user", Some(me.id().to_string())),
-        serde_json::json!({ "from": me.user.email, "to": email.as_str() }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(me.id(), &me.client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthEmailChangeRequested,
+            me.id(),
+            serde_json::json!({ "from": me.user.email, "to": email.as_str() }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -181,41 +195,33 @@ pub async fn revert_email(
     client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    let t = one_time::consume(&tx, one_time_kind::EMAIL_REVERT, &hash_token(token), now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let user = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let tx = state.db.begin().await?;
+    let (t, user) = consume_token(&tx, OneTimeKind::EmailRevert, &hash_token(token), now).await?;
     let old_email = t.email.clone().ok_or(ApiError::BadOneTimeToken)?;
     // Pending and later changes go, and so do the revert links those later
     // changes sent (to addresses the attacker may hold).
-    one_time::delete_for_user(&tx, user.id, one_time_kind::VERIFY_EMAIL).await?;
-    one_time::delete_for_user_after(&tx, user.id, one_time_kind::EMAIL_REVERT, t.created_at)
-        .await?;
+    one_time::delete_for_user(&tx, user.id, OneTimeKind::VerifyEmail).await?;
+    one_time::delete_for_user_after(&tx, user.id, OneTimeKind::EmailRevert, t.created_at).await?;
     if old_email != user.email {
-        users::set_email_verified(&tx, user.id, &old_email, now)
-            .await
-            .map_err(|e| match e {
-                invigil_store::StoreError::Conflict(_) => {
-                    ApiError::conflict("another account uses this email now")
-                }
-                other => other.into(),
-            })?;
+        set_email(
+            &tx,
+            user.id,
+            &old_email,
+            now,
+            "another account uses this email now",
+        )
+        .await?;
     }
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "email_reverted", now).await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.email_reverted",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "from": user.email, "to": old_email, "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, user.id, None, RevokeReason::EmailReverted, now).await?;
+    Audit::user(user.id, client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthEmailReverted,
+            user.id,
+            serde_json::json!({ "from": user.email, "to": old_email, "sessions_revoked": revoked }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
 }

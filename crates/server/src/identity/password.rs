@@ -1,14 +1,14 @@
 //! Passwords: reset by mail, confirm, and change by the signed-in user.
 
-use invigil_domain::identity::Email;
 use invigil_domain::identity::password::{PasswordError, check_new_password};
+use invigil_domain::identity::{Email, RevokeReason};
 use invigil_store::identity::sessions;
-use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, users};
+use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, throttle, users};
 
 use super::PASSWORD_RESET_TTL;
 use super::crypto::{hash_token, new_token};
 use super::service::*;
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::mail;
@@ -28,18 +28,18 @@ pub async fn request_password_reset(
     let Some(user) = users::by_email(state.db.read(), email.as_str()).await? else {
         return Ok(());
     };
-    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+    if user.status != AccountStatus::Active {
         return Ok(());
     }
     let now = state.now();
     let token = new_token();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::delete_for_user(&tx, user.id, one_time_kind::PASSWORD_RESET).await?;
+    let tx = state.db.begin().await?;
+    one_time::delete_for_user(&tx, user.id, OneTimeKind::PasswordReset).await?;
     one_time::create(
         &tx,
         one_time::NewOneTime {
             hash: &hash_token(&token),
-            kind: one_time_kind::PASSWORD_RESET,
+            kind: OneTimeKind::PasswordReset,
             user_id: user.id,
             email: None,
             org_id: None,
@@ -58,18 +58,15 @@ pub async fn request_password_reset(
         now,
     )
     .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.password_reset_requested",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(user.id, client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthPasswordResetRequested,
+            user.id,
+            serde_json::json!({}),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -83,47 +80,40 @@ pub async fn confirm_password_reset(
 ) -> Result<(), ApiError> {
     let hash = hash_token(token);
     let now = state.now();
-    let user = peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, now).await?;
+    let user = peek_token_user(state, OneTimeKind::PasswordReset, &hash, now).await?;
     check_new_password(new_password, Some(&user.email))
         .map_err(|e| password_error("new_password", e))?;
     if state
         .hasher
         .verify(new_password, user.password_hash.as_deref())
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok
     {
         return Err(password_error("new_password", PasswordError::SameAsCurrent));
     }
-    let phc = state
-        .hasher
-        .hash(new_password)
-        .await
-        .map_err(ApiError::internal)?;
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    one_time::consume(&tx, one_time_kind::PASSWORD_RESET, &hash, now)
+    let phc = state.hasher.hash(new_password).await?;
+    let tx = state.db.begin().await?;
+    one_time::consume(&tx, OneTimeKind::PasswordReset, &hash, now)
         .await?
         .ok_or(ApiError::BadOneTimeToken)?;
     users::set_password_hash(&tx, user.id, &phc, now).await?;
-    let revoked = sessions::revoke_all_for_user(&tx, user.id, None, "password_reset", now).await?;
+    let revoked =
+        sessions::revoke_all_for_user(&tx, user.id, None, RevokeReason::PasswordReset, now).await?;
     throttle::put(
         &tx,
         &format!("login:{}", user.email),
         throttle::ThrottleRow::default(),
     )
     .await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.password_reset",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "sessions_revoked": revoked }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(user.id, client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthPasswordReset,
+            user.id,
+            serde_json::json!({ "sessions_revoked": revoked }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -141,24 +131,26 @@ pub async fn change_password(
         return Err(password_error("new_password", PasswordError::SameAsCurrent));
     }
     check_new_password(new, Some(&me.user.email)).map_err(|e| password_error("new_password", e))?;
-    let phc = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    let phc = state.hasher.hash(new).await?;
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
     users::set_password_hash(&tx, me.id(), &phc, now).await?;
-    let revoked =
-        sessions::revoke_all_for_user(&tx, me.id(), Some(me.session_id), "password_changed", now)
-            .await?;
-    audit::record(
+    let revoked = sessions::revoke_all_for_user(
         &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.password_changed",
-        ("user", Some(me.id().to_string())),
-        serde_json::json!({ "sessions_revoked": revoked }),
+        me.id(),
+        Some(me.session_id),
+        RevokeReason::PasswordChanged,
         now,
     )
     .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(me.id(), &me.client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthPasswordChanged,
+            me.id(),
+            serde_json::json!({ "sessions_revoked": revoked }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! look changes nothing and uses nothing up; the POST that follows goes
 //! through the same service as the API.
 
-use invigil_store::identity::{AccountStatus, one_time_kind};
+use invigil_store::identity::{AccountStatus, OneTimeKind};
 
 use super::crypto::hash_token;
 use super::service::peek_token_user;
@@ -25,16 +25,16 @@ pub struct InvitationPreview {
 /// [`ApiError::BadOneTimeToken`].
 pub async fn password_reset(state: &AppState, token: &str) -> Result<(), ApiError> {
     let hash = hash_token(token);
-    peek_token_user(state, one_time_kind::PASSWORD_RESET, &hash, state.now()).await?;
+    peek_token_user(state, OneTimeKind::PasswordReset, &hash, state.now()).await?;
     Ok(())
 }
 
 /// A live invitation link and the form it needs.
 pub async fn invitation(state: &AppState, token: &str) -> Result<InvitationPreview, ApiError> {
     let hash = hash_token(token);
-    let user = peek_token_user(state, one_time_kind::INVITATION, &hash, state.now()).await?;
+    let user = peek_token_user(state, OneTimeKind::Invitation, &hash, state.now()).await?;
     Ok(InvitationPreview {
-        new_account: AccountStatus::parse(&user.status) == Some(AccountStatus::PendingVerification),
+        new_account: user.status == AccountStatus::PendingVerification,
         email: user.email,
     })
 }

@@ -14,6 +14,7 @@ use invigil_store::identity::sessions;
 
 use super::service::{self, MeView, TokenResponse};
 use super::{email, password};
+use crate::audit::{Audit, AuditAction};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
@@ -248,22 +249,19 @@ pub async fn revoke_my_session(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
     if !sessions::revoke_own(&tx, me.id(), id, now).await? {
         return Err(ApiError::NotFound);
     }
-    crate::audit::record(
-        &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.session_revoked",
-        ("session", Some(id.to_string())),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(me.id(), &me.client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthSessionRevoked,
+            id,
+            serde_json::json!({}),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

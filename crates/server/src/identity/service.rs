@@ -8,14 +8,17 @@ use uuid::Uuid;
 
 use invigil_domain::identity::lockout::{LockoutPolicy, RateWindow, Throttle, rate_check};
 use invigil_domain::identity::password::{PasswordError, check_new_password};
-use invigil_domain::identity::{Email, Role};
+use invigil_domain::identity::{Email, MemberStatus, RevokeReason, Role};
+use invigil_domain::text::Text;
+use invigil_store::Tx;
+use invigil_store::identity::one_time::OneTimeToken;
 use invigil_store::identity::sessions::{self, ClientMeta, IssuedPair, RefreshOutcome};
-use invigil_store::identity::{AccountStatus, one_time, one_time_kind, throttle, users};
+use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, throttle, users};
 use invigil_store::tenancy;
 
 use super::crypto::{hash_token, new_token};
 use super::{ACCESS_TTL_MINUTES, REFRESH_TTL_DAYS};
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -119,7 +122,7 @@ pub async fn rate_limit(
     window: Duration,
 ) -> Result<(), ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
     let current = throttle::rate_get(&tx, key)
         .await?
         .map(|(window_start, count)| RateWindow {
@@ -129,7 +132,7 @@ pub async fn rate_limit(
     match rate_check(current.as_ref(), now, window, limit) {
         Ok(w) => {
             throttle::rate_put(&tx, key, w.window_start, w.count).await?;
-            tx.commit().await.map_err(ApiError::internal)?;
+            tx.commit().await?;
             Ok(())
         }
         Err(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
@@ -179,27 +182,23 @@ pub(super) async fn prove_password(
     let ok = state
         .hasher
         .verify(password, user.password_hash.as_deref())
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok;
     if !ok {
         let now = state.now();
-        let tx = state.db.begin().await.map_err(ApiError::internal)?;
+        let tx = state.db.begin().await?;
         let latest = to_throttle(throttle::get(&tx, &key).await?);
         let (next, locked) = policy.on_failure(&latest, now);
         throttle::put(&tx, &key, to_row(next)).await?;
-        audit::record(
-            &tx,
-            None,
-            Some(user.id),
-            client,
-            "auth.password_check_failed",
-            ("user", Some(user.id.to_string())),
-            serde_json::json!({ "locked": locked }),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(ApiError::internal)?;
+        Audit::user(user.id, client, None, now)
+            .record(
+                &tx,
+                AuditAction::AuthPasswordCheckFailed,
+                user.id,
+                serde_json::json!({ "locked": locked }),
+            )
+            .await?;
+        tx.commit().await?;
     }
     Ok(ok)
 }
@@ -231,70 +230,56 @@ pub async fn login(
             password,
             user.as_ref().and_then(|u| u.password_hash.as_deref()),
         )
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
     let Some(user) = user.filter(|_| verified.ok) else {
         let latest = to_throttle(throttle::get(&tx, &key).await?);
         let (next, locked) = policy.on_failure(&latest, now);
         throttle::put(&tx, &key, to_row(next)).await?;
         let who = key.trim_start_matches("login:").to_owned();
-        audit::record(
-            &tx,
-            None,
-            None,
-            client,
-            "auth.login_failed",
-            ("email", Some(who.clone())),
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-        if locked {
-            audit::record(
+        Audit::anonymous(client, None, now)
+            .record(
                 &tx,
-                None,
-                None,
-                client,
-                "auth.locked",
-                ("email", Some(who)),
-                serde_json::json!({ "locked_until": next.locked_until }),
-                now,
+                AuditAction::AuthLoginFailed,
+                who.clone(),
+                serde_json::json!({}),
             )
             .await?;
+        if locked {
+            Audit::anonymous(client, None, now)
+                .record(
+                    &tx,
+                    AuditAction::AuthLocked,
+                    who,
+                    serde_json::json!({ "locked_until": next.locked_until }),
+                )
+                .await?;
         }
-        tx.commit().await.map_err(ApiError::internal)?;
+        tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
     };
-    if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+    if user.status != AccountStatus::Active {
         return Err(ApiError::AccountDisabled);
     }
     if current != Throttle::default() {
         throttle::put(&tx, &key, to_row(policy.on_success(&current))).await?;
     }
     if verified.needs_rehash {
-        let phc = state
-            .hasher
-            .hash(password)
-            .await
-            .map_err(ApiError::internal)?;
+        let phc = state.hasher.hash(password).await?;
         users::set_password_hash(&tx, user.id, &phc, now).await?;
     }
     let (session_id, response) = open_session(&tx, &user, client, fingerprint, now).await?;
     users::touch_login(&tx, user.id, now).await?;
-    audit::record(
-        &tx,
-        None,
-        Some(user.id),
-        client,
-        "auth.login",
-        ("session", Some(session_id.to_string())),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(user.id, client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthLogin,
+            session_id,
+            serde_json::json!({}),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(response)
 }
 
@@ -336,7 +321,7 @@ pub async fn refresh(
             let user = users::by_id(state.db.read(), user_id)
                 .await?
                 .ok_or(ApiError::InvalidToken)?;
-            if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+            if user.status != AccountStatus::Active {
                 return Err(ApiError::InvalidToken);
             }
             Ok(token_response(pair, &user))
@@ -345,19 +330,16 @@ pub async fn refresh(
             session_id,
             user_id,
         } => {
-            let tx = state.db.begin().await.map_err(ApiError::internal)?;
-            audit::record(
-                &tx,
-                None,
-                Some(user_id),
-                client,
-                "auth.refresh_token_reused",
-                ("session", Some(session_id.to_string())),
-                serde_json::json!({ "effect": "session revoked" }),
-                now,
-            )
-            .await?;
-            tx.commit().await.map_err(ApiError::internal)?;
+            let tx = state.db.begin().await?;
+            Audit::user(user_id, client, None, now)
+                .record(
+                    &tx,
+                    AuditAction::AuthRefreshTokenReused,
+                    session_id,
+                    serde_json::json!({ "effect": "session revoked" }),
+                )
+                .await?;
+            tx.commit().await?;
             Err(ApiError::InvalidToken)
         }
         RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -367,27 +349,41 @@ pub async fn refresh(
 /// `POST /auth/logout`.
 pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    sessions::revoke(&tx, me.session_id, "logout", now).await?;
-    audit::record(
-        &tx,
-        None,
-        Some(me.id()),
-        &me.client,
-        "auth.logout",
-        ("session", Some(me.session_id.to_string())),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
+    sessions::revoke(&tx, me.session_id, RevokeReason::Logout, now).await?;
+    Audit::user(me.id(), &me.client, None, now)
+        .record(
+            &tx,
+            AuditAction::AuthLogout,
+            me.session_id,
+            serde_json::json!({}),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Uses up a one-time token of `kind` and reads its user; a token that is
+/// unknown, expired, used or of a user that is gone is `BadOneTimeToken`.
+pub(super) async fn consume_token(
+    tx: &Tx,
+    kind: OneTimeKind,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(OneTimeToken, users::User), ApiError> {
+    let t = one_time::consume(tx, kind, hash, now)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    let user = users::by_id(tx, t.user_id)
+        .await?
+        .ok_or(ApiError::BadOneTimeToken)?;
+    Ok((t, user))
 }
 
 /// The user a one-time token belongs to, without using the token up.
 pub(super) async fn peek_token_user(
     state: &AppState,
-    kind: &str,
+    kind: OneTimeKind,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<users::User, ApiError> {
@@ -402,15 +398,11 @@ pub(super) async fn peek_token_user(
         .ok_or(ApiError::BadOneTimeToken)
 }
 
+/// A person's name.
+pub type PersonName = Text<200>;
+
 pub(super) fn valid_name(name: &str) -> Result<String, ApiError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "name",
-            "must be 1 to 200 printable characters",
-        ));
-    }
-    Ok(n.to_owned())
+    Ok(PersonName::parse("name", name)?.into_string())
 }
 
 /// `POST /auth/accept-invitation`. Two cases, decided by the account the
@@ -433,39 +425,30 @@ pub async fn accept_invitation(
 ) -> Result<TokenResponse, ApiError> {
     let hash = hash_token(token);
     let now = state.now();
-    let user = peek_token_user(state, one_time_kind::INVITATION, &hash, now).await?;
-    let pending = AccountStatus::parse(&user.status) == Some(AccountStatus::PendingVerification);
+    let user = peek_token_user(state, OneTimeKind::Invitation, &hash, now).await?;
+    let pending = user.status == AccountStatus::PendingVerification;
     let phc = if pending {
         let name = valid_name(name)?;
         check_new_password(password, Some(&user.email))
             .map_err(|e| password_error("password", e))?;
-        let phc = state
-            .hasher
-            .hash(password)
-            .await
-            .map_err(ApiError::internal)?;
+        let phc = state.hasher.hash(password).await?;
         Some((name, phc))
     } else {
         if !prove_password(state, &user, password, client).await? {
             return Err(ApiError::InvalidCredentials);
         }
-        if AccountStatus::parse(&user.status) != Some(AccountStatus::Active) {
+        if user.status != AccountStatus::Active {
             return Err(ApiError::AccountDisabled);
         }
         None
     };
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
-    let t = one_time::consume(&tx, one_time_kind::INVITATION, &hash, now)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
-    let current = users::by_id(&tx, t.user_id)
-        .await?
-        .ok_or(ApiError::BadOneTimeToken)?;
+    let tx = state.db.begin().await?;
+    let (t, current) = consume_token(&tx, OneTimeKind::Invitation, &hash, now).await?;
     if current.status != user.status {
         // The account changed state between the check and now (activated
         // another way, or suspended): the caller must try again.
-        tx.commit().await.map_err(ApiError::internal)?;
+        tx.commit().await?;
         return Err(ApiError::BadOneTimeToken);
     }
     let user = match phc {
@@ -478,7 +461,7 @@ pub async fn accept_invitation(
             invigil_store::exams::accept_invited_enrollments(&tx, current.id, now).await?;
             users::User {
                 name,
-                status: AccountStatus::Active.as_str().to_owned(),
+                status: AccountStatus::Active,
                 ..current
             }
         }
@@ -486,35 +469,25 @@ pub async fn accept_invitation(
     };
     let grants = match t.org_id {
         Some(org_id) => {
-            crate::tenancy::invitations::join_by_invitation(
-                &tx,
-                org_id,
-                user.id,
-                t.payload.as_deref(),
-                now,
-            )
-            .await?
+            crate::tenancy::invitations::join_by_invitation(&tx, org_id, user.id, &t, now).await?
         }
         None => Vec::new(),
     };
     let (session_id, response) = open_session(&tx, &user, client, None, now).await?;
-    audit::record(
-        &tx,
-        t.org_id,
-        Some(user.id),
-        client,
-        "member.invitation_accepted",
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({
-            "invitation_id": t.id,
-            "session_id": session_id,
-            "new_account": pending,
-            "roles": grants,
-        }),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(ApiError::internal)?;
+    Audit::user(user.id, client, t.org_id, now)
+        .record(
+            &tx,
+            AuditAction::MemberInvitationAccepted,
+            user.id,
+            serde_json::json!({
+                "invitation_id": t.id,
+                "session_id": session_id,
+                "new_account": pending,
+                "roles": grants,
+            }),
+        )
+        .await?;
+    tx.commit().await?;
     Ok(response)
 }
 
@@ -531,7 +504,8 @@ pub struct MembershipView {
     pub org: String,
     pub org_name: String,
     pub org_id: Uuid,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MemberStatus,
     /// Role names, each once.
     #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
@@ -543,7 +517,8 @@ pub struct MeView {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
     pub is_super_admin: bool,
     pub email_verified: bool,
     pub memberships: Vec<MembershipView>,
@@ -577,7 +552,7 @@ pub async fn me(state: &AppState, me: &CurrentUser) -> Result<MeView, ApiError> 
         id: me.user.id,
         email: me.user.email.clone(),
         name: me.user.name.clone(),
-        status: me.user.status.clone(),
+        status: me.user.status,
         is_super_admin: me.user.is_super_admin,
         email_verified: me.user.email_verified_at.is_some(),
         memberships,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use invigil_domain::proctoring::{ClientKind, EventSource};
 use invigil_store::delivery::{self, Session};
-use invigil_store::identity::{AccountStatus, sessions, token_kind};
+use invigil_store::identity::{AccountStatus, TokenKind, sessions};
 use invigil_store::proctoring as store;
 
 use crate::http::auth::{ClientInfo, bearer};
@@ -61,17 +61,16 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
         let hash = hash_token(token);
         let now = state.now();
         let db = state.db.read();
-        let (found, kind) = match sessions::authenticate(db, &hash, token_kind::ACCESS, now).await?
-        {
+        let (found, kind) = match sessions::authenticate(db, &hash, TokenKind::Access, now).await? {
             Some(f) => (f, ClientKind::Candidate),
             None => (
-                sessions::authenticate(db, &hash, token_kind::DEVICE, now)
+                sessions::authenticate(db, &hash, TokenKind::Device, now)
                     .await?
                     .ok_or(ApiError::InvalidToken)?,
                 ClientKind::PairedPhone,
             ),
         };
-        if AccountStatus::parse(&found.user.status) != Some(AccountStatus::Active) {
+        if found.user.status != AccountStatus::Active {
             return Err(ApiError::InvalidToken);
         }
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)

@@ -26,12 +26,12 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Action, Decision, decide};
+use invigil_domain::identity::{Action, Decision, MemberStatus, decide};
 use invigil_domain::proctoring::{Cause, FlagSeverity, FlagType};
 use invigil_domain::review::IntegrityStatus;
-use invigil_store::identity::{AccountStatus, sessions, token_kind};
+use invigil_store::identity::{AccountStatus, TokenKind, sessions};
 use invigil_store::proctoring::LiveBus;
-use invigil_store::tenancy::{self, member_status};
+use invigil_store::tenancy;
 use invigil_store::{Db, StoreError};
 
 use crate::authz::parse_grants;
@@ -285,17 +285,17 @@ impl FeedAccess {
     pub async fn still_allowed(&self) -> Result<bool, StoreError> {
         let db = self.state.db.read();
         let Some(found) =
-            sessions::authenticate(db, &self.token_hash, token_kind::ACCESS, self.state.now())
+            sessions::authenticate(db, &self.token_hash, TokenKind::Access, self.state.now())
                 .await?
         else {
             return Ok(false);
         };
-        if AccountStatus::parse(&found.user.status) != Some(AccountStatus::Active) {
+        if found.user.status != AccountStatus::Active {
             return Ok(false);
         }
         let is_super_admin = found.user.is_super_admin;
         let grants = match tenancy::member(db, self.org_id, found.user.id).await? {
-            Some(m) if m.status == member_status::ACTIVE => {
+            Some(m) if m.status == MemberStatus::Active => {
                 parse_grants(tenancy::roles_of(db, self.org_id, found.user.id).await?)
             }
             _ if is_super_admin => Vec::new(),

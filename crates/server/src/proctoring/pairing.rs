@@ -176,7 +176,13 @@ pub async fn claim(
         if let Some(auth) = old.device_auth_session_id
             && old.id != p.id
         {
-            sessions::revoke(&tx, auth, "replaced by a newly paired phone", now).await?;
+            sessions::revoke(
+                &tx,
+                auth,
+                invigil_domain::identity::RevokeReason::PhoneReplaced,
+                now,
+            )
+            .await?;
         }
     }
     let auth_session = sessions::create_device(

@@ -308,8 +308,8 @@ async fn refused_accounts<'a>(
         if let Some(u) = users::by_email(state.db.read(), email.as_str()).await? {
             auth.on_session_of(u.id)?;
             if matches!(
-                AccountStatus::parse(&u.status),
-                Some(AccountStatus::Suspended | AccountStatus::Deactivated)
+                u.status,
+                AccountStatus::Suspended | AccountStatus::Deactivated
             ) {
                 refused.push(LineError {
                     line,

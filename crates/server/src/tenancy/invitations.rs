@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use invigil_domain::identity::{Email, Grant};
 use invigil_store::Tx;
-use invigil_store::identity::{AccountStatus, one_time, one_time_kind, users};
-use invigil_store::tenancy::{self, Organization};
+use invigil_store::identity::one_time::OneTimeToken;
+use invigil_store::identity::{AccountStatus, OneTimeKind, one_time, users};
+use invigil_store::tenancy::{self, Organization, RoleRow};
 
 use super::service::grant_rows;
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::Actor;
 use crate::http::error::ApiError;
 use crate::identity::INVITATION_TTL;
@@ -34,7 +35,7 @@ pub struct InviteOutcome {
 /// The grants an invitation gives when accepted (`POST /invitations`).
 #[derive(Debug, Serialize, Deserialize)]
 struct InvitationPayload {
-    grants: Vec<(String, Option<Uuid>)>,
+    grants: Vec<RoleRow>,
 }
 
 /// `POST /orgs/{org}/invitations`: an invitation nobody can tell apart from
@@ -65,18 +66,18 @@ pub async fn invite(
     let (user, is_new) = user_or_pending(tx, email, name, now).await?;
     // An existing account's id is never disclosed before it accepts.
     let user_id = if is_new { user.id } else { Uuid::now_v7() };
-    let existing = AccountStatus::parse(&user.status) != Some(AccountStatus::PendingVerification);
+    let existing = user.status != AccountStatus::PendingVerification;
     let payload = serde_json::to_string(&InvitationPayload {
         grants: grant_rows(grants),
     })
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::caused_by)?;
     let token = new_token();
     one_time::delete_invitations_in_org(tx, user.id, org.id).await?;
     let invitation_id = one_time::create(
         tx,
         one_time::NewOneTime {
             hash: &hash_token(&token),
-            kind: one_time_kind::INVITATION,
+            kind: OneTimeKind::Invitation,
             user_id: user.id,
             email: None,
             org_id: Some(org.id),
@@ -107,16 +108,14 @@ pub async fn invite(
         now,
     )
     .await?;
-    audit::by(
-        tx,
-        Some(org.id),
-        actor,
-        "member.invited",
-        ("invitation", Some(invitation_id.to_string())),
-        serde_json::json!({ "email": email.as_str(), "roles": grant_rows(grants) }),
-        now,
-    )
-    .await?;
+    Audit::by(actor, Some(org.id), now)
+        .record(
+            tx,
+            AuditAction::MemberInvited,
+            invitation_id,
+            serde_json::json!({ "email": email.as_str(), "roles": grant_rows(grants) }),
+        )
+        .await?;
     Ok(InviteOutcome {
         user_id,
         invitation_id: Some(invitation_id),
@@ -126,22 +125,18 @@ pub async fn invite(
 /// Joins the organization an accepted invitation names, with the grants it
 /// carries (none for invitations of bulk imports, which added them already).
 /// An existing membership keeps its status: an invitation never lifts a
-/// suspension.
+/// suspension. A payload that does not decode is an error, not "no roles".
 pub async fn join_by_invitation(
     tx: &Tx,
     org_id: Uuid,
     user_id: Uuid,
-    payload: Option<&str>,
+    invitation: &OneTimeToken,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Option<Uuid>)>, ApiError> {
-    let grants = match payload {
-        Some(p) => {
-            serde_json::from_str::<InvitationPayload>(p)
-                .map_err(ApiError::internal)?
-                .grants
-        }
-        None => Vec::new(),
-    };
+) -> Result<Vec<RoleRow>, ApiError> {
+    let grants = invitation
+        .payload_as::<InvitationPayload>()?
+        .map(|p| p.grants)
+        .unwrap_or_default();
     tenancy::ensure_member(tx, org_id, user_id, now).await?;
     tenancy::add_roles(tx, org_id, user_id, &grants, now).await?;
     Ok(grants)
@@ -167,10 +162,10 @@ pub async fn invite_in(
     now: DateTime<Utc>,
 ) -> Result<InviteOutcome, ApiError> {
     let (user, is_new) = user_or_pending(tx, email, name, now).await?;
-    let status = AccountStatus::parse(&user.status);
+    let status = user.status;
     if matches!(
         status,
-        Some(AccountStatus::Suspended | AccountStatus::Deactivated)
+        AccountStatus::Suspended | AccountStatus::Deactivated
     ) {
         return Err(ApiError::conflict(
             "this account is suspended or deactivated",
@@ -179,7 +174,7 @@ pub async fn invite_in(
     tenancy::ensure_member(tx, org.id, user.id, now).await?;
     tenancy::add_roles(tx, org.id, user.id, &grant_rows(grants), now).await?;
     let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
-    let invitation_id = if status == Some(AccountStatus::Active) {
+    let invitation_id = if status == AccountStatus::Active {
         mail::queue(
             tx,
             &user.email,
@@ -205,7 +200,7 @@ pub async fn invite_in(
             tx,
             one_time::NewOneTime {
                 hash: &hash_token(&token),
-                kind: one_time_kind::INVITATION,
+                kind: OneTimeKind::Invitation,
                 user_id: user.id,
                 email: None,
                 org_id: Some(org.id),
@@ -232,20 +227,18 @@ pub async fn invite_in(
         .await?;
         Some(id)
     };
-    audit::by(
-        tx,
-        Some(org.id),
-        actor,
-        if is_new {
-            "member.invited"
-        } else {
-            "member.added"
-        },
-        ("user", Some(user.id.to_string())),
-        serde_json::json!({ "email": user.email, "roles": grant_rows(grants) }),
-        now,
-    )
-    .await?;
+    let details = serde_json::json!({ "email": user.email, "roles": grant_rows(grants) });
+    let audit = Audit::by(actor, Some(org.id), now);
+    if is_new {
+        // Stored on the user here (on the invitation in `invite`).
+        audit
+            .record_on(tx, AuditAction::MemberInvited, "user", user.id, details)
+            .await?;
+    } else {
+        audit
+            .record(tx, AuditAction::MemberAdded, user.id, details)
+            .await?;
+    }
     Ok(InviteOutcome {
         user_id: user.id,
         invitation_id,

@@ -10,7 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Action, Email, Role, Visibility};
+use invigil_domain::identity::{Action, Email, MemberStatus, Role, Visibility};
+use invigil_domain::text::Text;
 use invigil_store::identity::users;
 use invigil_store::tenancy;
 
@@ -82,15 +83,15 @@ pub enum OrgRead {
     params(("org" = String, Path, description = "organization slug")),
     responses((status = 200, body = OrgRead, description = "OrgView for ORG_ADMIN, OrgPublicView for other members"),
         (status = 404)), security(("bearer" = [])))]
-pub async fn get_org(ctx: OrgCtx) -> Json<OrgRead> {
+pub async fn get_org(ctx: OrgCtx) -> Result<Json<OrgRead>, ApiError> {
     if ctx.authorize(Action::ManageOrg).is_ok() {
-        return Json(OrgRead::Full(ctx.org.into()));
+        return Ok(Json(OrgRead::Full(ctx.org.try_into()?)));
     }
-    Json(OrgRead::Public(OrgPublicView {
+    Ok(Json(OrgRead::Public(OrgPublicView {
         id: ctx.org.id,
         slug: ctx.org.slug,
         name: ctx.org.name,
-    }))
+    })))
 }
 
 /// Update name, domain or settings (ORG_ADMIN).
@@ -183,11 +184,9 @@ pub async fn invite(
     } else {
         ctx.authorize(Action::ManageOrg)?
     };
-    let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e.to_string()))?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::field("name", "must be 1 to 200 characters"));
-    }
+    let email = Email::parse(&body.email)?;
+    // Control characters are left to the input hygiene here, as always.
+    let name = Text::<200>::parse_lenient("name", &body.name)?;
     if body.roles.is_empty() {
         return Err(ApiError::field("roles", "name at least one role"));
     }
@@ -207,7 +206,7 @@ pub async fn invite(
         &state,
         &ctx.org,
         &email,
-        name,
+        name.as_str(),
         &grants,
         &auth.actor,
         now,
@@ -222,10 +221,11 @@ pub struct MemberView {
     pub user_id: Uuid,
     pub email: String,
     pub name: String,
-    /// The account's own status (global).
+    /// The account's own status (global); empty when the account is gone.
     pub account_status: String,
     /// The membership's status in this organization.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MemberStatus,
     pub roles: Vec<GrantBody>,
     pub joined_at: DateTime<Utc>,
 }
@@ -239,41 +239,29 @@ pub async fn list_members(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let auth = ctx.authorize(Action::ReadMembers)?;
-    let limit = page.limit()?;
-    let members = tenancy::list_members(
-        state.db.read(),
-        auth.org_id,
-        page.cursor::<Uuid>()?,
-        limit + 1,
-    )
-    .await?;
-    let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
+    let members = tenancy::list_members(state.db.read(), auth.org_id, page.keyset()?).await?;
+    let ids: Vec<Uuid> = members.items.iter().map(|m| m.user_id).collect();
     let users = users::by_ids(state.db.read(), ids.clone()).await?;
     let roles = tenancy::roles_of_users(state.db.read(), auth.org_id, ids).await?;
-    Ok(Json(Page::from_rows(
-        members,
-        limit,
-        |m| m.user_id.to_string(),
-        |m| {
-            let u = users.iter().find(|u| u.id == m.user_id);
-            MemberView {
-                user_id: m.user_id,
-                email: u.map(|u| u.email.clone()).unwrap_or_default(),
-                name: u.map(|u| u.name.clone()).unwrap_or_default(),
-                account_status: u.map(|u| u.status.clone()).unwrap_or_default(),
-                status: m.status,
-                roles: roles
-                    .iter()
-                    .filter(|(id, _, _)| *id == m.user_id)
-                    .map(|(_, role, d)| GrantBody {
-                        role: role.clone(),
-                        department_id: *d,
-                    })
-                    .collect(),
-                joined_at: m.joined_at,
-            }
-        },
-    )))
+    Ok(Json(Page::from_keyset(members, |m| {
+        let u = users.iter().find(|u| u.id == m.user_id);
+        MemberView {
+            user_id: m.user_id,
+            email: u.map(|u| u.email.clone()).unwrap_or_default(),
+            name: u.map(|u| u.name.clone()).unwrap_or_default(),
+            account_status: u.map(|u| u.status.to_string()).unwrap_or_default(),
+            status: m.status,
+            roles: roles
+                .iter()
+                .filter(|(id, _, _)| *id == m.user_id)
+                .map(|(_, role, d)| GrantBody {
+                    role: role.as_str().to_owned(),
+                    department_id: *d,
+                })
+                .collect(),
+            joined_at: m.joined_at,
+        }
+    })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -319,7 +307,8 @@ pub struct MemberStatusBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberStatusView {
     pub user_id: Uuid,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MemberStatus,
 }
 
 /// Change a member's status (ORG_ADMIN); suspending signs them out.
@@ -333,11 +322,10 @@ pub async fn patch_member(
 ) -> Result<Json<MemberStatusView>, ApiError> {
     let auth = ctx.authorize(Action::ManageOrg)?;
     let body: MemberStatusBody = json_body(req, &state).await?;
-    service::set_member_status(&state, &auth, user_id, body.status.trim()).await?;
-    Ok(Json(MemberStatusView {
-        user_id,
-        status: body.status.trim().to_owned(),
-    }))
+    let status = MemberStatus::parse(body.status.trim())
+        .ok_or_else(|| ApiError::field("status", "must be ACTIVE, SUSPENDED or DEACTIVATED"))?;
+    service::set_member_status(&state, &auth, user_id, status).await?;
+    Ok(Json(MemberStatusView { user_id, status }))
 }
 
 /// Remove a member from the organization (ORG_ADMIN).

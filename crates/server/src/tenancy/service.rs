@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Grant, Role};
+use invigil_domain::identity::{Grant, MemberStatus, RevokeReason, Role};
+use invigil_domain::text::Text;
 use invigil_store::identity::{one_time, sessions};
-use invigil_store::tenancy::{self, Organization, member_status};
+use invigil_store::tenancy::{self, Organization, RoleRow};
 use invigil_store::{StoreError, Tx};
 
-use crate::audit;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::{Actor, Authorized};
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -29,17 +30,20 @@ pub struct OrgView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Organization> for OrgView {
-    fn from(o: Organization) -> Self {
-        OrgView {
+impl TryFrom<Organization> for OrgView {
+    type Error = StoreError;
+
+    /// Fails on an organization whose stored settings do not decode.
+    fn try_from(o: Organization) -> Result<Self, StoreError> {
+        Ok(OrgView {
             id: o.id,
-            settings: serde_json::from_str(&o.settings).unwrap_or_else(|_| serde_json::json!({})),
+            settings: o.settings_json()?,
             slug: o.slug,
             name: o.name,
             domain: o.domain,
             created_at: o.created_at,
             updated_at: o.updated_at,
-        }
+        })
     }
 }
 
@@ -53,15 +57,19 @@ pub fn valid_slug(s: &str) -> bool {
         && !s.contains("--")
 }
 
-fn valid_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            format!("must be 1 to {max} printable characters"),
-        ));
+/// An organization's or a department's name.
+pub type OrgName = Text<200>;
+
+/// `raw` as a name, or its refusal added to `errors` (other fields are
+/// still checked, so one 422 lists them all).
+fn name_field(raw: &str, errors: &mut Vec<FieldError>) -> String {
+    match OrgName::parse("name", raw) {
+        Ok(n) => n.into_string(),
+        Err(e) => {
+            errors.push(e.into());
+            raw.trim().to_owned()
+        }
     }
-    v.to_owned()
 }
 
 fn valid_domain(d: &str) -> bool {
@@ -78,11 +86,11 @@ fn valid_domain(d: &str) -> bool {
 }
 
 pub(crate) async fn commit(tx: Tx) -> Result<(), ApiError> {
-    tx.commit().await.map_err(ApiError::internal)
+    Ok(tx.commit().await?)
 }
 
 pub(crate) async fn begin(state: &AppState) -> Result<Tx, ApiError> {
-    state.db.begin().await.map_err(ApiError::internal)
+    Ok(state.db.begin().await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -99,7 +107,7 @@ pub async fn create_org(
     body: CreateOrgBody,
 ) -> Result<OrgView, ApiError> {
     let mut errors = Vec::new();
-    let name = valid_text("name", &body.name, 200, &mut errors);
+    let name = name_field(&body.name, &mut errors);
     let slug = body.slug.trim().to_owned();
     if !valid_slug(&slug) {
         errors.push(FieldError::new(
@@ -120,18 +128,16 @@ pub async fn create_org(
     let now = state.now();
     let tx = begin(state).await?;
     let org = tenancy::create_org(&tx, &slug, &name, domain, now).await?;
-    audit::by(
-        &tx,
-        Some(org.id),
-        actor,
-        "org.created",
-        ("organization", Some(org.id.to_string())),
-        serde_json::json!({ "slug": slug, "name": name }),
-        now,
-    )
-    .await?;
+    Audit::by(actor, Some(org.id), now)
+        .record(
+            &tx,
+            AuditAction::OrgCreated,
+            org.id,
+            serde_json::json!({ "slug": slug, "name": name }),
+        )
+        .await?;
     commit(tx).await?;
-    Ok(org.into())
+    Ok(org.try_into()?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -162,10 +168,7 @@ pub async fn update_org(
     body: PatchOrgBody,
 ) -> Result<OrgView, ApiError> {
     let mut errors = Vec::new();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| valid_text("name", n, 200, &mut errors));
+    let name = body.name.as_deref().map(|n| name_field(n, &mut errors));
     let domain = body
         .domain
         .map(|d| d.map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty()));
@@ -202,18 +205,11 @@ pub async fn update_org(
         now,
     )
     .await?;
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "org.updated",
-        ("organization", Some(auth.org_id.to_string())),
-        serde_json::json!({ "name": name, "domain": domain, "settings_changed": settings.is_some() }),
-        now,
-    )
+    auth.audit(now)
+        .record(&tx, AuditAction::OrgUpdated, auth.org_id, serde_json::json!({ "name": name, "domain": domain, "settings_changed": settings.is_some() }))
     .await?;
     commit(tx).await?;
-    Ok(org.into())
+    Ok(org.try_into()?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -229,24 +225,18 @@ pub async fn create_department(
     auth: &Authorized,
     name: &str,
 ) -> Result<DepartmentView, ApiError> {
-    let mut errors = Vec::new();
-    let name = valid_text("name", name, 200, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let name = OrgName::parse("name", name)?.into_string();
     let now = state.now();
     let tx = begin(state).await?;
     let d = tenancy::create_department(&tx, auth.org_id, &name, now).await?;
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "department.created",
-        ("department", Some(d.id.to_string())),
-        serde_json::json!({ "name": name }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::DepartmentCreated,
+            d.id,
+            serde_json::json!({ "name": name }),
+        )
+        .await?;
     commit(tx).await?;
     Ok(DepartmentView {
         id: d.id,
@@ -311,11 +301,9 @@ pub async fn parse_grant_bodies(
     }
 }
 
-pub fn grant_rows(grants: &[Grant]) -> Vec<(String, Option<Uuid>)> {
-    grants
-        .iter()
-        .map(|g| (g.role.as_str().to_owned(), g.department_id))
-        .collect()
+/// The stored rows (and audit details) of grants.
+pub fn grant_rows(grants: &[Grant]) -> Vec<RoleRow> {
+    grants.iter().map(|g| (g.role, g.department_id)).collect()
 }
 
 /// Sets a member's grants. Sign-ins are platform-wide and stay: every
@@ -337,27 +325,30 @@ pub async fn replace_roles(
     let removed =
         tenancy::replace_roles(&tx, auth.org_id, user_id, &grant_rows(grants), now).await?;
     let still_candidate = grants.iter().any(|g| g.role == Role::Candidate);
-    let devices = if !still_candidate && removed.iter().any(|(r, _)| r == Role::Candidate.as_str())
-    {
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "candidate_role_removed", now)
-            .await?
+    let devices = if !still_candidate && removed.iter().any(|(r, _)| *r == Role::Candidate) {
+        sessions::revoke_devices_in_org(
+            &tx,
+            user_id,
+            auth.org_id,
+            RevokeReason::CandidateRoleRemoved,
+            now,
+        )
+        .await?
     } else {
         0
     };
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "member.roles_changed",
-        ("user", Some(user_id.to_string())),
-        serde_json::json!({
-            "before": before,
-            "after": grant_rows(grants),
-            "device_credentials_revoked": devices,
-        }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::MemberRolesChanged,
+            user_id,
+            serde_json::json!({
+                "before": before,
+                "after": grant_rows(grants),
+                "device_credentials_revoked": devices,
+            }),
+        )
+        .await?;
     commit(tx).await
 }
 
@@ -369,17 +360,8 @@ pub async fn set_member_status(
     state: &AppState,
     auth: &Authorized,
     user_id: Uuid,
-    status: &str,
+    status: MemberStatus,
 ) -> Result<(), ApiError> {
-    let status = match status {
-        member_status::ACTIVE | member_status::SUSPENDED | member_status::DEACTIVATED => status,
-        _ => {
-            return Err(ApiError::field(
-                "status",
-                "must be ACTIVE, SUSPENDED or DEACTIVATED",
-            ));
-        }
-    };
     if user_id == auth.actor.user_id {
         return Err(ApiError::conflict("you cannot change your own status"));
     }
@@ -389,21 +371,20 @@ pub async fn set_member_status(
         .await?
         .ok_or(ApiError::NotFound)?;
     tenancy::set_member_status(&tx, auth.org_id, user_id, status, now).await?;
-    let devices = if status == member_status::ACTIVE {
+    let devices = if status == MemberStatus::Active {
         0
     } else {
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_status_changed", now)
-            .await?
+        sessions::revoke_devices_in_org(
+            &tx,
+            user_id,
+            auth.org_id,
+            RevokeReason::MemberStatusChanged,
+            now,
+        )
+        .await?
     };
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "member.status_changed",
-        ("user", Some(user_id.to_string())),
-        serde_json::json!({ "from": before.status, "to": status, "device_credentials_revoked": devices }),
-        now,
-    )
+    auth.audit(now)
+        .record(&tx, AuditAction::MemberStatusChanged, user_id, serde_json::json!({ "from": before.status, "to": status, "device_credentials_revoked": devices }))
     .await?;
     commit(tx).await
 }
@@ -428,17 +409,21 @@ pub async fn remove_member(
             other => other.into(),
         })?;
     one_time::delete_invitations_in_org(&tx, user_id, auth.org_id).await?;
-    let devices =
-        sessions::revoke_devices_in_org(&tx, user_id, auth.org_id, "member_removed", now).await?;
-    audit::by(
+    let devices = sessions::revoke_devices_in_org(
         &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "member.removed",
-        ("user", Some(user_id.to_string())),
-        serde_json::json!({ "device_credentials_revoked": devices }),
+        user_id,
+        auth.org_id,
+        RevokeReason::MemberRemoved,
         now,
     )
     .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::MemberRemoved,
+            user_id,
+            serde_json::json!({ "device_credentials_revoked": devices }),
+        )
+        .await?;
     commit(tx).await
 }

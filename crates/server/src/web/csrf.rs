@@ -8,7 +8,6 @@
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 const LABEL: &[u8] = b"invigil web csrf v1";
 
@@ -31,7 +30,7 @@ pub fn token_of(secret: &str) -> String {
 /// Whether `presented` is the token of `secret` (constant time).
 pub fn verify(secret: &str, presented: &str) -> bool {
     let expected = token_of(secret);
-    !presented.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+    !presented.is_empty() && crate::identity::crypto::secrets_match(presented, &expected)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 
-use invigil_store::identity::{AccountStatus, sessions, token_kind};
+use invigil_store::identity::{AccountStatus, TokenKind, sessions};
 
 use super::csrf;
 use super::errors::error_page;
@@ -155,13 +155,13 @@ impl FromRequestParts<AppState> for Visitor {
         let found = sessions::authenticate(
             state.db.read(),
             &hash_token(token),
-            token_kind::WEB,
+            TokenKind::Web,
             state.now(),
         )
         .await
         .map_err(|e| error_page(&ApiError::from(e)))?;
         if let Some(found) =
-            found.filter(|f| AccountStatus::parse(&f.user.status) == Some(AccountStatus::Active))
+            found.filter(|f| f.user.status == AccountStatus::Active)
         {
             visitor.session_secret = Some(token.to_owned());
             visitor.user = Some(CurrentUser {
@@ -250,7 +250,7 @@ pub async fn adopt(state: &AppState, issued: &TokenResponse) -> Result<String, A
     let found = sessions::authenticate(
         &tx,
         &hash_token(&issued.access_token),
-        token_kind::ACCESS,
+        TokenKind::Access,
         now,
     )
     .await?

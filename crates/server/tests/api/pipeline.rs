@@ -397,7 +397,7 @@ async fn live_feed_ends_when_its_token_goes(mut app: TestApp) {
         app.db().write(),
         s.org.id,
         s.proctor.id,
-        "SUSPENDED",
+        invigil_domain::identity::MemberStatus::Suspended,
         app.state.now(),
     )
     .await

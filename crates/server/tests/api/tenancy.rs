@@ -743,7 +743,7 @@ async fn candidate_import(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(ana.status, "PENDING_VERIFICATION");
+    assert_eq!(ana.status.name(), "PENDING_VERIFICATION");
     let profile = invigil_store::tenancy::profile(app.db().read(), org.id, ana.id)
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 //! tokens, login throttles and rate-limit windows.
 
 pub mod user {
+    use invigil_domain::identity::AccountStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +12,7 @@ pub mod user {
         pub id: Uuid,
         pub email: String,
         pub name: String,
-        pub status: String,
+        pub status: AccountStatus,
         pub password_hash: Option<String>,
         pub is_super_admin: bool,
         pub email_verified_at: Option<DateTimeUtc>,
@@ -27,6 +28,7 @@ pub mod user {
 }
 
 pub mod auth_session {
+    use invigil_domain::identity::RevokeReason;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -42,7 +44,7 @@ pub mod auth_session {
         pub last_seen_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
-        pub revoke_reason: Option<String>,
+        pub revoke_reason: Option<RevokeReason>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -52,6 +54,7 @@ pub mod auth_session {
 }
 
 pub mod auth_token {
+    use invigil_domain::identity::TokenKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -62,7 +65,7 @@ pub mod auth_token {
         pub hash: String,
         pub session_id: Uuid,
         /// ACCESS, REFRESH or DEVICE (a paired phone's credential).
-        pub kind: String,
+        pub kind: TokenKind,
         /// For a refresh token: the refresh token it was rotated from.
         pub parent_hash: Option<String>,
         pub created_at: DateTimeUtc,
@@ -78,6 +81,7 @@ pub mod auth_token {
 }
 
 pub mod one_time_token {
+    use invigil_domain::identity::OneTimeKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -86,7 +90,7 @@ pub mod one_time_token {
         #[sea_orm(primary_key, auto_increment = false)]
         pub hash: String,
         pub id: Uuid,
-        pub kind: String,
+        pub kind: OneTimeKind,
         pub user_id: Uuid,
         /// The address being verified (email change), or the address an
         /// email revert restores.

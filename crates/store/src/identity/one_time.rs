@@ -5,15 +5,27 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use super::OneTimeKind;
 use super::entities::one_time_token;
 use crate::error::StoreResult;
 
 pub use one_time_token::Model as OneTimeToken;
 
+impl OneTimeToken {
+    /// The kind-specific payload (`None` when the token has none); a payload
+    /// that does not decode as `T` is an error.
+    pub fn payload_as<T: serde::de::DeserializeOwned>(&self) -> StoreResult<Option<T>> {
+        self.payload
+            .as_deref()
+            .map(|p| crate::error::decode_json(format_args!("one-time token {}", self.id), p))
+            .transpose()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewOneTime<'a> {
     pub hash: &'a str,
-    pub kind: &'a str,
+    pub kind: OneTimeKind,
     pub user_id: Uuid,
     pub email: Option<String>,
     pub org_id: Option<Uuid>,
@@ -32,7 +44,7 @@ pub async fn create<C: ConnectionTrait>(
     one_time_token::ActiveModel {
         hash: Set(new.hash.to_owned()),
         id: Set(id),
-        kind: Set(new.kind.to_owned()),
+        kind: Set(new.kind),
         user_id: Set(new.user_id),
         email: Set(new.email),
         org_id: Set(new.org_id),
@@ -48,7 +60,7 @@ pub async fn create<C: ConnectionTrait>(
 /// Looks a token up without using it.
 pub async fn find<C: ConnectionTrait>(
     conn: &C,
-    kind: &str,
+    kind: OneTimeKind,
     hash: &str,
 ) -> StoreResult<Option<OneTimeToken>> {
     Ok(one_time_token::Entity::find_by_id(hash.to_owned())
@@ -61,7 +73,7 @@ pub async fn find<C: ConnectionTrait>(
 /// expired. Exactly one caller can consume a token: the delete decides.
 pub async fn consume<C: ConnectionTrait>(
     conn: &C,
-    kind: &str,
+    kind: OneTimeKind,
     hash: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<OneTimeToken>> {
@@ -86,7 +98,7 @@ pub async fn consume<C: ConnectionTrait>(
 pub async fn delete_for_user<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
-    kind: &str,
+    kind: OneTimeKind,
 ) -> StoreResult<u64> {
     Ok(one_time_token::Entity::delete_many()
         .filter(one_time_token::Column::UserId.eq(user_id))
@@ -105,7 +117,7 @@ pub async fn delete_invitations_in_org<C: ConnectionTrait>(
 ) -> StoreResult<u64> {
     Ok(one_time_token::Entity::delete_many()
         .filter(one_time_token::Column::UserId.eq(user_id))
-        .filter(one_time_token::Column::Kind.eq(super::one_time_kind::INVITATION))
+        .filter(one_time_token::Column::Kind.eq(OneTimeKind::Invitation))
         .filter(one_time_token::Column::OrgId.eq(org_id))
         .exec(conn)
         .await?
@@ -117,7 +129,7 @@ pub async fn delete_invitations_in_org<C: ConnectionTrait>(
 pub async fn delete_for_user_after<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
-    kind: &str,
+    kind: OneTimeKind,
     after: DateTime<Utc>,
 ) -> StoreResult<u64> {
     Ok(one_time_token::Entity::delete_many()

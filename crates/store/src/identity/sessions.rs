@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{auth_session, auth_token, user};
-use super::token_kind;
+use super::{RevokeReason, TokenKind};
 use crate::Db;
 use crate::error::StoreResult;
 
@@ -40,7 +40,7 @@ async fn insert_token<C: ConnectionTrait>(
     conn: &C,
     hash: &str,
     session_id: Uuid,
-    kind: &str,
+    kind: TokenKind,
     parent: Option<String>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -48,7 +48,7 @@ async fn insert_token<C: ConnectionTrait>(
     auth_token::ActiveModel {
         hash: Set(hash.to_owned()),
         session_id: Set(session_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         parent_hash: Set(parent),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -60,12 +60,11 @@ async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Creates a session with its first pair.
-pub async fn create<C: ConnectionTrait>(
+async fn insert_session<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     meta: ClientMeta,
-    pair: &IssuedPair,
+    expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
@@ -77,17 +76,29 @@ pub async fn create<C: ConnectionTrait>(
         device_fingerprint: Set(meta.device_fingerprint),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(pair.refresh_expires_at),
+        expires_at: Set(expires_at),
         revoked_at: Set(None),
         revoke_reason: Set(None),
     }
     .insert(conn)
     .await?;
+    Ok(id)
+}
+
+/// Creates a session with its first pair.
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    meta: ClientMeta,
+    pair: &IssuedPair,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
+    let id = insert_session(conn, user_id, meta, pair.refresh_expires_at, now).await?;
     insert_token(
         conn,
         &pair.access_hash,
         id,
-        token_kind::ACCESS,
+        TokenKind::Access,
         None,
         now,
         pair.access_expires_at,
@@ -97,7 +108,7 @@ pub async fn create<C: ConnectionTrait>(
         conn,
         &pair.refresh_hash,
         id,
-        token_kind::REFRESH,
+        TokenKind::Refresh,
         None,
         now,
         pair.refresh_expires_at,
@@ -116,26 +127,12 @@ pub async fn create_device<C: ConnectionTrait>(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
-    let id = Uuid::now_v7();
-    auth_session::ActiveModel {
-        id: Set(id),
-        user_id: Set(user_id),
-        ip: Set(meta.ip),
-        user_agent: Set(meta.user_agent),
-        device_fingerprint: Set(meta.device_fingerprint),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
-    .insert(conn)
-    .await?;
+    let id = insert_session(conn, user_id, meta, expires_at, now).await?;
     insert_token(
         conn,
         token_hash,
         id,
-        token_kind::DEVICE,
+        TokenKind::Device,
         None,
         now,
         expires_at,
@@ -177,7 +174,7 @@ pub async fn convert_to_web<C: ConnectionTrait>(
         conn,
         web_hash,
         session_id,
-        token_kind::WEB,
+        TokenKind::Web,
         None,
         now,
         expires_at,
@@ -196,7 +193,7 @@ pub struct Authenticated {
 pub async fn authenticate<C: ConnectionTrait>(
     conn: &C,
     token_hash: &str,
-    kind: &str,
+    kind: TokenKind,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Authenticated>> {
     let Some(token) = auth_token::Entity::find_by_id(token_hash.to_owned())
@@ -263,7 +260,7 @@ pub async fn refresh(
 ) -> StoreResult<RefreshOutcome> {
     let txn = db.write().begin().await?;
     let Some(token) = auth_token::Entity::find_by_id(refresh_hash.to_owned())
-        .filter(auth_token::Column::Kind.eq(token_kind::REFRESH))
+        .filter(auth_token::Column::Kind.eq(TokenKind::Refresh))
         .one(&txn)
         .await?
     else {
@@ -288,7 +285,7 @@ pub async fn refresh(
         if !moved_on {
             return Ok(RefreshOutcome::Invalid);
         }
-        revoke_session_in(&txn, session.id, "refresh_token_reuse", now).await?;
+        revoke_session_in(&txn, session.id, RevokeReason::RefreshTokenReuse, now).await?;
         txn.commit().await?;
         return Ok(RefreshOutcome::Reused {
             session_id: ids.0,
@@ -312,7 +309,7 @@ pub async fn refresh(
             &txn,
             Condition::all()
                 .add(auth_token::Column::SessionId.eq(session.id))
-                .add(auth_token::Column::Kind.eq(token_kind::ACCESS)),
+                .add(auth_token::Column::Kind.eq(TokenKind::Access)),
             now,
         )
         .await?;
@@ -347,7 +344,7 @@ pub async fn refresh(
                         .add(
                             Condition::any()
                                 .add(auth_token::Column::Hash.eq(next.hash.clone()))
-                                .add(auth_token::Column::Kind.eq(token_kind::ACCESS)),
+                                .add(auth_token::Column::Kind.eq(TokenKind::Access)),
                         ),
                     now,
                 )
@@ -358,7 +355,7 @@ pub async fn refresh(
                 }
             }
             _ => {
-                revoke_session_in(&txn, session.id, "refresh_token_reuse", now).await?;
+                revoke_session_in(&txn, session.id, RevokeReason::RefreshTokenReuse, now).await?;
                 txn.commit().await?;
                 return Ok(RefreshOutcome::Reused {
                     session_id: ids.0,
@@ -371,7 +368,7 @@ pub async fn refresh(
         &txn,
         &new_pair.access_hash,
         session.id,
-        token_kind::ACCESS,
+        TokenKind::Access,
         None,
         now,
         new_pair.access_expires_at,
@@ -381,7 +378,7 @@ pub async fn refresh(
         &txn,
         &new_pair.refresh_hash,
         session.id,
-        token_kind::REFRESH,
+        TokenKind::Refresh,
         Some(refresh_hash.to_owned()),
         now,
         new_pair.refresh_expires_at,
@@ -411,7 +408,7 @@ async fn family_moved_past<C: ConnectionTrait>(
 ) -> StoreResult<bool> {
     let family = auth_token::Entity::find()
         .filter(auth_token::Column::SessionId.eq(session_id))
-        .filter(auth_token::Column::Kind.eq(token_kind::REFRESH))
+        .filter(auth_token::Column::Kind.eq(TokenKind::Refresh))
         .all(conn)
         .await?;
     let parents: HashMap<&str, Option<&str>> = family
@@ -434,12 +431,15 @@ async fn family_moved_past<C: ConnectionTrait>(
 async fn revoke_session_in<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let res = auth_session::Entity::update_many()
         .col_expr(auth_session::Column::RevokedAt, Expr::value(now))
-        .col_expr(auth_session::Column::RevokeReason, Expr::value(reason))
+        .col_expr(
+            auth_session::Column::RevokeReason,
+            Expr::value(reason.name()),
+        )
         .filter(auth_session::Column::Id.eq(session_id))
         .filter(auth_session::Column::RevokedAt.is_null())
         .exec(conn)
@@ -457,7 +457,7 @@ async fn revoke_session_in<C: ConnectionTrait>(
 pub async fn revoke<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     revoke_session_in(conn, session_id, reason, now).await
@@ -479,7 +479,7 @@ pub async fn revoke_own<C: ConnectionTrait>(
     if !owned {
         return Ok(false);
     }
-    revoke_session_in(conn, session_id, "user_revoked", now).await
+    revoke_session_in(conn, session_id, RevokeReason::UserRevoked, now).await
 }
 
 /// Revokes every session of a user except `keep`; returns how many.
@@ -487,7 +487,7 @@ pub async fn revoke_all_for_user<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     keep: Option<Uuid>,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let mut find = auth_session::Entity::find()
@@ -514,7 +514,7 @@ pub async fn revoke_devices_in_org<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     org_id: Uuid,
-    reason: &str,
+    reason: RevokeReason,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     use crate::proctoring::entities::pairing;

@@ -30,7 +30,7 @@ pub async fn create<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         email: Set(new.email),
         name: Set(new.name),
-        status: Set(new.status.as_str().to_owned()),
+        status: Set(new.status),
         password_hash: Set(new.password_hash),
         is_super_admin: Set(new.is_super_admin),
         email_verified_at: Set(new.email_verified.then_some(now)),
@@ -102,7 +102,7 @@ pub async fn set_status<C: ConnectionTrait>(
     status: AccountStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    update_col(conn, id, user::Column::Status, status.as_str().into(), now).await
+    update_col(conn, id, user::Column::Status, status.name().into(), now).await
 }
 
 pub async fn set_name<C: ConnectionTrait>(

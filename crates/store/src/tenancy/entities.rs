@@ -44,6 +44,7 @@ pub mod department {
 }
 
 pub mod member {
+    use invigil_domain::identity::MemberStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -53,7 +54,7 @@ pub mod member {
         pub org_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: Uuid,
-        pub status: String,
+        pub status: MemberStatus,
         pub joined_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -65,6 +66,7 @@ pub mod member {
 }
 
 pub mod user_role {
+    use invigil_domain::identity::Role;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -74,7 +76,7 @@ pub mod user_role {
         pub id: Uuid,
         pub org_id: Uuid,
         pub user_id: Uuid,
-        pub role: String,
+        pub role: Role,
         pub department_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
     }
@@ -107,4 +109,20 @@ pub mod candidate_profile {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[cfg(test)]
+mod tests {
+    use invigil_domain::identity::Role;
+    use sea_orm::ActiveEnum;
+
+    /// `Role` is hand-written (see its docs): its column values must stay
+    /// its wire names.
+    #[test]
+    fn role_column_values_are_the_role_names() {
+        for r in Role::ALL {
+            assert_eq!(r.to_value(), r.as_str());
+            assert_eq!(Role::try_from_value(&r.as_str().to_owned()).ok(), Some(r));
+        }
+    }
 }

@@ -6,26 +6,32 @@ pub mod entities;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
+
+use invigil_domain::identity::{MemberStatus, Role};
 
 use entities::{candidate_profile, department, member, organization, user_role};
 
 use crate::error::{StoreError, StoreResult, is_unique_violation};
+use crate::page::{Keyset, KeysetPage};
 
 pub use candidate_profile::Model as CandidateProfile;
 pub use department::Model as Department;
 pub use member::Model as Member;
 pub use organization::Model as Organization;
 
-/// Membership status within one organization.
-pub mod member_status {
-    pub const ACTIVE: &str = "ACTIVE";
-    pub const SUSPENDED: &str = "SUSPENDED";
-    pub const DEACTIVATED: &str = "DEACTIVATED";
+impl Organization {
+    /// The settings object; settings that do not decode are an error.
+    pub fn settings_json(&self) -> StoreResult<serde_json::Value> {
+        crate::error::decode_json(format_args!("organization {}", self.id), &self.settings)
+    }
 }
+
+/// One role row as (role, department): what audit details show of grants.
+pub type RoleRow = (Role, Option<Uuid>);
 
 fn conflict(e: sea_orm::DbErr, what: &str) -> StoreError {
     if is_unique_violation(&e) {
@@ -33,6 +39,28 @@ fn conflict(e: sea_orm::DbErr, what: &str) -> StoreError {
     } else {
         e.into()
     }
+}
+
+/// The membership row of `user_id` in `org_id`.
+fn one_member(org_id: Uuid, user_id: Uuid) -> Condition {
+    Condition::all()
+        .add(member::Column::OrgId.eq(org_id))
+        .add(member::Column::UserId.eq(user_id))
+}
+
+/// The role rows of `user_id` in `org_id`.
+fn roles_of_member(org_id: Uuid, user_id: Uuid) -> Condition {
+    Condition::all()
+        .add(user_role::Column::OrgId.eq(org_id))
+        .add(user_role::Column::UserId.eq(user_id))
+}
+
+/// `NotFound` when a write touched no row.
+fn found(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 // ---- organizations
@@ -163,7 +191,7 @@ pub async fn ensure_member<C: ConnectionTrait>(
     member::Entity::insert(member::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(user_id),
-        status: Set(member_status::ACTIVE.to_owned()),
+        status: Set(MemberStatus::Active),
         joined_at: Set(now),
         updated_at: Set(now),
     })
@@ -181,20 +209,16 @@ pub async fn set_member_status<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     user_id: Uuid,
-    status: &str,
+    status: MemberStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let res = member::Entity::update_many()
-        .col_expr(member::Column::Status, Expr::value(status))
+        .col_expr(member::Column::Status, Expr::value(status.name()))
         .col_expr(member::Column::UpdatedAt, Expr::value(now))
-        .filter(member::Column::OrgId.eq(org_id))
-        .filter(member::Column::UserId.eq(user_id))
+        .filter(one_member(org_id, user_id))
         .exec(conn)
         .await?;
-    if res.rows_affected == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(res.rows_affected)
 }
 
 /// Removes a member and their roles in this organization.
@@ -204,36 +228,25 @@ pub async fn remove_member<C: ConnectionTrait>(
     user_id: Uuid,
 ) -> StoreResult<()> {
     user_role::Entity::delete_many()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .exec(conn)
         .await?;
     let res = member::Entity::delete_many()
-        .filter(member::Column::OrgId.eq(org_id))
-        .filter(member::Column::UserId.eq(user_id))
+        .filter(one_member(org_id, user_id))
         .exec(conn)
         .await?;
-    if res.rows_affected == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(res.rows_affected)
 }
 
-/// A page of members ordered by user id, after `after`.
+/// A page of members ordered by user id.
 pub async fn list_members<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
-    after: Option<Uuid>,
-    limit: u64,
-) -> StoreResult<Vec<Member>> {
-    let mut q = member::Entity::find().filter(member::Column::OrgId.eq(org_id));
-    if let Some(a) = after {
-        q = q.filter(member::Column::UserId.gt(a));
-    }
-    Ok(q.order_by_asc(member::Column::UserId)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    page: Keyset<Uuid>,
+) -> StoreResult<KeysetPage<Member, Uuid>> {
+    let q = member::Entity::find().filter(member::Column::OrgId.eq(org_id));
+    page.fetch(conn, q, member::Column::UserId, Order::Asc, |m| m.user_id)
+        .await
 }
 
 /// Organizations a user belongs to.
@@ -273,10 +286,9 @@ pub async fn roles_of<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     user_id: Uuid,
-) -> StoreResult<Vec<(String, Option<Uuid>)>> {
+) -> StoreResult<Vec<RoleRow>> {
     Ok(user_role::Entity::find()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .order_by_asc(user_role::Column::Role)
         .all(conn)
         .await?
@@ -290,7 +302,7 @@ pub async fn roles_of_users<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     user_ids: Vec<Uuid>,
-) -> StoreResult<Vec<(Uuid, String, Option<Uuid>)>> {
+) -> StoreResult<Vec<(Uuid, Role, Option<Uuid>)>> {
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -309,7 +321,7 @@ pub async fn roles_of_users<C: ConnectionTrait>(
 pub async fn users_with_role<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
-    role: &str,
+    role: Role,
 ) -> StoreResult<Vec<Uuid>> {
     Ok(user_role::Entity::find()
         .filter(user_role::Column::OrgId.eq(org_id))
@@ -326,7 +338,7 @@ pub async fn add_roles<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     user_id: Uuid,
-    grants: &[(String, Option<Uuid>)],
+    grants: &[RoleRow],
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let existing = roles_of(conn, org_id, user_id).await?;
@@ -338,7 +350,7 @@ pub async fn add_roles<C: ConnectionTrait>(
             id: Set(Uuid::now_v7()),
             org_id: Set(org_id),
             user_id: Set(user_id),
-            role: Set(role.clone()),
+            role: Set(*role),
             department_id: Set(*dept),
             created_at: Set(now),
         }
@@ -353,21 +365,20 @@ pub async fn replace_roles<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     user_id: Uuid,
-    grants: &[(String, Option<Uuid>)],
+    grants: &[RoleRow],
     now: DateTime<Utc>,
-) -> StoreResult<Vec<(String, Option<Uuid>)>> {
+) -> StoreResult<Vec<RoleRow>> {
     let existing = roles_of(conn, org_id, user_id).await?;
-    let removed: Vec<(String, Option<Uuid>)> = existing
+    let removed: Vec<RoleRow> = existing
         .iter()
         .filter(|e| !grants.contains(e))
         .cloned()
         .collect();
     user_role::Entity::delete_many()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::UserId.eq(user_id))
+        .filter(roles_of_member(org_id, user_id))
         .exec(conn)
         .await?;
-    let mut seen: Vec<&(String, Option<Uuid>)> = Vec::new();
+    let mut seen: Vec<&RoleRow> = Vec::new();
     for g in grants {
         if seen.contains(&g) {
             continue;
@@ -377,7 +388,7 @@ pub async fn replace_roles<C: ConnectionTrait>(
             id: Set(Uuid::now_v7()),
             org_id: Set(org_id),
             user_id: Set(user_id),
-            role: Set(g.0.clone()),
+            role: Set(g.0),
             department_id: Set(g.1),
             created_at: Set(now),
         }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use invigil_domain::identity::Role;
+use invigil_domain::identity::{MemberStatus, Role};
 use invigil_store::delivery;
 use invigil_store::proctoring as proctoring_store;
 use invigil_store::tenancy;
@@ -177,7 +177,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     assert_eq!(before.1, Some(1));
 
     let now = Utc::now();
-    let candidate_role = [(Role::Candidate.as_str().to_owned(), None)];
+    let candidate_role = [(Role::Candidate, None)];
     // (how the standing changes, a word the refusal's detail must carry)
     let cases: [(&str, &str); 4] = [
         ("SUSPENDED", "suspended"),
@@ -188,7 +188,8 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     for (case, why) in cases {
         match case {
             "SUSPENDED" | "DEACTIVATED" => {
-                tenancy::set_member_status(app.db().write(), s.org.id, s.candidate.id, case, now)
+                let status = MemberStatus::parse(case).unwrap();
+                tenancy::set_member_status(app.db().write(), s.org.id, s.candidate.id, status, now)
                     .await
                     .unwrap();
             }
@@ -197,7 +198,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
                     app.db().write(),
                     s.org.id,
                     s.candidate.id,
-                    &[(Role::ReportViewer.as_str().to_owned(), None)],
+                    &[(Role::ReportViewer, None)],
                     now,
                 )
                 .await
@@ -232,9 +233,15 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         tenancy::ensure_member(app.db().write(), s.org.id, s.candidate.id, now)
             .await
             .unwrap();
-        tenancy::set_member_status(app.db().write(), s.org.id, s.candidate.id, "ACTIVE", now)
-            .await
-            .unwrap();
+        tenancy::set_member_status(
+            app.db().write(),
+            s.org.id,
+            s.candidate.id,
+            MemberStatus::Active,
+            now,
+        )
+        .await
+        .unwrap();
         tenancy::replace_roles(
             app.db().write(),
             s.org.id,
@@ -259,17 +266,29 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
-    tenancy::set_member_status(app.db().write(), s.org.id, s.candidate.id, "SUSPENDED", now)
-        .await
-        .unwrap();
+    tenancy::set_member_status(
+        app.db().write(),
+        s.org.id,
+        s.candidate.id,
+        MemberStatus::Suspended,
+        now,
+    )
+    .await
+    .unwrap();
     app.post("/api/v1/pairing/claim")
         .json(&json!({ "pairing_token": pairing, "device_fingerprint": "phone-2" }))
         .send()
         .await
         .assert_problem(403, "forbidden");
-    tenancy::set_member_status(app.db().write(), s.org.id, s.candidate.id, "ACTIVE", now)
-        .await
-        .unwrap();
+    tenancy::set_member_status(
+        app.db().write(),
+        s.org.id,
+        s.candidate.id,
+        MemberStatus::Active,
+        now,
+    )
+    .await
+    .unwrap();
     app.post("/api/v1/pairing/claim")
         .json(&json!({ "pairing_token": pairing, "device_fingerprint": "phone-2" }))
         .send()

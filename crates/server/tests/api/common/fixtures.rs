@@ -126,11 +126,7 @@ impl TestApp {
         tenancy::ensure_member(self.db().write(), org.id, u.id, now)
             .await
             .expect("member");
-        let rows: Vec<(String, Option<Uuid>)> = grants
-            .iter()
-            .map(|(r, d)| (r.as_str().to_owned(), *d))
-            .collect();
-        tenancy::add_roles(self.db().write(), org.id, u.id, &rows, now)
+        tenancy::add_roles(self.db().write(), org.id, u.id, grants, now)
             .await
             .expect("roles");
     }
