@@ -8,7 +8,7 @@
 //! with the default `autosave_batch_max`, and one transaction per save with
 //! `autosave_batch_max = 1`), the bench:
 //! 1. creates a fresh database and seeds an exam with one candidate per
-//!    client ([`invigil_server::loadgen::seed_exam`]);
+//!    client ([`invigil_testkit::loadgen::seed_exam`]);
 //! 2. serves the real router in-process on 127.0.0.1 (an ephemeral port);
 //! 3. lets every client start its session, then save answers with increasing
 //!    revisions over its own keep-alive connection, one request at a time,
@@ -40,9 +40,9 @@ use uuid::Uuid;
 
 use invigil_server::clock::SystemClock;
 use invigil_server::config::{Config, Secret};
-use invigil_server::loadgen::{self, http::Client};
 use invigil_server::state::AppState;
-use invigil_store::pgadmin;
+use invigil_testkit::loadgen::{self, http::Client};
+use invigil_testkit::pgadmin;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -15,7 +15,6 @@ pub mod exams;
 pub mod http;
 pub mod identity;
 pub mod jobs;
-pub mod loadgen;
 pub mod mail;
 pub mod proctoring;
 pub mod review;

@@ -13,7 +13,6 @@ pub mod identity;
 pub mod jobs;
 pub mod migrations;
 pub mod outbox;
-pub mod pgadmin;
 pub mod proctoring;
 pub mod review;
 pub mod tenancy;

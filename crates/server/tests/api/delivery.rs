@@ -752,12 +752,7 @@ async fn proctor_actions_follow_the_timing_policy(app: TestApp) {
         .await
         .assert_problem(422, "validation_failed");
     // Restart does not move deadlines: a fresh state on the same database.
-    let restarted = invigil_server::state::AppState::new(
-        app.db().clone(),
-        (*app.state.config).clone(),
-        app.clock.clone(),
-    );
-    let router = invigil_server::http::router(restarted.clone());
+    let (restarted, router) = app.replica();
     use tower::ServiceExt;
     let req = axum::http::Request::get(format!("/api/v1/sessions/{sid}"))
         .header("authorization", format!("Bearer {t}"))

@@ -132,8 +132,7 @@ async fn lockout_after_five_failures_with_injected_clock(app: TestApp) {
     assert!(v.first_broken.is_none(), "{v:?}");
 }
 
-async fn per_ip_rate_limit_with_injected_clock(mut app: TestApp) {
-    app.reconfigure(|c| c.login_rate_per_ip_per_minute = 3);
+async fn per_ip_rate_limit_with_injected_clock(app: TestApp) {
     app.user("ip@example.org").await;
     let ip = [203, 0, 113, 7];
     for i in 0..3 {
@@ -285,8 +284,7 @@ async fn concurrent_refreshes_yield_one_winner(app: TestApp) {
     assert_eq!(ok, 1);
 }
 
-async fn concurrent_refreshes_without_retry_window(mut app: TestApp) {
-    app.reconfigure(|c| c.refresh_retry_window_secs = 0);
+async fn concurrent_refreshes_without_retry_window(app: TestApp) {
     let u = app.user("race0@example.org").await;
     let send = || {
         app.post("/api/v1/auth/refresh")
@@ -710,11 +708,9 @@ both!(
     login_answers_tokens_and_user,
     login_failures_do_not_reveal_accounts,
     lockout_after_five_failures_with_injected_clock,
-    per_ip_rate_limit_with_injected_clock,
     refresh_rotation_and_reuse_kill_the_family,
     refresh_retry_within_the_window,
     concurrent_refreshes_yield_one_winner,
-    concurrent_refreshes_without_retry_window,
     logout_revokes_the_current_session_only,
     me_lists_memberships_and_roles,
     my_sessions_list_and_revoke,
@@ -724,3 +720,5 @@ both!(
     email_change_applies_on_verification,
     tokens_never_appear_in_logs,
 );
+both!(config = |c| c.refresh_retry_window_secs = 0 => concurrent_refreshes_without_retry_window);
+both!(config = |c| c.login_rate_per_ip_per_minute = 3 => per_ip_rate_limit_with_injected_clock);

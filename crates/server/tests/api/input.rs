@@ -504,7 +504,7 @@ async fn postgres_template_is_dropped_after_the_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let admin = invigil_store::pgadmin::connect(&admin_url).await.unwrap();
+    let admin = invigil_testkit::pgadmin::connect(&admin_url).await.unwrap();
     let suffix = format!("_{pid}");
     let mut left = Vec::new();
     for _ in 0..100 {

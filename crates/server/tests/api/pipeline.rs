@@ -207,11 +207,7 @@ async fn one_bad_event_job_is_refused_alone(app: TestApp) {
 
 // ---- 15: overload is refused before the database ----
 
-async fn overload_is_refused_early_and_loses_nothing(mut app: TestApp) {
-    app.reconfigure(|c| {
-        c.autosave_max_in_flight = 2;
-        c.events_max_in_flight = 1;
-    });
+async fn overload_is_refused_early_and_loses_nothing(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let body = start(&app, &s).await;
     let sid = body["session_id"].as_str().unwrap().to_owned();
@@ -367,8 +363,7 @@ async fn read_to_end(mut body: Body, secs: u64) -> String {
     text
 }
 
-async fn live_feed_ends_when_its_token_goes(mut app: TestApp) {
-    app.reconfigure(|c| c.live_recheck_secs = 1);
+async fn live_feed_ends_when_its_token_goes(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
 
     // Sign-out revokes the token: the feed ends within the re-check.
@@ -680,9 +675,12 @@ both!(
     save_is_judged_by_its_arrival,
     sweeper_waits_for_saves_that_arrived_in_time,
     one_bad_event_job_is_refused_alone,
-    overload_is_refused_early_and_loses_nothing,
-    live_feed_ends_when_its_token_goes,
     large_import_is_chunked_and_lets_saves_through,
     interrupted_import_leaves_nothing,
     wal_checkpoint_shrinks_the_wal,
 );
+both!(config = |c| c.live_recheck_secs = 1 => live_feed_ends_when_its_token_goes);
+both!(config = |c| {
+    c.autosave_max_in_flight = 2;
+    c.events_max_in_flight = 1;
+} => overload_is_refused_early_and_loses_nothing);

@@ -777,12 +777,7 @@ async fn live_feed_over_sse(app: TestApp) {
 async fn live_feed_crosses_replicas(app: TestApp) {
     let (s, session) = setup(&app).await;
     // A second replica on the same database.
-    let clock: std::sync::Arc<dyn invigil_server::clock::Clock> = app.clock.clone();
-    let other = invigil_server::state::AppState::new(
-        app.state.db.clone(),
-        (*app.state.config).clone(),
-        clock,
-    );
+    let (other, _) = app.replica();
     let mut theirs = other.proctoring.live.subscribe();
     let mut ours = app.state.proctoring.live.subscribe();
     if app.backend == "postgres" {

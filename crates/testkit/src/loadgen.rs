@@ -1,4 +1,4 @@
-//! Load generation: the seed of `invigil load`.
+//! Load generation for the autosave benchmark and the kill test.
 //!
 //! [`seed_exam`] prepares an exam that many candidates can take at once,
 //! written straight through the store (no password hashing, no HTTP, one
@@ -16,7 +16,7 @@
 //!   [`DURATION_MINUTES`], in a fixed question and option order;
 //! - `candidates` users with the CANDIDATE role and an ACCEPTED enrollment
 //!   each, every one signed in (an access token valid for
-//!   [`crate::identity::ACCESS_TTL_MINUTES`]).
+//!   [`invigil_server::identity::ACCESS_TTL_MINUTES`]).
 //!
 //! Candidates start their sessions themselves (`POST
 //! /api/v1/exams/{exam}/sessions`), so that path is exercised as in real use.
@@ -33,9 +33,9 @@ use invigil_store::exams::{self as exam_store, ExamFields, NewEnrollment, enroll
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy;
 
-use crate::http::auth::ClientInfo;
-use crate::identity::service::open_session;
-use crate::state::AppState;
+use invigil_server::http::auth::ClientInfo;
+use invigil_server::identity::service::open_session;
+use invigil_server::state::AppState;
 
 /// Questions in the seeded bank (and served in every session).
 pub const QUESTIONS: usize = 20;
@@ -273,7 +273,7 @@ fn question_metas() -> anyhow::Result<Vec<content::QuestionMeta>> {
             };
             let question = validate(input)
                 .map_err(|errs| anyhow::anyhow!("load question {} is invalid: {errs:?}", i + 1))?;
-            Ok(crate::content::service::meta_of(&question))
+            Ok(invigil_server::content::service::meta_of(&question))
         })
         .collect()
 }

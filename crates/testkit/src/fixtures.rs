@@ -13,7 +13,7 @@ use invigil_server::identity::service::open_session;
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, Organization};
 
-use super::TestApp;
+use crate::TestApp;
 
 /// The password of every fixture user.
 pub const PASSWORD: &str = "correct-horse-battery-9";
@@ -160,23 +160,13 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Rebuilds the state and router with a changed configuration, keeping
-    /// the database and the clock (e.g. a smaller rate limit).
-    pub fn reconfigure(&mut self, change: impl FnOnce(&mut invigil_server::config::Config)) {
-        let mut config = (*self.state.config).clone();
-        change(&mut config);
-        let clock: std::sync::Arc<dyn invigil_server::clock::Clock> = self.clock.clone();
-        self.state = invigil_server::state::AppState::new(self.state.db.clone(), config, clock);
-        self.router = invigil_server::http::router(self.state.clone());
-    }
-
     /// `POST /api/v1/auth/login` from `ip`.
     pub async fn login_from(
         &self,
         email: &str,
         password: &str,
         ip: [u8; 4],
-    ) -> super::TestResponse {
+    ) -> crate::TestResponse {
         self.post("/api/v1/auth/login")
             .ip(ip)
             .json(&serde_json::json!({ "email": email, "password": password }))
@@ -185,7 +175,7 @@ impl TestApp {
     }
 
     /// `POST /api/v1/auth/login` from 127.0.0.1.
-    pub async fn login(&self, email: &str, password: &str) -> super::TestResponse {
+    pub async fn login(&self, email: &str, password: &str) -> crate::TestResponse {
         self.login_from(email, password, [127, 0, 0, 1]).await
     }
 
