@@ -372,15 +372,6 @@ impl TestApp {
         Self::builder(Backend::Postgres).build().await
     }
 
-    /// Rebuilds the state and router with a changed configuration, keeping
-    /// the database and the clock (e.g. a smaller rate limit mid-test; a
-    /// test that needs it from the start uses [`TestAppBuilder::with_config`]).
-    pub fn reconfigure(&mut self, change: impl FnOnce(&mut Config)) {
-        let mut config = (*self.state.config).clone();
-        change(&mut config);
-        (self.state, self.router) = assemble(self.state.db.clone(), config, self.clock.clone());
-    }
-
     /// Another replica on the same database, configuration and clock (its
     /// own in-memory state: caches, live feeds, batchers), as after a
     /// restart or beside this one.
