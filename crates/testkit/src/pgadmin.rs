@@ -80,20 +80,6 @@ pub async fn drop_database(conn: &DatabaseConnection, name: &str) -> Result<(), 
         .map(|_| ())
 }
 
-/// Names of databases starting with `prefix`.
-pub async fn databases_like(conn: &DatabaseConnection, prefix: &str) -> Result<Vec<String>, DbErr> {
-    check_ident(prefix)?;
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            format!("SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'"),
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "datname"))
-        .collect()
-}
-
 /// Session-level advisory lock, held until `unlock` or disconnect.
 pub async fn lock(conn: &DatabaseConnection, key: i64) -> Result<(), DbErr> {
     conn.execute_raw(Statement::from_sql_and_values(
