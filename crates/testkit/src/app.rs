@@ -434,6 +434,32 @@ impl TestApp {
     pub fn delete(&self, path: &str) -> RequestBuilder<'_> {
         self.req(Method::DELETE, path)
     }
+
+    /// `GET path` as the holder of `token`.
+    pub async fn get_as(&self, path: &str, token: &str) -> TestResponse {
+        self.get(path).token(token).send().await
+    }
+
+    /// `POST path` with a JSON `body` as the holder of `token`.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.post(path).token(token).json(body).send().await
+    }
+
+    /// `PATCH path` with a JSON `body` as the holder of `token`.
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.patch(path).token(token).json(body).send().await
+    }
+
+    /// `PUT path` with a JSON `body` as the holder of `token`.
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.put(path).token(token).json(body).send().await
+    }
+
+    /// `GET path` as the holder of `token`: the JSON body, whatever the
+    /// status (a body that is not JSON fails the test).
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path).token(token).send().await.json()
+    }
 }
 
 pub struct RequestBuilder<'a> {

@@ -174,12 +174,7 @@ async fn state_machine_matches_model(app: TestApp) {
             .await
             .unwrap();
         // The stored answers are exactly the model's.
-        let view = app
-            .get(&format!("/api/v1/sessions/{sid}"))
-            .token(&t)
-            .send()
-            .await
-            .json();
+        let view = app.get_json(&format!("/api/v1/sessions/{sid}"), &t).await;
         let stored = view["answers"].as_object().unwrap();
         assert_eq!(
             stored.len(),

@@ -249,9 +249,10 @@ async fn every_route_role_and_org(app: TestApp) {
     );
     // Nothing above changed the other organization.
     let r = app
-        .get(&format!("/api/v1/orgs/{}/members", away.slug))
-        .token(&away_admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/{}/members", away.slug),
+            &away_admin.token,
+        )
         .await;
     r.assert(200);
     let members: Vec<Value> = r.json()["items"].as_array().expect("items").clone();

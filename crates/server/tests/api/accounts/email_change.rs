@@ -6,22 +6,24 @@ use super::*;
 // ---- point 6: email change
 
 async fn change_email(app: &TestApp, token: &str, email: &str, current: &str) -> TestResponse {
-    app.post("/api/v1/me/email")
-        .token(token)
-        .json(&json!({ "email": email, "current_password": current }))
-        .send()
-        .await
+    app.post_json(
+        "/api/v1/me/email",
+        token,
+        &json!({ "email": email, "current_password": current }),
+    )
+    .await
 }
 
 async fn email_change_needs_the_current_password(app: TestApp) {
     let u = app.user("owner@example.org").await;
     // Without it: 422; with a wrong one: 403, nothing mailed.
-    app.post("/api/v1/me/email")
-        .token(&u.token)
-        .json(&json!({ "email": "thief@example.org" }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.post_json(
+        "/api/v1/me/email",
+        &u.token,
+        &json!({ "email": "thief@example.org" }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     let v = change_email(&app, &u.token, "thief@example.org", "wrong-guess-123")
         .await
         .assert_problem(403, "forbidden");
@@ -81,7 +83,7 @@ async fn applying_an_email_change_signs_out_other_sessions(app: TestApp) {
         .assert(204);
     assert!(app.token_works(&u.token).await, "the asking session stays");
     assert!(!app.token_works(&other).await, "every other session ends");
-    let v = app.get("/api/v1/me").token(&u.token).send().await.json();
+    let v = app.get_json("/api/v1/me", &u.token).await;
     assert_eq!(v["email"], "new@example.org");
     let (_, details) = platform_actions(&app)
         .await
@@ -132,11 +134,8 @@ async fn the_revert_link_restores_the_old_address(app: TestApp) {
     let r = app.login("victim@example.org", PASSWORD).await;
     r.assert(200);
     let v = app
-        .get("/api/v1/me")
-        .token(&s(&r.json(), "access_token"))
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/me", &s(&r.json(), "access_token"))
+        .await;
     assert_eq!(v["email"], "victim@example.org");
     // Single use; the thief's later revert link and pending change are dead.
     for (path, token) in [

@@ -52,19 +52,9 @@ async fn invitation_answer_does_not_reveal_accounts(app: TestApp) {
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
     // Nobody is a member before accepting.
-    let v = app
-        .get("/api/v1/orgs/inv/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/inv/members", &admin.token).await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
-    let me = app
-        .get("/api/v1/me")
-        .token(&known.token)
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &known.token).await;
     assert_eq!(me["memberships"], json!([]));
     // The audit trail reads the same for every case.
     let actions = app.audit_actions(&org).await;
@@ -124,12 +114,7 @@ async fn an_existing_account_accepts_with_its_password(app: TestApp) {
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["user"]["id"], known.id.to_string());
     assert_eq!(v["user"]["name"], "known", "the name is not changed");
-    let me = app
-        .get("/api/v1/me")
-        .token(&s(&v, "access_token"))
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &s(&v, "access_token")).await;
     assert_eq!(me["memberships"][0]["org"], "acc");
     assert_eq!(me["memberships"][0]["roles"], json!(["PROCTOR_REVIEWER"]));
     // The password is unchanged, the old session lives, the link is used up.
@@ -229,11 +214,8 @@ async fn invitations_are_per_organization(app: TestApp) {
     assert_eq!(s(&r.json()["user"], "id"), user_id);
     accept(c1, NEW_PASSWORD).await.assert(200);
     let me = app
-        .get("/api/v1/me")
-        .token(&s(&r.json(), "access_token"))
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/me", &s(&r.json(), "access_token"))
+        .await;
     let got: Vec<(String, Value)> = me["memberships"]
         .as_array()
         .unwrap()

@@ -45,10 +45,11 @@ async fn pair(app: &TestApp, token: &str, session: Uuid, fingerprint: &str) -> S
 
 async fn phone_works(app: &TestApp, phone: &str, session: Uuid) -> bool {
     let r = app
-        .post(&format!("/api/v1/sessions/{session}/heartbeat"))
-        .token(phone)
-        .json(&json!({ "source": "MOBILE" }))
-        .send()
+        .post_json(
+            &format!("/api/v1/sessions/{session}/heartbeat"),
+            phone,
+            &json!({ "source": "MOBILE" }),
+        )
         .await;
     match r.status.as_u16() {
         204 => true,
@@ -97,20 +98,14 @@ async fn two_orgs(app: &TestApp) -> TwoOrgs {
 async fn assert_untouched_outside(app: &TestApp, t: &TwoOrgs, refresh_too: bool) -> String {
     let c = &t.a.candidate;
     assert!(app.token_works(&c.token).await, "the sign-in stays");
-    app.get(&format!("/api/v1/sessions/{}", t.session_b))
-        .token(&c.token)
-        .send()
+    app.get_as(&format!("/api/v1/sessions/{}", t.session_b), &c.token)
         .await
         .assert(200);
     assert!(
         phone_works(app, &t.phone_b, t.session_b).await,
         "org B's phone stays"
     );
-    app.get("/api/v1/orgs/beta")
-        .token(&c.token)
-        .send()
-        .await
-        .assert(200);
+    app.get_as("/api/v1/orgs/beta", &c.token).await.assert(200);
     if !refresh_too {
         return c.token.clone();
     }
@@ -124,16 +119,15 @@ async fn assert_untouched_outside(app: &TestApp, t: &TwoOrgs, refresh_too: bool)
 async fn suspending_in_one_org_signs_out_nothing_elsewhere(app: TestApp) {
     let t = two_orgs(&app).await;
     let c = &t.a.candidate;
-    app.patch(&format!("/api/v1/orgs/acme/members/{}", c.id))
-        .token(&t.admin_a.token)
-        .json(&json!({ "status": "SUSPENDED" }))
-        .send()
-        .await
-        .assert(200);
+    app.patch_json(
+        &format!("/api/v1/orgs/acme/members/{}", c.id),
+        &t.admin_a.token,
+        &json!({ "status": "SUSPENDED" }),
+    )
+    .await
+    .assert(200);
     // Org A is closed to them at once; its phone credential is gone.
-    app.get("/api/v1/orgs/acme")
-        .token(&c.token)
-        .send()
+    app.get_as("/api/v1/orgs/acme", &c.token)
         .await
         .assert_problem(403, "forbidden");
     assert!(!phone_works(&app, &t.phone_a, t.session_a).await);
@@ -142,12 +136,13 @@ async fn suspending_in_one_org_signs_out_nothing_elsewhere(app: TestApp) {
     assert_eq!(details["device_credentials_revoked"], 1, "{details}");
     assert!(details.get("sessions_revoked").is_none(), "{details}");
     // Deactivating is the same.
-    app.patch(&format!("/api/v1/orgs/acme/members/{}", c.id))
-        .token(&t.admin_a.token)
-        .json(&json!({ "status": "DEACTIVATED" }))
-        .send()
-        .await
-        .assert(200);
+    app.patch_json(
+        &format!("/api/v1/orgs/acme/members/{}", c.id),
+        &t.admin_a.token,
+        &json!({ "status": "DEACTIVATED" }),
+    )
+    .await
+    .assert(200);
     assert!(app.token_works(&access).await);
     assert!(phone_works(&app, &t.phone_b, t.session_b).await);
 }
@@ -160,14 +155,12 @@ async fn removing_in_one_org_signs_out_nothing_elsewhere(app: TestApp) {
         .send()
         .await
         .assert(204);
-    app.get("/api/v1/orgs/acme")
-        .token(&c.token)
-        .send()
+    app.get_as("/api/v1/orgs/acme", &c.token)
         .await
         .assert_problem(404, "not_found");
     assert!(!phone_works(&app, &t.phone_a, t.session_a).await);
     let access = assert_untouched_outside(&app, &t, true).await;
-    let me = app.get("/api/v1/me").token(&access).send().await.json();
+    let me = app.get_json("/api/v1/me", &access).await;
     let orgs: Vec<&str> = me["memberships"]
         .as_array()
         .unwrap()
@@ -187,11 +180,12 @@ async fn role_changes_sign_out_nothing(app: TestApp) {
         let token = t.admin_a.token.clone();
         let app = &app;
         async move {
-            app.put(&format!("/api/v1/orgs/acme/members/{}/roles", c.id))
-                .token(&token)
-                .json(&json!({ "roles": roles }))
-                .send()
-                .await
+            app.put_json(
+                &format!("/api/v1/orgs/acme/members/{}/roles", c.id),
+                &token,
+                &json!({ "roles": roles }),
+            )
+            .await
         }
     };
     put(json!([{ "role": "CANDIDATE" }, { "role": "REPORT_VIEWER" }]))
@@ -217,12 +211,13 @@ async fn role_changes_sign_out_nothing(app: TestApp) {
             &[Role::ExamAuthor, Role::ReportViewer],
         )
         .await;
-    app.put(&format!("/api/v1/orgs/acme/members/{}/roles", staff.id))
-        .token(&t.admin_a.token)
-        .json(&json!({ "roles": [{ "role": "EXAM_AUTHOR" }] }))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/orgs/acme/members/{}/roles", staff.id),
+        &t.admin_a.token,
+        &json!({ "roles": [{ "role": "EXAM_AUTHOR" }] }),
+    )
+    .await
+    .assert(200);
     assert!(app.token_works(&staff.token).await);
     refresh(&app, &staff.refresh_token).await.assert(200);
 }

@@ -80,10 +80,11 @@ async fn last_org_entry(app: &TestApp, org_id: Uuid, action: &str) -> Value {
 
 async fn invite(app: &TestApp, token: &str, slug: &str, email: &str, roles: Value) -> Value {
     let r = app
-        .post(&format!("/api/v1/orgs/{slug}/invitations"))
-        .token(token)
-        .json(&json!({ "email": email, "name": "Invited Name", "roles": roles }))
-        .send()
+        .post_json(
+            &format!("/api/v1/orgs/{slug}/invitations"),
+            token,
+            &json!({ "email": email, "name": "Invited Name", "roles": roles }),
+        )
         .await;
     r.assert(201);
     r.json()

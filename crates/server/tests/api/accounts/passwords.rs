@@ -15,20 +15,22 @@ async fn weak_passwords_are_refused_everywhere(app: TestApp) {
     ];
     for p in bad {
         let v = app
-            .post("/api/v1/me/password")
-            .token(&u.token)
-            .json(&json!({ "current_password": PASSWORD, "new_password": p }))
-            .send()
+            .post_json(
+                "/api/v1/me/password",
+                &u.token,
+                &json!({ "current_password": PASSWORD, "new_password": p }),
+            )
             .await
             .assert_problem(422, "validation_failed");
         assert_eq!(v["errors"][0]["field"], "new_password", "{p:?}: {v}");
     }
     // The same password again.
     let v = app
-        .post("/api/v1/me/password")
-        .token(&u.token)
-        .json(&json!({ "current_password": PASSWORD, "new_password": PASSWORD }))
-        .send()
+        .post_json(
+            "/api/v1/me/password",
+            &u.token,
+            &json!({ "current_password": PASSWORD, "new_password": PASSWORD }),
+        )
         .await
         .assert_problem(422, "validation_failed");
     assert_eq!(v["errors"][0]["field"], "new_password");

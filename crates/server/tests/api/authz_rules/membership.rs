@@ -41,34 +41,34 @@ async fn candidate_steps(
         ),
         (
             "read",
-            app.get(&format!("/api/v1/sessions/{sid}"))
-                .token(token)
-                .send()
-                .await,
+            app.get_as(&format!("/api/v1/sessions/{sid}"), token).await,
         ),
         (
             "save",
-            app.put(&format!("/api/v1/sessions/{sid}/answers/{question}"))
-                .token(token)
-                .json(&json!({ "response": { "value": false }, "revision": 9 }))
-                .send()
-                .await,
+            app.put_json(
+                &format!("/api/v1/sessions/{sid}/answers/{question}"),
+                token,
+                &json!({ "response": { "value": false }, "revision": 9 }),
+            )
+            .await,
         ),
         (
             "events",
-            app.post(&format!("/api/v1/sessions/{sid}/events"))
-                .token(token)
-                .json(&event("late-1", "LAPTOP"))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/events"),
+                token,
+                &event("late-1", "LAPTOP"),
+            )
+            .await,
         ),
         (
             "heartbeat",
-            app.post(&format!("/api/v1/sessions/{sid}/heartbeat"))
-                .token(token)
-                .json(&json!({ "source": "LAPTOP" }))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/heartbeat"),
+                token,
+                &json!({ "source": "LAPTOP" }),
+            )
+            .await,
         ),
         (
             "frame",
@@ -87,19 +87,21 @@ async fn candidate_steps(
         ),
         (
             "phone events",
-            app.post(&format!("/api/v1/sessions/{sid}/events"))
-                .token(phone)
-                .json(&event("late-2", "MOBILE"))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/events"),
+                phone,
+                &event("late-2", "MOBILE"),
+            )
+            .await,
         ),
         (
             "phone heartbeat",
-            app.post(&format!("/api/v1/sessions/{sid}/heartbeat"))
-                .token(phone)
-                .json(&json!({ "source": "MOBILE" }))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/heartbeat"),
+                phone,
+                &json!({ "source": "MOBILE" }),
+            )
+            .await,
         ),
         (
             "phone frame",
@@ -165,12 +167,13 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     let sid_uuid: Uuid = sid.parse().unwrap();
     let q = question_of(&body, "true_false");
     let t = s.candidate.token.clone();
-    app.put(&format!("/api/v1/sessions/{sid}/answers/{q}"))
-        .token(&t)
-        .json(&json!({ "response": { "value": true }, "revision": 1 }))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/sessions/{sid}/answers/{q}"),
+        &t,
+        &json!({ "response": { "value": true }, "revision": 1 }),
+    )
+    .await
+    .assert(200);
     let (_, phone) = paired_phone(&app, &t, &sid).await;
     let before = written(&app, sid_uuid, q.parse().unwrap()).await;
     assert_eq!(before.0, "IN_PROGRESS");
@@ -244,9 +247,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         )
         .await
         .unwrap();
-        app.get(&format!("/api/v1/sessions/{sid}"))
-            .token(&t)
-            .send()
+        app.get_as(&format!("/api/v1/sessions/{sid}"), &t)
             .await
             .assert(200);
     }
@@ -312,9 +313,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     let stranger = app
         .member(&s.org, "stranger@acme.org", &[Role::Candidate])
         .await;
-    app.get(&format!("/api/v1/sessions/{sid}"))
-        .token(&stranger.token)
-        .send()
+    app.get_as(&format!("/api/v1/sessions/{sid}"), &stranger.token)
         .await
         .assert_problem(404, "not_found");
 }

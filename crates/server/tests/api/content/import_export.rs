@@ -180,9 +180,10 @@ async fn aiken_and_csv_imports(app: TestApp) {
     assert_eq!(got[4]["points"], 5.0);
     let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
     let r = app
-        .get(&format!("/api/v1/orgs/{s}/audit-log?action=bank.imported"))
-        .token(&admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/{s}/audit-log?action=bank.imported"),
+            &admin.token,
+        )
         .await;
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 2);
 }
@@ -215,9 +216,10 @@ async fn export_round_trips(app: TestApp) {
         .collect();
     for (format, ct) in [("gift", "text/plain"), ("csv", "text/csv")] {
         let r = app
-            .get(&format!("{}/export?format={format}", bank_url(s, &bank)))
-            .token(&author.token)
-            .send()
+            .get_as(
+                &format!("{}/export?format={format}", bank_url(s, &bank)),
+                &author.token,
+            )
             .await;
         r.assert(200);
         assert!(
@@ -248,20 +250,22 @@ async fn export_round_trips(app: TestApp) {
         }
         assert_eq!(original.len(), copied.len());
     }
-    app.get(&format!("{}/export?format=aiken", bank_url(s, &bank)))
-        .token(&author.token)
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.get_as(
+        &format!("{}/export?format=aiken", bank_url(s, &bank)),
+        &author.token,
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     // Reviewers read but do not export.
     let qa = app
         .member(&org, "qa@acme.test", &[Role::QualityAssurance])
         .await;
-    app.get(&format!("{}/export?format=gift", bank_url(s, &bank)))
-        .token(&qa.token)
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.get_as(
+        &format!("{}/export?format=gift", bank_url(s, &bank)),
+        &qa.token,
+    )
+    .await
+    .assert_problem(403, "forbidden");
 }
 
 async fn ten_thousand_question_gift_import(app: TestApp) {
@@ -304,12 +308,10 @@ async fn ten_thousand_question_gift_import(app: TestApp) {
         json!(["item9999", "number 9999"])
     );
     let r = app
-        .get(&format!(
-            "{}?type=numeric&limit=500",
-            questions_url(s, &bank)
-        ))
-        .token(&author.token)
-        .send()
+        .get_as(
+            &format!("{}?type=numeric&limit=500", questions_url(s, &bank)),
+            &author.token,
+        )
         .await;
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 500);
 }
@@ -352,12 +354,13 @@ async fn oversized_import_is_413(app: TestApp) {
     );
     // JSON routes keep the 1 MiB limit.
     let long = "x".repeat(1024 * 1024 + 10);
-    app.post(&questions_url(s, &bank))
-        .token(&author.token)
-        .json(&json!({"type": "essay", "text": long, "points": 1}))
-        .send()
-        .await
-        .assert_problem(413, "payload_too_large");
+    app.post_json(
+        &questions_url(s, &bank),
+        &author.token,
+        &json!({"type": "essay", "text": long, "points": 1}),
+    )
+    .await
+    .assert_problem(413, "payload_too_large");
 }
 
 both!(

@@ -29,12 +29,7 @@ fn questions_url(org: &str, bank: &str) -> String {
 }
 
 async fn create_bank(app: &TestApp, org: &str, u: &TestUser, body: Value) -> String {
-    let r = app
-        .post(&banks_url(org))
-        .token(&u.token)
-        .json(&body)
-        .send()
-        .await;
+    let r = app.post_json(&banks_url(org), &u.token, &body).await;
     r.assert(201);
     let v = r.json();
     assert_eq!(v["status"], "DRAFT", "{v}");
@@ -43,12 +38,7 @@ async fn create_bank(app: &TestApp, org: &str, u: &TestUser, body: Value) -> Str
 }
 
 async fn add_question(app: &TestApp, org: &str, bank: &str, u: &TestUser, q: &Value) -> Value {
-    let r = app
-        .post(&questions_url(org, bank))
-        .token(&u.token)
-        .json(q)
-        .send()
-        .await;
+    let r = app.post_json(&questions_url(org, bank), &u.token, q).await;
     r.assert(201);
     r.json()
 }
@@ -105,7 +95,7 @@ async fn list_all(app: &TestApp, url: &str, u: &TestUser, limit: u32) -> Vec<Val
         if let Some(c) = &cursor {
             page_url.push_str(&format!("&cursor={c}"));
         }
-        let r = app.get(&page_url).token(&u.token).send().await;
+        let r = app.get_as(&page_url, &u.token).await;
         r.assert(200);
         let v = r.json();
         let items = v["items"].as_array().expect("items").clone();
@@ -120,7 +110,7 @@ async fn list_all(app: &TestApp, url: &str, u: &TestUser, limit: u32) -> Vec<Val
 
 /// Ids of the items of one (first) page.
 async fn ids(app: &TestApp, url: &str, u: &TestUser) -> Vec<String> {
-    let r = app.get(url).token(&u.token).send().await;
+    let r = app.get_as(url, &u.token).await;
     r.assert(200);
     r.json()["items"]
         .as_array()

@@ -72,10 +72,7 @@ async fn question_validation_names_fields(app: TestApp) {
     ];
     for (body, field) in cases {
         let r = app
-            .post(&questions_url(s, &bank))
-            .token(&author.token)
-            .json(&body)
-            .send()
+            .post_json(&questions_url(s, &bank), &author.token, &body)
             .await;
         let v = r.assert_problem(422, "validation_failed");
         let fields: Vec<&str> = v["errors"]
@@ -94,10 +91,7 @@ async fn question_validation_names_fields(app: TestApp) {
         q["id"].as_str().expect("id")
     );
     let v = app
-        .patch(&url)
-        .token(&author.token)
-        .json(&json!({"options": ["one"]}))
-        .send()
+        .patch_json(&url, &author.token, &json!({"options": ["one"]}))
         .await
         .assert_problem(422, "validation_failed");
     assert!(
@@ -107,17 +101,10 @@ async fn question_validation_names_fields(app: TestApp) {
             .iter()
             .any(|e| e["field"] == "options")
     );
-    app.patch(&url)
-        .token(&author.token)
-        .json(&json!({"colour": "red"}))
-        .send()
+    app.patch_json(&url, &author.token, &json!({"colour": "red"}))
         .await
         .assert_problem(422, "validation_failed");
-    let r = app
-        .get(&format!("{url}/versions"))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&format!("{url}/versions"), &author.token).await;
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 1);
     // Nothing was created by the failures.
     assert_eq!(
@@ -180,12 +167,7 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
     let id = q["id"].as_str().expect("id");
     let url = format!("{}/{id}", questions_url(s, &bank));
 
-    let r = app
-        .patch(&url)
-        .token(&author.token)
-        .json(&json!({"text": "What is 3+3?", "options": ["5", "6"], "correct_answer": {"option": 1}}))
-        .send()
-        .await;
+    let r = app.patch_json(&url, &author.token, &json!({"text": "What is 3+3?", "options": ["5", "6"], "correct_answer": {"option": 1}})).await;
     r.assert(200);
     let v = r.json();
     assert_eq!(v["version"], 2);
@@ -198,18 +180,13 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
     );
     // The same content again makes no new version.
     let r = app
-        .patch(&url)
-        .token(&author.token)
-        .json(&json!({"text": "What is 3+3?"}))
-        .send()
+        .patch_json(&url, &author.token, &json!({"text": "What is 3+3?"}))
         .await;
     r.assert(200);
     assert_eq!(r.json()["version"], 2);
 
     let r = app
-        .get(&format!("{url}/versions"))
-        .token(&coordinator.token)
-        .send()
+        .get_as(&format!("{url}/versions"), &coordinator.token)
         .await;
     r.assert(200);
     let versions = r.json()["items"].as_array().expect("items").clone();
@@ -231,7 +208,7 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
         assert_eq!(versions[0]["question"][k], original[k], "version 1 {k}");
     }
     assert_eq!(versions[1]["question"]["options"], json!(["5", "6"]));
-    let r = app.get(&url).token(&coordinator.token).send().await;
+    let r = app.get_as(&url, &coordinator.token).await;
     r.assert(200);
     assert_eq!(r.json()["version"], 2);
 
@@ -240,7 +217,7 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
         .send()
         .await
         .assert(204);
-    let r = app.get(&url).token(&author.token).send().await;
+    let r = app.get_as(&url, &author.token).await;
     r.assert(200);
     assert_eq!(r.json()["status"], "RETIRED");
     let qs = questions_url(s, &bank);
@@ -256,29 +233,21 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
         ids(&app, &format!("{qs}?status=all"), &author).await.len(),
         2
     );
-    app.get(&format!("{qs}?status=GONE"))
-        .token(&author.token)
-        .send()
+    app.get_as(&format!("{qs}?status=GONE"), &author.token)
         .await
         .assert_problem(422, "validation_failed");
     // Retired questions keep their history and take no edits.
-    let r = app
-        .get(&format!("{url}/versions"))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&format!("{url}/versions"), &author.token).await;
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 2);
-    app.patch(&url)
-        .token(&author.token)
-        .json(&json!({"points": 4}))
-        .send()
+    app.patch_json(&url, &author.token, &json!({"points": 4}))
         .await
         .assert_problem(409, "conflict");
     // Not exported, not counted for submission.
     let r = app
-        .get(&format!("{}/export?format=csv", bank_url(s, &bank)))
-        .token(&author.token)
-        .send()
+        .get_as(
+            &format!("{}/export?format=csv", bank_url(s, &bank)),
+            &author.token,
+        )
         .await;
     r.assert(200);
     assert!(!r.text().contains("3+3"), "{}", r.text());
@@ -292,20 +261,18 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
         .assert_problem(409, "conflict");
     let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
     let r = app
-        .get(&format!(
-            "/api/v1/orgs/{s}/audit-log?action=question.updated&resource_id={id}"
-        ))
-        .token(&admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/{s}/audit-log?action=question.updated&resource_id={id}"),
+            &admin.token,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 1);
     let r = app
-        .get(&format!(
-            "/api/v1/orgs/{s}/audit-log?action=question.retired&resource_id={id}"
-        ))
-        .token(&admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/{s}/audit-log?action=question.retired&resource_id={id}"),
+            &admin.token,
+        )
         .await;
     assert_eq!(r.json()["items"].as_array().expect("items").len(), 1);
 }
@@ -354,21 +321,11 @@ async fn listing_filters_and_cursor_pages(app: TestApp) {
     let walked = list_all(&app, &qs, &author, 2).await;
     let walked_ids: Vec<Value> = walked.iter().map(|q| q["id"].clone()).collect();
     assert_eq!(walked_ids, made);
-    let r = app
-        .get(&format!("{qs}?limit=2"))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&format!("{qs}?limit=2"), &author.token).await;
     assert!(r.json()["next_cursor"].is_string());
-    let r = app
-        .get(&format!("{qs}?limit=7"))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&format!("{qs}?limit=7"), &author.token).await;
     assert!(r.json()["next_cursor"].is_null());
-    app.get(&format!("{qs}?limit=501"))
-        .token(&author.token)
-        .send()
+    app.get_as(&format!("{qs}?limit=501"), &author.token)
         .await
         .assert_problem(422, "validation_failed");
     // Bank list pages too, and filters by status.

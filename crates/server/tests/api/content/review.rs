@@ -44,10 +44,7 @@ async fn full_review_workflow(app: TestApp) {
 
     act_ok(&app, s, &bank, &author, "submit", "IN_REVIEW").await;
     // In review: no edits, no second submit.
-    app.patch(&bank_url(s, &bank))
-        .token(&author.token)
-        .json(&json!({"title": "x"}))
-        .send()
+    app.patch_json(&bank_url(s, &bank), &author.token, &json!({"title": "x"}))
         .await
         .assert_problem(409, "conflict");
     act(&app, s, &bank, &author, "submit", None)
@@ -67,28 +64,27 @@ async fn full_review_workflow(app: TestApp) {
     assert_eq!(v["reviewed_by"], qa.id.to_string());
 
     // An APPROVED bank is read-only: bank, questions, import.
-    app.patch(&bank_url(s, &bank))
-        .token(&author.token)
-        .json(&json!({"title": "Algebra 2"}))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.patch_json(
+        &bank_url(s, &bank),
+        &author.token,
+        &json!({"title": "Algebra 2"}),
+    )
+    .await
+    .assert_problem(409, "conflict");
     let first = all[0]["id"].as_str().expect("id");
-    app.patch(&format!("{}/{first}", questions_url(s, &bank)))
-        .token(&author.token)
-        .json(&json!({"points": 3}))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.patch_json(
+        &format!("{}/{first}", questions_url(s, &bank)),
+        &author.token,
+        &json!({"points": 3}),
+    )
+    .await
+    .assert_problem(409, "conflict");
     app.delete(&format!("{}/{first}", questions_url(s, &bank)))
         .token(&author.token)
         .send()
         .await
         .assert_problem(409, "conflict");
-    app.post(&questions_url(s, &bank))
-        .token(&author.token)
-        .json(&seven()[2])
-        .send()
+    app.post_json(&questions_url(s, &bank), &author.token, &seven()[2])
         .await
         .assert_problem(409, "conflict");
     import(
@@ -118,16 +114,17 @@ async fn full_review_workflow(app: TestApp) {
     let v = r.json();
     assert_eq!(v["status"], "REJECTED");
     assert_eq!(v["reject_reason"], "Question 3 is ambiguous");
-    let r = app.get(&bank_url(s, &bank)).token(&qa.token).send().await;
+    let r = app.get_as(&bank_url(s, &bank), &qa.token).await;
     r.assert(200);
     assert_eq!(r.json()["reject_reason"], "Question 3 is ambiguous");
 
     // Editing a rejected bank puts it back to DRAFT.
     let r = app
-        .patch(&bank_url(s, &bank))
-        .token(&author.token)
-        .json(&json!({"description": "Week 1, fixed"}))
-        .send()
+        .patch_json(
+            &bank_url(s, &bank),
+            &author.token,
+            &json!({"description": "Week 1, fixed"}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["status"], "DRAFT");
@@ -147,21 +144,18 @@ async fn full_review_workflow(app: TestApp) {
     act_ok(&app, s, &bank2, &author, "submit", "IN_REVIEW").await;
     act_ok(&app, s, &bank2, &qa, "reject", "REJECTED").await;
     let r = app
-        .patch(&format!(
-            "{}/{}",
-            questions_url(s, &bank2),
-            q["id"].as_str().expect("id")
-        ))
-        .token(&author.token)
-        .json(&json!({"text": "The sky is usually blue."}))
-        .send()
+        .patch_json(
+            &format!(
+                "{}/{}",
+                questions_url(s, &bank2),
+                q["id"].as_str().expect("id")
+            ),
+            &author.token,
+            &json!({"text": "The sky is usually blue."}),
+        )
         .await;
     r.assert(200);
-    let r = app
-        .get(&bank_url(s, &bank2))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&bank_url(s, &bank2), &author.token).await;
     assert_eq!(r.json()["status"], "DRAFT");
 
     // Every transition is in the audit log.
@@ -178,7 +172,7 @@ async fn full_review_workflow(app: TestApp) {
         "question.updated",
     ] {
         let url = format!("/api/v1/orgs/{s}/audit-log?action={action}&limit=500");
-        let r = app.get(&url).token(&admin.token).send().await;
+        let r = app.get_as(&url, &admin.token).await;
         r.assert(200);
         let items = r.json()["items"].as_array().expect("items").clone();
         assert!(!items.is_empty(), "no {action} entry");
@@ -191,9 +185,10 @@ async fn full_review_workflow(app: TestApp) {
         }
     }
     let r = app
-        .get(&format!("/api/v1/orgs/{s}/audit-log?action=bank.approved"))
-        .token(&admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/{s}/audit-log?action=bank.approved"),
+            &admin.token,
+        )
         .await;
     assert_eq!(r.json()["items"][0]["actor_id"], qa.id.to_string());
 }
@@ -222,12 +217,13 @@ async fn two_person_rule_for_every_role(app: TestApp) {
             &[Role::ExamAuthor, Role::QualityAssurance],
         )
         .await;
-    app.patch(&bank_url(s, &bank))
-        .token(&bank_editor.token)
-        .json(&json!({"title": "Reviewed (edited)"}))
-        .send()
-        .await
-        .assert(200);
+    app.patch_json(
+        &bank_url(s, &bank),
+        &bank_editor.token,
+        &json!({"title": "Reviewed (edited)"}),
+    )
+    .await
+    .assert(200);
     // Holds both roles and only edited one question.
     let question_editor = app
         .member(
@@ -236,10 +232,7 @@ async fn two_person_rule_for_every_role(app: TestApp) {
             &[Role::ExamAuthor, Role::QualityAssurance],
         )
         .await;
-    app.patch(&q_url)
-        .token(&question_editor.token)
-        .json(&json!({"points": 2}))
-        .send()
+    app.patch_json(&q_url, &question_editor.token, &json!({"points": 2}))
         .await
         .assert(200);
     // The author holding QUALITY_ASSURANCE too.
@@ -309,11 +302,7 @@ async fn two_person_rule_for_every_role(app: TestApp) {
         .await
         .assert_problem(403, "forbidden");
     }
-    let r = app
-        .get(&bank_url(s, &bank))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&bank_url(s, &bank), &author.token).await;
     assert_eq!(r.json()["status"], "IN_REVIEW", "nobody above changed it");
 
     // The QA who never touched the bank rejects, then approves the next round.
@@ -322,10 +311,7 @@ async fn two_person_rule_for_every_role(app: TestApp) {
         .find(|(_, _, ok)| *ok)
         .expect("the QA reviewer");
     act_ok(&app, s, &bank, qa, "reject", "REJECTED").await;
-    app.patch(&q_url)
-        .token(&author.token)
-        .json(&json!({"points": 3}))
-        .send()
+    app.patch_json(&q_url, &author.token, &json!({"points": 3}))
         .await
         .assert(200);
     act_ok(&app, s, &bank, &author, "submit", "IN_REVIEW").await;
@@ -373,20 +359,18 @@ async fn department_scoping(app: TestApp) {
         json!({"title": "Sneaky", "department_id": dep_b}),
         json!({"title": "No department"}),
     ] {
-        app.post(&banks_url(s))
-            .token(&author_a.token)
-            .json(&body)
-            .send()
+        app.post_json(&banks_url(s), &author_a.token, &body)
             .await
             .assert_problem(403, "forbidden");
     }
     // Moving a bank into a department one has no grant in.
-    app.patch(&bank_url(s, &in_a))
-        .token(&author_a.token)
-        .json(&json!({"department_id": dep_b}))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.patch_json(
+        &bank_url(s, &in_a),
+        &author_a.token,
+        &json!({"department_id": dep_b}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
 
     assert_eq!(
         ids(&app, &banks_url(s), &author_a).await,
@@ -404,20 +388,13 @@ async fn department_scoping(app: TestApp) {
     assert_eq!(every, expected);
 
     for bank in [&in_b, &org_wide] {
-        app.get(&bank_url(s, bank))
-            .token(&author_a.token)
-            .send()
+        app.get_as(&bank_url(s, bank), &author_a.token)
             .await
             .assert_problem(403, "forbidden");
-        app.get(&questions_url(s, bank))
-            .token(&author_a.token)
-            .send()
+        app.get_as(&questions_url(s, bank), &author_a.token)
             .await
             .assert_problem(403, "forbidden");
-        app.post(&questions_url(s, bank))
-            .token(&author_a.token)
-            .json(&seven()[2])
-            .send()
+        app.post_json(&questions_url(s, bank), &author_a.token, &seven()[2])
             .await
             .assert_problem(403, "forbidden");
     }
@@ -460,36 +437,22 @@ async fn tenant_isolation(app: TestApp) {
         let q1 = format!("{qs}/{qid}");
         let t = intruder.token.as_str();
         let checks = [
-            app.get(&b).token(t).send().await,
-            app.patch(&b)
-                .token(t)
-                .json(&json!({"title": "mine"}))
-                .send()
-                .await,
-            app.get(&qs).token(t).send().await,
-            app.post(&qs).token(t).json(&seven()[2]).send().await,
-            app.get(&q1).token(t).send().await,
-            app.patch(&q1)
-                .token(t)
-                .json(&json!({"points": 5}))
-                .send()
-                .await,
+            app.get_as(&b, t).await,
+            app.patch_json(&b, t, &json!({"title": "mine"})).await,
+            app.get_as(&qs, t).await,
+            app.post_json(&qs, t, &seven()[2]).await,
+            app.get_as(&q1, t).await,
+            app.patch_json(&q1, t, &json!({"points": 5})).await,
             app.delete(&q1).token(t).send().await,
-            app.get(&format!("{q1}/versions")).token(t).send().await,
-            app.get(&format!("{b}/export?format=gift"))
-                .token(t)
-                .send()
-                .await,
+            app.get_as(&format!("{q1}/versions"), t).await,
+            app.get_as(&format!("{b}/export?format=gift"), t).await,
             app.post(&format!("{b}/import?format=gift"))
                 .token(t)
                 .body("text/plain", "Sky? {T}")
                 .send()
                 .await,
             app.post(&format!("{b}/approve")).token(t).send().await,
-            app.post(&format!("{b}/reject"))
-                .token(t)
-                .json(&json!({"reason": "x"}))
-                .send()
+            app.post_json(&format!("{b}/reject"), t, &json!({"reason": "x"}))
                 .await,
             app.post(&format!("{b}/archive")).token(t).send().await,
         ];
@@ -499,23 +462,18 @@ async fn tenant_isolation(app: TestApp) {
         }
     }
     // The question id under the intruder's own bank.
-    app.get(&format!("{}/{qid}", questions_url(o, &own)))
-        .token(&intruder.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.get_as(
+        &format!("{}/{qid}", questions_url(o, &own)),
+        &intruder.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     assert_eq!(ids(&app, &banks_url(o), &intruder).await, vec![own]);
-    app.get(&banks_url(a))
-        .token(&intruder.token)
-        .send()
+    app.get_as(&banks_url(a), &intruder.token)
         .await
         .assert_problem(404, "not_found");
     // Nothing changed.
-    let r = app
-        .get(&bank_url(a, &bank))
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as(&bank_url(a, &bank), &author.token).await;
     assert_eq!(r.json()["status"], "IN_REVIEW");
     assert_eq!(r.json()["title"], "Secret");
     let all = list_all(&app, &questions_url(a, &bank), &author, 50).await;

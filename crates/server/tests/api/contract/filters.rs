@@ -14,15 +14,11 @@ async fn audit_log_filters_with_control_characters_are_refused(app: TestApp) {
         )
         .await;
     for q in ["resource_id=%00x", "action=a%00", "resource_type=%01"] {
-        app.get(&format!("/api/v1/orgs/audited/audit-log?{q}"))
-            .token(&admin.token)
-            .send()
+        app.get_as(&format!("/api/v1/orgs/audited/audit-log?{q}"), &admin.token)
             .await
             .assert_problem(422, "validation_failed");
     }
-    app.get("/api/v1/orgs/audited/audit-log?resource_id=x")
-        .token(&admin.token)
-        .send()
+    app.get_as("/api/v1/orgs/audited/audit-log?resource_id=x", &admin.token)
         .await
         .assert(200);
 }
@@ -37,33 +33,33 @@ async fn content_list_filters_with_control_characters_are_refused(app: TestApp) 
             &[invigil_domain::identity::Role::ExamAuthor],
         )
         .await;
-    app.get("/api/v1/orgs/filters/question-banks?status=%00")
-        .token(&author.token)
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.get_as(
+        "/api/v1/orgs/filters/question-banks?status=%00",
+        &author.token,
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     let bank = app
-        .post("/api/v1/orgs/filters/question-banks")
-        .token(&author.token)
-        .json(&json!({ "title": "Bank" }))
-        .send()
+        .post_json(
+            "/api/v1/orgs/filters/question-banks",
+            &author.token,
+            &json!({ "title": "Bank" }),
+        )
         .await;
     bank.assert(201);
     let bank = bank.json()["id"].as_str().unwrap().to_owned();
     for q in ["q=a%00", "tag=%00", "type=%00", "difficulty=%1b"] {
-        app.get(&format!(
-            "/api/v1/orgs/filters/question-banks/{bank}/questions?{q}"
-        ))
-        .token(&author.token)
-        .send()
+        app.get_as(
+            &format!("/api/v1/orgs/filters/question-banks/{bank}/questions?{q}"),
+            &author.token,
+        )
         .await
         .assert_problem(422, "validation_failed");
     }
-    app.get(&format!(
-        "/api/v1/orgs/filters/question-banks/{bank}/questions?q=x"
-    ))
-    .token(&author.token)
-    .send()
+    app.get_as(
+        &format!("/api/v1/orgs/filters/question-banks/{bank}/questions?q=x"),
+        &author.token,
+    )
     .await
     .assert(200);
 }

@@ -283,9 +283,7 @@ async fn idempotency_replays_and_refuses_a_reused_key(app: TestApp) {
         .await
         .assert_problem(422, "idempotency_key_reused");
     let list = app
-        .get("/api/v1/orgs/keys/departments")
-        .token(&admin.token)
-        .send()
+        .get_as("/api/v1/orgs/keys/departments", &admin.token)
         .await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
 }

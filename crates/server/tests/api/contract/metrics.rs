@@ -30,7 +30,7 @@ async fn metrics_token_is_required_when_configured(app: TestApp) {
         .assert(401);
     // A user's access token is not the metrics token.
     let u = app.user("metrics@example.org").await;
-    app.get("/metrics").token(&u.token).send().await.assert(401);
+    app.get_as("/metrics", &u.token).await.assert(401);
     let r = app
         .get("/metrics")
         .header("authorization", &format!("Bearer {token}"))

@@ -242,9 +242,10 @@ pub async fn save(
     response: Value,
     revision: i64,
 ) -> crate::common::TestResponse {
-    app.put(&format!("/api/v1/sessions/{session}/answers/{q}"))
-        .token(token)
-        .json(&json!({"response": response, "revision": revision}))
-        .send()
-        .await
+    app.put_json(
+        &format!("/api/v1/sessions/{session}/answers/{q}"),
+        token,
+        &json!({"response": response, "revision": revision}),
+    )
+    .await
 }

@@ -94,59 +94,48 @@ async fn submit_grades_and_is_idempotent(app: TestApp) {
 
     // The essay is in the grading queue; the coordinator grades it.
     let c = &s.coordinator.token;
-    let queue = app
-        .get("/api/v1/orgs/acme/grading-queue")
-        .token(c)
-        .send()
-        .await;
+    let queue = app.get_as("/api/v1/orgs/acme/grading-queue", c).await;
     queue.assert(200);
     let items = queue.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     let essay = items[0]["question_id"].as_str().unwrap().to_owned();
-    app.put(&format!(
-        "/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"
-    ))
-    .token(c)
-    .json(&json!({"points": 9}))
-    .send()
+    app.put_json(
+        &format!("/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"),
+        c,
+        &json!({"points": 9}),
+    )
     .await
     .assert_problem(422, "validation_failed");
     let g = app
-        .put(&format!(
-            "/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"
-        ))
-        .token(c)
-        .json(&json!({"points": 2, "comment": "thin"}))
-        .send()
+        .put_json(
+            &format!("/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"),
+            c,
+            &json!({"points": 2, "comment": "thin"}),
+        )
         .await;
     g.assert(200);
     let g = g.json();
     assert_eq!(g["final_score"], 6.0);
     assert_eq!(g["passed"], true);
     assert_eq!(
-        app.get("/api/v1/orgs/acme/grading-queue")
-            .token(c)
-            .send()
-            .await
-            .json()["items"]
+        app.get_json("/api/v1/orgs/acme/grading-queue", c).await["items"]
             .as_array()
             .unwrap()
             .len(),
         0
     );
     // A candidate may not grade.
-    app.put(&format!(
-        "/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"
-    ))
-    .token(t)
-    .json(&json!({"points": 5}))
-    .send()
+    app.put_json(
+        &format!("/api/v1/orgs/acme/sessions/{sid}/answers/{essay}/grade"),
+        t,
+        &json!({"points": 5}),
+    )
     .await
     .assert_problem(403, "forbidden");
 
     // Results appear after release, with the best attempt.
     assert_eq!(
-        app.get("/api/v1/me/results").token(t).send().await.json()["items"]
+        app.get_json("/api/v1/me/results", t).await["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -160,7 +149,7 @@ async fn submit_grades_and_is_idempotent(app: TestApp) {
     .send()
     .await
     .assert(200);
-    let results = app.get("/api/v1/me/results").token(t).send().await.json();
+    let results = app.get_json("/api/v1/me/results", t).await;
     let items = results["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["final_score"], 6.0);
@@ -210,10 +199,11 @@ async fn regrade_after_key_correction(app: TestApp) {
     .await
     .unwrap();
     let r = app
-        .post(&format!("/api/v1/orgs/acme/exams/{}/regrade", s.exam_id))
-        .token(&s.coordinator.token)
-        .json(&json!({"question_id": sa}))
-        .send()
+        .post_json(
+            &format!("/api/v1/orgs/acme/exams/{}/regrade", s.exam_id),
+            &s.coordinator.token,
+            &json!({"question_id": sa}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["sessions_regraded"], 1);
@@ -223,15 +213,13 @@ async fn regrade_after_key_correction(app: TestApp) {
         .unwrap();
     assert_eq!(after.objective_score, Some(1.0));
     let audit = app
-        .get("/api/v1/orgs/acme/audit-log?action=exam.regraded")
-        .token(
+        .get_json(
+            "/api/v1/orgs/acme/audit-log?action=exam.regraded",
             &app.member(&s.org, "oa@acme.org", &[Role::OrgAdmin])
                 .await
                 .token,
         )
-        .send()
-        .await
-        .json();
+        .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1);
 }
 
@@ -261,11 +249,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
     .await
     .assert(200);
     assert_eq!(
-        app.get("/api/v1/me/results")
-            .token(&s.candidate.token)
-            .send()
-            .await
-            .json()["items"]
+        app.get_json("/api/v1/me/results", &s.candidate.token).await["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -275,12 +259,7 @@ async fn flagged_results_are_withheld(app: TestApp) {
     invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
         .await
         .unwrap();
-    let items = app
-        .get("/api/v1/me/results")
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .json();
+    let items = app.get_json("/api/v1/me/results", &s.candidate.token).await;
     assert_eq!(items["items"][0]["passed"], false);
     assert_eq!(items["items"][0]["integrity"], "VIOLATION_CONFIRMED");
 }

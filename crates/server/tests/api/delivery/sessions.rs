@@ -20,10 +20,11 @@ async fn start_resume_and_no_keys(app: TestApp) {
     assert!(body["remaining_seconds"].as_u64().unwrap() > 3500);
     // Resume from another device: same session, 200.
     let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&s.candidate.token)
-        .json(&json!({"device_fingerprint": "tablet-2"}))
-        .send()
+        .post_json(
+            &format!("/api/v1/exams/{}/sessions", s.exam_id),
+            &s.candidate.token,
+            &json!({"device_fingerprint": "tablet-2"}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["session_id"], sid);
@@ -31,9 +32,7 @@ async fn start_resume_and_no_keys(app: TestApp) {
     let other = app
         .member(&s.org, "other@acme.org", &[Role::Candidate])
         .await;
-    app.get(&format!("/api/v1/sessions/{sid}"))
-        .token(&other.token)
-        .send()
+    app.get_as(&format!("/api/v1/sessions/{sid}"), &other.token)
         .await
         .assert_problem(404, "not_found");
     app.post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
@@ -81,12 +80,7 @@ async fn autosave_revisions_are_monotonic(app: TestApp) {
             .json()["revision"],
         5
     );
-    let view = app
-        .get(&format!("/api/v1/sessions/{sid}"))
-        .token(t)
-        .send()
-        .await
-        .json();
+    let view = app.get_json(&format!("/api/v1/sessions/{sid}"), t).await;
     assert_eq!(view["answers"][&sa]["response"]["text"], "Paris");
     assert_eq!(view["answers"][&sa]["revision"], 5);
     // Wrong shapes, unknown questions, negative revisions.
@@ -149,12 +143,7 @@ async fn grace_edge_and_submit(app: TestApp) {
             .unwrap(),
         1
     );
-    let view = app
-        .get(&format!("/api/v1/sessions/{sid}"))
-        .token(t)
-        .send()
-        .await
-        .json();
+    let view = app.get_json(&format!("/api/v1/sessions/{sid}"), t).await;
     assert_eq!(view["status"], "AUTO_SUBMITTED");
     assert_eq!(view["finished_at"], view["expires_at"]);
     // The acknowledged answer was graded.
@@ -362,20 +351,16 @@ async fn proctor_actions_follow_the_timing_policy(app: TestApp) {
     );
     restarted.background.shutdown().await;
     // The warning is visible to the candidate.
-    let view = app
-        .get(&format!("/api/v1/sessions/{sid}"))
-        .token(t)
-        .send()
-        .await
-        .json();
+    let view = app.get_json(&format!("/api/v1/sessions/{sid}"), t).await;
     assert_eq!(view["messages"][0]["text"], "checked by proctor");
     // Candidates cannot act; terminate ends it.
-    app.post(&format!("/api/v1/orgs/acme/sessions/{sid}/actions"))
-        .token(t)
-        .json(&json!({"type": "PAUSE", "reason": "x"}))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.post_json(
+        &format!("/api/v1/orgs/acme/sessions/{sid}/actions"),
+        t,
+        &json!({"type": "PAUSE", "reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     act("TERMINATE", None).await.assert(200);
     app.post(&format!("/api/v1/sessions/{sid}/submit"))
         .token(t)

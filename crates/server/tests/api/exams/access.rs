@@ -5,17 +5,11 @@ use super::*;
 async fn roles_decide(app: TestApp) {
     let s = setup(&app).await;
     let bank = approved_bank(&app, &s.org, &s.author, 2).await;
-    app.post(&exams_url("uni"))
-        .token(&s.author.token)
-        .json(&exam_body(bank))
-        .send()
+    app.post_json(&exams_url("uni"), &s.author.token, &exam_body(bank))
         .await
         .assert_problem(403, "forbidden");
     // A body that does not parse is still 403 for someone without the right.
-    app.post(&exams_url("uni"))
-        .token(&s.manager.token)
-        .json(&json!({}))
-        .send()
+    app.post_json(&exams_url("uni"), &s.manager.token, &json!({}))
         .await
         .assert_problem(403, "forbidden");
     let exam = create_exam(&app, "uni", &s.coord, &exam_body(bank)).await;
@@ -32,18 +26,17 @@ async fn roles_decide(app: TestApp) {
     act(&app, "uni", id, &s.manager, "open")
         .await
         .assert_problem(403, "forbidden");
-    app.patch(&exam_url("uni", id))
-        .token(&s.manager.token)
-        .json(&json!({ "title": "Mine now" }))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.patch_json(
+        &exam_url("uni", id),
+        &s.manager.token,
+        &json!({ "title": "Mine now" }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     let candidate = app
         .member(&s.org, "cand@uni.example", &[Role::Candidate])
         .await;
-    app.get(&exams_url("uni"))
-        .token(&candidate.token)
-        .send()
+    app.get_as(&exams_url("uni"), &candidate.token)
         .await
         .assert_problem(403, "forbidden");
     enroll_json(
@@ -64,9 +57,7 @@ async fn roles_decide(app: TestApp) {
             &[(Role::ExamCoordinator, Some(physics))],
         )
         .await;
-    app.get(&exam_url("uni", id))
-        .token(&dept_coord.token)
-        .send()
+    app.get_as(&exam_url("uni", id), &dept_coord.token)
         .await
         .assert_problem(403, "forbidden");
     // Fed from a bank they may read: one of their department.
@@ -75,18 +66,11 @@ async fn roles_decide(app: TestApp) {
     let mut body = exam_body(physics_bank);
     body["department_id"] = json!(physics);
     let mine = create_exam(&app, "uni", &dept_coord, &body).await;
-    let r = app
-        .get(&exams_url("uni"))
-        .token(&dept_coord.token)
-        .send()
-        .await;
+    let r = app.get_as(&exams_url("uni"), &dept_coord.token).await;
     let items = r.json()["items"].as_array().expect("items").clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], mine["id"]);
-    app.post(&exams_url("uni"))
-        .token(&dept_coord.token)
-        .json(&exam_body(bank))
-        .send()
+    app.post_json(&exams_url("uni"), &dept_coord.token, &exam_body(bank))
         .await
         .assert_problem(403, "forbidden");
 }
@@ -106,15 +90,9 @@ async fn tenants_are_isolated(app: TestApp) {
         .await;
     // Through their own organization: the exam does not exist there.
     for r in [
-        app.get(&exam_url("other", id))
-            .token(&stranger.token)
-            .send()
-            .await,
+        app.get_as(&exam_url("other", id), &stranger.token).await,
         act(&app, "other", id, &stranger, "open").await,
-        app.get(&enroll_url("other", id))
-            .token(&stranger.token)
-            .send()
-            .await,
+        app.get_as(&enroll_url("other", id), &stranger.token).await,
         enroll_json(
             &app,
             "other",
@@ -123,32 +101,23 @@ async fn tenants_are_isolated(app: TestApp) {
             json!([{ "email": "a@b.org" }]),
         )
         .await,
-        app.patch(&exam_url("other", id))
-            .token(&stranger.token)
-            .json(&json!({ "title": "x" }))
-            .send()
-            .await,
+        app.patch_json(
+            &exam_url("other", id),
+            &stranger.token,
+            &json!({ "title": "x" }),
+        )
+        .await,
     ] {
         r.assert_problem(404, "not_found");
     }
     // Through the exam's organization, where they are no member.
-    app.get(&exam_url("uni", id))
-        .token(&stranger.token)
-        .send()
+    app.get_as(&exam_url("uni", id), &stranger.token)
         .await
         .assert_problem(404, "not_found");
-    let r = app
-        .get(&exams_url("other"))
-        .token(&stranger.token)
-        .send()
-        .await;
+    let r = app.get_as(&exams_url("other"), &stranger.token).await;
     assert_eq!(r.json()["items"], json!([]));
     // Still DRAFT: nothing happened to it.
-    let r = app
-        .get(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .send()
-        .await;
+    let r = app.get_as(&exam_url("uni", id), &s.coord.token).await;
     assert_eq!(r.json()["status"], "DRAFT");
 }
 

@@ -35,32 +35,28 @@ async fn create_with_fixed_bank_and_with_draw_rules(app: TestApp) {
     assert_eq!(drawn["randomize_questions"], false);
 
     let id = exam["id"].as_str().expect("id");
-    let r = app
-        .get(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .send()
-        .await;
+    let r = app.get_as(&exam_url("uni", id), &s.coord.token).await;
     r.assert(200);
     assert_eq!(r.json()["title"], "Algebra midterm");
     let r = app
-        .get(&format!("{}?limit=1", exams_url("uni")))
-        .token(&s.manager.token)
-        .send()
+        .get_as(&format!("{}?limit=1", exams_url("uni")), &s.manager.token)
         .await;
     r.assert(200);
     let page = r.json();
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
     let cursor = page["next_cursor"].as_str().expect("cursor").to_owned();
     let r = app
-        .get(&format!("{}?cursor={cursor}", exams_url("uni")))
-        .token(&s.manager.token)
-        .send()
+        .get_as(
+            &format!("{}?cursor={cursor}", exams_url("uni")),
+            &s.manager.token,
+        )
         .await;
     assert_eq!(r.json()["items"][0]["id"], drawn["id"]);
     let r = app
-        .get(&format!("{}?status=ACTIVE", exams_url("uni")))
-        .token(&s.coord.token)
-        .send()
+        .get_as(
+            &format!("{}?status=ACTIVE", exams_url("uni")),
+            &s.coord.token,
+        )
         .await;
     assert_eq!(r.json()["items"], json!([]));
     let actions = app.audit_actions(&s.org).await;
@@ -90,10 +86,7 @@ async fn banks_must_be_approved_and_of_this_org(app: TestApp) {
     )
     .await;
     let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(&exam_body(draft))
-        .send()
+        .post_json(&exams_url("uni"), &s.coord.token, &exam_body(draft))
         .await;
     let v = r.assert_problem(422, "validation_failed");
     assert_eq!(fields(&v), ["question_bank_id"]);
@@ -111,18 +104,19 @@ async fn banks_must_be_approved_and_of_this_org(app: TestApp) {
     let foreign = approved_bank(&app, &other, &other_author, 3).await;
     let ok = approved_bank(&app, &s.org, &s.author, 3).await;
     let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(&json!({
-            "title": "Mixed",
-            "draw": [
-                { "bank_id": ok, "count": 1 },
-                { "bank_id": foreign, "count": 1 },
-                { "bank_id": in_review, "count": 1 },
-            ],
-            "duration_minutes": 10, "passing_score": 50, "max_attempts": 1,
-        }))
-        .send()
+        .post_json(
+            &exams_url("uni"),
+            &s.coord.token,
+            &json!({
+                "title": "Mixed",
+                "draw": [
+                    { "bank_id": ok, "count": 1 },
+                    { "bank_id": foreign, "count": 1 },
+                    { "bank_id": in_review, "count": 1 },
+                ],
+                "duration_minutes": 10, "passing_score": 50, "max_attempts": 1,
+            }),
+        )
         .await;
     let v = r.assert_problem(422, "validation_failed");
     assert_eq!(fields(&v), ["draw[1].bank_id", "draw[2].bank_id"]);
@@ -140,22 +134,23 @@ async fn validation_errors_name_fields(app: TestApp) {
     let bank = approved_bank(&app, &s.org, &s.author, 2).await;
     let now = Utc::now();
     let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(&json!({
-            "title": "  ",
-            "question_bank_id": bank,
-            "draw": [{ "bank_id": bank, "count": 1 }],
-            "duration_minutes": 0,
-            "passing_score": 101,
-            "max_attempts": 0,
-            "scheduled_start_at": now + Duration::hours(2),
-            "scheduled_end_at": now + Duration::hours(1),
-            "proctoring_sensitivity": "EXTREME",
-            "exam_type_id": Uuid::now_v7(),
-            "department_id": Uuid::now_v7(),
-        }))
-        .send()
+        .post_json(
+            &exams_url("uni"),
+            &s.coord.token,
+            &json!({
+                "title": "  ",
+                "question_bank_id": bank,
+                "draw": [{ "bank_id": bank, "count": 1 }],
+                "duration_minutes": 0,
+                "passing_score": 101,
+                "max_attempts": 0,
+                "scheduled_start_at": now + Duration::hours(2),
+                "scheduled_end_at": now + Duration::hours(1),
+                "proctoring_sensitivity": "EXTREME",
+                "exam_type_id": Uuid::now_v7(),
+                "department_id": Uuid::now_v7(),
+            }),
+        )
         .await;
     let v = r.assert_problem(422, "validation_failed");
     let mut got = fields(&v);
@@ -176,35 +171,28 @@ async fn validation_errors_name_fields(app: TestApp) {
     );
     // Neither source; a bad draw rule; a type error names its field.
     let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(
+        .post_json(
+            &exams_url("uni"),
+            &s.coord.token,
             &json!({ "title": "T", "duration_minutes": 10, "passing_score": 1, "max_attempts": 1 }),
         )
-        .send()
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
         ["question_bank_id"]
     );
-    let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(&json!({ "title": "T", "draw": [{ "bank_id": bank, "count": 0, "difficulty": "impossible" }],
-            "duration_minutes": 10, "passing_score": 1, "max_attempts": 1 }))
-        .send()
-        .await;
+    let r = app.post_json(&exams_url("uni"), &s.coord.token, &json!({ "title": "T", "draw": [{ "bank_id": bank, "count": 0, "difficulty": "impossible" }],
+            "duration_minutes": 10, "passing_score": 1, "max_attempts": 1 })).await;
     let mut got = fields(&r.assert_problem(422, "validation_failed"));
     got.sort();
     assert_eq!(got, ["draw[0].count", "draw[0].difficulty"]);
     let r = app
-        .post(&exams_url("uni"))
-        .token(&s.coord.token)
-        .json(
+        .post_json(
+            &exams_url("uni"),
+            &s.coord.token,
             &json!({ "title": "T", "question_bank_id": bank, "duration_minutes": "long",
             "passing_score": 1, "max_attempts": 1 }),
         )
-        .send()
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
@@ -216,30 +204,29 @@ async fn exam_types_have_unique_codes(app: TestApp) {
     let s = setup(&app).await;
     let url = "/api/v1/orgs/uni/exam-types";
     let body = json!({ "code": "MIDTERM", "name": "Midterm", "default_weight": 0.3 });
-    let r = app.post(url).token(&s.coord.token).json(&body).send().await;
+    let r = app.post_json(url, &s.coord.token, &body).await;
     r.assert(201);
     let t = r.json();
     assert_eq!(t["code"], "MIDTERM");
     assert_eq!(t["default_weight"], 0.3);
-    app.post(url)
-        .token(&s.coord.token)
-        .json(&json!({ "code": "MIDTERM", "name": "Again", "default_weight": 1 }))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.post_json(
+        url,
+        &s.coord.token,
+        &json!({ "code": "MIDTERM", "name": "Again", "default_weight": 1 }),
+    )
+    .await
+    .assert_problem(409, "conflict");
     let r = app
-        .post(url)
-        .token(&s.coord.token)
-        .json(&json!({ "code": "no spaces", "name": "", "default_weight": -1 }))
-        .send()
+        .post_json(
+            url,
+            &s.coord.token,
+            &json!({ "code": "no spaces", "name": "", "default_weight": -1 }),
+        )
         .await;
     let mut got = fields(&r.assert_problem(422, "validation_failed"));
     got.sort();
     assert_eq!(got, ["code", "default_weight", "name"]);
-    app.post(url)
-        .token(&s.author.token)
-        .json(&body)
-        .send()
+    app.post_json(url, &s.author.token, &body)
         .await
         .assert_problem(403, "forbidden");
     // Another organization may use the same code.
@@ -247,13 +234,10 @@ async fn exam_types_have_unique_codes(app: TestApp) {
     let other_coord = app
         .member(&other, "coord@other.example", &[Role::ExamCoordinator])
         .await;
-    app.post("/api/v1/orgs/other/exam-types")
-        .token(&other_coord.token)
-        .json(&body)
-        .send()
+    app.post_json("/api/v1/orgs/other/exam-types", &other_coord.token, &body)
         .await
         .assert(201);
-    let r = app.get(url).token(&s.manager.token).send().await;
+    let r = app.get_as(url, &s.manager.token).await;
     r.assert(200);
     let items = r.json()["items"].clone();
     assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");

@@ -46,11 +46,7 @@ async fn enrollment_by_json(app: TestApp) {
     let token = app.mailed_token("new.person@example.org").await;
     assert!(!token.is_empty());
 
-    let r = app
-        .get(&enroll_url("uni", id))
-        .token(&s.manager.token)
-        .send()
-        .await;
+    let r = app.get_as(&enroll_url("uni", id), &s.manager.token).await;
     r.assert(200);
     let items = r.json()["items"].as_array().expect("items").clone();
     let by_email = |e: &str| {
@@ -94,9 +90,10 @@ async fn enrollment_by_json(app: TestApp) {
             .expect("accept");
     assert_eq!(changed, 1);
     let r = app
-        .get(&format!("{}?status=INVITED", enroll_url("uni", id)))
-        .token(&s.manager.token)
-        .send()
+        .get_as(
+            &format!("{}?status=INVITED", enroll_url("uni", id)),
+            &s.manager.token,
+        )
         .await;
     let invited: Vec<Value> = r.json()["items"].as_array().expect("items").clone();
     assert_eq!(invited.len(), 1, "only cy is still invited: {invited:?}");
@@ -154,11 +151,7 @@ async fn enrollment_by_csv(app: TestApp) {
     let v = r.assert_problem(422, "validation_failed");
     assert_eq!(v["errors"][0]["line"], 3);
     assert_eq!(v["errors"][1]["line"], 4);
-    let r = app
-        .get(&enroll_url("uni", id))
-        .token(&s.manager.token)
-        .send()
-        .await;
+    let r = app.get_as(&enroll_url("uni", id), &s.manager.token).await;
     assert_eq!(r.json()["items"], json!([]), "atomic: nothing enrolled");
 
     let r = app
@@ -172,11 +165,7 @@ async fn enrollment_by_csv(app: TestApp) {
     assert_eq!(v["enrolled"], 2);
     assert_eq!(v["already_enrolled"], 0);
     assert_eq!(v["errors"].as_array().map(Vec::len), Some(2));
-    let r = app
-        .get(&enroll_url("uni", id))
-        .token(&s.manager.token)
-        .send()
-        .await;
+    let r = app.get_as(&enroll_url("uni", id), &s.manager.token).await;
     let items = r.json()["items"].as_array().expect("items").clone();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["overrides"]["extra_time_percent"], 10);
@@ -225,20 +214,22 @@ async fn overrides_are_validated(app: TestApp) {
     let url = format!("{}/{}", enroll_url("uni", id), ana.id);
 
     let r = app
-        .put(&url)
-        .token(&s.coord.token)
-        .json(&json!({ "window_end_at": start - Duration::hours(1) }))
-        .send()
+        .put_json(
+            &url,
+            &s.coord.token,
+            &json!({ "window_end_at": start - Duration::hours(1) }),
+        )
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
         ["window_end_at"]
     );
     let r = app
-        .put(&url)
-        .token(&s.coord.token)
-        .json(&json!({ "duration_minutes": 0, "max_attempts": 101, "extra_time_percent": 401 }))
-        .send()
+        .put_json(
+            &url,
+            &s.coord.token,
+            &json!({ "duration_minutes": 0, "max_attempts": 101, "extra_time_percent": 401 }),
+        )
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
@@ -246,13 +237,12 @@ async fn overrides_are_validated(app: TestApp) {
     );
     let late_end = start + Duration::hours(5);
     let r = app
-        .put(&url)
-        .token(&s.coord.token)
-        .json(
+        .put_json(
+            &url,
+            &s.coord.token,
             &json!({ "window_end_at": late_end, "duration_minutes": 90, "max_attempts": 3,
             "extra_time_percent": 50 }),
         )
-        .send()
         .await;
     r.assert(200);
     let v = r.json();
@@ -262,17 +252,15 @@ async fn overrides_are_validated(app: TestApp) {
     assert_eq!(v["overrides"]["window_start_at"], Value::Null);
     assert!(v["overrides"]["window_end_at"].is_string());
 
-    app.put(&format!("{}/{}", enroll_url("uni", id), Uuid::now_v7()))
-        .token(&s.coord.token)
-        .json(&json!({}))
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.put_json(
+        &format!("{}/{}", enroll_url("uni", id), Uuid::now_v7()),
+        &s.coord.token,
+        &json!({}),
+    )
+    .await
+    .assert_problem(404, "not_found");
     // Overrides are the coordinator's, not the enrollment manager's.
-    app.put(&url)
-        .token(&s.manager.token)
-        .json(&json!({}))
-        .send()
+    app.put_json(&url, &s.manager.token, &json!({}))
         .await
         .assert_problem(403, "forbidden");
     assert!(
@@ -299,14 +287,15 @@ async fn my_exams_show_attempts_left(app: TestApp) {
     }
     act_ok(&app, "uni", open_id, &s.coord, "open", "ACTIVE").await;
     let end = Utc::now() + Duration::days(2);
-    app.put(&format!("{}/{}", enroll_url("uni", open_id), ana.id))
-        .token(&s.coord.token)
-        .json(&json!({ "max_attempts": 3, "window_end_at": end, "duration_minutes": 45 }))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("{}/{}", enroll_url("uni", open_id), ana.id),
+        &s.coord.token,
+        &json!({ "max_attempts": 3, "window_end_at": end, "duration_minutes": 45 }),
+    )
+    .await
+    .assert(200);
 
-    let r = app.get("/api/v1/me/exams").token(&ana.token).send().await;
+    let r = app.get_as("/api/v1/me/exams", &ana.token).await;
     r.assert(200);
     let items = r.json()["items"].as_array().expect("items").clone();
     assert_eq!(items.len(), 1, "DRAFT exams are not shown: {items:?}");
@@ -323,11 +312,7 @@ async fn my_exams_show_attempts_left(app: TestApp) {
     assert!(mine["window_end_at"].is_string());
 
     // Someone else sees nothing of it.
-    let r = app
-        .get("/api/v1/me/exams")
-        .token(&s.manager.token)
-        .send()
-        .await;
+    let r = app.get_as("/api/v1/me/exams", &s.manager.token).await;
     assert_eq!(r.json()["items"], json!([]));
     app.get("/api/v1/me/exams").send().await.assert(401);
 }

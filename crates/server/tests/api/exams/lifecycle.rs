@@ -25,10 +25,11 @@ async fn lifecycle_and_conflicts(app: TestApp) {
 
     // Editable while SCHEDULED; switching the source from bank to draw.
     let r = app
-        .patch(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .json(&json!({ "title": "Algebra final", "draw": [{ "bank_id": bank, "count": 2 }] }))
-        .send()
+        .patch_json(
+            &exam_url("uni", id),
+            &s.coord.token,
+            &json!({ "title": "Algebra final", "draw": [{ "bank_id": bank, "count": 2 }] }),
+        )
         .await;
     r.assert(200);
     let v = r.json();
@@ -37,20 +38,22 @@ async fn lifecycle_and_conflicts(app: TestApp) {
     assert_eq!(v["draw"][0]["count"], 2);
     assert_eq!(v["duration_minutes"], 60);
     let r = app
-        .patch(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .json(&json!({ "passing_score": 120 }))
-        .send()
+        .patch_json(
+            &exam_url("uni", id),
+            &s.coord.token,
+            &json!({ "passing_score": 120 }),
+        )
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
         ["passing_score"]
     );
     let r = app
-        .patch(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .json(&json!({ "colour": "red" }))
-        .send()
+        .patch_json(
+            &exam_url("uni", id),
+            &s.coord.token,
+            &json!({ "colour": "red" }),
+        )
         .await;
     assert_eq!(
         fields(&r.assert_problem(422, "validation_failed")),
@@ -61,12 +64,13 @@ async fn lifecycle_and_conflicts(app: TestApp) {
     act(&app, "uni", id, &s.coord, "open")
         .await
         .assert_problem(409, "conflict");
-    app.patch(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .json(&json!({ "title": "Too late" }))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.patch_json(
+        &exam_url("uni", id),
+        &s.coord.token,
+        &json!({ "title": "Too late" }),
+    )
+    .await
+    .assert_problem(409, "conflict");
     act_ok(&app, "uni", id, &s.coord, "close", "COMPLETED").await;
     act(&app, "uni", id, &s.coord, "cancel")
         .await
@@ -130,13 +134,14 @@ async fn open_checks_banks_and_draw(app: TestApp) {
     );
     // Two EASY questions fit: the first rule then takes the HARD one.
     let r = app
-        .patch(&exam_url("uni", id))
-        .token(&s.coord.token)
-        .json(&json!({ "draw": [
+        .patch_json(
+            &exam_url("uni", id),
+            &s.coord.token,
+            &json!({ "draw": [
             { "bank_id": bank, "count": 1, "tags": ["algebra"] },
             { "bank_id": bank, "count": 2, "difficulty": "EASY" },
-        ] }))
-        .send()
+        ] }),
+        )
         .await;
     r.assert(200);
 

@@ -126,12 +126,7 @@ fn exam_body(bank: Uuid) -> Value {
 }
 
 async fn create_exam(app: &TestApp, org: &str, u: &TestUser, body: &Value) -> Value {
-    let r = app
-        .post(&exams_url(org))
-        .token(&u.token)
-        .json(body)
-        .send()
-        .await;
+    let r = app.post_json(&exams_url(org), &u.token, body).await;
     r.assert(201);
     r.json()
 }
@@ -156,11 +151,12 @@ async fn enroll_json(
     u: &TestUser,
     people: Value,
 ) -> TestResponse {
-    app.post(&enroll_url(org, exam))
-        .token(&u.token)
-        .json(&json!({ "candidates": people }))
-        .send()
-        .await
+    app.post_json(
+        &enroll_url(org, exam),
+        &u.token,
+        &json!({ "candidates": people }),
+    )
+    .await
 }
 
 fn fields(v: &Value) -> Vec<String> {

@@ -16,7 +16,7 @@ async fn me_lists_memberships_and_roles(app: TestApp) {
         .await;
     app.add_to(&b, &u, &[(Role::ExamCoordinator, Some(dept))])
         .await;
-    let r = app.get("/api/v1/me").token(&u.token).send().await;
+    let r = app.get_as("/api/v1/me", &u.token).await;
     r.assert(200);
     let v = r.json();
     assert_eq!(v["id"], u.id.to_string());
@@ -33,7 +33,7 @@ async fn me_lists_memberships_and_roles(app: TestApp) {
     assert_eq!(ms[1]["grants"][0]["department_id"], dept.to_string());
     // A user without organizations.
     let lone = app.super_admin("root@example.org").await;
-    let v = app.get("/api/v1/me").token(&lone.token).send().await.json();
+    let v = app.get_json("/api/v1/me", &lone.token).await;
     assert_eq!(v["memberships"], json!([]));
     assert_eq!(v["is_super_admin"], true);
 }
@@ -45,7 +45,7 @@ async fn my_sessions_list_and_revoke(app: TestApp) {
         .await
         .json();
     let second_token = second["access_token"].as_str().unwrap().to_owned();
-    let r = app.get("/api/v1/me/sessions").token(&u.token).send().await;
+    let r = app.get_as("/api/v1/me/sessions", &u.token).await;
     r.assert(200);
     let v = r.json();
     let items = v["items"].as_array().unwrap();
@@ -84,12 +84,7 @@ async fn my_sessions_list_and_revoke(app: TestApp) {
         .send()
         .await
         .assert(404);
-    let v = app
-        .get("/api/v1/me/sessions")
-        .token(&u.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/me/sessions", &u.token).await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
 }
 
@@ -98,27 +93,30 @@ async fn password_change_revokes_other_sessions(app: TestApp) {
     let other = app.fresh_token(&u).await;
     // Wrong current password.
     let r = app
-        .post("/api/v1/me/password")
-        .token(&u.token)
-        .json(&json!({ "current_password": "nope-nope-nope", "new_password": NEW_PASSWORD }))
-        .send()
+        .post_json(
+            "/api/v1/me/password",
+            &u.token,
+            &json!({ "current_password": "nope-nope-nope", "new_password": NEW_PASSWORD }),
+        )
         .await;
     r.assert_problem(422, "validation_failed");
     assert_eq!(r.json()["errors"][0]["field"], "current_password");
     // A weak new password.
-    app.post("/api/v1/me/password")
-        .token(&u.token)
-        .json(&json!({ "current_password": PASSWORD, "new_password": "short" }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.post_json(
+        "/api/v1/me/password",
+        &u.token,
+        &json!({ "current_password": PASSWORD, "new_password": "short" }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     assert!(app.token_works(&other).await);
-    app.post("/api/v1/me/password")
-        .token(&u.token)
-        .json(&json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }))
-        .send()
-        .await
-        .assert(204);
+    app.post_json(
+        "/api/v1/me/password",
+        &u.token,
+        &json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }),
+    )
+    .await
+    .assert(204);
     assert!(app.token_works(&u.token).await, "the current session stays");
     assert!(!app.token_works(&other).await);
     app.login("pw@example.org", PASSWORD).await.assert(401);
@@ -221,36 +219,40 @@ async fn email_change_applies_on_verification(app: TestApp) {
     let u = app.user("old@example.org").await;
     app.user("taken@example.org").await;
     // Bad and unchanged addresses.
-    app.post("/api/v1/me/email")
-        .token(&u.token)
-        .json(&json!({ "email": "not an email", "current_password": PASSWORD }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
-    app.post("/api/v1/me/email")
-        .token(&u.token)
-        .json(&json!({ "email": "OLD@example.org", "current_password": PASSWORD }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.post_json(
+        "/api/v1/me/email",
+        &u.token,
+        &json!({ "email": "not an email", "current_password": PASSWORD }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post_json(
+        "/api/v1/me/email",
+        &u.token,
+        &json!({ "email": "OLD@example.org", "current_password": PASSWORD }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     // An address of another account: 202 too, but no mail.
-    app.post("/api/v1/me/email")
-        .token(&u.token)
-        .json(&json!({ "email": "taken@example.org", "current_password": PASSWORD }))
-        .send()
-        .await
-        .assert(202);
+    app.post_json(
+        "/api/v1/me/email",
+        &u.token,
+        &json!({ "email": "taken@example.org", "current_password": PASSWORD }),
+    )
+    .await
+    .assert(202);
     assert!(app.mails_to("taken@example.org").await.is_empty());
     // The real change.
-    app.post("/api/v1/me/email")
-        .token(&u.token)
-        .json(&json!({ "email": "New@Example.org", "current_password": PASSWORD }))
-        .send()
-        .await
-        .assert(202);
+    app.post_json(
+        "/api/v1/me/email",
+        &u.token,
+        &json!({ "email": "New@Example.org", "current_password": PASSWORD }),
+    )
+    .await
+    .assert(202);
     let token = app.mailed_token("new@example.org").await;
     // Nothing changes before verification.
-    let v = app.get("/api/v1/me").token(&u.token).send().await.json();
+    let v = app.get_json("/api/v1/me", &u.token).await;
     assert_eq!(v["email"], "old@example.org");
     app.post("/api/v1/auth/verify-email")
         .json(&json!({ "token": token }))
@@ -269,16 +271,17 @@ async fn email_change_applies_on_verification(app: TestApp) {
     let r = app.login("new@example.org", PASSWORD).await;
     r.assert(200);
     let access = r.json()["access_token"].as_str().unwrap().to_owned();
-    let v = app.get("/api/v1/me").token(&access).send().await.json();
+    let v = app.get_json("/api/v1/me", &access).await;
     assert_eq!(v["email"], "new@example.org");
     assert_eq!(v["email_verified"], true);
     // Verification links expire after 24 hours.
-    app.post("/api/v1/me/email")
-        .token(&access)
-        .json(&json!({ "email": "third@example.org", "current_password": PASSWORD }))
-        .send()
-        .await
-        .assert(202);
+    app.post_json(
+        "/api/v1/me/email",
+        &access,
+        &json!({ "email": "third@example.org", "current_password": PASSWORD }),
+    )
+    .await
+    .assert(202);
     let token = app.mailed_token("third@example.org").await;
     app.clock
         .advance(Duration::hours(24) + Duration::seconds(1));

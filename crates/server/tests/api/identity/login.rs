@@ -27,9 +27,7 @@ async fn login_answers_tokens_and_user(app: TestApp) {
         .send()
         .await
         .assert_problem(401, "unauthenticated");
-    app.get("/api/v1/me")
-        .token("not-a-token")
-        .send()
+    app.get_as("/api/v1/me", "not-a-token")
         .await
         .assert_problem(401, "invalid_token");
 }
@@ -183,23 +181,20 @@ async fn tokens_never_appear_in_logs(app: TestApp) {
         let access = r.json()["access_token"].as_str().unwrap().to_owned();
         secrets.push(access.clone());
         secrets.push(r.json()["refresh_token"].as_str().unwrap().to_owned());
-        app.get("/api/v1/me")
-            .token(&access)
-            .send()
-            .await
-            .assert(200);
+        app.get_as("/api/v1/me", &access).await.assert(200);
         // A failed sign-in with a password-looking secret.
         app.login("admin@logs.example", "hunter2-secret-guess")
             .await
             .assert(401);
         secrets.push("hunter2-secret-guess".to_owned());
         // An invitation and its acceptance.
-        app.post(&format!("/api/v1/orgs/{}/invitations", org.slug))
-            .token(&access)
-            .json(&json!({ "email": "new@logs.example", "name": "New", "roles": ["EXAM_AUTHOR"] }))
-            .send()
-            .await
-            .assert(201);
+        app.post_json(
+            &format!("/api/v1/orgs/{}/invitations", org.slug),
+            &access,
+            &json!({ "email": "new@logs.example", "name": "New", "roles": ["EXAM_AUTHOR"] }),
+        )
+        .await
+        .assert(201);
         let invite = app.mailed_token("new@logs.example").await;
         app.post("/api/v1/auth/accept-invitation")
             .json(&json!({ "token": invite, "name": "New", "password": NEW_PASSWORD }))
@@ -222,9 +217,7 @@ async fn tokens_never_appear_in_logs(app: TestApp) {
         secrets.push(reset);
         secrets.push("a-third-passphrase-99".to_owned());
         // A request with a bad token.
-        app.get("/api/v1/me")
-            .token("bogus-token-value-abc")
-            .send()
+        app.get_as("/api/v1/me", "bogus-token-value-abc")
             .await
             .assert(401);
         secrets.push("bogus-token-value-abc".to_owned());

@@ -15,10 +15,11 @@ async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
         )
         .await;
     let r = app
-        .post("/api/v1/orgs/acme/question-banks")
-        .token(&author.token)
-        .json(&json!({"title": "Big import"}))
-        .send()
+        .post_json(
+            "/api/v1/orgs/acme/question-banks",
+            &author.token,
+            &json!({"title": "Big import"}),
+        )
         .await;
     r.assert(201);
     let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
@@ -110,10 +111,11 @@ async fn interrupted_import_leaves_nothing(app: TestApp) {
         )
         .await;
     let r = app
-        .post("/api/v1/orgs/acme/question-banks")
-        .token(&author.token)
-        .json(&json!({"title": "Interrupted"}))
-        .send()
+        .post_json(
+            "/api/v1/orgs/acme/question-banks",
+            &author.token,
+            &json!({"title": "Interrupted"}),
+        )
         .await;
     r.assert(201);
     let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();

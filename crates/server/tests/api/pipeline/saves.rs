@@ -170,12 +170,13 @@ async fn one_bad_event_job_is_refused_alone(app: TestApp) {
         .expect_err("refused again");
     assert_eq!(again.into_response().status().as_u16(), 422);
     // And the writer goes on.
-    app.post(&format!("/api/v1/sessions/{sid}/events"))
-        .token(&s.candidate.token)
-        .json(&json!({"events": [client_event("ok-3", now)]}))
-        .send()
-        .await
-        .assert(202);
+    app.post_json(
+        &format!("/api/v1/sessions/{sid}/events"),
+        &s.candidate.token,
+        &json!({"events": [client_event("ok-3", now)]}),
+    )
+    .await
+    .assert(202);
 }
 
 // ---- 15: overload is refused before the database ----

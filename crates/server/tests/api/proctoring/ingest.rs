@@ -75,12 +75,7 @@ async fn ingest_is_idempotent_and_validated(app: TestApp) {
     // The candidate's credential posts LAPTOP only.
     let r = post(&app, t, session, vec![ev("mob", "MOBILE", "OTHER", now)]).await;
     assert_field(&r, "events[0].source");
-    let r = app
-        .post(&format!("/api/v1/sessions/{session}/events"))
-        .token(t)
-        .json(&json!({ "events": [{"client_event_id": "x", "source": "LAPTOP", "type": "OTHER", "occurred_at": now.to_rfc3339(), "severity": "high"}] }))
-        .send()
-        .await;
+    let r = app.post_json(&format!("/api/v1/sessions/{session}/events"), t, &json!({ "events": [{"client_event_id": "x", "source": "LAPTOP", "type": "OTHER", "occurred_at": now.to_rfc3339(), "severity": "high"}] })).await;
     assert_field(&r, "events[0].severity");
     assert_eq!(events(&app, session).await.len(), 4);
 }

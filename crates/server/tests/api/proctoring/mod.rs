@@ -59,19 +59,21 @@ fn laptop(id: &str, typ: &str, at: DateTime<Utc>) -> Value {
 }
 
 async fn post(app: &TestApp, token: &str, session: Uuid, events: Vec<Value>) -> TestResponse {
-    app.post(&format!("/api/v1/sessions/{session}/events"))
-        .token(token)
-        .json(&json!({ "events": events }))
-        .send()
-        .await
+    app.post_json(
+        &format!("/api/v1/sessions/{session}/events"),
+        token,
+        &json!({ "events": events }),
+    )
+    .await
 }
 
 async fn beat(app: &TestApp, token: &str, session: Uuid, source: &str) -> TestResponse {
-    app.post(&format!("/api/v1/sessions/{session}/heartbeat"))
-        .token(token)
-        .json(&json!({ "source": source }))
-        .send()
-        .await
+    app.post_json(
+        &format!("/api/v1/sessions/{session}/heartbeat"),
+        token,
+        &json!({ "source": source }),
+    )
+    .await
 }
 
 #[track_caller]

@@ -24,14 +24,10 @@ async fn pairing_is_single_use_and_scoped(app: TestApp) {
     );
     assert_field(&beat(&app, &phone, session, "LAPTOP").await, "source");
     // ...and nothing else.
-    app.get("/api/v1/me")
-        .token(&phone)
-        .send()
+    app.get_as("/api/v1/me", &phone)
         .await
         .assert_problem(401, "invalid_token");
-    app.get(&format!("/api/v1/sessions/{session}"))
-        .token(&phone)
-        .send()
+    app.get_as(&format!("/api/v1/sessions/{session}"), &phone)
         .await
         .assert(401);
     app.post(&format!("/api/v1/sessions/{session}/pairing"))

@@ -160,11 +160,12 @@ pub(crate) async fn decide(
     decision: &str,
     notes: &str,
 ) -> TestResponse {
-    app.post(&format!("{ACME}/sessions/{sid}/review"))
-        .token(&who.token)
-        .json(&json!({"decision": decision, "notes": notes}))
-        .send()
-        .await
+    app.post_json(
+        &format!("{ACME}/sessions/{sid}/review"),
+        &who.token,
+        &json!({"decision": decision, "notes": notes}),
+    )
+    .await
 }
 
 pub(crate) async fn release_results(app: &TestApp, s: &Setup) {
@@ -212,9 +213,5 @@ pub(crate) async fn frame_row(app: &TestApp, id: Uuid) -> frame::Model {
 }
 
 pub(crate) async fn my_results(app: &TestApp, who: &TestUser) -> Value {
-    app.get("/api/v1/me/results")
-        .token(&who.token)
-        .send()
-        .await
-        .json()
+    app.get_json("/api/v1/me/results", &who.token).await
 }

@@ -20,10 +20,7 @@ async fn candidate_import(app: TestApp) {
         "{CSV_HEADER}ana@imp.example,Ana,S1,2027,true,25\nnot-an-email,Bad,,,,\nbo@imp.example,Bo,,,,\ncy@imp.example,Cy,,soon,,\n"
     );
     // Wrong content type.
-    app.post(url)
-        .token(&em.token)
-        .json(&json!({ "csv": good }))
-        .send()
+    app.post_json(url, &em.token, &json!({ "csv": good }))
         .await
         .assert_problem(415, "unsupported_media_type");
     // Only enrollment managers and admins.
@@ -86,12 +83,7 @@ async fn candidate_import(app: TestApp) {
     assert_eq!(profile.extra_time_percent, Some(25));
     assert!(profile.has_accommodations);
     assert!(app.mailed_token("bo@imp.example").await.len() > 10);
-    let v = app
-        .get("/api/v1/orgs/imp/members")
-        .token(&em.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/imp/members", &em.token).await;
     let ana_row = members_of(&v)
         .into_iter()
         .find(|m| m["email"] == "ana@imp.example")

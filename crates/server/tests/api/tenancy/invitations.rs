@@ -7,24 +7,14 @@ async fn inviting_a_new_person(app: TestApp) {
     let admin = app
         .member(&org, "admin@inv.example", &[Role::OrgAdmin])
         .await;
-    let r = app
-        .post("/api/v1/orgs/inv/invitations")
-        .token(&admin.token)
-        .json(&json!({ "email": "Newbie@Inv.example", "name": "Newbie", "roles": ["EXAM_AUTHOR", "REPORT_VIEWER"] }))
-        .send()
-        .await;
+    let r = app.post_json("/api/v1/orgs/inv/invitations", &admin.token, &json!({ "email": "Newbie@Inv.example", "name": "Newbie", "roles": ["EXAM_AUTHOR", "REPORT_VIEWER"] })).await;
     r.assert(201);
     let out = r.json();
     let user_id = out["user_id"].as_str().unwrap().to_owned();
     assert!(out["invitation_id"].is_string(), "{out}");
     // A pending account, not a member before accepting (issue 9: the
     // members list must not tell new people from existing accounts).
-    let v = app
-        .get("/api/v1/orgs/inv/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/inv/members", &admin.token).await;
     assert!(
         !members_of(&v)
             .into_iter()
@@ -59,7 +49,7 @@ async fn inviting_a_new_person(app: TestApp) {
     assert_eq!(v["user"]["id"], user_id.as_str());
     assert_eq!(v["user"]["name"], "New Bie");
     let access = v["access_token"].as_str().unwrap().to_owned();
-    let me = app.get("/api/v1/me").token(&access).send().await.json();
+    let me = app.get_json("/api/v1/me", &access).await;
     assert_eq!(me["status"], "ACTIVE");
     assert_eq!(me["email_verified"], true);
     assert_eq!(me["memberships"][0]["org"], "inv");
@@ -67,12 +57,7 @@ async fn inviting_a_new_person(app: TestApp) {
         me["memberships"][0]["roles"],
         json!(["EXAM_AUTHOR", "REPORT_VIEWER"])
     );
-    let v = app
-        .get("/api/v1/orgs/inv/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/inv/members", &admin.token).await;
     let m = members_of(&v)
         .into_iter()
         .find(|m| m["user_id"] == user_id.as_str())
@@ -106,12 +91,7 @@ async fn inviting_an_active_user_sends_an_invitation(app: TestApp) {
         .member(&org, "admin@add.example", &[Role::OrgAdmin])
         .await;
     let existing = app.user("known@example.org").await;
-    let r = app
-        .post("/api/v1/orgs/add/invitations")
-        .token(&admin.token)
-        .json(&json!({ "email": "known@example.org", "name": "Ignored", "roles": ["PROCTOR_REVIEWER"] }))
-        .send()
-        .await;
+    let r = app.post_json("/api/v1/orgs/add/invitations", &admin.token, &json!({ "email": "known@example.org", "name": "Ignored", "roles": ["PROCTOR_REVIEWER"] })).await;
     r.assert(201);
     // Issue 9: nothing in the answer tells that the account exists.
     assert_ne!(r.json()["user_id"], existing.id.to_string());
@@ -120,12 +100,7 @@ async fn inviting_an_active_user_sends_an_invitation(app: TestApp) {
     let mails = app.mails_to("known@example.org").await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].body.contains("token="), "{}", mails[0].body);
-    let me = app
-        .get("/api/v1/me")
-        .token(&existing.token)
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &existing.token).await;
     assert_eq!(me["memberships"], json!([]));
     let token = app.mailed_token("known@example.org").await;
     app.post("/api/v1/auth/accept-invitation")
@@ -133,12 +108,7 @@ async fn inviting_an_active_user_sends_an_invitation(app: TestApp) {
         .send()
         .await
         .assert(200);
-    let me = app
-        .get("/api/v1/me")
-        .token(&existing.token)
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &existing.token).await;
     assert_eq!(me["memberships"][0]["org"], "add");
     assert_eq!(me["memberships"][0]["roles"], json!(["PROCTOR_REVIEWER"]));
     // The password did not change.
@@ -157,12 +127,13 @@ async fn inviting_an_active_user_sends_an_invitation(app: TestApp) {
     )
     .await
     .unwrap();
-    app.post("/api/v1/orgs/add/invitations")
-        .token(&admin.token)
-        .json(&json!({ "email": "suspended@example.org", "name": "S", "roles": ["CANDIDATE"] }))
-        .send()
-        .await
-        .assert(201);
+    app.post_json(
+        "/api/v1/orgs/add/invitations",
+        &admin.token,
+        &json!({ "email": "suspended@example.org", "name": "S", "roles": ["CANDIDATE"] }),
+    )
+    .await
+    .assert(201);
 }
 
 async fn an_old_invitation_cannot_reset_an_active_account(app: TestApp) {
@@ -170,12 +141,13 @@ async fn an_old_invitation_cannot_reset_an_active_account(app: TestApp) {
     let admin = app
         .member(&org, "admin@old.example", &[Role::OrgAdmin])
         .await;
-    app.post("/api/v1/orgs/old/invitations")
-        .token(&admin.token)
-        .json(&json!({ "email": "late@old.example", "name": "Late", "roles": ["CANDIDATE"] }))
-        .send()
-        .await
-        .assert(201);
+    app.post_json(
+        "/api/v1/orgs/old/invitations",
+        &admin.token,
+        &json!({ "email": "late@old.example", "name": "Late", "roles": ["CANDIDATE"] }),
+    )
+    .await
+    .assert(201);
     let token = app.mailed_token("late@old.example").await;
     // The account became active another way (the operator CLI).
     let u = users::by_email(app.db().read(), "late@old.example")
@@ -221,10 +193,7 @@ async fn invitation_rules(app: TestApp) {
         .await;
     let a = &app;
     let invite = |token: String, body: Value| async move {
-        a.post("/api/v1/orgs/rules/invitations")
-            .token(&token)
-            .json(&body)
-            .send()
+        a.post_json("/api/v1/orgs/rules/invitations", &token, &body)
             .await
     };
     // Enrollment managers invite candidates only.
@@ -294,12 +263,7 @@ async fn invitation_rules(app: TestApp) {
         .send()
         .await
         .assert(200);
-    let v = app
-        .get("/api/v1/orgs/rules/members")
-        .token(&em.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/rules/members", &em.token).await;
     let m = members_of(&v)
         .into_iter()
         .find(|m| m["user_id"] == id.as_str())

@@ -20,11 +20,12 @@ async fn replacing_roles(app: TestApp) {
     let put = |user: Uuid, body: Value| {
         let token = admin.token.clone();
         async move {
-            a.put(&format!("/api/v1/orgs/roles/members/{user}/roles"))
-                .token(&token)
-                .json(&body)
-                .send()
-                .await
+            a.put_json(
+                &format!("/api/v1/orgs/roles/members/{user}/roles"),
+                &token,
+                &body,
+            )
+            .await
         }
     };
     for (roles, field) in [
@@ -72,23 +73,15 @@ async fn replacing_roles(app: TestApp) {
     );
     assert!(app.token_works(&m.token).await);
     let v = app
-        .get("/api/v1/orgs/roles/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/orgs/roles/members", &admin.token)
+        .await;
     let row = members_of(&v)
         .into_iter()
         .find(|x| x["user_id"] == m.id.to_string())
         .unwrap();
     assert_eq!(row["roles"][0]["role"], "EXAM_COORDINATOR");
     // The outsider's roles elsewhere are untouched.
-    let me = app
-        .get("/api/v1/me")
-        .token(&outsider.token)
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &outsider.token).await;
     assert_eq!(me["memberships"][0]["roles"], json!(["EXAM_AUTHOR"]));
     let actions = app.audit_actions(&org).await;
     assert_eq!(
@@ -111,10 +104,7 @@ async fn member_status_changes(app: TestApp) {
         let token = admin.token.clone();
         let body = json!({ "status": status });
         async move {
-            a.patch(&format!("/api/v1/orgs/st/members/{user}"))
-                .token(&token)
-                .json(&body)
-                .send()
+            a.patch_json(&format!("/api/v1/orgs/st/members/{user}"), &token, &body)
                 .await
         }
     };
@@ -133,25 +123,17 @@ async fn member_status_changes(app: TestApp) {
     // Still signed in (issue 9), but the organization is closed.
     assert!(app.token_works(&m.token).await);
     let fresh = app.fresh_token(&m).await;
-    app.get("/api/v1/orgs/st")
-        .token(&fresh)
-        .send()
+    app.get_as("/api/v1/orgs/st", &fresh)
         .await
         .assert_problem(403, "forbidden");
-    let me = app.get("/api/v1/me").token(&fresh).send().await.json();
+    let me = app.get_json("/api/v1/me", &fresh).await;
     assert_eq!(me["memberships"][0]["status"], "SUSPENDED");
     // Back to ACTIVE.
     patch(m.id, "ACTIVE").await.assert(200);
-    app.get("/api/v1/orgs/st")
-        .token(&fresh)
-        .send()
-        .await
-        .assert(200);
+    app.get_as("/api/v1/orgs/st", &fresh).await.assert(200);
     patch(m.id, "DEACTIVATED").await.assert(200);
     assert!(app.token_works(&fresh).await);
-    app.get("/api/v1/orgs/st")
-        .token(&fresh)
-        .send()
+    app.get_as("/api/v1/orgs/st", &fresh)
         .await
         .assert_problem(403, "forbidden");
     let actions = app.audit_actions(&org).await;
@@ -189,19 +171,12 @@ async fn removing_a_member(app: TestApp) {
     assert!(app.token_works(&m.token).await, "signed in elsewhere still");
     // Now a stranger to the organization: 404.
     let fresh = app.fresh_token(&m).await;
-    app.get("/api/v1/orgs/rm")
-        .token(&fresh)
-        .send()
+    app.get_as("/api/v1/orgs/rm", &fresh)
         .await
         .assert_problem(404, "not_found");
-    let me = app.get("/api/v1/me").token(&fresh).send().await.json();
+    let me = app.get_json("/api/v1/me", &fresh).await;
     assert_eq!(me["memberships"], json!([]));
-    let v = app
-        .get("/api/v1/orgs/rm/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json("/api/v1/orgs/rm/members", &admin.token).await;
     assert_eq!(members_of(&v).len(), 1);
     app.delete(&path)
         .token(&admin.token)

@@ -15,25 +15,14 @@ async fn create_org_is_for_the_super_admin(app: TestApp) {
         .send()
         .await
         .assert_problem(401, "unauthenticated");
-    app.post("/api/v1/orgs")
-        .token(&admin.token)
-        .json(&body)
-        .send()
+    app.post_json("/api/v1/orgs", &admin.token, &body)
         .await
         .assert_problem(403, "forbidden");
     // Even with a body that would not validate, a non-super-admin gets 403.
-    app.post("/api/v1/orgs")
-        .token(&admin.token)
-        .json(&json!({}))
-        .send()
+    app.post_json("/api/v1/orgs", &admin.token, &json!({}))
         .await
         .assert_problem(403, "forbidden");
-    let r = app
-        .post("/api/v1/orgs")
-        .token(&root.token)
-        .json(&body)
-        .send()
-        .await;
+    let r = app.post_json("/api/v1/orgs", &root.token, &body).await;
     r.assert(201);
     let org = r.json();
     assert_eq!(org["slug"], "acme");
@@ -41,35 +30,36 @@ async fn create_org_is_for_the_super_admin(app: TestApp) {
     assert_eq!(org["domain"], "acme.example");
     assert!(Uuid::parse_str(org["id"].as_str().unwrap()).is_ok());
     // The super admin acts as ORG_ADMIN there.
-    app.get("/api/v1/orgs/acme")
-        .token(&root.token)
-        .send()
+    app.get_as("/api/v1/orgs/acme", &root.token)
         .await
         .assert(200);
     // Duplicate slug.
-    app.post("/api/v1/orgs")
-        .token(&root.token)
-        .json(&json!({ "name": "Other", "slug": "acme" }))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.post_json(
+        "/api/v1/orgs",
+        &root.token,
+        &json!({ "name": "Other", "slug": "acme" }),
+    )
+    .await
+    .assert_problem(409, "conflict");
     // Bad slugs and names.
     for slug in ["Bad Slug", "a", "-x-", "double--hyphen", "ünï"] {
         let r = app
-            .post("/api/v1/orgs")
-            .token(&root.token)
-            .json(&json!({ "name": "X", "slug": slug }))
-            .send()
+            .post_json(
+                "/api/v1/orgs",
+                &root.token,
+                &json!({ "name": "X", "slug": slug }),
+            )
             .await;
         let v = r.assert_problem(422, "validation_failed");
         assert_eq!(v["errors"][0]["field"], "slug", "{slug}: {v}");
     }
-    app.post("/api/v1/orgs")
-        .token(&root.token)
-        .json(&json!({ "name": "  ", "slug": "fine" }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.post_json(
+        "/api/v1/orgs",
+        &root.token,
+        &json!({ "name": "  ", "slug": "fine" }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     // Audited in the new organization's chain.
     let acme = invigil_store::tenancy::org_by_slug(app.db().read(), "acme")
         .await
@@ -87,54 +77,52 @@ async fn org_settings_and_departments(app: TestApp) {
         .member(&org, "author@set.example", &[Role::ExamAuthor])
         .await;
     let r = app
-        .patch("/api/v1/orgs/set")
-        .token(&admin.token)
-        .json(&json!({ "name": "Set College", "settings": { "theme": "dark" } }))
-        .send()
+        .patch_json(
+            "/api/v1/orgs/set",
+            &admin.token,
+            &json!({ "name": "Set College", "settings": { "theme": "dark" } }),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["name"], "Set College");
     assert_eq!(r.json()["settings"]["theme"], "dark");
-    app.patch("/api/v1/orgs/set")
-        .token(&admin.token)
-        .json(&json!({ "settings": [1, 2] }))
-        .send()
-        .await
-        .assert_problem(422, "validation_failed");
+    app.patch_json(
+        "/api/v1/orgs/set",
+        &admin.token,
+        &json!({ "settings": [1, 2] }),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     // Members read the organization; only the admin changes it.
-    let r = app
-        .get("/api/v1/orgs/set")
-        .token(&author.token)
-        .send()
-        .await;
+    let r = app.get_as("/api/v1/orgs/set", &author.token).await;
     r.assert(200);
     assert_eq!(r.json()["name"], "Set College");
-    app.patch("/api/v1/orgs/set")
-        .token(&author.token)
-        .json(&json!({ "name": "Mine now" }))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.patch_json(
+        "/api/v1/orgs/set",
+        &author.token,
+        &json!({ "name": "Mine now" }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     let r = app
-        .post("/api/v1/orgs/set/departments")
-        .token(&admin.token)
-        .json(&json!({ "name": "Physics" }))
-        .send()
+        .post_json(
+            "/api/v1/orgs/set/departments",
+            &admin.token,
+            &json!({ "name": "Physics" }),
+        )
         .await;
     r.assert(201);
     assert_eq!(r.json()["name"], "Physics");
-    app.post("/api/v1/orgs/set/departments")
-        .token(&admin.token)
-        .json(&json!({ "name": "Physics" }))
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.post_json(
+        "/api/v1/orgs/set/departments",
+        &admin.token,
+        &json!({ "name": "Physics" }),
+    )
+    .await
+    .assert_problem(409, "conflict");
     let v = app
-        .get("/api/v1/orgs/set/departments")
-        .token(&author.token)
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/orgs/set/departments", &author.token)
+        .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
 }
 
@@ -145,12 +133,13 @@ async fn tenants_see_nothing_of_each_other(app: TestApp) {
     let admin_b = app.member(&b, "admin@b.example", &[Role::OrgAdmin]).await;
     app.member(&b, "secret-person@b.example", &[Role::Candidate])
         .await;
-    app.post("/api/v1/orgs/tenant-b/departments")
-        .token(&admin_b.token)
-        .json(&json!({ "name": "B secret dept" }))
-        .send()
-        .await
-        .assert(201);
+    app.post_json(
+        "/api/v1/orgs/tenant-b/departments",
+        &admin_b.token,
+        &json!({ "name": "B secret dept" }),
+    )
+    .await
+    .assert(201);
     for path in [
         "/api/v1/orgs/tenant-a/members",
         "/api/v1/orgs/tenant-a/departments",
@@ -158,7 +147,7 @@ async fn tenants_see_nothing_of_each_other(app: TestApp) {
         "/api/v1/orgs/tenant-a",
         "/api/v1/me",
     ] {
-        let r = app.get(path).token(&admin_a.token).send().await;
+        let r = app.get_as(path, &admin_a.token).await;
         r.assert(200);
         let text = r.text();
         for secret in [
@@ -199,23 +188,19 @@ async fn tenants_see_nothing_of_each_other(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    app.patch(&format!("/api/v1/orgs/tenant-a/members/{}", b_member.id))
-        .token(&admin_a.token)
-        .json(&json!({ "status": "SUSPENDED" }))
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.patch_json(
+        &format!("/api/v1/orgs/tenant-a/members/{}", b_member.id),
+        &admin_a.token,
+        &json!({ "status": "SUSPENDED" }),
+    )
+    .await
+    .assert_problem(404, "not_found");
     app.delete(&format!("/api/v1/orgs/tenant-a/members/{}", b_member.id))
         .token(&admin_a.token)
         .send()
         .await
         .assert_problem(404, "not_found");
-    let me = app
-        .get("/api/v1/me")
-        .token(&admin_a.token)
-        .send()
-        .await
-        .json();
+    let me = app.get_json("/api/v1/me", &admin_a.token).await;
     assert_eq!(me["memberships"].as_array().unwrap().len(), 1);
     assert_eq!(
         app.audit_actions(&a).await.len(),

@@ -61,9 +61,7 @@ async fn nobody_reviews_their_own_session(app: TestApp) {
         format!("{ACME}/sessions/{own}/timeline"),
         format!("{ACME}/sessions/{own}/frames/{fid}"),
     ] {
-        app.get(&path)
-            .token(&s.proctor.token)
-            .send()
+        app.get_as(&path, &s.proctor.token)
             .await
             .assert_problem(403, "forbidden");
     }
@@ -72,21 +70,15 @@ async fn nobody_reviews_their_own_session(app: TestApp) {
         .assert_problem(403, "forbidden");
     // Nor is it in their queue; another reviewer sees it.
     let q = app
-        .get(&format!("{ACME}/review-queue"))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/review-queue"), &s.proctor.token)
+        .await;
     assert_eq!(q["items"].as_array().unwrap().len(), 0);
     let other = app
         .member(&s.org, "proctor2@acme.org", &[Role::ProctorReviewer])
         .await;
     let q = app
-        .get(&format!("{ACME}/review-queue"))
-        .token(&other.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/review-queue"), &other.token)
+        .await;
     assert_eq!(q["items"][0]["session_id"], own.to_string());
     claim(&app, own, &other).await.assert(200);
 }
@@ -152,11 +144,8 @@ async fn decisions_follow_the_integrity_state_machine(app: TestApp) {
         .assert_problem(409, "conflict");
     // Gone from the queue.
     let q = app
-        .get(&format!("{ACME}/review-queue"))
-        .token(&other.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/review-queue"), &other.token)
+        .await;
     assert_eq!(q["items"].as_array().unwrap().len(), 0);
     let actions = app.audit_actions(&s.org).await;
     assert!(
@@ -193,7 +182,7 @@ async fn review_queue_is_ordered_by_risk_with_a_cursor(app: TestApp) {
             Some(c) => format!("{ACME}/review-queue?limit=1&cursor={c}"),
             None => format!("{ACME}/review-queue?limit=1"),
         };
-        let page = app.get(&url).token(&s.proctor.token).send().await;
+        let page = app.get_as(&url, &s.proctor.token).await;
         page.assert(200);
         let page = page.json();
         for item in page["items"].as_array().unwrap() {
@@ -216,64 +205,57 @@ async fn review_queue_is_ordered_by_risk_with_a_cursor(app: TestApp) {
     assert_eq!(seen[1].1, "UNDER_REVIEW");
     assert!(seen.iter().all(|x| x.2 == 1));
     let first = app
-        .get(&format!("{ACME}/review-queue"))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/review-queue"), &s.proctor.token)
+        .await;
     assert_eq!(first["items"][0]["candidate"]["email"], "cand@acme.org");
     assert_eq!(first["items"][0]["violation_score"], 90);
     // Only reviewers read the queue; a bad cursor is a 400.
     for who in [&s.candidate, &s.coordinator] {
-        app.get(&format!("{ACME}/review-queue"))
-            .token(&who.token)
-            .send()
+        app.get_as(&format!("{ACME}/review-queue"), &who.token)
             .await
             .assert_problem(403, "forbidden");
     }
-    app.get(&format!("{ACME}/review-queue?cursor=nonsense"))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .assert(400);
+    app.get_as(
+        &format!("{ACME}/review-queue?cursor=nonsense"),
+        &s.proctor.token,
+    )
+    .await
+    .assert(400);
 }
 
 async fn timeline_shows_everything_in_time_order(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let sid = start(&app, s.exam_id, &s.candidate).await;
     let body = app
-        .get(&format!("/api/v1/sessions/{sid}"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/v1/sessions/{sid}"), &s.candidate.token)
+        .await;
     let q = body["questions"][0]["id"].as_str().unwrap().to_owned();
     app.clock.advance(Duration::seconds(10));
-    app.put(&format!("/api/v1/sessions/{sid}/answers/{q}"))
-        .token(&s.candidate.token)
-        .json(&json!({"response": {"option": 1}, "revision": 1}))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/sessions/{sid}/answers/{q}"),
+        &s.candidate.token,
+        &json!({"response": {"option": 1}, "revision": 1}),
+    )
+    .await
+    .assert(200);
     app.clock.advance(Duration::seconds(10));
     let (events, flag_id) = flag_session(&app, s.org.id, sid, 20).await;
     app.clock.advance(Duration::seconds(10));
     let fid = upload_ok(&app, sid, &s.candidate, "image/jpeg", jpeg()).await;
     app.clock.advance(Duration::seconds(10));
-    app.post(&format!("{ACME}/sessions/{sid}/actions"))
-        .token(&s.proctor.token)
-        .json(&json!({"type": "WARN", "reason": "eyes on your screen"}))
-        .send()
-        .await
-        .assert(200);
+    app.post_json(
+        &format!("{ACME}/sessions/{sid}/actions"),
+        &s.proctor.token,
+        &json!({"type": "WARN", "reason": "eyes on your screen"}),
+    )
+    .await
+    .assert(200);
     app.clock.advance(Duration::seconds(10));
     submit(&app, sid, &s.candidate).await;
     claim(&app, sid, &s.proctor).await.assert(200);
 
     let r = app
-        .get(&format!("{ACME}/sessions/{sid}/timeline"))
-        .token(&s.proctor.token)
-        .send()
+        .get_as(&format!("{ACME}/sessions/{sid}/timeline"), &s.proctor.token)
         .await;
     r.assert(200);
     let t = r.json();
@@ -314,16 +296,18 @@ async fn timeline_shows_everything_in_time_order(app: TestApp) {
     assert_eq!(items[pos("EVENT")]["type"], "TAB_SWITCH");
     assert_eq!(items[pos("EVENT")]["meta"]["duration_ms"], 1200);
     // Reviewers only, of this organization.
-    app.get(&format!("{ACME}/sessions/{sid}/timeline"))
-        .token(&s.coordinator.token)
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
-    app.get(&format!("{ACME}/sessions/{}/timeline", Uuid::now_v7()))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.get_as(
+        &format!("{ACME}/sessions/{sid}/timeline"),
+        &s.coordinator.token,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.get_as(
+        &format!("{ACME}/sessions/{}/timeline", Uuid::now_v7()),
+        &s.proctor.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
 }
 
 both!(

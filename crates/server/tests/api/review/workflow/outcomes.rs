@@ -9,9 +9,7 @@ async fn candidate_sees_integrity_after_release_and_appeals_once(app: TestApp) {
     let integrity = format!("/api/v1/me/sessions/{sid}/integrity");
     let appeal = format!("/api/v1/me/sessions/{sid}/appeal");
     // Before results are released: 409.
-    app.get(&integrity)
-        .token(&s.candidate.token)
-        .send()
+    app.get_as(&integrity, &s.candidate.token)
         .await
         .assert_problem(409, "results_not_released");
     claim(&app, sid, &s.proctor).await.assert(200);
@@ -26,18 +24,13 @@ async fn candidate_sees_integrity_after_release_and_appeals_once(app: TestApp) {
     .assert(200);
     release_results(&app, &s).await;
     // Someone else's session: 404, also for staff through /me.
-    app.get(&integrity)
-        .token(&s.proctor.token)
-        .send()
+    app.get_as(&integrity, &s.proctor.token)
         .await
         .assert_problem(404, "not_found");
-    app.post(&appeal)
-        .token(&s.proctor.token)
-        .json(&json!({"text": "not mine"}))
-        .send()
+    app.post_json(&appeal, &s.proctor.token, &json!({"text": "not mine"}))
         .await
         .assert_problem(404, "not_found");
-    let r = app.get(&integrity).token(&s.candidate.token).send().await;
+    let r = app.get_as(&integrity, &s.candidate.token).await;
     r.assert(200);
     let v = r.json();
     assert_eq!(v["integrity_status"], "VIOLATION_CONFIRMED");
@@ -61,17 +54,15 @@ async fn candidate_sees_integrity_after_release_and_appeals_once(app: TestApp) {
     assert!(!text.contains("event_ids"), "{text}");
 
     // Appeal: text required, then 201 and back to FLAGGED.
-    app.post(&appeal)
-        .token(&s.candidate.token)
-        .json(&json!({"text": "  "}))
-        .send()
+    app.post_json(&appeal, &s.candidate.token, &json!({"text": "  "}))
         .await
         .assert_problem(422, "validation_failed");
     let r = app
-        .post(&appeal)
-        .token(&s.candidate.token)
-        .json(&json!({"text": "It was my reflection in the window."}))
-        .send()
+        .post_json(
+            &appeal,
+            &s.candidate.token,
+            &json!({"text": "It was my reflection in the window."}),
+        )
         .await;
     r.assert(201);
     let v = r.json();
@@ -80,18 +71,12 @@ async fn candidate_sees_integrity_after_release_and_appeals_once(app: TestApp) {
     assert_eq!(v["decision"], Value::Null);
     assert_eq!(v["can_appeal"], false);
     // While under review again, appealing is a conflict; the queue shows the appeal.
-    app.post(&appeal)
-        .token(&s.candidate.token)
-        .json(&json!({"text": "again"}))
-        .send()
+    app.post_json(&appeal, &s.candidate.token, &json!({"text": "again"}))
         .await
         .assert_problem(409, "conflict");
     let q = app
-        .get(&format!("{ACME}/review-queue"))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/review-queue"), &s.proctor.token)
+        .await;
     assert_eq!(
         q["items"][0]["appeal_text"],
         "It was my reflection in the window."
@@ -104,18 +89,10 @@ async fn candidate_sees_integrity_after_release_and_appeals_once(app: TestApp) {
         .await
         .assert(200);
     // The appeal is used up.
-    app.post(&appeal)
-        .token(&s.candidate.token)
-        .json(&json!({"text": "once more"}))
-        .send()
+    app.post_json(&appeal, &s.candidate.token, &json!({"text": "once more"}))
         .await
         .assert_problem(409, "appeal_already_used");
-    let v = app
-        .get(&integrity)
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .json();
+    let v = app.get_json(&integrity, &s.candidate.token).await;
     assert_eq!(v["integrity_status"], "CLEARED");
     assert_eq!(v["can_appeal"], false);
     assert!(
@@ -148,9 +125,7 @@ async fn quality_assurance_reads_and_reopens_decisions(app: TestApp) {
     }
     // Newest decision first, with a cursor.
     let p1 = app
-        .get(&format!("{ACME}/decisions?limit=1"))
-        .token(&qa.token)
-        .send()
+        .get_as(&format!("{ACME}/decisions?limit=1"), &qa.token)
         .await;
     p1.assert(200);
     let p1 = p1.json();
@@ -158,45 +133,32 @@ async fn quality_assurance_reads_and_reopens_decisions(app: TestApp) {
     assert_eq!(p1["items"][0]["decision"], "CLEARED");
     let c = p1["next_cursor"].as_str().unwrap();
     let p2 = app
-        .get(&format!("{ACME}/decisions?limit=1&cursor={c}"))
-        .token(&qa.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{ACME}/decisions?limit=1&cursor={c}"), &qa.token)
+        .await;
     assert_eq!(p2["items"][0]["session_id"], a.to_string());
     assert_eq!(p2["next_cursor"], Value::Null);
     // Reviewers do not read all decisions nor reopen them.
-    app.get(&format!("{ACME}/decisions"))
-        .token(&s.proctor.token)
-        .send()
+    app.get_as(&format!("{ACME}/decisions"), &s.proctor.token)
         .await
         .assert_problem(403, "forbidden");
     let reopen = format!("{ACME}/sessions/{a}/reopen");
-    app.post(&reopen)
-        .token(&s.proctor.token)
-        .json(&json!({"reason": "second look"}))
-        .send()
+    app.post_json(&reopen, &s.proctor.token, &json!({"reason": "second look"}))
         .await
         .assert_problem(403, "forbidden");
-    app.post(&reopen)
-        .token(&qa.token)
-        .json(&json!({"reason": ""}))
-        .send()
+    app.post_json(&reopen, &qa.token, &json!({"reason": ""}))
         .await
         .assert_problem(422, "validation_failed");
     let r = app
-        .post(&reopen)
-        .token(&qa.token)
-        .json(&json!({"reason": "second look at frame 3"}))
-        .send()
+        .post_json(
+            &reopen,
+            &qa.token,
+            &json!({"reason": "second look at frame 3"}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["integrity_status"], "FLAGGED");
     // Not decided any more: a second reopen is a conflict.
-    app.post(&reopen)
-        .token(&qa.token)
-        .json(&json!({"reason": "again"}))
-        .send()
+    app.post_json(&reopen, &qa.token, &json!({"reason": "again"}))
         .await
         .assert_problem(409, "conflict");
     // Back in the queue; a reviewer decides again; the candidate's appeal
@@ -213,11 +175,11 @@ async fn quality_assurance_reads_and_reopens_decisions(app: TestApp) {
     .assert(200);
     release_results(&app, &s).await;
     let v = app
-        .get(&format!("/api/v1/me/sessions/{a}/integrity"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("/api/v1/me/sessions/{a}/integrity"),
+            &s.candidate.token,
+        )
+        .await;
     assert_eq!(v["can_appeal"], true);
     assert!(
         app.audit_actions(&s.org)
@@ -242,18 +204,16 @@ async fn violation_confirmed_fails_the_result(app: TestApp) {
     enroll(&app, &org, exam, candidate.id, None).await;
     let sid = start(&app, exam, &candidate).await;
     let body = app
-        .get(&format!("/api/v1/sessions/{sid}"))
-        .token(&candidate.token)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/v1/sessions/{sid}"), &candidate.token)
+        .await;
     let q = body["questions"][0]["id"].as_str().unwrap().to_owned();
-    app.put(&format!("/api/v1/sessions/{sid}/answers/{q}"))
-        .token(&candidate.token)
-        .json(&json!({"response": {"value": true}, "revision": 1}))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/sessions/{sid}/answers/{q}"),
+        &candidate.token,
+        &json!({"response": {"value": true}, "revision": 1}),
+    )
+    .await
+    .assert(200);
     submit(&app, sid, &candidate).await;
     flag_session(&app, org.id, sid, 50).await;
     app.post(&format!("{ACME}/exams/{exam}/release-results"))
