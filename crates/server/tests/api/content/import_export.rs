@@ -8,11 +8,8 @@ use super::*;
 const GIFT_WITH_BAD_ITEM: &str = "// a comment\n::Q1:: 2+2 = ? {=4 ~3 ~5}\n\n::Q2:: The sky is blue. {T}\n\n::Q3:: Match these {=a -> 1 =b -> 2 =c -> 3}\n\n::Q4:: Gravity? {#9.81:0.01}\n";
 
 async fn gift_import_is_atomic_unless_partial(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Imported"})).await;
     let qs = questions_url(s, &bank);
 
@@ -119,11 +116,8 @@ async fn gift_import_is_atomic_unless_partial(app: TestApp) {
 }
 
 async fn aiken_and_csv_imports(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Formats"})).await;
     let qs = questions_url(s, &bank);
 
@@ -189,11 +183,8 @@ async fn aiken_and_csv_imports(app: TestApp) {
 }
 
 async fn export_round_trips(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Source"})).await;
     let mut questions = seven();
     questions.extend([
@@ -269,11 +260,8 @@ async fn export_round_trips(app: TestApp) {
 }
 
 async fn ten_thousand_question_gift_import(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Big"})).await;
     let mut gift = String::with_capacity(10_000 * 60);
     for i in 0..10_000 {
@@ -317,11 +305,8 @@ async fn ten_thousand_question_gift_import(app: TestApp) {
 }
 
 async fn oversized_import_is_413(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Huge"})).await;
     let mut big = "Sky? {T}\n\n"
         .repeat(16 * 1024 * 1024 / 10 + 1)

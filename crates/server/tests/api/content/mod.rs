@@ -14,7 +14,19 @@ use serde_json::{Value, json};
 use invigil_domain::identity::Role;
 
 use crate::both;
+use invigil_store::tenancy::Organization;
+
 use crate::common::{TestApp, TestResponse, TestUser};
+
+/// The organization `acme` with an EXAM_AUTHOR, `author@acme.test`: how
+/// most content tests start.
+async fn acme_author(app: &TestApp) -> (Organization, TestUser) {
+    let org = app.org("acme").await;
+    let author = app
+        .member(&org, "author@acme.test", &[Role::ExamAuthor])
+        .await;
+    (org, author)
+}
 
 fn banks_url(org: &str) -> String {
     format!("/api/v1/orgs/{org}/question-banks")

@@ -6,11 +6,8 @@ use super::*;
 // ---- questions
 
 async fn question_validation_names_fields(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "V"})).await;
     let cases = [
         (
@@ -116,11 +113,8 @@ async fn question_validation_names_fields(app: TestApp) {
 }
 
 async fn markdown_is_rendered_safely(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "XSS"})).await;
     let text = "**Bold** <script>alert(1)</script> and [x](javascript:alert(1)) <img src=x onerror=alert(1)>";
     let q = add_question(
@@ -153,11 +147,8 @@ async fn markdown_is_rendered_safely(app: TestApp) {
 }
 
 async fn edits_make_versions_and_delete_retires(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let coordinator = app
         .member(&org, "coord@acme.test", &[Role::ExamCoordinator])
         .await;
@@ -278,11 +269,8 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
 }
 
 async fn listing_filters_and_cursor_pages(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Mixed"})).await;
     let mut made = Vec::new();
     for q in seven() {

@@ -6,11 +6,8 @@ use super::*;
 // ---- the review workflow
 
 async fn full_review_workflow(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let qa = app
         .member(&org, "qa@acme.test", &[Role::QualityAssurance])
         .await;
@@ -196,11 +193,8 @@ async fn full_review_workflow(app: TestApp) {
 /// The two-person rule for every role: only a QUALITY_ASSURANCE who neither
 /// authored nor edited the bank may approve or reject it.
 async fn two_person_rule_for_every_role(app: TestApp) {
-    let org = app.org("acme").await;
+    let (org, author) = acme_author(&app).await;
     let s = org.slug.as_str();
-    let author = app
-        .member(&org, "author@acme.test", &[Role::ExamAuthor])
-        .await;
     let bank = create_bank(&app, s, &author, json!({"title": "Reviewed"})).await;
     let q = add_question(&app, s, &bank, &author, &seven()[0]).await;
     let q_url = format!(

@@ -1,15 +1,18 @@
 //! Imports never stall the exam, and an interrupted one leaves nothing.
 
+use invigil_store::tenancy::Organization;
+
 use super::*;
+use crate::common::TestUser;
 
 // ---- 14: imports never stall the exam ----
 
-async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
-    use invigil_server::content::service::IMPORT_CHUNK;
-    let s = setup_with(&app, ExamOpts::default()).await;
+/// An EXAM_AUTHOR of `org` (`author@acme.org`) and a DRAFT bank of theirs
+/// titled `title`, created through the API.
+async fn author_and_bank(app: &TestApp, org: &Organization, title: &str) -> (TestUser, Uuid) {
     let author = app
         .member(
-            &s.org,
+            org,
             "author@acme.org",
             &[invigil_domain::identity::Role::ExamAuthor],
         )
@@ -18,11 +21,18 @@ async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
         .post_json(
             "/api/v1/orgs/acme/question-banks",
             &author.token,
-            &json!({"title": "Big import"}),
+            &json!({ "title": title }),
         )
         .await;
     r.assert(201);
     let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    (author, bank)
+}
+
+async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
+    use invigil_server::content::service::IMPORT_CHUNK;
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let (author, bank) = author_and_bank(&app, &s.org, "Big import").await;
     let n = 8 * IMPORT_CHUNK + 17;
     let gift: String = (0..n)
         .map(|i| format!("::q{i}:: Is {i} a number? {{T}}\n\n"))
@@ -103,22 +113,7 @@ async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
 async fn interrupted_import_leaves_nothing(app: TestApp) {
     use invigil_server::content::service::IMPORT_CHUNK;
     let org = app.org("acme").await;
-    let author = app
-        .member(
-            &org,
-            "author@acme.org",
-            &[invigil_domain::identity::Role::ExamAuthor],
-        )
-        .await;
-    let r = app
-        .post_json(
-            "/api/v1/orgs/acme/question-banks",
-            &author.token,
-            &json!({"title": "Interrupted"}),
-        )
-        .await;
-    r.assert(201);
-    let bank: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let (author, bank) = author_and_bank(&app, &org, "Interrupted").await;
     let n = 40 * IMPORT_CHUNK;
     let gift: String = (0..n)
         .map(|i| format!("::q{i}:: Is {i} a number? {{T}}\n\n"))
