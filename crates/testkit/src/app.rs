@@ -22,7 +22,7 @@ use tower::ServiceExt;
 use invigil_server::clock::{Clock, ManualClock};
 use invigil_server::config::{Config, Secret};
 use invigil_server::state::AppState;
-use invigil_store::{Db, DbTarget, db::DbOptions};
+use invigil_store::{Backend, Db, DbTarget, db::DbOptions};
 
 use crate::{logs, pgadmin};
 
@@ -230,23 +230,6 @@ async fn connect(target: DbTarget) -> Result<Db, String> {
     })
     .await
     .map_err(|e| e.to_string())
-}
-
-/// Which database a [`TestApp`] runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// `"sqlite"` or `"postgres"` (what [`TestApp::backend`] holds).
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
 }
 
 type ConfigChange = Box<dyn FnOnce(&mut Config) + Send>;

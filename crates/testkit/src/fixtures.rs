@@ -244,15 +244,11 @@ impl TestApp {
     pub async fn world(&self, slug: &str) -> World {
         use invigil_store::content::{self, NewBank};
         let org = self.org(slug).await;
-        let staff = [
-            Role::OrgAdmin,
-            Role::ExamAuthor,
-            Role::ExamCoordinator,
-            Role::EnrollmentManager,
-            Role::ProctorReviewer,
-            Role::QualityAssurance,
-            Role::ReportViewer,
-        ];
+        // Every role of an organization's staff.
+        let staff: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| !matches!(r, Role::SuperAdmin | Role::Candidate))
+            .collect();
         let admin = self
             .member(&org, &format!("admin@{slug}.example"), &staff)
             .await;

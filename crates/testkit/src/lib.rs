@@ -20,8 +20,11 @@ pub mod loadgen;
 pub mod logs;
 pub mod pgadmin;
 
+/// Which database a [`TestApp`] runs on (the store's own enum).
+pub use invigil_store::Backend;
+
 pub use app::{
-    Backend, CI_ENV, Cleanup, PG_ENV, REAPER_TEST, RequestBuilder, TestApp, TestAppBuilder,
-    TestResponse, pg_unavailable, run, template_reaper,
+    CI_ENV, Cleanup, PG_ENV, REAPER_TEST, RequestBuilder, TestApp, TestAppBuilder, TestResponse,
+    pg_unavailable, run, template_reaper,
 };
 pub use fixtures::{PASSWORD, TestUser, World};

@@ -83,7 +83,7 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
     let org = tenancy::create_org(&tx, &slug, &format!("Load test {tag}"), None, now)
         .await
         .context("create the organization")?;
-    let author = staff_user(
+    let author = member(
         &tx,
         org.id,
         &format!("author@{domain}"),
@@ -91,8 +91,9 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
         &[Role::ExamAuthor, Role::ExamCoordinator],
         now,
     )
-    .await?;
-    let reviewer = staff_user(
+    .await?
+    .id;
+    let reviewer = member(
         &tx,
         org.id,
         &format!("qa@{domain}"),
@@ -100,7 +101,8 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
         &[Role::QualityAssurance],
         now,
     )
-    .await?;
+    .await?
+    .id;
 
     let bank = content::create_bank(
         &tx,
@@ -161,26 +163,18 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
     .await
     .context("create the exam")?;
 
-    let candidate_role = [(Role::Candidate.as_str().to_owned(), None)];
     let mut seeded = Vec::with_capacity(candidates);
     for i in 0..candidates {
         let email = format!("candidate-{i:05}@{domain}");
-        let user = users::create(
+        let user = member(
             &tx,
-            users::NewUser {
-                email: email.clone(),
-                name: format!("Load Candidate {i}"),
-                status: AccountStatus::Active,
-                password_hash: None,
-                is_super_admin: false,
-                email_verified: true,
-            },
+            org.id,
+            &email,
+            &format!("Load Candidate {i}"),
+            &[Role::Candidate],
             now,
         )
-        .await
-        .with_context(|| format!("create {email}"))?;
-        tenancy::ensure_member(&tx, org.id, user.id, now).await?;
-        tenancy::add_roles(&tx, org.id, user.id, &candidate_role, now).await?;
+        .await?;
         let (_, tokens) = open_session(&tx, &user, &ClientInfo::default(), None, now)
             .await
             .map_err(|e| anyhow::anyhow!("sign in {email}: {e}"))?;
@@ -212,15 +206,16 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
     })
 }
 
-/// A member of `org` with `roles`, without a password (never signs in).
-async fn staff_user(
+/// A member of `org` with `roles`, without a password (staff never sign
+/// in; candidates get a session from [`open_session`]).
+async fn member(
     tx: &invigil_store::Tx,
     org_id: Uuid,
     email: &str,
     name: &str,
     roles: &[Role],
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<Uuid> {
+) -> anyhow::Result<users::User> {
     let user = users::create(
         tx,
         users::NewUser {
@@ -241,7 +236,7 @@ async fn staff_user(
         .map(|r| (r.as_str().to_owned(), None))
         .collect();
     tenancy::add_roles(tx, org_id, user.id, &grants, now).await?;
-    Ok(user.id)
+    Ok(user)
 }
 
 /// The bank's questions, validated like any authored question.
