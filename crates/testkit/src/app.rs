@@ -423,6 +423,26 @@ impl TestApp {
         self.get(path).token(token).send().await
     }
 
+    /// `POST path` without a body as the holder of `token`.
+    pub async fn post_as(&self, path: &str, token: &str) -> TestResponse {
+        self.post(path).token(token).send().await
+    }
+
+    /// `DELETE path` as the holder of `token`.
+    pub async fn delete_as(&self, path: &str, token: &str) -> TestResponse {
+        self.delete(path).token(token).send().await
+    }
+
+    /// `POST /api/v1/exams/{exam}/sessions` as the candidate holding
+    /// `token`, answering 201: the new session's JSON.
+    pub async fn start_session(&self, exam: uuid::Uuid, token: &str) -> Value {
+        let r = self
+            .post_as(&format!("/api/v1/exams/{exam}/sessions"), token)
+            .await;
+        r.assert(201);
+        r.json()
+    }
+
     /// `POST path` with a JSON `body` as the holder of `token`.
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> TestResponse {
         self.post(path).token(token).json(body).send().await

@@ -56,9 +56,7 @@ async fn busy_org(app: &TestApp) -> (invigil_store::tenancy::Organization, TestU
         .send()
         .await
         .assert(200);
-    app.delete(&format!("/api/v1/orgs/aud/members/{}", m.id))
-        .token(t)
-        .send()
+    app.delete_as(&format!("/api/v1/orgs/aud/members/{}", m.id), t)
         .await
         .assert(204);
     (org, admin)

@@ -350,13 +350,7 @@ async fn autosave_completes_during_a_large_import(app: TestApp) {
     let admin = app
         .member(&s.org, "admin@acme.org", &[Role::OrgAdmin])
         .await;
-    let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&s.candidate.token)
-        .send()
-        .await;
-    r.assert(201);
-    let body = r.json();
+    let body = app.start_session(s.exam_id, &s.candidate.token).await;
     let sid = body["session_id"].as_str().unwrap().to_owned();
     let q = body["questions"]
         .as_array()

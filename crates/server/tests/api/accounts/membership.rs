@@ -18,9 +18,7 @@ struct TwoOrgs {
 
 async fn start(app: &TestApp, exam: Uuid, token: &str) -> Uuid {
     let r = app
-        .post(&format!("/api/v1/exams/{exam}/sessions"))
-        .token(token)
-        .send()
+        .post_as(&format!("/api/v1/exams/{exam}/sessions"), token)
         .await;
     assert!(matches!(r.status.as_u16(), 200 | 201), "{}", r.text());
     r.json()["session_id"].as_str().unwrap().parse().unwrap()
@@ -28,9 +26,7 @@ async fn start(app: &TestApp, exam: Uuid, token: &str) -> Uuid {
 
 async fn pair(app: &TestApp, token: &str, session: Uuid, fingerprint: &str) -> String {
     let r = app
-        .post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(token)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{session}/pairing"), token)
         .await;
     r.assert(200);
     let pairing = s(&r.json(), "pairing_token");
@@ -150,11 +146,12 @@ async fn suspending_in_one_org_signs_out_nothing_elsewhere(app: TestApp) {
 async fn removing_in_one_org_signs_out_nothing_elsewhere(app: TestApp) {
     let t = two_orgs(&app).await;
     let c = &t.a.candidate;
-    app.delete(&format!("/api/v1/orgs/acme/members/{}", c.id))
-        .token(&t.admin_a.token)
-        .send()
-        .await
-        .assert(204);
+    app.delete_as(
+        &format!("/api/v1/orgs/acme/members/{}", c.id),
+        &t.admin_a.token,
+    )
+    .await
+    .assert(204);
     app.get_as("/api/v1/orgs/acme", &c.token)
         .await
         .assert_problem(404, "not_found");

@@ -34,9 +34,7 @@ async fn candidate_steps(
     vec![
         (
             "start",
-            app.post(&format!("/api/v1/exams/{exam}/sessions"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/exams/{exam}/sessions"), token)
                 .await,
         ),
         (
@@ -80,9 +78,7 @@ async fn candidate_steps(
         ),
         (
             "pairing",
-            app.post(&format!("/api/v1/sessions/{sid}/pairing"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/sessions/{sid}/pairing"), token)
                 .await,
         ),
         (
@@ -113,9 +109,7 @@ async fn candidate_steps(
         ),
         (
             "submit",
-            app.post(&format!("/api/v1/sessions/{sid}/submit"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/sessions/{sid}/submit"), token)
                 .await,
         ),
     ]
@@ -124,9 +118,7 @@ async fn candidate_steps(
 /// A pairing token of `sid`, claimed: the phone's credential.
 async fn paired_phone(app: &TestApp, token: &str, sid: &str) -> (String, String) {
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(token)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{sid}/pairing"), token)
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
@@ -254,9 +246,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
 
     // A pairing made while allowed cannot be claimed once suspended.
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(&t)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{sid}/pairing"), &t)
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
@@ -287,9 +277,10 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         .await;
     enroll(&app, &s.org, s.exam_id, staff.id, None).await;
     let v = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&staff.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/exams/{}/sessions", s.exam_id),
+            &staff.token,
+        )
         .await
         .assert_problem(403, "forbidden");
     assert!(v["detail"].as_str().unwrap().contains("CANDIDATE"), "{v}");
@@ -299,11 +290,12 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         .member_in(&s.org, "chem@acme.org", &[(Role::Candidate, Some(chem))])
         .await;
     enroll(&app, &s.org, s.exam_id, narrow.id, None).await;
-    app.post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&narrow.token)
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.post_as(
+        &format!("/api/v1/exams/{}/sessions", s.exam_id),
+        &narrow.token,
+    )
+    .await
+    .assert_problem(403, "forbidden");
     let sessions = delivery::sessions_of_exam(app.db().read(), s.org.id, s.exam_id)
         .await
         .unwrap();

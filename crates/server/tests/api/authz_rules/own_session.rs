@@ -119,9 +119,7 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     assert_eq!(en.override_max_attempts, None);
 
     // Submitted: the essay waits for a human grade.
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(&me.token)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), &me.token)
         .await
         .assert(200);
     app.put_json(
@@ -199,9 +197,7 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     )
     .await
     .assert(200);
-    app.post(&format!("{ACME}/sessions/{sid}/claim"))
-        .token(&s.proctor.token)
-        .send()
+    app.post_as(&format!("{ACME}/sessions/{sid}/claim"), &s.proctor.token)
         .await
         .assert(200);
     let actions = app.audit_actions(&s.org).await;

@@ -203,11 +203,7 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
     r.assert(200);
     assert_eq!(r.json()["version"], 2);
 
-    app.delete(&url)
-        .token(&author.token)
-        .send()
-        .await
-        .assert(204);
+    app.delete_as(&url, &author.token).await.assert(204);
     let r = app.get_as(&url, &author.token).await;
     r.assert(200);
     assert_eq!(r.json()["status"], "RETIRED");
@@ -242,11 +238,12 @@ async fn edits_make_versions_and_delete_retires(app: TestApp) {
         .await;
     r.assert(200);
     assert!(!r.text().contains("3+3"), "{}", r.text());
-    app.delete(&format!("{}/{}", qs, keep["id"].as_str().expect("id")))
-        .token(&author.token)
-        .send()
-        .await
-        .assert(204);
+    app.delete_as(
+        &format!("{}/{}", qs, keep["id"].as_str().expect("id")),
+        &author.token,
+    )
+    .await
+    .assert(204);
     act(&app, s, &bank, &author, "submit", None)
         .await
         .assert_problem(409, "conflict");

@@ -76,11 +76,12 @@ async fn full_review_workflow(app: TestApp) {
     )
     .await
     .assert_problem(409, "conflict");
-    app.delete(&format!("{}/{first}", questions_url(s, &bank)))
-        .token(&author.token)
-        .send()
-        .await
-        .assert_problem(409, "conflict");
+    app.delete_as(
+        &format!("{}/{first}", questions_url(s, &bank)),
+        &author.token,
+    )
+    .await
+    .assert_problem(409, "conflict");
     app.post_json(&questions_url(s, &bank), &author.token, &seven()[2])
         .await
         .assert_problem(409, "conflict");
@@ -437,7 +438,7 @@ async fn tenant_isolation(app: TestApp) {
             app.post_json(&qs, t, &seven()[2]).await,
             app.get_as(&q1, t).await,
             app.patch_json(&q1, t, &json!({"points": 5})).await,
-            app.delete(&q1).token(t).send().await,
+            app.delete_as(&q1, t).await,
             app.get_as(&format!("{q1}/versions"), t).await,
             app.get_as(&format!("{b}/export?format=gift"), t).await,
             app.post(&format!("{b}/import?format=gift"))
@@ -445,10 +446,10 @@ async fn tenant_isolation(app: TestApp) {
                 .body("text/plain", "Sky? {T}")
                 .send()
                 .await,
-            app.post(&format!("{b}/approve")).token(t).send().await,
+            app.post_as(&format!("{b}/approve"), t).await,
             app.post_json(&format!("{b}/reject"), t, &json!({"reason": "x"}))
                 .await,
-            app.post(&format!("{b}/archive")).token(t).send().await,
+            app.post_as(&format!("{b}/archive"), t).await,
         ];
         for (i, r) in checks.iter().enumerate() {
             assert_eq!(r.status.as_u16(), 404, "{org} check {i}: {}", r.text());

@@ -44,9 +44,10 @@ async fn idempotency_never_stores_tokens(app: TestApp) {
     // A phone pairing token: a retry gets a fresh token, none is stored.
     let s = setup_with(&app, ExamOpts::default()).await;
     let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&s.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/exams/{}/sessions", s.exam_id),
+            &s.candidate.token,
+        )
         .await;
     let session = r.json()["session_id"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();

@@ -213,13 +213,7 @@ pub async fn setup_with(app: &TestApp, o: ExamOpts) -> Setup {
 }
 
 pub async fn start(app: &TestApp, s: &Setup) -> Value {
-    let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&s.candidate.token)
-        .send()
-        .await;
-    r.assert(201);
-    r.json()
+    app.start_session(s.exam_id, &s.candidate.token).await
 }
 
 pub fn qid(session: &Value, qtype: &str) -> String {

@@ -62,15 +62,11 @@ async fn submit_grades_and_is_idempotent(app: TestApp) {
     .await
     .assert(200);
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await;
     r.assert(200);
     assert_eq!(r.json()["status"], "SUBMITTED");
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await
         .assert(200);
     save(
@@ -141,12 +137,10 @@ async fn submit_grades_and_is_idempotent(app: TestApp) {
             .len(),
         0
     );
-    app.post(&format!(
-        "/api/v1/orgs/acme/exams/{}/release-results",
-        s.exam_id
-    ))
-    .token(c)
-    .send()
+    app.post_as(
+        &format!("/api/v1/orgs/acme/exams/{}/release-results", s.exam_id),
+        c,
+    )
     .await
     .assert(200);
     let results = app.get_json("/api/v1/me/results", t).await;
@@ -171,9 +165,7 @@ async fn regrade_after_key_correction(app: TestApp) {
     save(&app, t, &sid, &sa, json!({"text": "Paname"}), 1)
         .await
         .assert(200);
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await
         .assert(200);
     let before = invigil_store::delivery::session(app.db().read(), sid.parse().unwrap())
@@ -227,11 +219,12 @@ async fn flagged_results_are_withheld(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let body = start(&app, &s).await;
     let sid: Uuid = body["session_id"].as_str().unwrap().parse().unwrap();
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{sid}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
     let mut row = invigil_store::delivery::session(app.db().read(), sid)
         .await
         .unwrap()
@@ -240,12 +233,10 @@ async fn flagged_results_are_withheld(app: TestApp) {
     invigil_store::delivery::update_session_if(app.db().write(), &row, "SUBMITTED")
         .await
         .unwrap();
-    app.post(&format!(
-        "/api/v1/orgs/acme/exams/{}/release-results",
-        s.exam_id
-    ))
-    .token(&s.coordinator.token)
-    .send()
+    app.post_as(
+        &format!("/api/v1/orgs/acme/exams/{}/release-results", s.exam_id),
+        &s.coordinator.token,
+    )
     .await
     .assert(200);
     assert_eq!(

@@ -35,11 +35,12 @@ async fn start_resume_and_no_keys(app: TestApp) {
     app.get_as(&format!("/api/v1/sessions/{sid}"), &other.token)
         .await
         .assert_problem(404, "not_found");
-    app.post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&other.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.post_as(
+        &format!("/api/v1/exams/{}/sessions", s.exam_id),
+        &other.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     app.get(&format!("/api/v1/sessions/{sid}"))
         .send()
         .await
@@ -131,9 +132,7 @@ async fn grace_edge_and_submit(app: TestApp) {
     save(&app, t, &sid, &sa, json!({"text": "Rome"}), 2)
         .await
         .assert_problem(409, "session_closed");
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await
         .assert_problem(409, "session_closed");
     // The sweeper finishes it with the deadline as finish time.
@@ -168,23 +167,17 @@ async fn exam_not_open_and_attempts(app: TestApp) {
     .await;
     let t = &s.candidate.token;
     let start_path = format!("/api/v1/exams/{}/sessions", s.exam_id);
-    app.post(&start_path)
-        .token(t)
-        .send()
+    app.post_as(&start_path, t)
         .await
         .assert_problem(409, "exam_not_open");
     app.clock.advance(Duration::minutes(10));
-    let body = app.post(&start_path).token(t).send().await;
+    let body = app.post_as(&start_path, t).await;
     body.assert(201);
     let sid = body.json()["session_id"].as_str().unwrap().to_owned();
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await
         .assert(200);
-    app.post(&start_path)
-        .token(t)
-        .send()
+    app.post_as(&start_path, t)
         .await
         .assert_problem(409, "attempts_exhausted");
     // A DRAFT exam is not open.
@@ -200,9 +193,7 @@ async fn exam_not_open_and_attempts(app: TestApp) {
     )
     .await;
     enroll(&app, &s.org, draft, s.candidate.id, None).await;
-    app.post(&format!("/api/v1/exams/{draft}/sessions"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/exams/{draft}/sessions"), t)
         .await
         .assert_problem(409, "exam_not_open");
 }
@@ -275,9 +266,10 @@ async fn accommodations_are_not_capped_by_the_window(app: TestApp) {
     .await
     .unwrap();
     let r = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&other.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/exams/{}/sessions", s.exam_id),
+            &other.token,
+        )
         .await;
     r.assert(201);
     let expires: DateTime<Utc> = r.json()["expires_at"].as_str().unwrap().parse().unwrap();
@@ -362,9 +354,7 @@ async fn proctor_actions_follow_the_timing_policy(app: TestApp) {
     .await
     .assert_problem(403, "forbidden");
     act("TERMINATE", None).await.assert(200);
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(t)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), t)
         .await
         .assert_problem(409, "session_closed");
 }

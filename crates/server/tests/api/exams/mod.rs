@@ -132,9 +132,7 @@ async fn create_exam(app: &TestApp, org: &str, u: &TestUser, body: &Value) -> Va
 }
 
 async fn act(app: &TestApp, org: &str, exam: &str, u: &TestUser, action: &str) -> TestResponse {
-    app.post(&format!("{}/{action}", exam_url(org, exam)))
-        .token(&u.token)
-        .send()
+    app.post_as(&format!("{}/{action}", exam_url(org, exam)), &u.token)
         .await
 }
 

@@ -60,28 +60,23 @@ async fn my_sessions_list_and_revoke(app: TestApp) {
     assert!(!text.contains(&u.token) && !text.contains(&second_token));
     // Someone else's session: 404, and it stays alive.
     let stranger = app.user("stranger@example.org").await;
-    app.delete(&format!("/api/v1/me/sessions/{}", stranger.session_id))
-        .token(&u.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.delete_as(
+        &format!("/api/v1/me/sessions/{}", stranger.session_id),
+        &u.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     assert!(app.token_works(&stranger.token).await);
-    app.delete("/api/v1/me/sessions/not-a-uuid")
-        .token(&u.token)
-        .send()
+    app.delete_as("/api/v1/me/sessions/not-a-uuid", &u.token)
         .await
         .assert_problem(404, "not_found");
     // Revoke the second session.
     let id = other["id"].as_str().unwrap();
-    app.delete(&format!("/api/v1/me/sessions/{id}"))
-        .token(&u.token)
-        .send()
+    app.delete_as(&format!("/api/v1/me/sessions/{id}"), &u.token)
         .await
         .assert(204);
     assert!(!app.token_works(&second_token).await);
-    app.delete(&format!("/api/v1/me/sessions/{id}"))
-        .token(&u.token)
-        .send()
+    app.delete_as(&format!("/api/v1/me/sessions/{id}"), &u.token)
         .await
         .assert(404);
     let v = app.get_json("/api/v1/me/sessions", &u.token).await;

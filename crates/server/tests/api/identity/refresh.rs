@@ -139,9 +139,7 @@ async fn concurrent_refreshes_without_retry_window(app: TestApp) {
 async fn logout_revokes_the_current_session_only(app: TestApp) {
     let u = app.user("out@example.org").await;
     let second = app.fresh_token(&u).await;
-    app.post("/api/v1/auth/logout")
-        .token(&u.token)
-        .send()
+    app.post_as("/api/v1/auth/logout", &u.token)
         .await
         .assert(204);
     assert!(!app.token_works(&u.token).await);

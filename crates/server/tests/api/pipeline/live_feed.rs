@@ -39,11 +39,7 @@ async fn live_feed_ends_when_its_token_goes(app: TestApp) {
     // Sign-out revokes the token: the feed ends within the re-check.
     let token = app.fresh_token(&s.proctor).await;
     let feed = open_feed(&app, &token, s.exam_id).await;
-    app.post("/api/v1/auth/logout")
-        .token(&token)
-        .send()
-        .await
-        .assert(204);
+    app.post_as("/api/v1/auth/logout", &token).await.assert(204);
     let text = read_to_end(feed, 5).await;
     assert!(text.starts_with(": connected"), "{text}");
     assert!(text.contains("event: end"), "{text}");

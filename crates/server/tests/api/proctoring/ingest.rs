@@ -116,11 +116,12 @@ async fn only_the_candidate_may_post(app: TestApp) {
     assert!(events(&app, session).await.is_empty());
 
     // Late events: accepted for the grace after the session finished.
-    app.post(&format!("/api/v1/sessions/{session}/submit"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{session}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
     post(&app, &s.candidate.token, session, e).await.assert(202);
     app.clock.advance(Duration::seconds(31));
     let late = vec![laptop("b", "OTHER", app.state.now())];
@@ -184,11 +185,12 @@ async fn watchdog_reports_quiet_and_returning_devices(app: TestApp) {
     assert_eq!(of_type(&app, session, "DEVICE_DISCONNECTED").await.len(), 2);
 
     // A finished session is not watched.
-    app.post(&format!("/api/v1/sessions/{session}/submit"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{session}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
     app.clock.advance(Duration::minutes(10));
     assert_eq!(watchdog(&app.state).await.unwrap(), 0);
 }

@@ -115,9 +115,7 @@ async fn session_row(app: &TestApp, session: Uuid) -> Session {
 
 async fn pair(app: &TestApp, token: &str, session: Uuid) -> (String, String) {
     let r = app
-        .post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(token)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{session}/pairing"), token)
         .await;
     r.assert(200);
     let v = r.json();

@@ -30,9 +30,7 @@ async fn pairing_is_single_use_and_scoped(app: TestApp) {
     app.get_as(&format!("/api/v1/sessions/{session}"), &phone)
         .await
         .assert(401);
-    app.post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(&phone)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{session}/pairing"), &phone)
         .await
         .assert(401);
     let other = app
@@ -47,9 +45,7 @@ async fn pairing_is_single_use_and_scoped(app: TestApp) {
         .await
         .assert_problem(404, "not_found");
     // Another candidate cannot pair a phone with this session.
-    app.post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(&other.token)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{session}/pairing"), &other.token)
         .await
         .assert_problem(404, "not_found");
 
@@ -74,9 +70,10 @@ async fn pairing_is_single_use_and_scoped(app: TestApp) {
 async fn pairing_tokens_expire(app: TestApp) {
     let (s, session) = setup(&app).await;
     let r = app
-        .post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(&s.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/sessions/{session}/pairing"),
+            &s.candidate.token,
+        )
         .await;
     r.assert(200);
     let v = r.json();
@@ -91,28 +88,31 @@ async fn pairing_tokens_expire(app: TestApp) {
         .await
         .assert_problem(400, "invalid_token");
     let fresh = app
-        .post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(&s.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/sessions/{session}/pairing"),
+            &s.candidate.token,
+        )
         .await
         .json();
     claim(&app, fresh["pairing_token"].as_str().unwrap(), "")
         .await
         .assert_problem(422, "validation_failed");
     // A finished session cannot be paired.
-    app.post(&format!("/api/v1/sessions/{session}/submit"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{session}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
     claim(&app, fresh["pairing_token"].as_str().unwrap(), "phone")
         .await
         .assert_problem(409, "session_closed");
-    app.post(&format!("/api/v1/sessions/{session}/pairing"))
-        .token(&s.candidate.token)
-        .send()
-        .await
-        .assert_problem(409, "session_closed");
+    app.post_as(
+        &format!("/api/v1/sessions/{session}/pairing"),
+        &s.candidate.token,
+    )
+    .await
+    .assert_problem(409, "session_closed");
     assert!(
         of_type(&app, session, "SECOND_DEVICE_LOGIN")
             .await

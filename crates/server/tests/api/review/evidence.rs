@@ -166,9 +166,10 @@ async fn paired_phone_uploads_mobile_frames(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let sid = start(&app, s.exam_id, &s.candidate).await;
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(&s.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/sessions/{sid}/pairing"),
+            &s.candidate.token,
+        )
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();

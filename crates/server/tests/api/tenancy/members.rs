@@ -153,21 +153,16 @@ async fn removing_a_member(app: TestApp) {
         .await;
     let m = app.member(&org, "m@rm.example", &[Role::ExamAuthor]).await;
     let path = format!("/api/v1/orgs/rm/members/{}", m.id);
-    app.delete(&path)
-        .token(&m.token)
-        .send()
+    app.delete_as(&path, &m.token)
         .await
         .assert_problem(403, "forbidden");
-    app.delete(&format!("/api/v1/orgs/rm/members/{}", admin.id))
-        .token(&admin.token)
-        .send()
-        .await
-        .assert_problem(409, "conflict");
-    app.delete(&path)
-        .token(&admin.token)
-        .send()
-        .await
-        .assert(204);
+    app.delete_as(
+        &format!("/api/v1/orgs/rm/members/{}", admin.id),
+        &admin.token,
+    )
+    .await
+    .assert_problem(409, "conflict");
+    app.delete_as(&path, &admin.token).await.assert(204);
     assert!(app.token_works(&m.token).await, "signed in elsewhere still");
     // Now a stranger to the organization: 404.
     let fresh = app.fresh_token(&m).await;
@@ -178,9 +173,7 @@ async fn removing_a_member(app: TestApp) {
     assert_eq!(me["memberships"], json!([]));
     let v = app.get_json("/api/v1/orgs/rm/members", &admin.token).await;
     assert_eq!(members_of(&v).len(), 1);
-    app.delete(&path)
-        .token(&admin.token)
-        .send()
+    app.delete_as(&path, &admin.token)
         .await
         .assert_problem(404, "not_found");
     assert_eq!(

@@ -195,11 +195,12 @@ async fn tenants_see_nothing_of_each_other(app: TestApp) {
     )
     .await
     .assert_problem(404, "not_found");
-    app.delete(&format!("/api/v1/orgs/tenant-a/members/{}", b_member.id))
-        .token(&admin_a.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.delete_as(
+        &format!("/api/v1/orgs/tenant-a/members/{}", b_member.id),
+        &admin_a.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     let me = app.get_json("/api/v1/me", &admin_a.token).await;
     assert_eq!(me["memberships"].as_array().unwrap().len(), 1);
     assert_eq!(

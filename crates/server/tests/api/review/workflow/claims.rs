@@ -31,9 +31,7 @@ async fn two_reviewers_claim_at_once_one_wins(app: TestApp) {
         .count();
     assert_eq!(claims, 1);
     // The claimer can give it back; then the other may take it.
-    app.post(&format!("{ACME}/sessions/{sid}/release"))
-        .token(&winner.token)
-        .send()
+    app.post_as(&format!("{ACME}/sessions/{sid}/release"), &winner.token)
         .await
         .assert(200);
     let second = if winner.id == s.proctor.id {

@@ -216,11 +216,12 @@ async fn violation_confirmed_fails_the_result(app: TestApp) {
     .assert(200);
     submit(&app, sid, &candidate).await;
     flag_session(&app, org.id, sid, 50).await;
-    app.post(&format!("{ACME}/exams/{exam}/release-results"))
-        .token(&coordinator.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("{ACME}/exams/{exam}/release-results"),
+        &coordinator.token,
+    )
+    .await
+    .assert(200);
     // Withheld while flagged.
     assert_eq!(
         my_results(&app, &candidate).await["items"]
