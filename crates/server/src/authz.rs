@@ -168,10 +168,6 @@ impl OrgCtx {
         Actor::from(&self.user)
     }
 
-    pub fn has_role(&self, role: Role) -> bool {
-        self.grants.iter().any(|g| g.role == role)
-    }
-
     /// Allows an org-level action, or one on a resource without a department.
     pub fn authorize(&self, action: Action) -> Result<Authorized, ApiError> {
         self.authorize_in(action, None)

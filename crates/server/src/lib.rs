@@ -17,7 +17,6 @@ pub mod grading;
 pub mod http;
 pub mod identity;
 pub mod jobs;
-pub mod loadgen;
 pub mod mail;
 pub mod proctoring;
 pub mod review;

@@ -15,7 +15,6 @@ pub mod jobs;
 pub mod migrations;
 pub mod outbox;
 pub mod page;
-pub mod pgadmin;
 pub mod proctoring;
 pub mod review;
 pub mod tenancy;

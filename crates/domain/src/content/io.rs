@@ -41,11 +41,6 @@ impl ImportOutcome {
             Err(errs) => self.error(line, join_field_errors(&errs)),
         }
     }
-
-    /// True when every item was read.
-    pub fn is_clean(&self) -> bool {
-        self.errors.is_empty()
-    }
 }
 
 pub(crate) fn join_field_errors(errs: &[FieldError]) -> String {

@@ -74,11 +74,6 @@ impl QuestionType {
             QuestionType::SingleChoice | QuestionType::MultipleSelect
         )
     }
-
-    /// Whether grading is automatic (everything but essay).
-    pub fn is_objective(self) -> bool {
-        self != QuestionType::Essay
-    }
 }
 
 /// Difficulty (`EASY`, `MEDIUM`, `HARD` on the wire). Defaults to `MEDIUM`.

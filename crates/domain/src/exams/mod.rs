@@ -46,13 +46,6 @@ impl ExamStatus {
     pub fn allows_editing(self) -> bool {
         matches!(self, Self::Draft | Self::Scheduled)
     }
-
-    /// Whether no lifecycle action other than `archive` (or none at all)
-    /// can follow.
-    #[must_use]
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Cancelled | Self::Archived)
-    }
 }
 
 /// A lifecycle action (`POST /orgs/{org}/exams/{exam}/{action}`).

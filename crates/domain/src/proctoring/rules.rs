@@ -147,18 +147,6 @@ pub enum Condition {
     },
 }
 
-impl Condition {
-    /// Whether the condition has parameters for `s` (so the rule applies).
-    pub fn applies_to(&self, s: Sensitivity) -> bool {
-        match self {
-            Condition::CountInWindow { params, .. } => params.get(s).is_some(),
-            Condition::Duration { params, .. } => params.get(s).is_some(),
-            Condition::Any { params, .. } => params.get(s).is_some(),
-            Condition::SourceQuiet { params, .. } => params.get(s).is_some(),
-        }
-    }
-}
-
 /// One risk rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

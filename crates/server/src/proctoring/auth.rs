@@ -37,12 +37,6 @@ pub struct DeviceOrCandidate {
     pub client: ClientInfo,
 }
 
-impl DeviceOrCandidate {
-    pub fn is_phone(&self) -> bool {
-        self.kind == ClientKind::PairedPhone
-    }
-}
-
 fn path_session(params: &HashMap<String, String>) -> Result<Uuid, ApiError> {
     params
         .get("session")

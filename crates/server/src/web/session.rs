@@ -160,9 +160,7 @@ impl FromRequestParts<AppState> for Visitor {
         )
         .await
         .map_err(|e| error_page(&ApiError::from(e)))?;
-        if let Some(found) =
-            found.filter(|f| f.user.status == AccountStatus::Active)
-        {
+        if let Some(found) = found.filter(|f| f.user.status == AccountStatus::Active) {
             visitor.session_secret = Some(token.to_owned());
             visitor.user = Some(CurrentUser {
                 user: found.user,

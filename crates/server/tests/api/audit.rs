@@ -19,45 +19,44 @@ async fn busy_org(app: &TestApp) -> (invigil_store::tenancy::Organization, TestU
         .await;
     let m = app.member(&org, "m@aud.example", &[Role::ExamAuthor]).await;
     let t = &admin.token;
-    app.patch("/api/v1/orgs/aud")
-        .token(t)
-        .json(&json!({ "name": "Audited" }))
-        .send()
+    app.patch_json("/api/v1/orgs/aud", t, &json!({ "name": "Audited" }))
         .await
         .assert(200);
-    app.post("/api/v1/orgs/aud/departments")
-        .token(t)
-        .json(&json!({ "name": "Chemistry" }))
-        .send()
-        .await
-        .assert(201);
-    app.post("/api/v1/orgs/aud/invitations")
-        .token(t)
-        .json(&json!({ "email": "inv@aud.example", "name": "Inv", "roles": ["EXAM_AUTHOR"] }))
-        .send()
-        .await
-        .assert(201);
-    app.put(&format!("/api/v1/orgs/aud/members/{}/roles", m.id))
-        .token(t)
-        .json(&json!({ "roles": [{ "role": "REPORT_VIEWER" }] }))
-        .send()
-        .await
-        .assert(200);
-    app.patch(&format!("/api/v1/orgs/aud/members/{}", m.id))
-        .token(t)
-        .json(&json!({ "status": "SUSPENDED" }))
-        .send()
-        .await
-        .assert(200);
+    app.post_json(
+        "/api/v1/orgs/aud/departments",
+        t,
+        &json!({ "name": "Chemistry" }),
+    )
+    .await
+    .assert(201);
+    app.post_json(
+        "/api/v1/orgs/aud/invitations",
+        t,
+        &json!({ "email": "inv@aud.example", "name": "Inv", "roles": ["EXAM_AUTHOR"] }),
+    )
+    .await
+    .assert(201);
+    app.put_json(
+        &format!("/api/v1/orgs/aud/members/{}/roles", m.id),
+        t,
+        &json!({ "roles": [{ "role": "REPORT_VIEWER" }] }),
+    )
+    .await
+    .assert(200);
+    app.patch_json(
+        &format!("/api/v1/orgs/aud/members/{}", m.id),
+        t,
+        &json!({ "status": "SUSPENDED" }),
+    )
+    .await
+    .assert(200);
     app.post("/api/v1/orgs/aud/candidates/import")
         .token(t)
         .body("text/csv", "email,name\nc@aud.example,C\n")
         .send()
         .await
         .assert(200);
-    app.delete(&format!("/api/v1/orgs/aud/members/{}", m.id))
-        .token(t)
-        .send()
+    app.delete_as(&format!("/api/v1/orgs/aud/members/{}", m.id), t)
         .await
         .assert(204);
     (org, admin)
@@ -74,11 +73,7 @@ fn actions(page: &Value) -> Vec<String> {
 
 async fn actions_are_audited_with_actor_and_filters(app: TestApp) {
     let (_org, admin) = busy_org(&app).await;
-    let r = app
-        .get("/api/v1/orgs/aud/audit-log")
-        .token(&admin.token)
-        .send()
-        .await;
+    let r = app.get_as("/api/v1/orgs/aud/audit-log", &admin.token).await;
     r.assert(200);
     let page = r.json();
     // Newest first.
@@ -103,28 +98,28 @@ async fn actions_are_audited_with_actor_and_filters(app: TestApp) {
     assert_eq!(page["next_cursor"], Value::Null);
     // Filters.
     let v = app
-        .get("/api/v1/orgs/aud/audit-log?action=member.invited")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+        .get_json(
+            "/api/v1/orgs/aud/audit-log?action=member.invited",
+            &admin.token,
+        )
+        .await;
     assert_eq!(actions(&v), vec!["member.invited", "member.invited"]);
     let v = app
-        .get(&format!(
-            "/api/v1/orgs/aud/audit-log?actor={}&resource_type=department",
-            admin.id
-        ))
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!(
+                "/api/v1/orgs/aud/audit-log?actor={}&resource_type=department",
+                admin.id
+            ),
+            &admin.token,
+        )
+        .await;
     assert_eq!(actions(&v), vec!["department.created"]);
     let v = app
-        .get("/api/v1/orgs/aud/audit-log?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+        .get_json(
+            "/api/v1/orgs/aud/audit-log?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+            &admin.token,
+        )
+        .await;
     assert_eq!(actions(&v), Vec::<String>::new());
     // QUALITY_ASSURANCE reads it too; others do not.
     let org = invigil_store::tenancy::org_by_slug(app.db().read(), "aud")
@@ -137,14 +132,10 @@ async fn actions_are_audited_with_actor_and_filters(app: TestApp) {
     let author = app
         .member(&org, "au@aud.example", &[Role::ExamAuthor])
         .await;
-    app.get("/api/v1/orgs/aud/audit-log")
-        .token(&qa.token)
-        .send()
+    app.get_as("/api/v1/orgs/aud/audit-log", &qa.token)
         .await
         .assert(200);
-    app.get("/api/v1/orgs/aud/audit-log")
-        .token(&author.token)
-        .send()
+    app.get_as("/api/v1/orgs/aud/audit-log", &author.token)
         .await
         .assert_problem(403, "forbidden");
 }
@@ -152,11 +143,8 @@ async fn actions_are_audited_with_actor_and_filters(app: TestApp) {
 async fn audit_log_cursor_pagination(app: TestApp) {
     let (_org, admin) = busy_org(&app).await;
     let all = app
-        .get("/api/v1/orgs/aud/audit-log?limit=500")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/orgs/aud/audit-log?limit=500", &admin.token)
+        .await;
     let all_seqs: Vec<i64> = all["items"]
         .as_array()
         .unwrap()
@@ -172,7 +160,7 @@ async fn audit_log_cursor_pagination(app: TestApp) {
             Some(c) => format!("/api/v1/orgs/aud/audit-log?limit=3&cursor={c}"),
             None => "/api/v1/orgs/aud/audit-log?limit=3".to_owned(),
         };
-        let page = app.get(&url).token(&admin.token).send().await;
+        let page = app.get_as(&url, &admin.token).await;
         page.assert(200);
         let page = page.json();
         pages += 1;
@@ -189,17 +177,16 @@ async fn audit_log_cursor_pagination(app: TestApp) {
     assert_eq!(seen, all_seqs, "pages cover everything once, newest first");
     // Limits and cursors are checked.
     for q in ["limit=0", "limit=501"] {
-        app.get(&format!("/api/v1/orgs/aud/audit-log?{q}"))
-            .token(&admin.token)
-            .send()
+        app.get_as(&format!("/api/v1/orgs/aud/audit-log?{q}"), &admin.token)
             .await
             .assert_problem(422, "validation_failed");
     }
-    app.get("/api/v1/orgs/aud/audit-log?cursor=not-a-number")
-        .token(&admin.token)
-        .send()
-        .await
-        .assert_problem(400, "bad_request");
+    app.get_as(
+        "/api/v1/orgs/aud/audit-log?cursor=not-a-number",
+        &admin.token,
+    )
+    .await
+    .assert_problem(400, "bad_request");
     // The member list pages the same way.
     let org = invigil_store::tenancy::org_by_slug(app.db().read(), "aud")
         .await
@@ -209,12 +196,7 @@ async fn audit_log_cursor_pagination(app: TestApp) {
         app.member(&org, &format!("p{i}@aud.example"), &[Role::Candidate])
             .await;
     }
-    let all = app
-        .get("/api/v1/orgs/aud/members")
-        .token(&admin.token)
-        .send()
-        .await
-        .json();
+    let all = app.get_json("/api/v1/orgs/aud/members", &admin.token).await;
     let total = all["items"].as_array().unwrap().len();
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
@@ -223,7 +205,7 @@ async fn audit_log_cursor_pagination(app: TestApp) {
             Some(c) => format!("/api/v1/orgs/aud/members?limit=2&cursor={c}"),
             None => "/api/v1/orgs/aud/members?limit=2".to_owned(),
         };
-        let page = app.get(&url).token(&admin.token).send().await.json();
+        let page = app.get_json(&url, &admin.token).await;
         ids.extend(
             page["items"]
                 .as_array()
@@ -246,9 +228,7 @@ async fn audit_chain_verifies_and_detects_tampering(app: TestApp) {
     let (org, admin) = busy_org(&app).await;
     let verify = || async {
         let r = app
-            .get("/api/v1/orgs/aud/audit-log/verify")
-            .token(&admin.token)
-            .send()
+            .get_as("/api/v1/orgs/aud/audit-log/verify", &admin.token)
             .await;
         r.assert(200);
         r.json()
@@ -319,25 +299,21 @@ async fn audit_chain_verifies_and_detects_tampering(app: TestApp) {
     let other_admin = app
         .member(&other, "admin@clean.example", &[Role::OrgAdmin])
         .await;
-    app.post("/api/v1/orgs/clean/departments")
-        .token(&other_admin.token)
-        .json(&json!({ "name": "Art" }))
-        .send()
-        .await
-        .assert(201);
+    app.post_json(
+        "/api/v1/orgs/clean/departments",
+        &other_admin.token,
+        &json!({ "name": "Art" }),
+    )
+    .await
+    .assert(201);
     let r = app
-        .get("/api/v1/orgs/clean/audit-log/verify")
-        .token(&other_admin.token)
-        .send()
+        .get_as("/api/v1/orgs/clean/audit-log/verify", &other_admin.token)
         .await;
     assert_eq!(r.json()["ok"], true);
     assert_eq!(r.json()["entries"], 1);
     let v = app
-        .get("/api/v1/orgs/clean/audit-log")
-        .token(&other_admin.token)
-        .send()
-        .await
-        .json();
+        .get_json("/api/v1/orgs/clean/audit-log", &other_admin.token)
+        .await;
     assert_eq!(actions(&v), vec!["department.created"]);
 }
 

@@ -90,13 +90,7 @@ async fn state_machine_matches_model(app: TestApp) {
         enroll(&app, &org, exam, cand.id, None).await;
         let t = cand.token.clone();
         let started_at = app.state.now();
-        let body = app
-            .post(&format!("/api/v1/exams/{exam}/sessions"))
-            .token(&t)
-            .send()
-            .await;
-        body.assert(201);
-        let body = body.json();
+        let body = app.start_session(exam, &t).await;
         let sid = body["session_id"].as_str().unwrap().to_owned();
         let qids: Vec<String> = body["questions"]
             .as_array()
@@ -131,9 +125,7 @@ async fn state_machine_matches_model(app: TestApp) {
                 }
                 Op::Resume => {
                     let r = app
-                        .post(&format!("/api/v1/exams/{exam}/sessions"))
-                        .token(&t)
-                        .send()
+                        .post_as(&format!("/api/v1/exams/{exam}/sessions"), &t)
                         .await;
                     if closed {
                         assert_eq!(
@@ -155,9 +147,7 @@ async fn state_machine_matches_model(app: TestApp) {
                 }
                 Op::Submit => {
                     let r = app
-                        .post(&format!("/api/v1/sessions/{sid}/submit"))
-                        .token(&t)
-                        .send()
+                        .post_as(&format!("/api/v1/sessions/{sid}/submit"), &t)
                         .await;
                     if model.submitted {
                         r.assert(200);
@@ -174,12 +164,7 @@ async fn state_machine_matches_model(app: TestApp) {
             .await
             .unwrap();
         // The stored answers are exactly the model's.
-        let view = app
-            .get(&format!("/api/v1/sessions/{sid}"))
-            .token(&t)
-            .send()
-            .await
-            .json();
+        let view = app.get_json(&format!("/api/v1/sessions/{sid}"), &t).await;
         let stored = view["answers"].as_object().unwrap();
         assert_eq!(
             stored.len(),

@@ -70,10 +70,7 @@ async fn control_characters_in_json_bodies_are_refused(app: TestApp) {
     let w = app.world("js").await;
     let url = "/api/v1/orgs/js/departments";
     let r = app
-        .post(url)
-        .token(&w.admin.token)
-        .json(&json!({ "name": "Chem\u{0}istry" }))
-        .send()
+        .post_json(url, &w.admin.token, &json!({ "name": "Chem\u{0}istry" }))
         .await;
     assert_control_refused(&r, "name");
     // Escapes JSON has shortcuts for are control characters too.
@@ -86,34 +83,33 @@ async fn control_characters_in_json_bodies_are_refused(app: TestApp) {
     assert_control_refused(&r, "name");
     // A key.
     let r = app
-        .post(url)
-        .token(&w.admin.token)
-        .json(&json!({ "name": "Physics", "x\u{7}": 1 }))
-        .send()
+        .post_json(
+            url,
+            &w.admin.token,
+            &json!({ "name": "Physics", "x\u{7}": 1 }),
+        )
         .await;
     assert_control_refused(&r, "x\\u{7}");
     // Nested fields, all of them named.
     let r = app
-        .post(&format!(
-            "/api/v1/orgs/js/question-banks/{}/questions",
-            w.draft_bank
-        ))
-        .token(&w.admin.token)
-        .json(&json!({
-            "type": "single_choice",
-            "text": "Pick\u{0}",
-            "options": ["a", "b\u{2}"],
-            "correct_answer": { "option": 0 },
-            "tags": ["ok", "t\u{1f}"],
-        }))
-        .send()
+        .post_json(
+            &format!("/api/v1/orgs/js/question-banks/{}/questions", w.draft_bank),
+            &w.admin.token,
+            &json!({
+                "type": "single_choice",
+                "text": "Pick\u{0}",
+                "options": ["a", "b\u{2}"],
+                "correct_answer": { "option": 0 },
+                "tags": ["ok", "t\u{1f}"],
+            }),
+        )
         .await;
     let v = r.assert_problem(422, "validation_failed");
     let mut got = fields(&v);
     got.sort();
     assert_eq!(got, ["options[1]", "tags[1]", "text"], "{v}");
     // Nothing was created.
-    let r = app.get(url).token(&w.admin.token).send().await;
+    let r = app.get_as(url, &w.admin.token).await;
     r.assert(200);
     let names: Vec<String> = r.json()["items"]
         .as_array()
@@ -124,16 +120,14 @@ async fn control_characters_in_json_bodies_are_refused(app: TestApp) {
     assert_eq!(names, ["Dept"]);
     // Tab, LF and CR pass the check (and the field's own rules decide).
     let r = app
-        .post(&format!(
-            "/api/v1/orgs/js/question-banks/{}/questions",
-            w.draft_bank
-        ))
-        .token(&w.admin.token)
-        .json(&json!({
-            "type": "essay",
-            "text": "Line one\r\nLine\ttwo\n",
-        }))
-        .send()
+        .post_json(
+            &format!("/api/v1/orgs/js/question-banks/{}/questions", w.draft_bank),
+            &w.admin.token,
+            &json!({
+                "type": "essay",
+                "text": "Line one\r\nLine\ttwo\n",
+            }),
+        )
         .await;
     r.assert(201);
 }
@@ -143,41 +137,35 @@ async fn control_characters_in_json_bodies_are_refused(app: TestApp) {
 async fn control_characters_in_urls_are_refused(app: TestApp) {
     let w = app.world("url").await;
     let r = app
-        .get("/api/v1/orgs/url/members?q=a%00b")
-        .token(&w.admin.token)
-        .send()
+        .get_as("/api/v1/orgs/url/members?q=a%00b", &w.admin.token)
         .await;
     assert_control_refused(&r, "q");
     let r = app
-        .get("/api/v1/orgs/url/audit-log?action=x%1b&limit=5")
-        .token(&w.admin.token)
-        .send()
+        .get_as(
+            "/api/v1/orgs/url/audit-log?action=x%1b&limit=5",
+            &w.admin.token,
+        )
         .await;
     assert_control_refused(&r, "action");
     // %09, %0A and %0D are allowed through (the route's own rules decide).
     let r = app
-        .get("/api/v1/orgs/url/members?q=a%09b")
-        .token(&w.admin.token)
-        .send()
+        .get_as("/api/v1/orgs/url/members?q=a%09b", &w.admin.token)
         .await;
     assert!(r.status.is_success(), "{}", r.text());
-    app.get("/api/v1/orgs/u%00rl")
-        .token(&w.admin.token)
-        .send()
+    app.get_as("/api/v1/orgs/u%00rl", &w.admin.token)
         .await
         .assert_problem(404, "not_found");
     // Not UTF-8 at all: no such name either.
-    app.get("/api/v1/orgs/%FF%FE")
-        .token(&w.admin.token)
-        .send()
+    app.get_as("/api/v1/orgs/%FF%FE", &w.admin.token)
         .await
         .assert_problem(404, "not_found");
-    app.patch("/api/v1/orgs/u%01rl")
-        .token(&w.admin.token)
-        .json(&json!({ "name": "New" }))
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.patch_json(
+        "/api/v1/orgs/u%01rl",
+        &w.admin.token,
+        &json!({ "name": "New" }),
+    )
+    .await
+    .assert_problem(404, "not_found");
 }
 
 /// `Idempotency-Key` must be printable: a key the server cannot read as text
@@ -193,9 +181,7 @@ async fn unreadable_idempotency_key_is_422(app: TestApp) {
         .await;
     assert_control_refused_or_printable(&r);
     let r = app
-        .get("/api/v1/orgs/idem/departments")
-        .token(&w.admin.token)
-        .send()
+        .get_as("/api/v1/orgs/idem/departments", &w.admin.token)
         .await;
     assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
 }
@@ -236,12 +222,10 @@ async fn control_characters_in_question_imports_are_line_errors(app: TestApp) {
         assert!(v.to_string().contains("control characters"), "{v}");
     }
     let r = app
-        .get(&format!(
-            "/api/v1/orgs/imp/question-banks/{}/questions",
-            w.draft_bank
-        ))
-        .token(&w.admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/imp/question-banks/{}/questions", w.draft_bank),
+            &w.admin.token,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
@@ -274,16 +258,15 @@ async fn control_characters_in_csv_uploads_are_line_errors(app: TestApp) {
     assert_eq!(lines(&v), [3], "{v}");
     // The JSON form of the enrollment goes through the JSON check.
     let r = app
-        .post(&format!("/api/v1/orgs/up/exams/{}/enrollments", w.exam))
-        .token(&w.admin.token)
-        .json(&json!({ "candidates": [{ "email": "cy@up.example", "name": "C\u{0}y" }] }))
-        .send()
+        .post_json(
+            &format!("/api/v1/orgs/up/exams/{}/enrollments", w.exam),
+            &w.admin.token,
+            &json!({ "candidates": [{ "email": "cy@up.example", "name": "C\u{0}y" }] }),
+        )
         .await;
     assert_control_refused(&r, "candidates[0].name");
     let r = app
-        .get("/api/v1/orgs/up/members?limit=100")
-        .token(&w.admin.token)
-        .send()
+        .get_as("/api/v1/orgs/up/members?limit=100", &w.admin.token)
         .await;
     r.assert(200);
     let emails = r.json().to_string();
@@ -308,19 +291,15 @@ async fn csv_export_neutralises_formulas(app: TestApp) {
         }),
         json!({ "type": "essay", "text": "'=already quoted" }),
     ] {
-        app.post(&questions)
-            .token(&w.admin.token)
-            .json(&body)
-            .send()
+        app.post_json(&questions, &w.admin.token, &body)
             .await
             .assert(201);
     }
     let r = app
-        .get(&format!(
-            "/api/v1/orgs/fx/question-banks/{bank}/export?format=csv"
-        ))
-        .token(&w.admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/fx/question-banks/{bank}/export?format=csv"),
+            &w.admin.token,
+        )
         .await;
     r.assert(200);
     let csv = r.text();
@@ -367,11 +346,10 @@ async fn csv_export_neutralises_formulas(app: TestApp) {
     .await
     .assert(200);
     let again = app
-        .get(&format!(
-            "/api/v1/orgs/fx/question-banks/{other}/export?format=csv"
-        ))
-        .token(&w.admin.token)
-        .send()
+        .get_as(
+            &format!("/api/v1/orgs/fx/question-banks/{other}/export?format=csv"),
+            &w.admin.token,
+        )
         .await;
     assert_eq!(again.text(), csv);
 }
@@ -386,11 +364,12 @@ async fn client_errors_are_not_logged_as_errors(app: TestApp) {
             app.get("/api/v1/me").send().await,
             app.get("/api/v1/nowhere").send().await,
             app.login("nobody@log.example", "wrong-password-1").await,
-            app.post("/api/v1/orgs/log/departments")
-                .token(&w.admin.token)
-                .json(&json!({ "name": "" }))
-                .send()
-                .await,
+            app.post_json(
+                "/api/v1/orgs/log/departments",
+                &w.admin.token,
+                &json!({ "name": "" }),
+            )
+            .await,
             app.post("/api/v1/orgs/log/departments")
                 .token(&w.admin.token)
                 .body("application/json", "{")
@@ -416,7 +395,7 @@ async fn client_errors_are_not_logged_as_errors(app: TestApp) {
     // A 5xx: the database is gone.
     app.db().clone().close().await.unwrap();
     let (lines, id) = logs::capture(async {
-        let r = app.get("/api/v1/me").token(&w.admin.token).send().await;
+        let r = app.get_as("/api/v1/me", &w.admin.token).await;
         r.assert_problem(500, "internal");
         r.header("x-request-id").unwrap().to_owned()
     })
@@ -504,7 +483,7 @@ async fn postgres_template_is_dropped_after_the_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let admin = invigil_store::pgadmin::connect(&admin_url).await.unwrap();
+    let admin = invigil_testkit::pgadmin::connect(&admin_url).await.unwrap();
     let suffix = format!("_{pid}");
     let mut left = Vec::new();
     for _ in 0..100 {

@@ -23,10 +23,10 @@ use uuid::Uuid;
 
 use invigil_server::clock::SystemClock;
 use invigil_server::config::{Config, Secret};
-use invigil_server::loadgen::http::Client;
-use invigil_server::loadgen::{self, LoadExam};
 use invigil_server::state::AppState;
-use invigil_store::pgadmin;
+use invigil_testkit::loadgen::http::Client;
+use invigil_testkit::loadgen::{self, LoadExam};
+use invigil_testkit::pgadmin;
 
 use crate::common::PG_ENV;
 

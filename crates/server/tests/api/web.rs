@@ -233,8 +233,7 @@ async fn the_cookie_session_signs_in_and_out(app: TestApp) {
     assert!(app.token_works(&user.token).await, "other sessions stay");
 }
 
-async fn on_https_the_cookies_are_host_prefixed_and_secure(mut app: TestApp) {
-    app.reconfigure(|c| c.public_url = Some("https://exams.example.org".into()));
+async fn on_https_the_cookies_are_host_prefixed_and_secure(app: TestApp) {
     app.user("tls@example.org").await;
     let mut b = Browser::default();
     let page = b.get(&app, "/signin").await;
@@ -590,9 +589,9 @@ both!(
     an_existing_account_accepts_with_its_password,
     pages_render_as_html_under_the_csp,
     the_cookie_session_signs_in_and_out,
-    on_https_the_cookies_are_host_prefixed_and_secure,
     forms_without_the_csrf_token_are_refused,
     wrong_passwords_in_the_form_count_toward_the_lockout,
     password_reset_from_the_mail,
     an_invitation_is_accepted_in_the_browser,
 );
+both!(config = |c| c.public_url = Some("https://exams.example.org".into()) => on_https_the_cookies_are_host_prefixed_and_secure);

@@ -33,15 +33,6 @@ pub async fn exam<C: ConnectionTrait>(
         .await?)
 }
 
-/// An exam by id in any organization: only for callers that then check the
-/// caller's own enrollment in it.
-pub async fn exam_for_enrolled<C: ConnectionTrait>(
-    conn: &C,
-    id: Uuid,
-) -> StoreResult<Option<Exam>> {
-    Ok(exam::Entity::find_by_id(id).one(conn).await?)
-}
-
 /// The caller's enrollment in an exam.
 pub async fn enrollment_of<C: ConnectionTrait>(
     conn: &C,
@@ -118,19 +109,6 @@ pub async fn exam_type<C: ConnectionTrait>(
     Ok(exam_type::Entity::find_by_id(id)
         .filter(exam_type::Column::OrgId.eq(org_id))
         .one(conn)
-        .await?)
-}
-
-pub async fn exam_types_by_ids<C: ConnectionTrait>(
-    conn: &C,
-    ids: Vec<Uuid>,
-) -> StoreResult<Vec<ExamType>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(exam_type::Entity::find()
-        .filter(exam_type::Column::Id.is_in(ids))
-        .all(conn)
         .await?)
 }
 
@@ -439,29 +417,6 @@ pub async fn create_enrollments<C: ConnectionTrait>(
             .await?;
     }
     Ok(created)
-}
-
-/// Of `user_ids`, those already enrolled in the exam.
-pub async fn enrolled_among<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-    user_ids: &[Uuid],
-) -> StoreResult<Vec<Uuid>> {
-    let mut out = Vec::new();
-    for chunk in user_ids.chunks(500) {
-        out.extend(
-            enrollment::Entity::find()
-                .filter(enrollment::Column::OrgId.eq(org_id))
-                .filter(enrollment::Column::ExamId.eq(exam_id))
-                .filter(enrollment::Column::UserId.is_in(chunk.to_vec()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|e| e.user_id),
-        );
-    }
-    Ok(out)
 }
 
 /// A page of an exam's enrollments by id, optionally of one status.

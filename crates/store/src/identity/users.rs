@@ -140,15 +140,6 @@ pub async fn set_email_verified<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn set_super_admin<C: ConnectionTrait>(
-    conn: &C,
-    id: Uuid,
-    value: bool,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    update_col(conn, id, user::Column::IsSuperAdmin, value.into(), now).await
-}
-
 pub async fn touch_login<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,

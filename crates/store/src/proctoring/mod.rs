@@ -148,17 +148,6 @@ pub async fn upsert_heartbeat<C: ConnectionTrait>(conn: &C, b: &Beat) -> StoreRe
     Ok(())
 }
 
-pub async fn heartbeats_of_session<C: ConnectionTrait>(
-    conn: &C,
-    session_id: Uuid,
-) -> StoreResult<Vec<Heartbeat>> {
-    Ok(heartbeat::Entity::find()
-        .filter(heartbeat::Column::SessionId.eq(session_id))
-        .order_by_asc(heartbeat::Column::Source)
-        .all(conn)
-        .await?)
-}
-
 fn running_sessions() -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(session::Column::Id)

@@ -317,22 +317,6 @@ pub async fn roles_of_users<C: ConnectionTrait>(
         .collect())
 }
 
-/// Users holding `role` in the organization.
-pub async fn users_with_role<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    role: Role,
-) -> StoreResult<Vec<Uuid>> {
-    Ok(user_role::Entity::find()
-        .filter(user_role::Column::OrgId.eq(org_id))
-        .filter(user_role::Column::Role.eq(role))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.user_id)
-        .collect())
-}
-
 /// Adds grants the user does not hold yet.
 pub async fn add_roles<C: ConnectionTrait>(
     conn: &C,

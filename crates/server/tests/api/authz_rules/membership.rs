@@ -34,41 +34,39 @@ async fn candidate_steps(
     vec![
         (
             "start",
-            app.post(&format!("/api/v1/exams/{exam}/sessions"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/exams/{exam}/sessions"), token)
                 .await,
         ),
         (
             "read",
-            app.get(&format!("/api/v1/sessions/{sid}"))
-                .token(token)
-                .send()
-                .await,
+            app.get_as(&format!("/api/v1/sessions/{sid}"), token).await,
         ),
         (
             "save",
-            app.put(&format!("/api/v1/sessions/{sid}/answers/{question}"))
-                .token(token)
-                .json(&json!({ "response": { "value": false }, "revision": 9 }))
-                .send()
-                .await,
+            app.put_json(
+                &format!("/api/v1/sessions/{sid}/answers/{question}"),
+                token,
+                &json!({ "response": { "value": false }, "revision": 9 }),
+            )
+            .await,
         ),
         (
             "events",
-            app.post(&format!("/api/v1/sessions/{sid}/events"))
-                .token(token)
-                .json(&event("late-1", "LAPTOP"))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/events"),
+                token,
+                &event("late-1", "LAPTOP"),
+            )
+            .await,
         ),
         (
             "heartbeat",
-            app.post(&format!("/api/v1/sessions/{sid}/heartbeat"))
-                .token(token)
-                .json(&json!({ "source": "LAPTOP" }))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/heartbeat"),
+                token,
+                &json!({ "source": "LAPTOP" }),
+            )
+            .await,
         ),
         (
             "frame",
@@ -80,26 +78,26 @@ async fn candidate_steps(
         ),
         (
             "pairing",
-            app.post(&format!("/api/v1/sessions/{sid}/pairing"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/sessions/{sid}/pairing"), token)
                 .await,
         ),
         (
             "phone events",
-            app.post(&format!("/api/v1/sessions/{sid}/events"))
-                .token(phone)
-                .json(&event("late-2", "MOBILE"))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/events"),
+                phone,
+                &event("late-2", "MOBILE"),
+            )
+            .await,
         ),
         (
             "phone heartbeat",
-            app.post(&format!("/api/v1/sessions/{sid}/heartbeat"))
-                .token(phone)
-                .json(&json!({ "source": "MOBILE" }))
-                .send()
-                .await,
+            app.post_json(
+                &format!("/api/v1/sessions/{sid}/heartbeat"),
+                phone,
+                &json!({ "source": "MOBILE" }),
+            )
+            .await,
         ),
         (
             "phone frame",
@@ -111,9 +109,7 @@ async fn candidate_steps(
         ),
         (
             "submit",
-            app.post(&format!("/api/v1/sessions/{sid}/submit"))
-                .token(token)
-                .send()
+            app.post_as(&format!("/api/v1/sessions/{sid}/submit"), token)
                 .await,
         ),
     ]
@@ -122,9 +118,7 @@ async fn candidate_steps(
 /// A pairing token of `sid`, claimed: the phone's credential.
 async fn paired_phone(app: &TestApp, token: &str, sid: &str) -> (String, String) {
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(token)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{sid}/pairing"), token)
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
@@ -165,12 +159,13 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     let sid_uuid: Uuid = sid.parse().unwrap();
     let q = question_of(&body, "true_false");
     let t = s.candidate.token.clone();
-    app.put(&format!("/api/v1/sessions/{sid}/answers/{q}"))
-        .token(&t)
-        .json(&json!({ "response": { "value": true }, "revision": 1 }))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/sessions/{sid}/answers/{q}"),
+        &t,
+        &json!({ "response": { "value": true }, "revision": 1 }),
+    )
+    .await
+    .assert(200);
     let (_, phone) = paired_phone(&app, &t, &sid).await;
     let before = written(&app, sid_uuid, q.parse().unwrap()).await;
     assert_eq!(before.0, "IN_PROGRESS");
@@ -251,18 +246,14 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         )
         .await
         .unwrap();
-        app.get(&format!("/api/v1/sessions/{sid}"))
-            .token(&t)
-            .send()
+        app.get_as(&format!("/api/v1/sessions/{sid}"), &t)
             .await
             .assert(200);
     }
 
     // A pairing made while allowed cannot be claimed once suspended.
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(&t)
-        .send()
+        .post_as(&format!("/api/v1/sessions/{sid}/pairing"), &t)
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
@@ -305,9 +296,10 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         .await;
     enroll(&app, &s.org, s.exam_id, staff.id, None).await;
     let v = app
-        .post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&staff.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/exams/{}/sessions", s.exam_id),
+            &staff.token,
+        )
         .await
         .assert_problem(403, "forbidden");
     assert!(v["detail"].as_str().unwrap().contains("CANDIDATE"), "{v}");
@@ -317,11 +309,12 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
         .member_in(&s.org, "chem@acme.org", &[(Role::Candidate, Some(chem))])
         .await;
     enroll(&app, &s.org, s.exam_id, narrow.id, None).await;
-    app.post(&format!("/api/v1/exams/{}/sessions", s.exam_id))
-        .token(&narrow.token)
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.post_as(
+        &format!("/api/v1/exams/{}/sessions", s.exam_id),
+        &narrow.token,
+    )
+    .await
+    .assert_problem(403, "forbidden");
     let sessions = delivery::sessions_of_exam(app.db().read(), s.org.id, s.exam_id)
         .await
         .unwrap();
@@ -331,9 +324,7 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
     let stranger = app
         .member(&s.org, "stranger@acme.org", &[Role::Candidate])
         .await;
-    app.get(&format!("/api/v1/sessions/{sid}"))
-        .token(&stranger.token)
-        .send()
+    app.get_as(&format!("/api/v1/sessions/{sid}"), &stranger.token)
         .await
         .assert_problem(404, "not_found");
 }

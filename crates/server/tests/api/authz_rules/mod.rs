@@ -17,13 +17,7 @@ use crate::common::{TestApp, TestUser};
 const ACME: &str = "/api/v1/orgs/acme";
 
 async fn start(app: &TestApp, exam: Uuid, who: &TestUser) -> Value {
-    let r = app
-        .post(&format!("/api/v1/exams/{exam}/sessions"))
-        .token(&who.token)
-        .send()
-        .await;
-    r.assert(201);
-    r.json()
+    app.start_session(exam, &who.token).await
 }
 
 pub use crate::delivery::qid as question_of;

@@ -47,12 +47,13 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     let sid = body["session_id"].as_str().unwrap().to_owned();
     let essay = question_of(&body, "essay");
     let single = question_of(&body, "single_choice");
-    app.put(&format!("/api/v1/sessions/{sid}/answers/{essay}"))
-        .token(&me.token)
-        .json(&json!({ "response": { "text": "my essay" }, "revision": 1 }))
-        .send()
-        .await
-        .assert(200);
+    app.put_json(
+        &format!("/api/v1/sessions/{sid}/answers/{essay}"),
+        &me.token,
+        &json!({ "response": { "text": "my essay" }, "revision": 1 }),
+    )
+    .await
+    .assert(200);
     let audit_before = app.audit_actions(&s.org).await.len();
 
     // Proctor actions on one's own running session.
@@ -63,10 +64,11 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
         ("TERMINATE", None),
     ] {
         let v = app
-            .post(&format!("{ACME}/sessions/{sid}/actions"))
-            .token(&me.token)
-            .json(&json!({ "type": typ, "reason": "myself", "minutes": minutes }))
-            .send()
+            .post_json(
+                &format!("{ACME}/sessions/{sid}/actions"),
+                &me.token,
+                &json!({ "type": typ, "reason": "myself", "minutes": minutes }),
+            )
             .await
             .assert_problem(403, "forbidden");
         assert!(v["detail"].as_str().unwrap().contains("own"), "{v}");
@@ -80,12 +82,13 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     );
     // Overrides for oneself, and enrolling oneself (into another exam too).
     let enrollment_url = format!("{ACME}/exams/{}/enrollments", s.exam_id);
-    app.put(&format!("{enrollment_url}/{}", me.id))
-        .token(&me.token)
-        .json(&json!({ "extra_time_percent": 400, "max_attempts": 9 }))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.put_json(
+        &format!("{enrollment_url}/{}", me.id),
+        &me.token,
+        &json!({ "extra_time_percent": 400, "max_attempts": 9 }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     let second = crate::delivery::insert_exam(
         &app,
         &s.org,
@@ -95,10 +98,11 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     )
     .await;
     let r = app
-        .post(&format!("{ACME}/exams/{second}/enrollments?partial=true"))
-        .token(&me.token)
-        .json(&json!({ "candidates": [{ "email": "someone@acme.org" }, { "email": me.email }] }))
-        .send()
+        .post_json(
+            &format!("{ACME}/exams/{second}/enrollments?partial=true"),
+            &me.token,
+            &json!({ "candidates": [{ "email": "someone@acme.org" }, { "email": me.email }] }),
+        )
         .await;
     r.assert_problem(403, "forbidden");
     assert!(
@@ -115,38 +119,34 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     assert_eq!(en.override_max_attempts, None);
 
     // Submitted: the essay waits for a human grade.
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(&me.token)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), &me.token)
         .await
         .assert(200);
-    app.put(&format!("{ACME}/sessions/{sid}/answers/{essay}/grade"))
-        .token(&me.token)
-        .json(&json!({ "points": 5 }))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.put_json(
+        &format!("{ACME}/sessions/{sid}/answers/{essay}/grade"),
+        &me.token,
+        &json!({ "points": 5 }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     // Not in their grading queue; in another coordinator's.
     let q = app
-        .get(&format!("{ACME}/grading-queue"))
-        .token(&me.token)
-        .send()
+        .get_as(&format!("{ACME}/grading-queue"), &me.token)
         .await;
     q.assert(200);
     assert_eq!(q.json()["items"], json!([]));
     let q = app
-        .get(&format!("{ACME}/grading-queue"))
-        .token(&s.coordinator.token)
-        .send()
+        .get_as(&format!("{ACME}/grading-queue"), &s.coordinator.token)
         .await;
     assert_eq!(q.json()["items"][0]["session_id"], sid);
     // A regrade would re-score their own session too.
-    app.post(&format!("{ACME}/exams/{}/regrade", s.exam_id))
-        .token(&me.token)
-        .json(&json!({ "question_id": single }))
-        .send()
-        .await
-        .assert_problem(403, "forbidden");
+    app.post_json(
+        &format!("{ACME}/exams/{}/regrade", s.exam_id),
+        &me.token,
+        &json!({ "question_id": single }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     // Every staff route naming a session refuses one's own, whatever else
     // the request holds (claim, release, review, reopen, timeline, frames,
     // actions, grade...).
@@ -183,21 +183,21 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     assert_eq!(answer.graded_by, None);
 
     // Someone else does all of it, audited.
-    app.put(&format!("{ACME}/sessions/{sid}/answers/{essay}/grade"))
-        .token(&s.coordinator.token)
-        .json(&json!({ "points": 4 }))
-        .send()
-        .await
-        .assert(200);
-    app.put(&format!("{enrollment_url}/{}", me.id))
-        .token(&s.coordinator.token)
-        .json(&json!({ "max_attempts": 3 }))
-        .send()
-        .await
-        .assert(200);
-    app.post(&format!("{ACME}/sessions/{sid}/claim"))
-        .token(&s.proctor.token)
-        .send()
+    app.put_json(
+        &format!("{ACME}/sessions/{sid}/answers/{essay}/grade"),
+        &s.coordinator.token,
+        &json!({ "points": 4 }),
+    )
+    .await
+    .assert(200);
+    app.put_json(
+        &format!("{enrollment_url}/{}", me.id),
+        &s.coordinator.token,
+        &json!({ "max_attempts": 3 }),
+    )
+    .await
+    .assert(200);
+    app.post_as(&format!("{ACME}/sessions/{sid}/claim"), &s.proctor.token)
         .await
         .assert(200);
     let actions = app.audit_actions(&s.org).await;
@@ -209,12 +209,13 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     enroll(&app, &s.org, s.exam_id, other.id, None).await;
     let theirs = start(&app, s.exam_id, &other).await;
     let theirs = theirs["session_id"].as_str().unwrap();
-    app.post(&format!("{ACME}/sessions/{theirs}/actions"))
-        .token(&me.token)
-        .json(&json!({ "type": "WARN", "reason": "eyes on your screen" }))
-        .send()
-        .await
-        .assert(200);
+    app.post_json(
+        &format!("{ACME}/sessions/{theirs}/actions"),
+        &me.token,
+        &json!({ "type": "WARN", "reason": "eyes on your screen" }),
+    )
+    .await
+    .assert(200);
     assert!(
         app.audit_actions(&s.org)
             .await

@@ -109,18 +109,12 @@ async fn exams_use_only_banks_their_author_may_read(app: TestApp) {
     // Another department's bank reads exactly like a bank that does not
     // exist (422 on the field, nothing about it), fixed or drawn.
     let missing = app
-        .post(&exams)
-        .token(&coord.token)
-        .json(&exam_body(Uuid::now_v7(), physics))
-        .send()
+        .post_json(&exams, &coord.token, &exam_body(Uuid::now_v7(), physics))
         .await
         .assert_problem(422, "validation_failed");
     for bank in [chem_bank, org_bank] {
         let r = app
-            .post(&exams)
-            .token(&coord.token)
-            .json(&exam_body(bank, physics))
-            .send()
+            .post_json(&exams, &coord.token, &exam_body(bank, physics))
             .await;
         let v = r.assert_problem(422, "validation_failed");
         assert_eq!(field_messages(&v), field_messages(&missing));
@@ -129,10 +123,7 @@ async fn exams_use_only_banks_their_author_may_read(app: TestApp) {
         drawn["question_bank_id"] = Value::Null;
         drawn["draw"] = json!([{ "bank_id": bank, "count": 1 }]);
         let v = app
-            .post(&exams)
-            .token(&coord.token)
-            .json(&drawn)
-            .send()
+            .post_json(&exams, &coord.token, &drawn)
             .await
             .assert_problem(422, "validation_failed");
         assert_eq!(field_messages(&v)[0].0, "draw[0].bank_id");
@@ -152,10 +143,7 @@ async fn exams_use_only_banks_their_author_may_read(app: TestApp) {
     // Their own department's bank is fine; switching it (fixed or drawn) to
     // another department's is refused at update, and changes nothing.
     let r = app
-        .post(&exams)
-        .token(&coord.token)
-        .json(&exam_body(phys_bank, physics))
-        .send()
+        .post_json(&exams, &coord.token, &exam_body(phys_bank, physics))
         .await;
     r.assert(201);
     let id = r.json()["id"].as_str().unwrap().to_owned();
@@ -163,36 +151,27 @@ async fn exams_use_only_banks_their_author_may_read(app: TestApp) {
         json!({ "question_bank_id": chem_bank }),
         json!({ "draw": [{ "bank_id": phys_bank, "count": 1 }, { "bank_id": chem_bank, "count": 1 }] }),
     ] {
-        app.patch(&format!("{exams}/{id}"))
-            .token(&coord.token)
-            .json(&patch)
-            .send()
+        app.patch_json(&format!("{exams}/{id}"), &coord.token, &patch)
             .await
             .assert_problem(422, "validation_failed");
     }
-    let r = app
-        .get(&format!("{exams}/{id}"))
-        .token(&coord.token)
-        .send()
-        .await;
+    let r = app.get_as(&format!("{exams}/{id}"), &coord.token).await;
     r.assert(200);
     assert_eq!(r.json()["question_bank_id"], phys_bank.to_string());
     assert_eq!(r.json()["draw"], Value::Null);
-    app.patch(&format!("{exams}/{id}"))
-        .token(&coord.token)
-        .json(&json!({ "draw": [{ "bank_id": phys_bank, "count": 2 }] }))
-        .send()
-        .await
-        .assert(200);
+    app.patch_json(
+        &format!("{exams}/{id}"),
+        &coord.token,
+        &json!({ "draw": [{ "bank_id": phys_bank, "count": 2 }] }),
+    )
+    .await
+    .assert(200);
 
     // An org-wide coordinator reads every bank, so may use them all.
     let boss = app
         .member(&org, "coord@acme.org", &[Role::ExamCoordinator])
         .await;
-    app.post(&exams)
-        .token(&boss.token)
-        .json(&exam_body(chem_bank, chemistry))
-        .send()
+    app.post_json(&exams, &boss.token, &exam_body(chem_bank, chemistry))
         .await
         .assert(201);
 }
@@ -222,15 +201,12 @@ async fn org_settings_and_enrollments_are_for_their_roles(app: TestApp) {
         )
         .await;
     let secret_rules = json!({ "proctoring": { "tab_switch": { "limit": 7 } } });
-    app.patch(ACME)
-        .token(&admin.token)
-        .json(&json!({ "settings": secret_rules }))
-        .send()
+    app.patch_json(ACME, &admin.token, &json!({ "settings": secret_rules }))
         .await
         .assert(200);
 
     for who in [&admin, &root] {
-        let r = app.get(ACME).token(&who.token).send().await;
+        let r = app.get_as(ACME, &who.token).await;
         r.assert(200);
         assert_eq!(r.json()["settings"], secret_rules);
     }
@@ -241,7 +217,7 @@ async fn org_settings_and_enrollments_are_for_their_roles(app: TestApp) {
         &dept_admin,
         &manager,
     ] {
-        let r = app.get(ACME).token(&who.token).send().await;
+        let r = app.get_as(ACME, &who.token).await;
         r.assert(200);
         let v = r.json();
         let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
@@ -255,14 +231,12 @@ async fn org_settings_and_enrollments_are_for_their_roles(app: TestApp) {
     enroll(&app, &s.org, s.exam_id, admin.id, Some(50)).await;
     let url = format!("{ACME}/exams/{}/enrollments", s.exam_id);
     for who in [&manager, &admin, &root] {
-        let r = app.get(&url).token(&who.token).send().await;
+        let r = app.get_as(&url, &who.token).await;
         r.assert(200);
         assert_eq!(r.json()["items"].as_array().unwrap().len(), 2);
     }
     for who in [&s.coordinator, &s.proctor, &s.candidate, &dept_manager] {
-        app.get(&url)
-            .token(&who.token)
-            .send()
+        app.get_as(&url, &who.token)
             .await
             .assert_problem(403, "forbidden");
     }

@@ -1,492 +1,53 @@
-//! The test harness: a [`TestApp`] runs the real router against a fresh
-//! database — a temporary SQLite file, or a PostgreSQL database copied from a
-//! migrated template when `INVIGIL_TEST_PG_URL` is set — and drives it
-//! in-process. [`both!`] runs one test body on each backend.
+//! The test binary's harness: the [`TestApp`] and its fixtures come from
+//! `invigil-testkit`; [`both!`] runs one test body on each backend.
 
-#![allow(dead_code)]
+pub use invigil_testkit::*;
 
-pub mod fixtures;
-pub mod logs;
-
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chrono::Utc;
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tokio::sync::OnceCell;
-use tower::ServiceExt;
-
-use invigil_server::clock::ManualClock;
-use invigil_server::config::{Config, Secret};
-use invigil_server::state::AppState;
-use invigil_store::{Db, DbTarget, db::DbOptions, pgadmin};
-
-pub use fixtures::{PASSWORD, TestUser};
-
-pub struct TestApp {
-    pub router: Router,
-    pub state: AppState,
-    pub clock: Arc<ManualClock>,
-    pub backend: &'static str,
-    _dir: tempfile::TempDir,
-}
-
-/// What to clean up after a test, kept apart from the app it outlives.
-pub enum Cleanup {
-    None,
-    DropPg { admin_url: String, name: String },
-}
-
-pub const PG_ENV: &str = "INVIGIL_TEST_PG_URL";
-
-static PG_TEMPLATE: OnceCell<Result<String, String>> = OnceCell::const_new();
-
-/// Set (non-empty) on CI: a PostgreSQL half without `INVIGIL_TEST_PG_URL`
-/// then fails instead of passing silently.
-pub const CI_ENV: &str = "CI";
-
-/// Names of templates: `invigil_tpl_<unix seconds>_<pid>`.
-const TEMPLATE_PREFIX: &str = "invigil_tpl_";
-
-/// A template older than this is a leftover of a run whose reaper could not
-/// drop it (both killed at once); the next run drops it.
-const STALE_TEMPLATE_SECS: u64 = 24 * 3600;
-
-/// Env of the reaper child: the template it drops once its parent is gone.
-const REAP_ENV: &str = "INVIGIL_TEST_REAP_TEMPLATE";
-
-/// Migrates one template database per test process; every PostgreSQL test
-/// copies it (`CREATE DATABASE ... TEMPLATE`), which is much faster than
-/// migrating each time.
-///
-/// Cleanup, correct with several test binaries (or runs) at once: the name is
-/// unique to this process (`invigil_tpl_<secs>_<pid>`), so no run ever drops
-/// or copies another run's template. The first test that needs it starts a
-/// reaper: this same test binary running only [`template_reaper`], in its own
-/// process group, with a pipe as its stdin whose write end this process holds
-/// until it exits. When this process ends (however: normally, panic, kill -9),
-/// the OS closes the pipe; the reaper reads end-of-file and drops the
-/// template. Templates a killed reaper left behind are dropped by the next
-/// run once they are a day old (no run takes that long).
-async fn pg_template(admin_url: &str) -> Result<String, String> {
-    PG_TEMPLATE
-        .get_or_init(|| async {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|e| e.to_string())?
-                .as_secs();
-            drop_stale_templates(admin_url, secs).await;
-            let name = format!("{TEMPLATE_PREFIX}{secs}_{}", std::process::id());
-            make_template(admin_url, &name).await?;
-            spawn_reaper(admin_url, &name)?;
-            Ok(name)
-        })
-        .await
-        .clone()
-}
-
-/// Drops `invigil_tpl_<secs>_<pid>` templates older than a day (leftovers).
-/// Templates named otherwise (older harnesses) are left alone.
-async fn drop_stale_templates(admin_url: &str, now_secs: u64) {
-    let Ok(admin) = pgadmin::connect(admin_url).await else {
-        return;
-    };
-    use sea_orm::ConnectionTrait;
-    let rows = admin
-        .query_all_raw(sea_orm::Statement::from_string(
-            admin.get_database_backend(),
-            "SELECT datname FROM pg_database WHERE datname LIKE 'invigil\\_tpl\\_%'".to_owned(),
-        ))
-        .await
-        .unwrap_or_default();
-    for row in rows {
-        let Ok(name) = row.try_get::<String>("", "datname") else {
-            continue;
-        };
-        let created = name
-            .strip_prefix(TEMPLATE_PREFIX)
-            .and_then(|rest| rest.split_once('_'))
-            .and_then(|(secs, pid)| pid.parse::<u32>().ok().and(secs.parse::<u64>().ok()));
-        if let Some(created) = created
-            && now_secs.saturating_sub(created) > STALE_TEMPLATE_SECS
-        {
-            let _ = pgadmin::drop_database(&admin, &name).await;
-        }
-    }
-    let _ = admin.close().await;
-}
-
-/// The reaper's stdin, held open until this process exits.
-static REAPER: std::sync::Mutex<Option<std::process::Child>> = std::sync::Mutex::new(None);
-
-fn spawn_reaper(admin_url: &str, name: &str) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([
-        "common::template_reaper",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(REAP_ENV, name)
-    .env(PG_ENV, admin_url)
-    .stdin(std::process::Stdio::piped())
-    // Not inherited: cargo would wait for the reaper to close them.
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    #[cfg(unix)]
-    {
-        // Out of the terminal's process group: Ctrl-C on the run must not
-        // kill the reaper before it drops the template.
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("starting the template reaper: {e}"))?;
-    *REAPER.lock().map_err(|e| e.to_string())? = Some(child);
-    Ok(())
-}
-
-/// In a reaper process (see [`pg_template`]): waits until the parent test
-/// process is gone, then drops its template. In a normal run: nothing.
+/// The reaper child of this binary (see [`invigil_testkit::REAPER_TEST`]):
+/// drops this process's PostgreSQL template once the process is gone. In a
+/// normal run it does nothing.
 #[tokio::test]
 async fn template_reaper() {
-    let (Ok(name), Ok(admin_url)) = (std::env::var(REAP_ENV), std::env::var(PG_ENV)) else {
-        return;
-    };
-    // End of file on stdin: the parent exited and the OS closed the pipe.
-    let _ = tokio::task::spawn_blocking(|| {
-        use std::io::Read;
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
-    })
-    .await;
-    if let Ok(admin) = pgadmin::connect(&admin_url).await {
-        let _ = pgadmin::drop_database(&admin, &name).await;
-        let _ = admin.close().await;
-    }
-}
-
-/// What a PostgreSQL half does without `INVIGIL_TEST_PG_URL`: on CI (`CI`
-/// set and non-empty) it fails, since a skipped half would pass silently;
-/// elsewhere it says so and passes.
-pub fn pg_unavailable(test: &str) {
-    let ci = std::env::var(CI_ENV).is_ok_and(|v| !v.is_empty());
-    assert!(
-        !ci,
-        "{test}: {PG_ENV} is not set but {CI_ENV} is: the PostgreSQL half cannot be \
-         skipped on CI; set {PG_ENV} to a PostgreSQL admin URL"
-    );
-    eprintln!("{PG_ENV} unset: PostgreSQL run of {test} skipped");
-}
-
-/// Creates and migrates the template `name` unless it exists. Templates of
-/// other builds are left alone: another test run may be copying from them.
-async fn make_template(admin_url: &str, name: &str) -> Result<(), String> {
-    let admin = pgadmin::connect(admin_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    pgadmin::lock(&admin, 7_242_001)
-        .await
-        .map_err(|e| e.to_string())?;
-    let result = async {
-        if !pgadmin::database_exists(&admin, name)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            pgadmin::create_database(&admin, name, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            let db = connect(DbTarget::Postgres {
-                url: pgadmin::url_with_database(admin_url, name),
-            })
-            .await?;
-            db.migrate().await.map_err(|e| e.to_string())?;
-            db.close().await.map_err(|e| e.to_string())?;
-        }
-        Ok::<_, String>(())
-    }
-    .await;
-    let _ = pgadmin::unlock(&admin, 7_242_001).await;
-    let _ = admin.close().await;
-    result
-}
-
-async fn connect(target: DbTarget) -> Result<Db, String> {
-    Db::connect(&DbOptions {
-        target,
-        max_connections: 4,
-        busy_timeout: std::time::Duration::from_secs(10),
-    })
-    .await
-    .map_err(|e| e.to_string())
-}
-
-impl TestApp {
-    fn config(dir: &tempfile::TempDir) -> Config {
-        Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        }
-    }
-
-    async fn with_db(
-        db: Db,
-        mut config: Config,
-        backend: &'static str,
-        dir: tempfile::TempDir,
-    ) -> TestApp {
-        let clock = Arc::new(ManualClock::new(Utc::now()));
-        if backend == "postgres" {
-            config.database_url = Some(Secret::new("postgres://test"));
-        }
-        let state = AppState::new(db, config, clock.clone());
-        let router = invigil_server::http::router(state.clone());
-        TestApp {
-            router,
-            state,
-            clock,
-            backend,
-            _dir: dir,
-        }
-    }
-
-    pub async fn sqlite() -> (TestApp, Cleanup) {
-        logs::install();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = Self::config(&dir);
-        let db = connect(DbTarget::Sqlite {
-            path: dir.path().join("invigil.db"),
-        })
-        .await
-        .expect("sqlite");
-        db.migrate().await.expect("migrate");
-        (
-            Self::with_db(db, config, "sqlite", dir).await,
-            Cleanup::None,
-        )
-    }
-
-    /// `None` when `INVIGIL_TEST_PG_URL` is not set.
-    pub async fn postgres() -> Option<(TestApp, Cleanup)> {
-        logs::install();
-        let admin_url = std::env::var(PG_ENV).ok().filter(|s| !s.is_empty())?;
-        let template = pg_template(&admin_url).await.expect("PostgreSQL template");
-        let name = format!("invigil_t_{}", uuid::Uuid::new_v4().simple());
-        let admin = pgadmin::connect(&admin_url)
-            .await
-            .expect("pg admin connection");
-        if pgadmin::create_database(&admin, &name, Some(&template))
-            .await
-            .is_err()
-        {
-            // Another test run may have dropped the template: make it again.
-            make_template(&admin_url, &template)
-                .await
-                .expect("PostgreSQL template");
-            pgadmin::create_database(&admin, &name, Some(&template))
-                .await
-                .expect("create test database");
-        }
-        let _ = admin.close().await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = Self::config(&dir);
-        let db = connect(DbTarget::Postgres {
-            url: pgadmin::url_with_database(&admin_url, &name),
-        })
-        .await
-        .expect("pg connect");
-        Some((
-            Self::with_db(db, config, "postgres", dir).await,
-            Cleanup::DropPg { admin_url, name },
-        ))
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.state.db
-    }
-
-    /// Sends a request in-process, from 127.0.0.1 unless `ip` says otherwise.
-    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
-        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
-            req.extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        }
-        let resp = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn req(&self, method: Method, path: &str) -> RequestBuilder<'_> {
-        RequestBuilder {
-            app: self,
-            builder: Request::builder().method(method).uri(path),
-            body: Body::empty(),
-            ip: None,
-        }
-    }
-
-    pub fn get(&self, path: &str) -> RequestBuilder<'_> {
-        self.req(Method::GET, path)
-    }
-    pub fn post(&self, path: &str) -> RequestBuilder<'_> {
-        self.req(Method::POST, path)
-    }
-    pub fn put(&self, path: &str) -> RequestBuilder<'_> {
-        self.req(Method::PUT, path)
-    }
-    pub fn patch(&self, path: &str) -> RequestBuilder<'_> {
-        self.req(Method::PATCH, path)
-    }
-    pub fn delete(&self, path: &str) -> RequestBuilder<'_> {
-        self.req(Method::DELETE, path)
-    }
-}
-
-pub struct RequestBuilder<'a> {
-    app: &'a TestApp,
-    builder: axum::http::request::Builder,
-    body: Body,
-    ip: Option<[u8; 4]>,
-}
-
-impl<'a> RequestBuilder<'a> {
-    pub fn json(mut self, value: &Value) -> Self {
-        self.builder = self
-            .builder
-            .header(header::CONTENT_TYPE, "application/json");
-        self.body = Body::from(serde_json::to_vec(value).expect("json"));
-        self
-    }
-    pub fn body(mut self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
-        self.builder = self.builder.header(header::CONTENT_TYPE, content_type);
-        self.body = Body::from(bytes.into());
-        self
-    }
-    pub fn token(mut self, token: &str) -> Self {
-        self.builder = self
-            .builder
-            .header(header::AUTHORIZATION, format!("Bearer {token}"));
-        self
-    }
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.builder = self.builder.header(name, value);
-        self
-    }
-    /// A header whose value is not text (e.g. bytes above 0x7F).
-    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
-        let value = axum::http::HeaderValue::from_bytes(value).expect("header value");
-        self.builder = self.builder.header(name, value);
-        self
-    }
-    pub fn ip(mut self, ip: [u8; 4]) -> Self {
-        self.ip = Some(ip);
-        self
-    }
-    pub async fn send(self) -> TestResponse {
-        let mut req = self.builder.body(self.body).expect("request");
-        if let Some(ip) = self.ip {
-            req.extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
-        }
-        self.app.send(req).await
-    }
-}
-
-#[derive(Debug)]
-pub struct TestResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl TestResponse {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}), status {}: {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    /// Asserts the status, showing the body when it differs.
-    #[track_caller]
-    pub fn assert(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
-        self
-    }
-    /// Asserts a problem+json error with this status and code.
-    #[track_caller]
-    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
-        self.assert(status);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "body: {}",
-            self.text()
-        );
-        let v = self.json();
-        assert_eq!(v["code"], code, "body: {v}");
-        assert_eq!(v["status"], status);
-        v
-    }
-}
-
-/// Runs `test` on a fresh app and cleans the database up afterwards, even if
-/// the test panics.
-pub async fn run<F, Fut>(setup: (TestApp, Cleanup), test: F)
-where
-    F: FnOnce(TestApp) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    use futures_util::FutureExt;
-    let (app, cleanup) = setup;
-    let state = app.state.clone();
-    let outcome = std::panic::AssertUnwindSafe(test(app)).catch_unwind().await;
-    state.background.shutdown().await;
-    let _ = state.db.clone().close().await;
-    drop(state);
-    if let Cleanup::DropPg { admin_url, name } = cleanup
-        && let Ok(admin) = pgadmin::connect(&admin_url).await
-    {
-        let _ = pgadmin::drop_database(&admin, &name).await;
-        let _ = admin.close().await;
-    }
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    invigil_testkit::template_reaper().await;
 }
 
 /// `both!(name)` turns `async fn name(app: TestApp)` into two tests,
 /// `name::sqlite` and `name::postgres`. Without `INVIGIL_TEST_PG_URL` the
 /// latter passes with a note, except when `CI` is set: then it fails.
+///
+/// `both!(config = |c| c.autosave_batch_max = 1 => name, ...)` starts the
+/// apps with a changed configuration ([`TestAppBuilder::with_config`]).
 #[macro_export]
 macro_rules! both {
+    (config = $change:expr => $($name:ident),+ $(,)?) => {
+        $(
+        mod $name {
+            // The change is written in the test file: its names are there.
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let setup = $crate::common::TestApp::builder($crate::common::Backend::Sqlite)
+                    .with_config($change)
+                    .build()
+                    .await
+                    .expect("SQLite app");
+                $crate::common::run(setup, super::$name).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let setup = $crate::common::TestApp::builder($crate::common::Backend::Postgres)
+                    .with_config($change)
+                    .build()
+                    .await;
+                match setup {
+                    Some(setup) => $crate::common::run(setup, super::$name).await,
+                    None => $crate::common::pg_unavailable(concat!(module_path!(), "::postgres")),
+                }
+            }
+        }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
         mod $name {

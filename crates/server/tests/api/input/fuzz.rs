@@ -281,9 +281,10 @@ async fn control_characters_anywhere_are_refused(app: TestApp) {
     .await;
     crate::delivery::enroll(&app, &w.org, active, w.candidate.id, None).await;
     let r = app
-        .post(&format!("/api/v1/exams/{active}/sessions"))
-        .token(&w.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/exams/{active}/sessions"),
+            &w.candidate.token,
+        )
         .await;
     r.assert(201);
     let started = r.json();

@@ -61,17 +61,19 @@ async fn frames_are_encrypted_at_rest_and_round_trip(app: TestApp) {
 
     // The reviewer gets the images back, byte for byte; each read is audited.
     let r = app
-        .get(&format!("{ACME}/sessions/{sid}/frames/{fid}"))
-        .token(&s.proctor.token)
-        .send()
+        .get_as(
+            &format!("{ACME}/sessions/{sid}/frames/{fid}"),
+            &s.proctor.token,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.header("content-type"), Some("image/jpeg"));
     assert_eq!(r.body, plain);
     let r = app
-        .get(&format!("{ACME}/sessions/{sid}/frames/{pid}"))
-        .token(&s.proctor.token)
-        .send()
+        .get_as(
+            &format!("{ACME}/sessions/{sid}/frames/{pid}"),
+            &s.proctor.token,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.header("content-type"), Some("image/png"));
@@ -97,11 +99,12 @@ async fn frames_are_encrypted_at_rest_and_round_trip(app: TestApp) {
         .exec(app.db().write())
         .await
         .unwrap();
-    app.get(&format!("{ACME}/sessions/{sid}/frames/{pid}"))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .assert(500);
+    app.get_as(
+        &format!("{ACME}/sessions/{sid}/frames/{pid}"),
+        &s.proctor.token,
+    )
+    .await
+    .assert(500);
 }
 
 async fn frame_uploads_are_checked(app: TestApp) {
@@ -163,9 +166,10 @@ async fn paired_phone_uploads_mobile_frames(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let sid = start(&app, s.exam_id, &s.candidate).await;
     let r = app
-        .post(&format!("/api/v1/sessions/{sid}/pairing"))
-        .token(&s.candidate.token)
-        .send()
+        .post_as(
+            &format!("/api/v1/sessions/{sid}/pairing"),
+            &s.candidate.token,
+        )
         .await;
     r.assert(200);
     let pairing = r.json()["pairing_token"].as_str().unwrap().to_owned();
@@ -197,15 +201,14 @@ async fn paired_phone_uploads_mobile_frames(app: TestApp) {
     upload(&app, next, &phone, "image/jpeg", jpeg())
         .await
         .assert_problem(404, "not_found");
-    app.get(&format!("{ACME}/sessions/{sid}/frames/{fid}"))
-        .token(&phone.token)
-        .send()
+    app.get_as(&format!("{ACME}/sessions/{sid}/frames/{fid}"), &phone.token)
         .await
         .assert(401);
     let r = app
-        .get(&format!("{ACME}/sessions/{sid}/frames/{fid}"))
-        .token(&s.proctor.token)
-        .send()
+        .get_as(
+            &format!("{ACME}/sessions/{sid}/frames/{fid}"),
+            &s.proctor.token,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.body, jpeg());
@@ -221,16 +224,15 @@ async fn frame_reads_are_for_reviewers_of_the_org(app: TestApp) {
     let outsider = app
         .member(&other, "rev@other.org", &[Role::ProctorReviewer])
         .await;
-    app.get(&path)
-        .token(&outsider.token)
-        .send()
+    app.get_as(&path, &outsider.token)
         .await
         .assert_problem(404, "not_found");
-    app.get(&format!("/api/v1/orgs/other/sessions/{sid}/frames/{fid}"))
-        .token(&outsider.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.get_as(
+        &format!("/api/v1/orgs/other/sessions/{sid}/frames/{fid}"),
+        &outsider.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     // The candidate, the coordinator, QA, an org admin: 403.
     let qa = app
         .member(&s.org, "qa@acme.org", &[Role::QualityAssurance])
@@ -239,29 +241,24 @@ async fn frame_reads_are_for_reviewers_of_the_org(app: TestApp) {
         .member(&s.org, "admin@acme.org", &[Role::OrgAdmin])
         .await;
     for who in [&s.candidate, &s.coordinator, &qa, &admin] {
-        app.get(&path)
-            .token(&who.token)
-            .send()
+        app.get_as(&path, &who.token)
             .await
             .assert_problem(403, "forbidden");
     }
     // Unknown frame, or a frame through another session: 404.
-    app.get(&format!("{ACME}/sessions/{sid}/frames/{}", Uuid::now_v7()))
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
+    app.get_as(
+        &format!("{ACME}/sessions/{sid}/frames/{}", Uuid::now_v7()),
+        &s.proctor.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
     // Nothing was read, nothing audited.
     assert!(
         !app.audit_actions(&s.org)
             .await
             .contains(&"evidence.read".to_owned())
     );
-    app.get(&path)
-        .token(&s.proctor.token)
-        .send()
-        .await
-        .assert(200);
+    app.get_as(&path, &s.proctor.token).await.assert(200);
     let entries = invigil_store::audit::list(
         app.db().read(),
         s.org.id,
@@ -341,23 +338,25 @@ async fn purge_removes_cleared_evidence_after_retention(app: TestApp) {
         token: app.fresh_token(&s.proctor).await,
         ..s.proctor.clone()
     };
-    app.get(&format!("{ACME}/sessions/{cleared}/frames/{f1}"))
-        .token(&proctor.token)
-        .send()
-        .await
-        .assert_problem(404, "not_found");
-    app.get(&format!("{ACME}/sessions/{confirmed}/frames/{f2}"))
-        .token(&proctor.token)
-        .send()
-        .await
-        .assert(200);
+    app.get_as(
+        &format!("{ACME}/sessions/{cleared}/frames/{f1}"),
+        &proctor.token,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.get_as(
+        &format!("{ACME}/sessions/{confirmed}/frames/{f2}"),
+        &proctor.token,
+    )
+    .await
+    .assert(200);
     // The timeline still lists it, as purged.
     let t = app
-        .get(&format!("{ACME}/sessions/{cleared}/timeline"))
-        .token(&proctor.token)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("{ACME}/sessions/{cleared}/timeline"),
+            &proctor.token,
+        )
+        .await;
     let frames: Vec<&Value> = t["items"]
         .as_array()
         .unwrap()

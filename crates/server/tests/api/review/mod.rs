@@ -40,19 +40,15 @@ pub(crate) fn png() -> Vec<u8> {
 }
 
 pub(crate) async fn start(app: &TestApp, exam: Uuid, who: &TestUser) -> Uuid {
-    let r = app
-        .post(&format!("/api/v1/exams/{exam}/sessions"))
-        .token(&who.token)
-        .send()
-        .await;
-    r.assert(201);
-    r.json()["session_id"].as_str().unwrap().parse().unwrap()
+    app.start_session(exam, &who.token).await["session_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 pub(crate) async fn submit(app: &TestApp, sid: Uuid, who: &TestUser) {
-    app.post(&format!("/api/v1/sessions/{sid}/submit"))
-        .token(&who.token)
-        .send()
+    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), &who.token)
         .await
         .assert(200);
 }
@@ -147,9 +143,7 @@ pub(crate) async fn flag_session(
 }
 
 pub(crate) async fn claim(app: &TestApp, sid: Uuid, who: &TestUser) -> TestResponse {
-    app.post(&format!("{ACME}/sessions/{sid}/claim"))
-        .token(&who.token)
-        .send()
+    app.post_as(&format!("{ACME}/sessions/{sid}/claim"), &who.token)
         .await
 }
 
@@ -160,19 +154,21 @@ pub(crate) async fn decide(
     decision: &str,
     notes: &str,
 ) -> TestResponse {
-    app.post(&format!("{ACME}/sessions/{sid}/review"))
-        .token(&who.token)
-        .json(&json!({"decision": decision, "notes": notes}))
-        .send()
-        .await
+    app.post_json(
+        &format!("{ACME}/sessions/{sid}/review"),
+        &who.token,
+        &json!({"decision": decision, "notes": notes}),
+    )
+    .await
 }
 
 pub(crate) async fn release_results(app: &TestApp, s: &Setup) {
-    app.post(&format!("{ACME}/exams/{}/release-results", s.exam_id))
-        .token(&s.coordinator.token)
-        .send()
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("{ACME}/exams/{}/release-results", s.exam_id),
+        &s.coordinator.token,
+    )
+    .await
+    .assert(200);
 }
 
 /// A finished session of the fixture candidate, flagged with `score`.
@@ -212,9 +208,5 @@ pub(crate) async fn frame_row(app: &TestApp, id: Uuid) -> frame::Model {
 }
 
 pub(crate) async fn my_results(app: &TestApp, who: &TestUser) -> Value {
-    app.get("/api/v1/me/results")
-        .token(&who.token)
-        .send()
-        .await
-        .json()
+    app.get_json("/api/v1/me/results", &who.token).await
 }

@@ -1,0 +1,352 @@
+//! The classification of every `/api/v1` route: who may call it.
+
+use invigil_domain::identity::Action;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Rule {
+    /// No authentication (sign-in, tokens by mail).
+    Public,
+    /// Any signed-in user; nothing of an organization.
+    AnyAuthenticated,
+    /// The platform super admin only.
+    SuperAdminOnly,
+    /// Any member of the organization in the path (and the super admin).
+    AnyMember,
+    /// Any member, but the full view (with `settings`) only where the policy
+    /// allows this action; other members get a reduced view without it.
+    MemberView(Action),
+    /// The policy's answer for this action in the organization of the path.
+    Policy(Action),
+    /// The policy's answer for this action on a resource named in the path
+    /// (a bank, an exam, a session): its department decides, so a random id
+    /// may answer 404 instead of 403 to a role the policy denies.
+    OnResource(Action),
+    /// Invitations: staff roles need `ManageOrg`, candidates only
+    /// `ManageEnrollments`; a body that names no roles is checked after
+    /// either may invite.
+    CandidateOnlyInvite,
+}
+
+/// Every route under `/api/v1`, as (method, path template after `/api/v1`).
+pub(super) const RULES: &[(&str, &str, Rule)] = &[
+    ("POST", "/auth/login", Rule::Public),
+    ("POST", "/auth/refresh", Rule::Public),
+    ("POST", "/auth/password-reset", Rule::Public),
+    ("POST", "/auth/password-reset/confirm", Rule::Public),
+    ("POST", "/auth/verify-email", Rule::Public),
+    ("POST", "/auth/revert-email", Rule::Public),
+    ("POST", "/auth/accept-invitation", Rule::Public),
+    ("POST", "/auth/logout", Rule::AnyAuthenticated),
+    ("GET", "/me", Rule::AnyAuthenticated),
+    ("GET", "/me/sessions", Rule::AnyAuthenticated),
+    ("DELETE", "/me/sessions/{id}", Rule::AnyAuthenticated),
+    ("POST", "/me/password", Rule::AnyAuthenticated),
+    ("POST", "/me/email", Rule::AnyAuthenticated),
+    ("POST", "/orgs", Rule::SuperAdminOnly),
+    ("GET", "/orgs/{org}", Rule::MemberView(Action::ManageOrg)),
+    ("PATCH", "/orgs/{org}", Rule::Policy(Action::ManageOrg)),
+    (
+        "POST",
+        "/orgs/{org}/departments",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    ("GET", "/orgs/{org}/departments", Rule::AnyMember),
+    ("POST", "/orgs/{org}/invitations", Rule::CandidateOnlyInvite),
+    (
+        "GET",
+        "/orgs/{org}/members",
+        Rule::Policy(Action::ReadMembers),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/members/{user_id}/roles",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/members/{user_id}",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/members/{user_id}",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/candidates/import",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/audit-log",
+        Rule::Policy(Action::ReadAuditLog),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/audit-log/verify",
+        Rule::Policy(Action::ReadAuditLog),
+    ),
+    // Content.
+    (
+        "POST",
+        "/orgs/{org}/question-banks",
+        Rule::Policy(Action::AuthorContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks",
+        Rule::Policy(Action::ReadContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks/{bank}",
+        Rule::OnResource(Action::ReadContent),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/question-banks/{bank}",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/submit",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/approve",
+        Rule::OnResource(Action::ReviewContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/reject",
+        Rule::OnResource(Action::ReviewContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/revise",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/archive",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/questions",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks/{bank}/questions",
+        Rule::OnResource(Action::ReadContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks/{bank}/questions/{id}",
+        Rule::OnResource(Action::ReadContent),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/question-banks/{bank}/questions/{id}",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/question-banks/{bank}/questions/{id}",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks/{bank}/questions/{id}/versions",
+        Rule::OnResource(Action::ReadContent),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/question-banks/{bank}/import",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/question-banks/{bank}/export",
+        Rule::OnResource(Action::AuthorContent),
+    ),
+    // Exams.
+    (
+        "POST",
+        "/orgs/{org}/exam-types",
+        Rule::Policy(Action::ManageExams),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exam-types",
+        Rule::Policy(Action::ReadExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams",
+        Rule::Policy(Action::ManageExams),
+    ),
+    ("GET", "/orgs/{org}/exams", Rule::Policy(Action::ReadExams)),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}",
+        Rule::OnResource(Action::ReadExams),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/exams/{exam}",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/schedule",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/open",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/close",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/cancel",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/archive",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/enrollments",
+        Rule::OnResource(Action::ManageEnrollments),
+    ),
+    // The list holds accommodation data (extra time): enrollment roles only.
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/enrollments",
+        Rule::OnResource(Action::ManageEnrollments),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/exams/{exam}/enrollments/{user_id}",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    ("GET", "/me/exams", Rule::AnyAuthenticated),
+    // Delivery and grading. A candidate's own sessions are found by id and
+    // owner: anyone signed in gets 404 for a session that is not theirs.
+    ("POST", "/exams/{exam}/sessions", Rule::AnyAuthenticated),
+    ("GET", "/sessions/{session}", Rule::AnyAuthenticated),
+    (
+        "PUT",
+        "/sessions/{session}/answers/{question_id}",
+        Rule::AnyAuthenticated,
+    ),
+    ("POST", "/sessions/{session}/submit", Rule::AnyAuthenticated),
+    ("GET", "/me/results", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/actions",
+        Rule::OnResource(Action::SessionActions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/grading-queue",
+        Rule::Policy(Action::GradeAnswers),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/sessions/{session}/answers/{question_id}/grade",
+        Rule::OnResource(Action::GradeAnswers),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/regrade",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/exams/{exam}/release-results",
+        Rule::OnResource(Action::ManageExams),
+    ),
+    // Proctoring: the candidate's (or the paired phone's) own session.
+    ("POST", "/sessions/{session}/events", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/sessions/{session}/heartbeat",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/sessions/{session}/pairing",
+        Rule::AnyAuthenticated,
+    ),
+    ("POST", "/pairing/claim", Rule::Public),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/live",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    // Evidence and review.
+    ("POST", "/sessions/{session}/frames", Rule::AnyAuthenticated),
+    (
+        "GET",
+        "/me/sessions/{session}/integrity",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/me/sessions/{session}/appeal",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/review-queue",
+        Rule::Policy(Action::ReviewSessions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/decisions",
+        Rule::Policy(Action::ReopenDecisions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/sessions/{session}/timeline",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/sessions/{session}/frames/{frame_id}",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/claim",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/release",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/review",
+        Rule::OnResource(Action::ReviewSessions),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/sessions/{session}/reopen",
+        Rule::OnResource(Action::ReopenDecisions),
+    ),
+];
