@@ -16,8 +16,10 @@ pub mod outbox;
 pub mod pgadmin;
 pub mod proctoring;
 pub mod review;
+pub mod scope;
 pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;
+pub use scope::DeptScope;
 pub use sea_orm::DbErr;

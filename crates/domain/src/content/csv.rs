@@ -246,7 +246,7 @@ fn row(cells: &[&str; 8]) -> Result<QuestionInput, String> {
     let difficulty = if difficulty.trim().is_empty() {
         Difficulty::Medium
     } else {
-        Difficulty::parse(difficulty)
+        Difficulty::parse_input(difficulty)
             .ok_or_else(|| "difficulty: must be EASY, MEDIUM or HARD".to_owned())?
     };
     let options = split_list(options);
@@ -291,12 +291,12 @@ pub fn export_csv(questions: &[Question]) -> String {
             .map(|k| serde_json::to_string(k).unwrap_or_default())
             .unwrap_or_default();
         let fields = [
-            q.question_type().as_str().to_owned(),
+            q.question_type().name().to_owned(),
             q.text().to_owned(),
             join_list(q.options()),
             key,
             q.points().to_string(),
-            q.difficulty().as_str().to_owned(),
+            q.difficulty().name().to_owned(),
             join_list(q.tags()),
             q.explanation().unwrap_or_default().to_owned(),
         ];

@@ -9,18 +9,30 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
 use entities::{enrollment, exam, exam_type};
+use invigil_domain::exams::{DrawRule, EnrollmentStatus, ExamStatus, Sensitivity};
 
-use crate::content::DeptScope;
+use crate::content::decode_json;
 use crate::error::{StoreError, StoreResult, is_unique_violation};
+use crate::scope::{DeptScope, page};
 
 pub use enrollment::Model as Enrollment;
 pub use exam::Model as Exam;
 pub use exam_type::Model as ExamType;
+
+impl Exam {
+    /// The stored draw rules (`None` for a fixed-bank exam).
+    pub fn draw_rules(&self) -> StoreResult<Option<Vec<DrawRule>>> {
+        self.draw_rules
+            .as_deref()
+            .map(|rules| decode_json("exams", self.id, rules))
+            .transpose()
+    }
+}
 
 pub async fn exam<C: ConnectionTrait>(
     conn: &C,
@@ -80,7 +92,10 @@ pub async fn take_attempt<C: ConnectionTrait>(
             enrollment::Column::AttemptsUsed,
             Expr::value(expected_used + 1),
         )
-        .col_expr(enrollment::Column::Status, Expr::value("IN_PROGRESS"))
+        .col_expr(
+            enrollment::Column::Status,
+            Expr::value(EnrollmentStatus::InProgress),
+        )
         .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
         .filter(enrollment::Column::Id.eq(enrollment_id))
         .filter(enrollment::Column::AttemptsUsed.eq(expected_used))
@@ -94,7 +109,7 @@ pub async fn take_attempt<C: ConnectionTrait>(
 pub async fn set_enrollment_status<C: ConnectionTrait>(
     conn: &C,
     enrollment_id: Uuid,
-    status: &str,
+    status: EnrollmentStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut upd = enrollment::Entity::update_many()
@@ -102,9 +117,13 @@ pub async fn set_enrollment_status<C: ConnectionTrait>(
         .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
         .filter(enrollment::Column::Id.eq(enrollment_id));
     match status {
-        "ACCEPTED" => upd = upd.col_expr(enrollment::Column::AcceptedAt, Expr::value(now)),
-        "COMPLETED" => upd = upd.col_expr(enrollment::Column::CompletedAt, Expr::value(now)),
-        _ => {}
+        EnrollmentStatus::Accepted => {
+            upd = upd.col_expr(enrollment::Column::AcceptedAt, Expr::value(now));
+        }
+        EnrollmentStatus::Completed => {
+            upd = upd.col_expr(enrollment::Column::CompletedAt, Expr::value(now));
+        }
+        EnrollmentStatus::Invited | EnrollmentStatus::InProgress => {}
     }
     upd.exec(conn).await?;
     Ok(())
@@ -195,14 +214,8 @@ pub async fn list_exam_types<C: ConnectionTrait>(
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<ExamType>> {
-    let mut q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
-    if let Some(a) = after {
-        q = q.filter(exam_type::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(exam_type::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
+    Ok(page(q, exam_type::Column::Id, after, limit).all(conn).await?)
 }
 
 // ---- exams
@@ -214,8 +227,8 @@ pub struct ExamFields {
     pub title: String,
     pub description: Option<String>,
     pub question_bank_id: Option<Uuid>,
-    /// JSON array of validated draw rules.
-    pub draw_rules: Option<String>,
+    /// Validated draw rules (stored as a JSON array).
+    pub draw_rules: Option<Vec<DrawRule>>,
     pub duration_minutes: i32,
     pub passing_score: i32,
     pub max_attempts: i32,
@@ -224,15 +237,19 @@ pub struct ExamFields {
     pub randomize_questions: bool,
     pub randomize_options: bool,
     pub enable_proctoring: bool,
-    pub proctoring_sensitivity: String,
+    pub proctoring_sensitivity: Sensitivity,
     pub exam_type_id: Option<Uuid>,
+}
+
+fn draw_json(rules: Option<&[DrawRule]>) -> Option<String> {
+    rules.map(|r| serde_json::to_string(r).unwrap_or_else(|_| "[]".into()))
 }
 
 pub async fn create_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     f: ExamFields,
-    status: &str,
+    status: ExamStatus,
     created_by: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
@@ -242,9 +259,9 @@ pub async fn create_exam<C: ConnectionTrait>(
         department_id: Set(f.department_id),
         title: Set(f.title),
         description: Set(f.description),
-        status: Set(status.to_owned()),
+        status: Set(status),
         question_bank_id: Set(f.question_bank_id),
-        draw_rules: Set(f.draw_rules),
+        draw_rules: Set(draw_json(f.draw_rules.as_deref())),
         duration_minutes: Set(f.duration_minutes),
         passing_score: Set(f.passing_score),
         max_attempts: Set(f.max_attempts),
@@ -270,7 +287,7 @@ pub async fn update_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
-    expected_status: &str,
+    expected_status: ExamStatus,
     f: ExamFields,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
@@ -282,7 +299,10 @@ pub async fn update_exam<C: ConnectionTrait>(
             exam::Column::QuestionBankId,
             Expr::value(f.question_bank_id),
         )
-        .col_expr(exam::Column::DrawRules, Expr::value(f.draw_rules))
+        .col_expr(
+            exam::Column::DrawRules,
+            Expr::value(draw_json(f.draw_rules.as_deref())),
+        )
         .col_expr(
             exam::Column::DurationMinutes,
             Expr::value(f.duration_minutes),
@@ -334,24 +354,15 @@ pub async fn list_exams<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     scope: &DeptScope,
-    status: Option<&str>,
+    status: Option<ExamStatus>,
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<Exam>> {
-    let mut q = exam::Entity::find().filter(exam::Column::OrgId.eq(org_id));
-    if let DeptScope::Only(ds) = scope {
-        q = q.filter(exam::Column::DepartmentId.is_in(ds.clone()));
-    }
-    if let Some(s) = status {
-        q = q.filter(exam::Column::Status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(exam::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(exam::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let q = exam::Entity::find()
+        .filter(exam::Column::OrgId.eq(org_id))
+        .apply_if(status, |q, s| q.filter(exam::Column::Status.eq(s)));
+    let q = scope.filter(q, exam::Column::DepartmentId);
+    Ok(page(q, exam::Column::Id, after, limit).all(conn).await?)
 }
 
 /// Moves an exam from `from` to `to` if it is still in `from` (so two
@@ -360,8 +371,8 @@ pub async fn transition_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ExamStatus,
+    to: ExamStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
     let res = exam::Entity::update_many()
@@ -382,18 +393,11 @@ pub async fn transition_exam<C: ConnectionTrait>(
 
 // ---- enrollments
 
-pub mod enrollment_status {
-    pub const INVITED: &str = "INVITED";
-    pub const ACCEPTED: &str = "ACCEPTED";
-    pub const IN_PROGRESS: &str = "IN_PROGRESS";
-    pub const COMPLETED: &str = "COMPLETED";
-}
-
 #[derive(Debug, Clone)]
 pub struct NewEnrollment {
     pub user_id: Uuid,
     /// INVITED or ACCEPTED.
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub extra_time_percent: Option<i32>,
 }
 
@@ -416,7 +420,7 @@ pub async fn create_enrollments<C: ConnectionTrait>(
                 org_id: Set(org_id),
                 exam_id: Set(exam_id),
                 user_id: Set(n.user_id),
-                status: Set(n.status.clone()),
+                status: Set(n.status),
                 attempts_used: Set(0),
                 override_window_start: Set(None),
                 override_window_end: Set(None),
@@ -424,7 +428,7 @@ pub async fn create_enrollments<C: ConnectionTrait>(
                 override_max_attempts: Set(None),
                 override_extra_time_percent: Set(n.extra_time_percent),
                 invited_at: Set(now),
-                accepted_at: Set((n.status == enrollment_status::ACCEPTED).then_some(now)),
+                accepted_at: Set((n.status == EnrollmentStatus::Accepted).then_some(now)),
                 completed_at: Set(None),
                 updated_at: Set(now),
             })
@@ -469,23 +473,15 @@ pub async fn list_enrollments<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     exam_id: Uuid,
-    status: Option<&str>,
+    status: Option<EnrollmentStatus>,
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<Enrollment>> {
-    let mut q = enrollment::Entity::find()
+    let q = enrollment::Entity::find()
         .filter(enrollment::Column::OrgId.eq(org_id))
-        .filter(enrollment::Column::ExamId.eq(exam_id));
-    if let Some(s) = status {
-        q = q.filter(enrollment::Column::Status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(enrollment::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(enrollment::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+        .filter(enrollment::Column::ExamId.eq(exam_id))
+        .apply_if(status, |q, s| q.filter(enrollment::Column::Status.eq(s)));
+    Ok(page(q, enrollment::Column::Id, after, limit).all(conn).await?)
 }
 
 /// One person's enrollment in an exam of the organization.
@@ -561,7 +557,7 @@ pub async fn set_overrides<C: ConnectionTrait>(
 pub async fn enrollments_of_user<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
-    hidden_statuses: &[&str],
+    hidden_statuses: &[ExamStatus],
     after_exam: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<(Enrollment, Exam)>> {
@@ -609,12 +605,12 @@ pub async fn accept_invited_enrollments<C: ConnectionTrait>(
     Ok(enrollment::Entity::update_many()
         .col_expr(
             enrollment::Column::Status,
-            Expr::value(enrollment_status::ACCEPTED),
+            Expr::value(EnrollmentStatus::Accepted),
         )
         .col_expr(enrollment::Column::AcceptedAt, Expr::value(now))
         .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
         .filter(enrollment::Column::UserId.eq(user_id))
-        .filter(enrollment::Column::Status.eq(enrollment_status::INVITED))
+        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Invited))
         .exec(conn)
         .await?
         .rows_affected)
