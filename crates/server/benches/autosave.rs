@@ -295,7 +295,7 @@ async fn import_target(state: &AppState, org_id: Uuid) -> anyhow::Result<(String
             department_id: None,
             author_id: user.id,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await?;

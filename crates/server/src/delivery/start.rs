@@ -20,7 +20,7 @@ use super::service::{SessionView, auto_submit_one, session_view};
 use super::{apply_state, state_of};
 use crate::audit;
 use crate::content::views::parse_body;
-use crate::exams::{overrides_of, settings_of, status_of as exam_status};
+use crate::exams::{overrides_of, settings_of};
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -51,7 +51,7 @@ pub async fn question_pool(
                     "a question bank of this exam no longer exists",
                 )
             })?;
-        if bank.status != "APPROVED" {
+        if bank.status != invigil_domain::content::BankStatus::Approved {
             return Err(ApiError::conflict_code(
                 "exam_not_open",
                 "a question bank of this exam is not APPROVED (it is being revised)",
@@ -63,7 +63,7 @@ pub async fn question_pool(
                 CandidateQuestion {
                     id: row.id,
                     bank_id,
-                    difficulty: q.difficulty().as_str().to_owned(),
+                    difficulty: q.difficulty().name().to_owned(),
                     tags: q.tags().to_vec(),
                     option_count: q.options().len(),
                 },
@@ -183,7 +183,7 @@ async fn create(
 ) -> Result<Session, ApiError> {
     let now = state.now();
     let settings = settings_of(exam)?;
-    let status = exam_status(exam)?;
+    let status = exam.status;
     let enrollment = exam_store::enrollment_of(state.db.read(), exam.id, me.id())
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -247,7 +247,7 @@ async fn create(
             org_id: exam.org_id,
             question_id: d.question_id,
             version: *version,
-            question_type: q.question_type().as_str().to_owned(),
+            question_type: q.question_type().name().to_owned(),
             option_order: serde_json::to_string(&d.option_order).unwrap_or_else(|_| "[]".into()),
             option_count: i32::try_from(q.options().len()).unwrap_or(0),
             blank_count: i32::try_from(q.blank_count()).unwrap_or(0),

@@ -105,7 +105,7 @@ pub async fn evaluate_session(
         return Ok(Vec::new());
     }
     let sensitivity: Sensitivity =
-        wire::parse(&exam.proctoring_sensitivity).unwrap_or(Sensitivity::Medium);
+        wire::parse(exam.proctoring_sensitivity.name()).unwrap_or(Sensitivity::Medium);
     let rules = rules_of_org(db, s.org_id).await?;
 
     let tx = db.begin().await.map_err(ApiError::internal)?;

@@ -71,7 +71,7 @@ async fn bank_in(
             department_id,
             author_id: author.id,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await
@@ -87,9 +87,18 @@ async fn bank_in(
     content::insert_questions(app.db().write(), org.id, bank.id, &metas, author.id, now)
         .await
         .expect("questions");
-    let steps = [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")];
+    let steps = [
+        (
+            invigil_domain::content::BankStatus::Draft,
+            invigil_domain::content::BankStatus::InReview,
+        ),
+        (
+            invigil_domain::content::BankStatus::InReview,
+            invigil_domain::content::BankStatus::Approved,
+        ),
+    ];
     for (from, to) in steps {
-        if status == from {
+        if status == from.name() {
             break;
         }
         content::transition_bank(app.db().write(), org.id, bank.id, from, to, None, None, now)
@@ -544,8 +553,8 @@ async fn open_checks_banks_and_draw(app: TestApp) {
         app.db().write(),
         s.org.id,
         bank,
-        "APPROVED",
-        "DRAFT",
+        invigil_domain::content::BankStatus::Approved,
+        invigil_domain::content::BankStatus::Draft,
         None,
         None,
         app.state.now(),
@@ -559,7 +568,16 @@ async fn open_checks_banks_and_draw(app: TestApp) {
         v["detail"].as_str().unwrap_or("").contains("only APPROVED"),
         "{v}"
     );
-    for (from, to) in [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")] {
+    for (from, to) in [
+        (
+            invigil_domain::content::BankStatus::Draft,
+            invigil_domain::content::BankStatus::InReview,
+        ),
+        (
+            invigil_domain::content::BankStatus::InReview,
+            invigil_domain::content::BankStatus::Approved,
+        ),
+    ] {
         content::transition_bank(
             app.db().write(),
             s.org.id,

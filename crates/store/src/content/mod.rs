@@ -15,10 +15,10 @@ use entities::{bank, editor, question, version};
 use invigil_domain::content::{BankStatus, Difficulty, Question, QuestionStatus, QuestionType};
 
 use crate::error::{StoreError, StoreResult};
-use crate::scope::page;
 /// Kept while other modules still import it from here (parallel refactor);
 /// the shared place is [`crate::scope::DeptScope`].
 pub use crate::scope::DeptScope;
+use crate::scope::page;
 
 pub use bank::Model as Bank;
 pub use question::Model as QuestionRow;
@@ -48,6 +48,11 @@ impl Bank {
 impl Version {
     /// The validated question of this version.
     pub fn question(&self) -> StoreResult<Question> {
+        decode_json("question_versions", self.id, &self.body)
+    }
+
+    /// The stored body as JSON, as it was written.
+    pub fn body_json(&self) -> StoreResult<serde_json::Value> {
         decode_json("question_versions", self.id, &self.body)
     }
 }
@@ -459,7 +464,10 @@ pub async fn add_version<C: ConnectionTrait>(
     let next = row.current_version + 1;
     let res = question::Entity::update_many()
         .col_expr(question::Column::CurrentVersion, Expr::value(next))
-        .col_expr(question::Column::QuestionType, Expr::value(meta.question_type))
+        .col_expr(
+            question::Column::QuestionType,
+            Expr::value(meta.question_type),
+        )
         .col_expr(question::Column::Difficulty, Expr::value(meta.difficulty))
         .col_expr(question::Column::Tags, Expr::value(tags_json(&meta.tags)))
         .col_expr(
@@ -490,7 +498,10 @@ pub async fn retire<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     question::Entity::update_many()
-        .col_expr(question::Column::Status, Expr::value(QuestionStatus::Retired))
+        .col_expr(
+            question::Column::Status,
+            Expr::value(QuestionStatus::Retired),
+        )
         .col_expr(question::Column::UpdatedAt, Expr::value(now))
         .filter(question::Column::Id.eq(row.id))
         .filter(question::Column::OrgId.eq(row.org_id))
@@ -541,7 +552,9 @@ pub async fn list_questions<C: ConnectionTrait>(
                 LikeExpr::new(format!("%{}%", like_escape(&text.to_lowercase()))).escape('\\'),
             ));
     }
-    let rows = page(q, question::Column::Id, after, limit).all(conn).await?;
+    let rows = page(q, question::Column::Id, after, limit)
+        .all(conn)
+        .await?;
     let keys: Vec<(Uuid, i32)> = rows.iter().map(|r| (r.id, r.current_version)).collect();
     let mut versions = versions_by_keys(conn, org_id, &keys).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -215,7 +215,9 @@ pub async fn list_exam_types<C: ConnectionTrait>(
     limit: u64,
 ) -> StoreResult<Vec<ExamType>> {
     let q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
-    Ok(page(q, exam_type::Column::Id, after, limit).all(conn).await?)
+    Ok(page(q, exam_type::Column::Id, after, limit)
+        .all(conn)
+        .await?)
 }
 
 // ---- exams
@@ -481,7 +483,9 @@ pub async fn list_enrollments<C: ConnectionTrait>(
         .filter(enrollment::Column::OrgId.eq(org_id))
         .filter(enrollment::Column::ExamId.eq(exam_id))
         .apply_if(status, |q, s| q.filter(enrollment::Column::Status.eq(s)));
-    Ok(page(q, enrollment::Column::Id, after, limit).all(conn).await?)
+    Ok(page(q, enrollment::Column::Id, after, limit)
+        .all(conn)
+        .await?)
 }
 
 /// One person's enrollment in an exam of the organization.
