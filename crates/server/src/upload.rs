@@ -12,7 +12,9 @@ use invigil_domain::csv_records::CsvRecords;
 use invigil_domain::identity::Email;
 use invigil_store::Tx;
 use invigil_store::identity::{AccountStatus, users};
+use uuid::Uuid;
 
+use crate::audit::{Audit, AuditAction};
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};
 use crate::state::AppState;
@@ -223,15 +225,6 @@ pub const WRITE_BUDGET_SQLITE: Duration = Duration::from_millis(25);
 /// (starts, submits, grading, proctor actions) until the end.
 pub const WRITE_BUDGET_POSTGRES: Duration = Duration::from_millis(100);
 
-/// How the writing went, for the log line of a finished upload.
-#[derive(Debug, Clone, Copy)]
-pub struct WriteStats {
-    pub rows: usize,
-    pub chunks: usize,
-    pub max_chunk: Duration,
-    pub elapsed: Duration,
-}
-
 /// The writing half of a bulk upload: what one row does inside a chunk's
 /// transaction, what a chunk does at its end, and the audit entry.
 /// [`write_in_chunks`] drives it.
@@ -240,7 +233,7 @@ pub(crate) trait BulkWrite: Send + Sync + 'static {
     /// What a chunk gathers from its rows.
     type Chunk: Default + Send;
     /// The upload's running totals.
-    type Totals: Copy + Default + Send + Sync;
+    type Totals: Copy + Default + Send + Sync + std::fmt::Debug;
     /// The upload's answer.
     type Output: Send + 'static;
 
@@ -267,22 +260,43 @@ pub(crate) trait BulkWrite: Send + Sync + 'static {
         totals: &mut Self::Totals,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
-    /// The upload's audit entry: with the last chunk, or after a failure
-    /// part-way (`incomplete`) on its own.
-    fn audit(
+    /// Who records the upload's audit entry.
+    fn auditor(&self) -> Audit<'_>;
+
+    /// The upload's audit entry (action, resource, details), written with
+    /// the last chunk, or on its own marked `incomplete` after a failure
+    /// part-way.
+    fn audit_entry(
         &self,
-        tx: &Tx,
         totals: Self::Totals,
         skipped: usize,
-        incomplete: bool,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> (AuditAction, Uuid, serde_json::Value);
 
-    /// Logs the finished upload and makes its answer.
-    fn done(&self, totals: Self::Totals, errors: Vec<LineError>, stats: WriteStats)
-    -> Self::Output;
+    /// The span the upload's log lines go in (naming its exam or organization).
+    fn span(&self) -> tracing::Span;
 
-    /// Logs a failure part-way (the chunks written so far stay).
-    fn failed(&self, totals: Self::Totals, audited: bool);
+    /// The log message of a finished upload, and of one that failed part-way.
+    const DONE: &'static str;
+    const FAILED: &'static str;
+
+    /// The upload's answer.
+    fn output(&self, totals: Self::Totals, errors: Vec<LineError>) -> Self::Output;
+}
+
+/// Records the upload's audit entry in `tx`.
+async fn audit<W: BulkWrite>(
+    job: &W,
+    tx: &Tx,
+    totals: W::Totals,
+    skipped: usize,
+    incomplete: bool,
+) -> Result<(), ApiError> {
+    let (action, resource, mut details) = job.audit_entry(totals, skipped);
+    if incomplete {
+        details["incomplete"] = serde_json::Value::Bool(true);
+    }
+    job.auditor().record(tx, action, resource, details).await?;
+    Ok(())
 }
 
 /// Writes `rows` in transactions of at most [`WRITE_CHUNK`] people and
@@ -331,11 +345,17 @@ async fn write_all<W: BulkWrite>(
                 if chunks > 0 {
                     let audited = async {
                         let tx = begin(job.state()).await?;
-                        job.audit(&tx, totals, errors.len(), true).await?;
+                        audit(&job, &tx, totals, errors.len(), true).await?;
                         commit(tx).await
                     }
                     .await;
-                    job.failed(totals, audited.is_ok());
+                    tracing::error!(
+                        parent: &job.span(),
+                        ?totals,
+                        audited = audited.is_ok(),
+                        "{}",
+                        W::FAILED
+                    );
                 }
                 return Err(e);
             }
@@ -348,13 +368,18 @@ async fn write_all<W: BulkWrite>(
         }
         tokio::task::yield_now().await;
     }
-    let stats = WriteStats {
-        rows: rows.len(),
+    tracing::info!(
+        parent: &job.span(),
+        rows = rows.len(),
+        ?totals,
+        skipped = errors.len(),
         chunks,
-        max_chunk,
-        elapsed: started.elapsed(),
-    };
-    Ok(job.done(totals, errors, stats))
+        max_chunk_ms = max_chunk.as_millis(),
+        write_ms = started.elapsed().as_millis(),
+        "{}",
+        W::DONE
+    );
+    Ok(job.output(totals, errors))
 }
 
 /// One transaction over the first rows of `rows` (until `budget` is spent);
@@ -397,7 +422,7 @@ async fn write_chunk<W: BulkWrite>(
     }
     job.end_chunk(&tx, chunk, &mut totals).await?;
     if tail && taken == rows.len() {
-        job.audit(&tx, totals, errors.len(), false).await?;
+        audit(job, &tx, totals, errors.len(), false).await?;
     }
     commit(tx).await?;
     Ok((totals, taken, started.elapsed()))

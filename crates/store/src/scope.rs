@@ -45,3 +45,19 @@ pub fn page<E: EntityTrait>(
     };
     q.order_by_asc(id).limit(limit)
 }
+
+/// The row `id` of an entity keyed by one id, only when it belongs to the
+/// organization `org_id` (read from `org`).
+pub async fn by_id_in_org<E, C>(
+    conn: &C,
+    org: E::Column,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<E::Model>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    C: sea_orm::ConnectionTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    E::find_by_id(id).filter(org.eq(org_id)).one(conn).await
+}

@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use invigil_domain::content::{Question, QuestionInput, QuestionStatus, validate};
+use invigil_domain::content::{CSV_HEADER, Question, QuestionInput, QuestionStatus, validate};
 use invigil_domain::identity::Action;
 use invigil_store::content::{self, QuestionRow};
 
@@ -110,17 +110,8 @@ pub async fn update_question(
     let serde_json::Value::Object(patch) = patch else {
         return Err(ApiError::field("body", "must be a JSON object"));
     };
-    const FIELDS: [&str; 8] = [
-        "type",
-        "text",
-        "options",
-        "correct_answer",
-        "points",
-        "difficulty",
-        "tags",
-        "explanation",
-    ];
-    if let Some(k) = patch.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    // The fields of a question are the CSV columns.
+    if let Some(k) = patch.keys().find(|k| !CSV_HEADER.contains(&k.as_str())) {
         return Err(ApiError::field(k.clone(), "unknown field"));
     }
     let mut merged = serde_json::to_value(current.to_input()).map_err(ApiError::caused_by)?;

@@ -101,7 +101,8 @@ pub(super) fn clean_description(d: Option<String>, errors: &mut Vec<FieldError>)
     d
 }
 
-pub(super) async fn check_department(
+/// Adds a field error when `d` names no department of the organization.
+pub(crate) async fn check_department(
     state: &AppState,
     org_id: Uuid,
     d: Option<Uuid>,

@@ -16,12 +16,12 @@ use invigil_domain::exams::{
 use invigil_domain::identity::Action;
 use invigil_store::content;
 use invigil_store::exams::{self, Exam, ExamFields};
-use invigil_store::tenancy;
 
 use super::service::{clean_text, domain_errors, from_value, load_exam};
 use super::views::{DrawRuleBody, ExamView, draw_of};
 use crate::audit::AuditAction;
 use crate::authz::OrgCtx;
+use crate::content::service::check_department;
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
@@ -219,16 +219,7 @@ async fn prepare(state: &AppState, ctx: &OrgCtx, body: ExamBody) -> Result<ExamF
             "no such exam type in this organization",
         ));
     }
-    if let Some(d) = body.department_id
-        && tenancy::department(state.db.read(), org_id, d)
-            .await?
-            .is_none()
-    {
-        errors.push(FieldError::new(
-            "department_id",
-            "no such department in this organization",
-        ));
-    }
+    check_department(state, org_id, body.department_id, &mut errors).await?;
     match settings {
         Some(s) if errors.is_empty() => Ok(fields_of(
             s,

@@ -21,15 +21,13 @@ use invigil_store::exams::{self, Exam, NewEnrollment};
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, Organization, member_status};
 
-use crate::audit::AuditAction;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
 use crate::mail;
 use crate::state::AppState;
 use crate::tenancy::invitations::invite_in;
-use crate::upload::{
-    self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, UploadRow, WriteStats, is_refused,
-};
+use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, UploadRow, is_refused};
 
 /// One person to enroll.
 #[derive(Debug, Clone, PartialEq)]
@@ -379,55 +377,38 @@ impl BulkWrite for Enrollment {
         Ok(())
     }
 
-    async fn audit(
+    fn auditor(&self) -> Audit<'_> {
+        self.auth.audit(self.now)
+    }
+
+    fn audit_entry(
         &self,
-        tx: &Tx,
         totals: Totals,
         skipped: usize,
-        incomplete: bool,
-    ) -> Result<(), ApiError> {
-        let mut details = json!({
+    ) -> (AuditAction, Uuid, serde_json::Value) {
+        let details = json!({
             "enrolled": totals.enrolled,
             "already_enrolled": totals.already,
             "invited": totals.invited,
             "skipped_lines": skipped,
         });
-        if incomplete {
-            details["incomplete"] = json!(true);
-        }
-        self.auth
-            .audit(self.now)
-            .record(tx, AuditAction::EnrollmentCreated, self.exam.id, details)
-            .await?;
-        Ok(())
+        (AuditAction::EnrollmentCreated, self.exam.id, details)
     }
 
-    fn done(&self, totals: Totals, errors: Vec<LineError>, stats: WriteStats) -> EnrollResult {
-        tracing::info!(
-            exam_id = %self.exam.id,
-            rows = stats.rows,
-            enrolled = totals.enrolled,
-            already_enrolled = totals.already,
-            skipped = errors.len(),
-            chunks = stats.chunks,
-            max_chunk_ms = stats.max_chunk.as_millis(),
-            write_ms = stats.elapsed.as_millis(),
-            "enrollments created"
-        );
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!("enrollment upload", exam_id = %self.exam.id)
+    }
+
+    const DONE: &'static str = "enrollments created";
+    const FAILED: &'static str =
+        "an enrollment upload failed part-way; the enrollments written so far stay";
+
+    fn output(&self, totals: Totals, errors: Vec<LineError>) -> EnrollResult {
         EnrollResult {
             enrolled: totals.enrolled,
             already_enrolled: totals.already,
             errors,
         }
-    }
-
-    fn failed(&self, totals: Totals, audited: bool) {
-        tracing::error!(
-            exam_id = %self.exam.id,
-            enrolled = totals.enrolled,
-            audited,
-            "an enrollment upload failed part-way; the enrollments written so far stay"
-        );
     }
 }
 

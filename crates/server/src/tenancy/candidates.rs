@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use invigil_domain::identity::{Email, Grant, Role};
 use invigil_store::Tx;
@@ -16,11 +17,11 @@ use invigil_store::identity::users;
 use invigil_store::tenancy::{self, Organization, ProfileInput};
 
 use super::invitations::invite_in;
-use crate::audit::AuditAction;
+use crate::audit::{Audit, AuditAction};
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};
 use crate::state::AppState;
-use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, UploadRow, WriteStats};
+use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, UploadRow};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateRow {
@@ -261,54 +262,36 @@ impl BulkWrite for Import {
         Ok(())
     }
 
-    async fn audit(
+    fn auditor(&self) -> Audit<'_> {
+        Audit::by(&self.auth.actor, Some(self.org.id), self.now)
+    }
+
+    fn audit_entry(
         &self,
-        tx: &Tx,
         totals: Counts,
         skipped: usize,
-        incomplete: bool,
-    ) -> Result<(), ApiError> {
-        let mut details = json!({
+    ) -> (AuditAction, Uuid, serde_json::Value) {
+        let details = json!({
             "created": totals.created,
             "updated": totals.updated,
             "skipped_lines": skipped,
         });
-        if incomplete {
-            details["incomplete"] = json!(true);
-        }
-        crate::audit::Audit::by(&self.auth.actor, Some(self.org.id), self.now)
-            .record(tx, AuditAction::CandidatesImported, self.org.id, details)
-            .await?;
-        Ok(())
+        (AuditAction::CandidatesImported, self.org.id, details)
     }
 
-    fn done(&self, totals: Counts, errors: Vec<LineError>, stats: WriteStats) -> ImportResult {
-        tracing::info!(
-            org_id = %self.org.id,
-            rows = stats.rows,
-            created = totals.created,
-            updated = totals.updated,
-            skipped = errors.len(),
-            chunks = stats.chunks,
-            max_chunk_ms = stats.max_chunk.as_millis(),
-            write_ms = stats.elapsed.as_millis(),
-            "candidates imported"
-        );
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!("candidate import", org_id = %self.org.id)
+    }
+
+    const DONE: &'static str = "candidates imported";
+    const FAILED: &'static str = "a candidate import failed part-way; the rows written so far stay";
+
+    fn output(&self, totals: Counts, errors: Vec<LineError>) -> ImportResult {
         ImportResult {
             created: totals.created,
             updated: totals.updated,
             errors,
         }
-    }
-
-    fn failed(&self, totals: Counts, audited: bool) {
-        tracing::error!(
-            org_id = %self.org.id,
-            created = totals.created,
-            updated = totals.updated,
-            audited,
-            "a candidate import failed part-way; the rows written so far stay"
-        );
     }
 }
 

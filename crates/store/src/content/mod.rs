@@ -18,7 +18,7 @@ use crate::error::{StoreError, StoreResult};
 /// Kept while other modules still import it from here (parallel refactor);
 /// the shared place is [`crate::scope::DeptScope`].
 pub use crate::scope::DeptScope;
-use crate::scope::page;
+use crate::scope::{by_id_in_org, page};
 
 pub use bank::Model as Bank;
 pub use question::Model as QuestionRow;
@@ -117,10 +117,7 @@ pub async fn bank<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Bank>> {
-    Ok(bank::Entity::find_by_id(id)
-        .filter(bank::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<bank::Entity, _>(conn, bank::Column::OrgId, org_id, id).await?)
 }
 
 pub async fn list_banks<C: ConnectionTrait>(
@@ -393,10 +390,7 @@ pub async fn question_any_bank<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<QuestionRow>> {
-    Ok(question::Entity::find_by_id(id)
-        .filter(question::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<question::Entity, _>(conn, question::Column::OrgId, org_id, id).await?)
 }
 
 pub async fn version<C: ConnectionTrait>(

@@ -18,7 +18,7 @@ use invigil_domain::exams::{DrawRule, EnrollmentStatus, ExamStatus, Sensitivity}
 
 use crate::content::decode_json;
 use crate::error::{StoreError, StoreResult, is_unique_violation};
-use crate::scope::{DeptScope, page};
+use crate::scope::{DeptScope, by_id_in_org, page};
 
 pub use enrollment::Model as Enrollment;
 pub use exam::Model as Exam;
@@ -39,10 +39,7 @@ pub async fn exam<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Exam>> {
-    Ok(exam::Entity::find_by_id(id)
-        .filter(exam::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<exam::Entity, _>(conn, exam::Column::OrgId, org_id, id).await?)
 }
 
 /// An exam by id in any organization: only for callers that then check the
@@ -72,10 +69,7 @@ pub async fn enrollment_by_id<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Enrollment>> {
-    Ok(enrollment::Entity::find_by_id(id)
-        .filter(enrollment::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<enrollment::Entity, _>(conn, enrollment::Column::OrgId, org_id, id).await?)
 }
 
 /// Counts one more attempt if `attempts_used` is still `expected_used`
@@ -134,10 +128,7 @@ pub async fn exam_type<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<ExamType>> {
-    Ok(exam_type::Entity::find_by_id(id)
-        .filter(exam_type::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<exam_type::Entity, _>(conn, exam_type::Column::OrgId, org_id, id).await?)
 }
 
 pub async fn exam_types_by_ids<C: ConnectionTrait>(
