@@ -8,6 +8,8 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use invigil_domain::csv_records::CsvRecords;
 use invigil_domain::identity::Email;
 use invigil_store::Tx;
@@ -225,6 +227,27 @@ pub const WRITE_BUDGET_SQLITE: Duration = Duration::from_millis(25);
 /// (starts, submits, grading, proctor actions) until the end.
 pub const WRITE_BUDGET_POSTGRES: Duration = Duration::from_millis(100);
 
+/// What every upload's writer works with: the app, who uploads and when,
+/// and whether bad lines are skipped rather than refusing the upload.
+#[derive(Clone)]
+pub(crate) struct Upload {
+    pub state: AppState,
+    pub auth: Authorized,
+    pub now: DateTime<Utc>,
+    pub partial: bool,
+}
+
+impl Upload {
+    pub(crate) fn new(state: &AppState, auth: &Authorized, partial: bool) -> Upload {
+        Upload {
+            state: state.clone(),
+            auth: auth.clone(),
+            now: state.now(),
+            partial,
+        }
+    }
+}
+
 /// The writing half of a bulk upload: what one row does inside a chunk's
 /// transaction, what a chunk does at its end, and the audit entry.
 /// [`write_in_chunks`] drives it.
@@ -233,19 +256,16 @@ pub(crate) trait BulkWrite: Send + Sync + 'static {
     /// What a chunk gathers from its rows.
     type Chunk: Default + Send;
     /// The upload's running totals.
-    type Totals: Copy + Default + Send + Sync + std::fmt::Debug;
+    /// Serialized, with `skipped_lines`, they are the audit entry's details.
+    type Totals: Copy + Default + Send + Sync + std::fmt::Debug + serde::Serialize;
     /// The upload's answer.
     type Output: Send + 'static;
-
-    fn state(&self) -> &AppState;
-
-    /// Whether bad lines are skipped rather than refusing the upload.
-    fn partial(&self) -> bool;
 
     /// One row inside the chunk's transaction: `Ok(Err(reason))` when the
     /// row is refused at write time.
     fn row(
         &self,
+        up: &Upload,
         tx: &Tx,
         row: &Self::Row,
         chunk: &mut Self::Chunk,
@@ -255,22 +275,16 @@ pub(crate) trait BulkWrite: Send + Sync + 'static {
     /// the chunk gathered and adds it to `totals`.
     fn end_chunk(
         &self,
+        up: &Upload,
         tx: &Tx,
         chunk: Self::Chunk,
         totals: &mut Self::Totals,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
-    /// Who records the upload's audit entry.
-    fn auditor(&self) -> Audit<'_>;
-
-    /// The upload's audit entry (action, resource, details), written with
+    /// The action and resource of the upload's audit entry, written with
     /// the last chunk, or on its own marked `incomplete` after a failure
     /// part-way.
-    fn audit_entry(
-        &self,
-        totals: Self::Totals,
-        skipped: usize,
-    ) -> (AuditAction, Uuid, serde_json::Value);
+    fn audit_target(&self) -> (AuditAction, Uuid);
 
     /// The span the upload's log lines go in (naming its exam or organization).
     fn span(&self) -> tracing::Span;
@@ -286,16 +300,21 @@ pub(crate) trait BulkWrite: Send + Sync + 'static {
 /// Records the upload's audit entry in `tx`.
 async fn audit<W: BulkWrite>(
     job: &W,
+    up: &Upload,
     tx: &Tx,
     totals: W::Totals,
     skipped: usize,
     incomplete: bool,
 ) -> Result<(), ApiError> {
-    let (action, resource, mut details) = job.audit_entry(totals, skipped);
+    let (action, resource) = job.audit_target();
+    let mut details = serde_json::to_value(totals).map_err(ApiError::caused_by)?;
+    details["skipped_lines"] = serde_json::Value::from(skipped);
     if incomplete {
         details["incomplete"] = serde_json::Value::Bool(true);
     }
-    job.auditor().record(tx, action, resource, details).await?;
+    Audit::by(&up.auth.actor, Some(up.auth.org_id), up.now)
+        .record(tx, action, resource, details)
+        .await?;
     Ok(())
 }
 
@@ -307,23 +326,25 @@ async fn audit<W: BulkWrite>(
 /// own: when the request is dropped part-way (request timeout, client gone)
 /// the upload still finishes, so it never stops between two chunks.
 pub(crate) async fn write_in_chunks<W: BulkWrite>(
+    up: Upload,
     job: W,
     rows: Vec<W::Row>,
     errors: Vec<LineError>,
 ) -> Result<W::Output, ApiError> {
-    tokio::spawn(write_all(job, rows, errors))
+    tokio::spawn(write_all(up, job, rows, errors))
         .await
         .map_err(ApiError::caused_by)?
 }
 
 async fn write_all<W: BulkWrite>(
+    up: Upload,
     job: W,
     rows: Vec<W::Row>,
     mut errors: Vec<LineError>,
 ) -> Result<W::Output, ApiError> {
     let started = Instant::now();
     // The one-writer backend (SQLite) gets the short budget.
-    let budget = if job.state().db.bulk_writes_in_chunks() {
+    let budget = if up.state.db.bulk_writes_in_chunks() {
         WRITE_BUDGET_SQLITE
     } else {
         WRITE_BUDGET_POSTGRES
@@ -335,7 +356,17 @@ async fn write_all<W: BulkWrite>(
         let rest = rows.get(next..).unwrap_or(&[]);
         let chunk = rest.get(..WRITE_CHUNK.min(rest.len())).unwrap_or(rest);
         let tail = next + chunk.len() == rows.len();
-        let step = write_chunk(&job, budget, chunk, tail, totals, &mut errors, chunks == 0).await;
+        let step = write_chunk(
+            &job,
+            &up,
+            budget,
+            chunk,
+            tail,
+            totals,
+            &mut errors,
+            chunks == 0,
+        )
+        .await;
         let (taken, held) = match step {
             Ok((t, taken, held)) => {
                 totals = t;
@@ -344,8 +375,8 @@ async fn write_all<W: BulkWrite>(
             Err(e) => {
                 if chunks > 0 {
                     let audited = async {
-                        let tx = begin(job.state()).await?;
-                        audit(&job, &tx, totals, errors.len(), true).await?;
+                        let tx = begin(&up.state).await?;
+                        audit(&job, &up, &tx, totals, errors.len(), true).await?;
                         commit(tx).await
                     }
                     .await;
@@ -385,8 +416,13 @@ async fn write_all<W: BulkWrite>(
 /// One transaction over the first rows of `rows` (until `budget` is spent);
 /// `tail`: `rows` are the last of the upload. Returns the totals after it,
 /// the rows it went through and how long it held the writer.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one chunk's inputs, passed by the one caller"
+)]
 async fn write_chunk<W: BulkWrite>(
     job: &W,
+    up: &Upload,
     budget: Duration,
     rows: &[W::Row],
     tail: bool,
@@ -394,7 +430,7 @@ async fn write_chunk<W: BulkWrite>(
     errors: &mut Vec<LineError>,
     first: bool,
 ) -> Result<(W::Totals, usize, Duration), ApiError> {
-    let tx = begin(job.state()).await?;
+    let tx = begin(&up.state).await?;
     let started = Instant::now();
     let mut taken = 0usize;
     let mut chunk = W::Chunk::default();
@@ -404,7 +440,7 @@ async fn write_chunk<W: BulkWrite>(
             break;
         }
         taken += 1;
-        if let Err(message) = job.row(&tx, row, &mut chunk).await? {
+        if let Err(message) = job.row(up, &tx, row, &mut chunk).await? {
             refused.push(LineError {
                 line: row.line(),
                 message,
@@ -416,13 +452,13 @@ async fn write_chunk<W: BulkWrite>(
         errors.sort_by_key(|e| e.line);
         // Refused while writing (a race with a suspension): all or nothing
         // still holds while nothing is committed.
-        if first && !job.partial() {
+        if first && !up.partial {
             return Err(ApiError::LineValidation(std::mem::take(errors)));
         }
     }
-    job.end_chunk(&tx, chunk, &mut totals).await?;
+    job.end_chunk(up, &tx, chunk, &mut totals).await?;
     if tail && taken == rows.len() {
-        audit(job, &tx, totals, errors.len(), false).await?;
+        audit(job, up, &tx, totals, errors.len(), false).await?;
     }
     commit(tx).await?;
     Ok((totals, taken, started.elapsed()))

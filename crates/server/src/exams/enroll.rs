@@ -8,9 +8,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -21,13 +19,13 @@ use invigil_store::exams::{self, Exam, NewEnrollment};
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, Organization, member_status};
 
-use crate::audit::{Audit, AuditAction};
+use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
 use crate::mail;
 use crate::state::AppState;
 use crate::tenancy::invitations::invite_in;
-use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, UploadRow, is_refused};
+use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, Upload, UploadRow, is_refused};
 
 /// One person to enroll.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,30 +220,23 @@ pub async fn enroll(
     let (rows, errors) =
         upload::admit(state, auth, rows, errors, partial, "no candidates given").await?;
     let job = Enrollment {
-        state: state.clone(),
-        auth: auth.clone(),
         org: ctx.org.clone(),
         exam: exam.clone(),
-        now: state.now(),
-        partial,
     };
-    upload::write_in_chunks(job, rows, errors).await
+    upload::write_in_chunks(Upload::new(state, auth, partial), job, rows, errors).await
 }
 
 /// The writing half of an enrollment upload (owned: it runs detached).
 struct Enrollment {
-    state: AppState,
-    auth: Authorized,
     org: Organization,
     exam: Exam,
-    now: DateTime<Utc>,
-    partial: bool,
 }
 
 /// Running totals of an enrollment upload.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, Serialize)]
 struct Totals {
     enrolled: u64,
+    #[serde(rename = "already_enrolled")]
     already: u64,
     invited: u64,
 }
@@ -266,26 +257,19 @@ impl BulkWrite for Enrollment {
     type Totals = Totals;
     type Output = EnrollResult;
 
-    fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    fn partial(&self) -> bool {
-        self.partial
-    }
-
     /// Decides one row, inviting the person when needed (the re-checks
     /// catch changes since the pre-pass).
     async fn row(
         &self,
+        up: &Upload,
         tx: &Tx,
         row: &EnrollRow,
         chunk: &mut Chunk,
     ) -> Result<Result<(), String>, ApiError> {
-        let org_id = self.auth.org_id;
+        let org_id = up.auth.org_id;
         let existing = users::by_email(tx, row.email.as_str()).await?;
         if let Some(u) = &existing {
-            if self.auth.on_session_of(u.id).is_err() {
+            if up.auth.on_session_of(u.id).is_err() {
                 return Ok(Err(OWN_ACCOUNT.into()));
             }
             if is_refused(u) {
@@ -313,13 +297,13 @@ impl BulkWrite for Enrollment {
                 let name = row.name.as_deref().unwrap_or(fallback);
                 let outcome = invite_in(
                     tx,
-                    &self.state,
+                    &up.state,
                     &self.org,
                     &row.email,
                     name,
                     &candidate,
-                    &self.auth.actor,
-                    self.now,
+                    &up.auth.actor,
+                    up.now,
                 )
                 .await;
                 match outcome {
@@ -348,15 +332,21 @@ impl BulkWrite for Enrollment {
     }
 
     /// Writes the chunk's enrollments and queues the notices.
-    async fn end_chunk(&self, tx: &Tx, chunk: Chunk, totals: &mut Totals) -> Result<(), ApiError> {
+    async fn end_chunk(
+        &self,
+        up: &Upload,
+        tx: &Tx,
+        chunk: Chunk,
+        totals: &mut Totals,
+    ) -> Result<(), ApiError> {
         let exam = &self.exam;
         let enrolled =
-            exams::create_enrollments(tx, self.auth.org_id, exam.id, &chunk.news, self.now).await?;
+            exams::create_enrollments(tx, up.auth.org_id, exam.id, &chunk.news, up.now).await?;
         // Two enrollments racing for one person: the loser counts as already.
         totals.already += chunk.already + (chunk.news.len() as u64 - enrolled);
         totals.enrolled += enrolled;
         totals.invited += chunk.invited;
-        let base = self.state.config.public_base();
+        let base = up.state.config.public_base();
         for (to, name) in &chunk.notices {
             mail::queue(
                 tx,
@@ -370,29 +360,15 @@ impl BulkWrite for Enrollment {
                     exam.duration_minutes,
                     exam.max_attempts,
                 ),
-                self.now,
+                up.now,
             )
             .await?;
         }
         Ok(())
     }
 
-    fn auditor(&self) -> Audit<'_> {
-        self.auth.audit(self.now)
-    }
-
-    fn audit_entry(
-        &self,
-        totals: Totals,
-        skipped: usize,
-    ) -> (AuditAction, Uuid, serde_json::Value) {
-        let details = json!({
-            "enrolled": totals.enrolled,
-            "already_enrolled": totals.already,
-            "invited": totals.invited,
-            "skipped_lines": skipped,
-        });
-        (AuditAction::EnrollmentCreated, self.exam.id, details)
+    fn audit_target(&self) -> (AuditAction, Uuid) {
+        (AuditAction::EnrollmentCreated, self.exam.id)
     }
 
     fn span(&self) -> tracing::Span {

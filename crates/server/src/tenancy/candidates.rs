@@ -5,9 +5,7 @@
 //! people are invited. Atomic unless `?partial=true`. The shape of the
 //! upload (row cap, pre-pass, writes in chunks) is [`crate::upload`]'s.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,11 +15,11 @@ use invigil_store::identity::users;
 use invigil_store::tenancy::{self, Organization, ProfileInput};
 
 use super::invitations::invite_in;
-use crate::audit::{Audit, AuditAction};
+use crate::audit::AuditAction;
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};
 use crate::state::AppState;
-use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, UploadRow};
+use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, Upload, UploadRow};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateRow {
@@ -171,27 +169,17 @@ pub async fn import(
         "no candidates in the file",
     )
     .await?;
-    let job = Import {
-        state: state.clone(),
-        auth: auth.clone(),
-        org: org.clone(),
-        now: state.now(),
-        partial,
-    };
-    upload::write_in_chunks(job, rows, errors).await
+    let job = Import { org: org.clone() };
+    upload::write_in_chunks(Upload::new(state, auth, partial), job, rows, errors).await
 }
 
 /// The writing half of a candidate import (owned: it runs detached).
 struct Import {
-    state: AppState,
-    auth: Authorized,
     org: Organization,
-    now: DateTime<Utc>,
-    partial: bool,
 }
 
 /// Profiles created and updated.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, Serialize)]
 struct Counts {
     created: u64,
     updated: u64,
@@ -203,23 +191,16 @@ impl BulkWrite for Import {
     type Totals = Counts;
     type Output = ImportResult;
 
-    fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    fn partial(&self) -> bool {
-        self.partial
-    }
-
     /// Adds one person and sets their profile.
     async fn row(
         &self,
+        up: &Upload,
         tx: &Tx,
         row: &CandidateRow,
         chunk: &mut Counts,
     ) -> Result<Result<(), String>, ApiError> {
         if let Some(u) = users::by_email(tx, row.email.as_str()).await?
-            && self.auth.on_session_of(u.id).is_err()
+            && up.auth.on_session_of(u.id).is_err()
         {
             return Ok(Err(OWN_ACCOUNT.into()));
         }
@@ -229,13 +210,13 @@ impl BulkWrite for Import {
         }];
         let outcome = invite_in(
             tx,
-            &self.state,
+            &up.state,
             &self.org,
             &row.email,
             &row.name,
             &candidate,
-            &self.auth.actor,
-            self.now,
+            &up.auth.actor,
+            up.now,
         )
         .await;
         let user_id = match outcome {
@@ -243,7 +224,7 @@ impl BulkWrite for Import {
             Err(ApiError::Conflict { detail, .. }) => return Ok(Err(detail)),
             Err(other) => return Err(other),
         };
-        if tenancy::upsert_profile(tx, self.org.id, user_id, &row.profile, self.now).await? {
+        if tenancy::upsert_profile(tx, self.org.id, user_id, &row.profile, up.now).await? {
             chunk.created += 1;
         } else {
             chunk.updated += 1;
@@ -253,6 +234,7 @@ impl BulkWrite for Import {
 
     async fn end_chunk(
         &self,
+        _up: &Upload,
         _tx: &Tx,
         chunk: Counts,
         totals: &mut Counts,
@@ -262,21 +244,8 @@ impl BulkWrite for Import {
         Ok(())
     }
 
-    fn auditor(&self) -> Audit<'_> {
-        Audit::by(&self.auth.actor, Some(self.org.id), self.now)
-    }
-
-    fn audit_entry(
-        &self,
-        totals: Counts,
-        skipped: usize,
-    ) -> (AuditAction, Uuid, serde_json::Value) {
-        let details = json!({
-            "created": totals.created,
-            "updated": totals.updated,
-            "skipped_lines": skipped,
-        });
-        (AuditAction::CandidatesImported, self.org.id, details)
+    fn audit_target(&self) -> (AuditAction, Uuid) {
+        (AuditAction::CandidatesImported, self.org.id)
     }
 
     fn span(&self) -> tracing::Span {
