@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod content;
+pub mod csv_records;
 pub mod delivery;
 pub mod exams;
 pub mod grading;

@@ -187,7 +187,8 @@ pub const DEMO_EXAM: &str = "Demo exam: general knowledge";
 /// An ACTIVE exam on the demo bank, open for a week, that the demo
 /// candidate is enrolled in (30 minutes, three attempts, proctored).
 async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Result<()> {
-    use invigil_store::content::DeptScope;
+    use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
+    use invigil_store::DeptScope;
     use invigil_store::exams::{self, ExamFields, NewEnrollment, NewExamType};
 
     let now = state.now();
@@ -233,10 +234,10 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
             randomize_questions: true,
             randomize_options: true,
             enable_proctoring: true,
-            proctoring_sensitivity: "MEDIUM".into(),
+            proctoring_sensitivity: Sensitivity::Medium,
             exam_type_id: Some(quiz.id),
         },
-        "ACTIVE",
+        ExamStatus::Active,
         coordinator.id,
         now,
     )
@@ -247,7 +248,7 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
         exam.id,
         &[NewEnrollment {
             user_id: candidate.id,
-            status: "ACCEPTED".into(),
+            status: EnrollmentStatus::Accepted,
             extra_time_percent: None,
         }],
         now,
@@ -263,7 +264,8 @@ pub const DEMO_BANK: &str = "Demo: general knowledge";
 /// and approved by the demo QA reviewer (two different people).
 async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
     use invigil_domain::content::{BankStatus, parse_gift};
-    use invigil_store::content::{self, DeptScope, NewBank};
+    use invigil_store::DeptScope;
+    use invigil_store::content::{self, NewBank};
 
     let existing =
         content::list_banks(state.db.read(), org_id, &DeptScope::All, None, None, 500).await?;
@@ -297,18 +299,28 @@ async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
             department_id: None,
             author_id: author.id,
         },
-        BankStatus::Draft.as_str(),
+        BankStatus::Draft,
         now,
     )
     .await?;
     content::insert_questions(&tx, org_id, bank.id, &metas, author.id, now).await?;
-    content::transition_bank(&tx, org_id, bank.id, "DRAFT", "IN_REVIEW", None, None, now).await?;
     content::transition_bank(
         &tx,
         org_id,
         bank.id,
-        "IN_REVIEW",
-        "APPROVED",
+        BankStatus::Draft,
+        BankStatus::InReview,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    content::transition_bank(
+        &tx,
+        org_id,
+        bank.id,
+        BankStatus::InReview,
+        BankStatus::Approved,
         Some(qa.id),
         None,
         now,
@@ -377,7 +389,10 @@ mod tests {
         assert!(parsed.items.len() >= 20);
         for t in QuestionType::ALL {
             assert!(
-                parsed.items.iter().any(|i| i.question.question_type() == t),
+                parsed
+                    .items
+                    .iter()
+                    .any(|i| i.question.question_type() == *t),
                 "{t:?} missing"
             );
         }

@@ -17,9 +17,11 @@ pub mod outbox;
 pub mod page;
 pub mod proctoring;
 pub mod review;
+pub mod scope;
 pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;
 pub use page::{Keyset, KeysetPage};
+pub use scope::DeptScope;
 pub use sea_orm::DbErr;

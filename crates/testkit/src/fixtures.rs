@@ -260,16 +260,21 @@ impl TestApp {
             department_id: None,
             author_id: admin.id,
         };
-        let draft_bank =
-            content::create_bank(self.db().write(), org.id, new_bank("Draft"), "DRAFT", now)
-                .await
-                .expect("bank")
-                .id;
+        let draft_bank = content::create_bank(
+            self.db().write(),
+            org.id,
+            new_bank("Draft"),
+            invigil_domain::content::BankStatus::Draft,
+            now,
+        )
+        .await
+        .expect("bank")
+        .id;
         let approved = content::create_bank(
             self.db().write(),
             org.id,
             new_bank("Approved"),
-            "DRAFT",
+            invigil_domain::content::BankStatus::Draft,
             now,
         )
         .await
@@ -287,7 +292,16 @@ impl TestApp {
         content::insert_questions(self.db().write(), org.id, approved, &metas, admin.id, now)
             .await
             .expect("questions");
-        for (from, to) in [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")] {
+        for (from, to) in [
+            (
+                invigil_domain::content::BankStatus::Draft,
+                invigil_domain::content::BankStatus::InReview,
+            ),
+            (
+                invigil_domain::content::BankStatus::InReview,
+                invigil_domain::content::BankStatus::Approved,
+            ),
+        ] {
             content::transition_bank(
                 self.db().write(),
                 org.id,

@@ -27,9 +27,10 @@ use anyhow::Context;
 use uuid::Uuid;
 
 use invigil_domain::content::{BankStatus, Difficulty, QuestionInput, QuestionType, validate};
+use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
 use invigil_domain::identity::Role;
 use invigil_store::content::{self, NewBank};
-use invigil_store::exams::{self as exam_store, ExamFields, NewEnrollment, enrollment_status};
+use invigil_store::exams::{self as exam_store, ExamFields, NewEnrollment};
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy;
 
@@ -114,7 +115,7 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
             department_id: None,
             author_id: author,
         },
-        BankStatus::Draft.as_str(),
+        BankStatus::Draft,
         now,
     )
     .await
@@ -122,13 +123,23 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
     content::insert_questions(&tx, org.id, bank.id, &metas, author, now)
         .await
         .context("insert the questions")?;
-    content::transition_bank(&tx, org.id, bank.id, "DRAFT", "IN_REVIEW", None, None, now).await?;
     content::transition_bank(
         &tx,
         org.id,
         bank.id,
-        "IN_REVIEW",
-        "APPROVED",
+        BankStatus::Draft,
+        BankStatus::InReview,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    content::transition_bank(
+        &tx,
+        org.id,
+        bank.id,
+        BankStatus::InReview,
+        BankStatus::Approved,
         Some(reviewer),
         None,
         now,
@@ -153,10 +164,10 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
             randomize_questions: false,
             randomize_options: false,
             enable_proctoring: false,
-            proctoring_sensitivity: "MEDIUM".into(),
+            proctoring_sensitivity: Sensitivity::Medium,
             exam_type_id: None,
         },
-        "ACTIVE",
+        ExamStatus::Active,
         author,
         now,
     )
@@ -188,7 +199,7 @@ pub async fn seed_exam(state: &AppState, candidates: usize) -> anyhow::Result<Lo
         .iter()
         .map(|c| NewEnrollment {
             user_id: c.user_id,
-            status: enrollment_status::ACCEPTED.to_owned(),
+            status: EnrollmentStatus::Accepted,
             extra_time_percent: None,
         })
         .collect();
@@ -278,7 +289,7 @@ mod tests {
     fn seeded_questions_are_valid_and_alternate_types() {
         let metas = question_metas().unwrap();
         assert_eq!(metas.len(), QUESTIONS);
-        assert_eq!(metas[0].question_type, "single_choice");
-        assert_eq!(metas[1].question_type, "short_answer");
+        assert_eq!(metas[0].question_type, QuestionType::SingleChoice);
+        assert_eq!(metas[1].question_type, QuestionType::ShortAnswer);
     }
 }

@@ -10,47 +10,23 @@
 //! DRAFT); in IN_REVIEW, APPROVED or ARCHIVED an edit is a conflict. Submitting needs at least
 //! one active question. Approve and reject follow the two-person rule ([`may_review`]).
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Longest rejection reason, in characters.
 pub const MAX_REASON_CHARS: usize = 2000;
 
-/// Where a bank is in its review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum BankStatus {
-    Draft,
-    InReview,
-    Approved,
-    Rejected,
-    Archived,
+crate::stored_enum! {
+    /// Where a bank is in its review.
+    pub enum BankStatus {
+        Draft = "DRAFT",
+        InReview = "IN_REVIEW",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
+        Archived = "ARCHIVED",
+    }
 }
 
 impl BankStatus {
-    /// The wire name (`DRAFT`, `IN_REVIEW`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BankStatus::Draft => "DRAFT",
-            BankStatus::InReview => "IN_REVIEW",
-            BankStatus::Approved => "APPROVED",
-            BankStatus::Rejected => "REJECTED",
-            BankStatus::Archived => "ARCHIVED",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<BankStatus> {
-        Some(match s {
-            "DRAFT" => BankStatus::Draft,
-            "IN_REVIEW" => BankStatus::InReview,
-            "APPROVED" => BankStatus::Approved,
-            "REJECTED" => BankStatus::Rejected,
-            "ARCHIVED" => BankStatus::Archived,
-            _ => return None,
-        })
-    }
-
     /// Whether the bank or its questions may be edited now.
     pub fn is_editable(self) -> bool {
         matches!(self, BankStatus::Draft | BankStatus::Rejected)
@@ -100,12 +76,12 @@ pub enum BankErrorKind {
 /// Why a bank action was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BankError {
-    #[error("cannot {action} a bank that is {}", from.as_str())]
+    #[error("cannot {action} a bank that is {}", from.name())]
     InvalidTransition {
         from: BankStatus,
         action: &'static str,
     },
-    #[error("a bank that is {} cannot be edited", status.as_str())]
+    #[error("a bank that is {} cannot be edited", status.name())]
     NotEditable { status: BankStatus },
     #[error("a bank needs at least one active question to be submitted for review")]
     EmptyBank,
@@ -248,7 +224,7 @@ mod tests {
     fn serde_names() {
         assert_eq!(serde_json::to_string(&InReview).unwrap(), "\"IN_REVIEW\"");
         for s in [Draft, InReview, Approved, Rejected, Archived] {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
         }
     }
 

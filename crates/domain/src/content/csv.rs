@@ -37,6 +37,7 @@ use serde_json::Value;
 
 use super::io::ImportOutcome;
 use super::question::{Difficulty, Question, QuestionInput, QuestionType};
+use crate::csv_records::CsvRecords;
 
 /// The header the exporter writes (and the column names the importer knows).
 pub const CSV_HEADER: [&str; 8] = [
@@ -95,32 +96,15 @@ fn join_list(items: &[String]) -> String {
 /// Parses a CSV file. See the module docs for the format.
 pub fn parse_csv(input: &str) -> ImportOutcome {
     let mut out = ImportOutcome::default();
-    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(input.as_bytes());
     let mut columns: Option<Vec<usize>> = None; // column index -> CSV_HEADER index
-    let mut record = ::csv::StringRecord::new();
-    let mut lines = LineCounter::new(input);
-    loop {
-        let before = rdr.position().byte();
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = lines.at(e.position().map_or(before, |p| p.byte()));
-                out.error(line, format!("unreadable CSV: {e}"));
-                if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
-                    break;
-                }
+    for (line, record) in CsvRecords::new(input) {
+        let record = match record {
+            Ok(r) => r,
+            Err(message) => {
+                out.error(line, message);
                 continue;
             }
-        }
-        let line = lines.at(record.position().map_or(before, |p| p.byte()));
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
+        };
         let Some(cols) = &columns else {
             match header(&record) {
                 Ok(c) => columns = Some(c),
@@ -153,42 +137,6 @@ pub fn parse_csv(input: &str) -> ImportOutcome {
         out.error(1, "missing header row");
     }
     out
-}
-
-/// 1-based line of a record starting at a byte offset. Offsets only grow, so counting is
-/// linear overall. Line breaks before the record (CRLF remainders, empty lines) are skipped,
-/// so the csv crate's line counting, which lags by one after CRLF, does not matter.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(input: &'a str) -> LineCounter<'a> {
-        LineCounter {
-            bytes: input.as_bytes(),
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn at(&mut self, byte: u64) -> usize {
-        let mut target = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        while target < self.bytes.len() && matches!(self.bytes[target], b'\r' | b'\n') {
-            target += 1;
-        }
-        if target > self.pos {
-            self.line += self.bytes[self.pos..target]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            self.pos = target;
-        }
-        self.line
-    }
 }
 
 fn header(record: &::csv::StringRecord) -> Result<Vec<usize>, String> {
@@ -246,7 +194,7 @@ fn row(cells: &[&str; 8]) -> Result<QuestionInput, String> {
     let difficulty = if difficulty.trim().is_empty() {
         Difficulty::Medium
     } else {
-        Difficulty::parse(difficulty)
+        Difficulty::parse_input(difficulty)
             .ok_or_else(|| "difficulty: must be EASY, MEDIUM or HARD".to_owned())?
     };
     let options = split_list(options);
@@ -291,12 +239,12 @@ pub fn export_csv(questions: &[Question]) -> String {
             .map(|k| serde_json::to_string(k).unwrap_or_default())
             .unwrap_or_default();
         let fields = [
-            q.question_type().as_str().to_owned(),
+            q.question_type().name().to_owned(),
             q.text().to_owned(),
             join_list(q.options()),
             key,
             q.points().to_string(),
-            q.difficulty().as_str().to_owned(),
+            q.difficulty().name().to_owned(),
             join_list(q.tags()),
             q.explanation().unwrap_or_default().to_owned(),
         ];

@@ -30,6 +30,7 @@ pub use io::{ExportFormat, ImportFormat, ImportOutcome, ImportedItem, LineError,
 pub use markdown::render_markdown_safe;
 pub use question::{
     CorrectAnswer, Difficulty, FieldError, MAX_OPTIONS, MAX_POINTS, MAX_TAGS, MAX_TEXT_CHARS,
-    Question, QuestionInput, QuestionType, ValidationErrors, blank_ranges, count_blanks, validate,
+    Question, QuestionInput, QuestionStatus, QuestionType, ValidationErrors, blank_ranges,
+    count_blanks, validate,
 };
 pub use response::{MAX_RESPONSE_CHARS, Response, parse_response, unpermute_response};

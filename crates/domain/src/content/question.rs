@@ -24,49 +24,20 @@ pub const MAX_BLANKS: usize = 100;
 /// Highest points value of one question.
 pub const MAX_POINTS: f64 = 1000.0;
 
-/// The seven question types (`snake_case` on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuestionType {
-    SingleChoice,
-    MultipleSelect,
-    TrueFalse,
-    ShortAnswer,
-    Numeric,
-    FillBlank,
-    Essay,
+crate::stored_enum! {
+    /// The seven question types (`snake_case` on the wire and in the database).
+    pub enum QuestionType {
+        SingleChoice = "single_choice",
+        MultipleSelect = "multiple_select",
+        TrueFalse = "true_false",
+        ShortAnswer = "short_answer",
+        Numeric = "numeric",
+        FillBlank = "fill_blank",
+        Essay = "essay",
+    }
 }
 
 impl QuestionType {
-    /// All types, in a fixed order.
-    pub const ALL: [QuestionType; 7] = [
-        QuestionType::SingleChoice,
-        QuestionType::MultipleSelect,
-        QuestionType::TrueFalse,
-        QuestionType::ShortAnswer,
-        QuestionType::Numeric,
-        QuestionType::FillBlank,
-        QuestionType::Essay,
-    ];
-
-    /// The wire name (`single_choice`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuestionType::SingleChoice => "single_choice",
-            QuestionType::MultipleSelect => "multiple_select",
-            QuestionType::TrueFalse => "true_false",
-            QuestionType::ShortAnswer => "short_answer",
-            QuestionType::Numeric => "numeric",
-            QuestionType::FillBlank => "fill_blank",
-            QuestionType::Essay => "essay",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<QuestionType> {
-        QuestionType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Whether the type has `options` (single_choice, multiple_select).
     pub fn has_options(self) -> bool {
         matches!(
@@ -76,34 +47,30 @@ impl QuestionType {
     }
 }
 
-/// Difficulty (`EASY`, `MEDIUM`, `HARD` on the wire). Defaults to `MEDIUM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Difficulty {
-    Easy,
-    #[default]
-    Medium,
-    Hard,
+crate::stored_enum! {
+    /// Difficulty (`EASY`, `MEDIUM`, `HARD` on the wire). Defaults to `MEDIUM`.
+    #[derive(Default)]
+    pub enum Difficulty {
+        Easy = "EASY",
+        #[default]
+        Medium = "MEDIUM",
+        Hard = "HARD",
+    }
 }
 
 impl Difficulty {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Difficulty::Easy => "EASY",
-            Difficulty::Medium => "MEDIUM",
-            Difficulty::Hard => "HARD",
-        }
+    /// Parses input leniently: surrounding blanks and ASCII case are ignored
+    /// (imports, draw rules). Stored values go through the exact [`Difficulty::parse`].
+    pub fn parse_input(s: &str) -> Option<Difficulty> {
+        Difficulty::parse(&s.trim().to_ascii_uppercase())
     }
+}
 
-    /// Parses the wire name, ignoring ASCII case.
-    pub fn parse(s: &str) -> Option<Difficulty> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "EASY" => Some(Difficulty::Easy),
-            "MEDIUM" => Some(Difficulty::Medium),
-            "HARD" => Some(Difficulty::Hard),
-            _ => None,
-        }
+crate::stored_enum! {
+    /// Whether a question is in use: deleting retires it (its versions stay).
+    pub enum QuestionStatus {
+        Active = "ACTIVE",
+        Retired = "RETIRED",
     }
 }
 
@@ -363,7 +330,7 @@ pub fn validate(input: QuestionInput) -> Result<Question, Vec<FieldError>> {
     } else if !options.is_empty() {
         errs.push(FieldError::new(
             "options",
-            format!("not allowed for {}", qt.as_str()),
+            format!("not allowed for {}", qt.name()),
         ));
     }
 

@@ -12,18 +12,18 @@ use super::settings::{DURATION_MINUTES, FieldError, MAX_ATTEMPTS, check_range, c
 pub const MAX_EXTRA_TIME_PERCENT: u32 = 400;
 const EXTRA_TIME_PERCENT: std::ops::RangeInclusive<i64> = 0..=400;
 
-/// Status of a candidate's enrollment in an exam.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EnrollmentStatus {
-    /// A new person who has not accepted their invitation yet.
-    Invited,
-    /// Ready to take the exam.
-    Accepted,
-    /// A session is running (IN_PROGRESS or PAUSED).
-    InProgress,
-    /// The last session ended (another attempt may still be allowed).
-    Completed,
+crate::stored_enum! {
+    /// Status of a candidate's enrollment in an exam.
+    pub enum EnrollmentStatus {
+        /// A new person who has not accepted their invitation yet.
+        Invited = "INVITED",
+        /// Ready to take the exam.
+        Accepted = "ACCEPTED",
+        /// A session is running (IN_PROGRESS or PAUSED).
+        InProgress = "IN_PROGRESS",
+        /// The last session ended (another attempt may still be allowed).
+        Completed = "COMPLETED",
+    }
 }
 
 /// Errors of the enrollment status rules.

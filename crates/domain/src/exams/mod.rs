@@ -20,23 +20,23 @@ pub use settings::{
     DrawRule, DrawRuleInput, ExamSettings, ExamSettingsInput, FieldError, QuestionSource,
 };
 
-/// Lifecycle status of an exam.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ExamStatus {
-    /// Being prepared; editable, not visible to candidates.
-    Draft,
-    /// Planned for its window; still editable.
-    Scheduled,
-    /// Open: candidates may start sessions (inside the window, see
-    /// [`crate::delivery::timing::check_start`]).
-    Active,
-    /// Closed by the coordinator; no new sessions.
-    Completed,
-    /// Called off; no new sessions.
-    Cancelled,
-    /// Put away; read-only.
-    Archived,
+crate::stored_enum! {
+    /// Lifecycle status of an exam.
+    pub enum ExamStatus {
+        /// Being prepared; editable, not visible to candidates.
+        Draft = "DRAFT",
+        /// Planned for its window; still editable.
+        Scheduled = "SCHEDULED",
+        /// Open: candidates may start sessions (inside the window, see
+        /// [`crate::delivery::timing::check_start`]).
+        Active = "ACTIVE",
+        /// Closed by the coordinator; no new sessions.
+        Completed = "COMPLETED",
+        /// Called off; no new sessions.
+        Cancelled = "CANCELLED",
+        /// Put away; read-only.
+        Archived = "ARCHIVED",
+    }
 }
 
 impl ExamStatus {
@@ -95,15 +95,16 @@ impl ExamAction {
     }
 }
 
-/// Proctoring sensitivity of an exam.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Sensitivity {
-    Low,
-    /// The default (seed 000).
-    #[default]
-    Medium,
-    High,
+crate::stored_enum! {
+    /// Proctoring sensitivity of an exam.
+    #[derive(Default)]
+    pub enum Sensitivity {
+        Low = "LOW",
+        /// The default (seed 000).
+        #[default]
+        Medium = "MEDIUM",
+        High = "HIGH",
+    }
 }
 
 /// Errors of the exam lifecycle rules.

@@ -75,7 +75,7 @@ pub(super) async fn import_target(
             department_id: None,
             author_id: user.id,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await?;

@@ -10,11 +10,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use invigil_domain::content::{BankStatus, Difficulty, QuestionStatus, QuestionType};
 use invigil_domain::identity::{Action, Visibility};
-use invigil_store::content::{self, DeptScope, QuestionFilter};
+use invigil_store::DeptScope;
+use invigil_store::content::{self, QuestionFilter};
 
-use super::service::{self, CreateBankBody, ImportResult, PatchBankBody};
-use super::views::{BankView, QuestionBody, QuestionPatch, QuestionView, VersionView};
+use super::banks::{self, BankStep, CreateBankBody, PatchBankBody};
+use super::questions;
+use super::service::load_bank;
+use super::transfer::{self, ImportResult};
+use super::views::{
+    BankView, QuestionBody, QuestionPatch, QuestionView, VersionView, empty_page, name_filter,
+    try_page,
+};
 use crate::authz::OrgCtx;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, json_body};
@@ -59,7 +67,7 @@ pub async fn create_bank(
     let body: CreateBankBody = json_body(req, &state).await?;
     Ok((
         StatusCode::CREATED,
-        Json(service::create_bank(&state, &ctx, body).await?),
+        Json(banks::create_bank(&state, &ctx, body).await?),
     ))
 }
 
@@ -80,31 +88,27 @@ pub async fn list_banks(
     ctx: OrgCtx,
     ApiQuery(q): ApiQuery<BankListQuery>,
 ) -> Result<Json<Page<BankView>>, ApiError> {
-    let scope = match ctx.visibility(Action::ReadContent) {
-        Visibility::All => DeptScope::All,
-        Visibility::Departments(ds) => DeptScope::Only(ds),
-        Visibility::Nothing => return Err(ApiError::Forbidden),
-    };
+    let scope = DeptScope::of(ctx.visibility(Action::ReadContent)).ok_or(ApiError::Forbidden)?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
     };
     let limit = page.limit()?;
+    let after = page.cursor::<Uuid>()?;
+    let Some(status) = name_filter(q.status.as_deref(), BankStatus::parse) else {
+        return Ok(Json(empty_page()));
+    };
     let rows = content::list_banks(
         state.db.read(),
         ctx.org_id(),
         &scope,
-        q.status.as_deref(),
-        page.cursor::<Uuid>()?,
+        status,
+        after,
         limit + 1,
     )
     .await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
-        |b| b.id.to_string(),
-        BankView::from,
-    )))
+    let page = Page::from_rows(rows, limit, |b| b.id.to_string(), BankView::try_from);
+    try_page(page).map(Json)
 }
 
 /// Read a bank.
@@ -115,8 +119,8 @@ pub async fn get_bank(
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
 ) -> Result<Json<BankView>, ApiError> {
-    let (bank, _) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
-    Ok(Json(bank.into()))
+    let (bank, _) = load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    Ok(Json(bank.try_into()?))
 }
 
 /// Edit title, description, tags or department (DRAFT or REJECTED banks).
@@ -128,9 +132,7 @@ pub async fn patch_bank(
     ApiPath((_, bank)): BankPath,
     ApiJson(body): ApiJson<PatchBankBody>,
 ) -> Result<Json<BankView>, ApiError> {
-    service::update_bank(&state, &ctx, bank, body)
-        .await
-        .map(Json)
+    banks::update_bank(&state, &ctx, bank, body).await.map(Json)
 }
 
 /// Send a DRAFT bank to review (EXAM_AUTHOR).
@@ -141,7 +143,7 @@ pub async fn submit_bank(
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
 ) -> Result<Json<BankView>, ApiError> {
-    service::act_on_bank(&state, &ctx, bank, "submit", None)
+    banks::act_on_bank(&state, &ctx, bank, BankStep::Submit)
         .await
         .map(Json)
 }
@@ -154,7 +156,7 @@ pub async fn approve_bank(
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
 ) -> Result<Json<BankView>, ApiError> {
-    service::act_on_bank(&state, &ctx, bank, "approve", None)
+    banks::act_on_bank(&state, &ctx, bank, BankStep::Approve)
         .await
         .map(Json)
 }
@@ -173,9 +175,9 @@ pub async fn reject_bank(
     ApiPath((_, bank)): BankPath,
     req: Request,
 ) -> Result<Json<BankView>, ApiError> {
-    let _allowed = service::load_bank(&state, &ctx, bank, Action::ReviewContent).await?;
+    let _allowed = load_bank(&state, &ctx, bank, Action::ReviewContent).await?;
     let body: RejectBody = json_body(req, &state).await?;
-    service::act_on_bank(&state, &ctx, bank, "reject", Some(body.reason))
+    banks::act_on_bank(&state, &ctx, bank, BankStep::Reject(body.reason))
         .await
         .map(Json)
 }
@@ -188,7 +190,7 @@ pub async fn revise_bank(
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
 ) -> Result<Json<BankView>, ApiError> {
-    service::act_on_bank(&state, &ctx, bank, "revise", None)
+    banks::act_on_bank(&state, &ctx, bank, BankStep::Revise)
         .await
         .map(Json)
 }
@@ -201,7 +203,7 @@ pub async fn archive_bank(
     ctx: OrgCtx,
     ApiPath((_, bank)): BankPath,
 ) -> Result<Json<BankView>, ApiError> {
-    service::act_on_bank(&state, &ctx, bank, "archive", None)
+    banks::act_on_bank(&state, &ctx, bank, BankStep::Archive)
         .await
         .map(Json)
 }
@@ -218,7 +220,7 @@ pub async fn create_question(
 ) -> Result<(StatusCode, Json<QuestionView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(service::create_question(&state, &ctx, bank, body).await?),
+        Json(questions::create_question(&state, &ctx, bank, body).await?),
     ))
 }
 
@@ -247,21 +249,33 @@ pub async fn list_questions(
     ApiPath((_, bank)): BankPath,
     ApiQuery(q): ApiQuery<QuestionListQuery>,
 ) -> Result<Json<Page<QuestionView>>, ApiError> {
-    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    let (bank, auth) = load_bank(&state, &ctx, bank, Action::ReadContent).await?;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor,
     };
     let limit = page.limit()?;
     let status = match q.status.as_deref() {
-        None | Some("ACTIVE") => Some("ACTIVE".to_owned()),
-        Some("RETIRED") => Some("RETIRED".to_owned()),
+        None => Some(QuestionStatus::Active),
         Some("all") => None,
-        Some(_) => return Err(ApiError::field("status", "must be ACTIVE, RETIRED or all")),
+        Some(s) => Some(
+            QuestionStatus::parse(s)
+                .ok_or_else(|| ApiError::field("status", "must be ACTIVE, RETIRED or all"))?,
+        ),
+    };
+    let after = page.cursor::<Uuid>()?;
+    let (Some(question_type), Some(difficulty)) = (
+        name_filter(q.question_type.as_deref(), QuestionType::parse),
+        name_filter(
+            q.difficulty.map(|d| d.to_uppercase()).as_deref(),
+            Difficulty::parse,
+        ),
+    ) else {
+        return Ok(Json(empty_page()));
     };
     let filter = QuestionFilter {
-        question_type: q.question_type,
-        difficulty: q.difficulty.map(|d| d.to_uppercase()),
+        question_type,
+        difficulty,
         tag: q.tag.map(|t| t.to_lowercase()),
         status,
         q: q.q.filter(|s| !s.trim().is_empty()),
@@ -271,25 +285,17 @@ pub async fn list_questions(
         auth.org_id,
         bank.id,
         &filter,
-        page.cursor::<Uuid>()?,
+        after,
         limit + 1,
     )
     .await?;
-    let more = rows.len() as u64 > limit;
-    let mut rows = rows;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more {
-        rows.last().map(|(r, _)| r.id.to_string())
-    } else {
-        None
-    };
-    Ok(Json(Page {
-        items: rows
-            .iter()
-            .filter_map(|(r, v)| QuestionView::new(r, v))
-            .collect(),
-        next_cursor,
-    }))
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |(r, _)| r.id.to_string(),
+        |(r, v)| QuestionView::new(&r, &v),
+    );
+    try_page(page).map(Json)
 }
 
 /// Read a question (current version).
@@ -300,8 +306,8 @@ pub async fn get_question(
     ctx: OrgCtx,
     ApiPath((_, bank, id)): QuestionPath,
 ) -> Result<Json<QuestionView>, ApiError> {
-    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
-    service::question_view(&state, auth.org_id, bank.id, id)
+    let (bank, auth) = load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    questions::question_view(&state, auth.org_id, bank.id, id)
         .await
         .map(Json)
 }
@@ -316,7 +322,7 @@ pub async fn patch_question(
     ApiPath((_, bank, id)): QuestionPath,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<QuestionView>, ApiError> {
-    service::update_question(&state, &ctx, bank, id, body)
+    questions::update_question(&state, &ctx, bank, id, body)
         .await
         .map(Json)
 }
@@ -329,7 +335,7 @@ pub async fn delete_question(
     ctx: OrgCtx,
     ApiPath((_, bank, id)): QuestionPath,
 ) -> Result<StatusCode, ApiError> {
-    service::retire_question(&state, &ctx, bank, id).await?;
+    questions::retire_question(&state, &ctx, bank, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -341,15 +347,15 @@ pub async fn list_versions(
     ctx: OrgCtx,
     ApiPath((_, bank, id)): QuestionPath,
 ) -> Result<Json<Page<VersionView>>, ApiError> {
-    let (bank, auth) = service::load_bank(&state, &ctx, bank, Action::ReadContent).await?;
+    let (bank, auth) = load_bank(&state, &ctx, bank, Action::ReadContent).await?;
     content::question(state.db.read(), auth.org_id, bank.id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let items = content::versions(state.db.read(), auth.org_id, id)
         .await?
         .into_iter()
-        .map(VersionView::from)
-        .collect();
+        .map(VersionView::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(Json(Page {
         items,
         next_cursor: None,
@@ -378,7 +384,7 @@ pub async fn import_bank(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: Request,
 ) -> Result<Json<ImportResult>, ApiError> {
-    let _allowed = service::load_bank(&state, &ctx, bank, Action::AuthorContent).await?;
+    let _allowed = load_bank(&state, &ctx, bank, Action::AuthorContent).await?;
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -393,7 +399,7 @@ pub async fn import_bank(
     let bytes = body_bytes(req, &state).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::BadRequest("the file must be UTF-8".into()))?;
-    service::import_questions(
+    transfer::import_questions(
         &state,
         &ctx,
         bank,
@@ -423,6 +429,6 @@ pub async fn export_bank(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let (format, text) =
-        service::export_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or("")).await?;
+        transfer::export_questions(&state, &ctx, bank, q.format.as_deref().unwrap_or("")).await?;
     Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
 }

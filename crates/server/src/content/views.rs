@@ -5,8 +5,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::content::{Question, render_markdown_safe};
+use invigil_domain::content::{
+    BankStatus, Difficulty, Question, QuestionStatus, QuestionType, render_markdown_safe,
+};
 use invigil_store::content::{Bank, QuestionRow, Version};
+
+use crate::http::error::ApiError;
+use crate::http::page::Page;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BankView {
@@ -15,7 +20,8 @@ pub struct BankView {
     pub description: Option<String>,
     pub tags: Vec<String>,
     /// DRAFT, IN_REVIEW, APPROVED, REJECTED or ARCHIVED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: BankStatus,
     pub department_id: Option<Uuid>,
     pub author_id: Uuid,
     pub reject_reason: Option<String>,
@@ -25,11 +31,13 @@ pub struct BankView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Bank> for BankView {
-    fn from(b: Bank) -> Self {
-        BankView {
+impl TryFrom<Bank> for BankView {
+    type Error = ApiError;
+
+    fn try_from(b: Bank) -> Result<Self, ApiError> {
+        Ok(BankView {
             id: b.id,
-            tags: serde_json::from_str(&b.tags).unwrap_or_default(),
+            tags: b.tags()?,
             title: b.title,
             description: b.description,
             status: b.status,
@@ -40,7 +48,7 @@ impl From<Bank> for BankView {
             reviewed_at: b.reviewed_at,
             created_at: b.created_at,
             updated_at: b.updated_at,
-        }
+        })
     }
 }
 
@@ -52,9 +60,11 @@ pub struct QuestionView {
     pub bank_id: Uuid,
     pub version: i32,
     /// ACTIVE or RETIRED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: QuestionStatus,
     #[serde(rename = "type")]
-    pub question_type: String,
+    #[schema(value_type = String)]
+    pub question_type: QuestionType,
     pub text: String,
     pub text_html: String,
     pub options: Vec<String>,
@@ -63,26 +73,30 @@ pub struct QuestionView {
     #[schema(value_type = Option<CorrectAnswer>)]
     pub correct_answer: serde_json::Value,
     pub points: f64,
-    pub difficulty: String,
+    #[schema(value_type = String)]
+    pub difficulty: Difficulty,
     pub tags: Vec<String>,
     pub explanation: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// The question of a stored version, `None` when it does not decode. Kept
+/// for delivery's callers; content reads [`Version::question`], which says
+/// why a row does not decode.
 pub fn parse_body(v: &Version) -> Option<Question> {
-    serde_json::from_str(&v.body).ok()
+    v.question().ok()
 }
 
 impl QuestionView {
-    pub fn new(row: &QuestionRow, v: &Version) -> Option<QuestionView> {
-        let q = parse_body(v)?;
-        Some(QuestionView {
+    pub fn new(row: &QuestionRow, v: &Version) -> Result<QuestionView, ApiError> {
+        let q = v.question()?;
+        Ok(QuestionView {
             id: row.id,
             bank_id: row.bank_id,
             version: v.version,
-            status: row.status.clone(),
-            question_type: q.question_type().as_str().to_owned(),
+            status: row.status,
+            question_type: q.question_type(),
             text_html: render_markdown_safe(q.text()),
             text: q.text().to_owned(),
             options_html: q
@@ -94,7 +108,7 @@ impl QuestionView {
             correct_answer: serde_json::to_value(q.correct_answer())
                 .unwrap_or(serde_json::Value::Null),
             points: q.points(),
-            difficulty: q.difficulty().as_str().to_owned(),
+            difficulty: q.difficulty(),
             tags: q.tags().to_vec(),
             explanation: q.explanation().map(str::to_owned),
             created_at: row.created_at,
@@ -113,15 +127,41 @@ pub struct VersionView {
     pub question: serde_json::Value,
 }
 
-impl From<Version> for VersionView {
-    fn from(v: Version) -> Self {
-        VersionView {
-            question: serde_json::from_str(&v.body).unwrap_or(serde_json::Value::Null),
+impl TryFrom<Version> for VersionView {
+    type Error = ApiError;
+
+    fn try_from(v: Version) -> Result<Self, ApiError> {
+        Ok(VersionView {
+            question: v.body_json()?,
             version: v.version,
             created_by: v.created_by,
             created_at: v.created_at,
-        }
+        })
     }
+}
+
+/// A page whose rows may fail to convert (a stored row that does not
+/// decode): the first failure fails the page.
+pub fn try_page<T>(page: Page<Result<T, ApiError>>) -> Result<Page<T>, ApiError> {
+    Ok(Page {
+        items: page.items.into_iter().collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// The page of a filter no row can match.
+pub fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        next_cursor: None,
+    }
+}
+
+/// A list filter given by name: `Some(None)` when none was given,
+/// `Some(Some(v))` for a known name, `None` for a name no row can have (the
+/// list is then empty, as it was when the filter compared text).
+pub fn name_filter<T>(given: Option<&str>, parse: fn(&str) -> Option<T>) -> Option<Option<T>> {
+    given.map_or(Some(None), |name| parse(name).map(Some))
 }
 
 // ---- Request and answer shapes for the OpenAPI document.

@@ -331,7 +331,13 @@ pub(super) async fn finish(
             "the session was closed meanwhile",
         ));
     }
-    exam_store::set_enrollment_status(tx, s.enrollment_id, "COMPLETED", now).await?;
+    exam_store::set_enrollment_status(
+        tx,
+        s.enrollment_id,
+        invigil_domain::exams::EnrollmentStatus::Completed,
+        now,
+    )
+    .await?;
     Ok(row)
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::content::{BankStatus, Question};
+use invigil_domain::content::Question;
 use invigil_domain::delivery::draw::{CandidateQuestion, DrawOptions, Selection, draw_questions};
 use invigil_domain::delivery::session::DeliveryState;
 use invigil_domain::delivery::timing::plan_new_session;
@@ -21,7 +21,7 @@ use super::service::{SessionView, auto_submit_one, candidate_audit, publish, ses
 use super::{apply_state, state_of};
 use crate::audit::AuditAction;
 use crate::content::views::parse_body;
-use crate::exams::{overrides_of, settings_of, status_of as exam_status};
+use crate::exams::{overrides_of, settings_of};
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -52,8 +52,7 @@ pub async fn question_pool(
                     "a question bank of this exam no longer exists",
                 )
             })?;
-        // A typed column once content stores `BankStatus`.
-        if bank.status != BankStatus::Approved.as_str() {
+        if bank.status != invigil_domain::content::BankStatus::Approved {
             return Err(ApiError::conflict_code(
                 "exam_not_open",
                 "a question bank of this exam is not APPROVED (it is being revised)",
@@ -65,7 +64,7 @@ pub async fn question_pool(
                 CandidateQuestion {
                     id: row.id,
                     bank_id,
-                    difficulty: q.difficulty().as_str().to_owned(),
+                    difficulty: q.difficulty().name().to_owned(),
                     tags: q.tags().to_vec(),
                     option_count: q.options().len(),
                 },
@@ -181,7 +180,7 @@ async fn create(
 ) -> Result<Session, ApiError> {
     let now = state.now();
     let settings = settings_of(exam)?;
-    let status = exam_status(exam)?;
+    let status = exam.status;
     let enrollment = exam_store::enrollment_of(state.db.read(), exam.id, me.id())
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -239,7 +238,7 @@ async fn create(
             org_id: exam.org_id,
             question_id: d.question_id,
             version: *version,
-            question_type: q.question_type().as_str().to_owned(),
+            question_type: q.question_type().name().to_owned(),
             option_order: OptionOrder(d.option_order.clone()),
             option_count: i32::try_from(q.options().len()).unwrap_or(0),
             blank_count: i32::try_from(q.blank_count()).unwrap_or(0),

@@ -3,35 +3,29 @@
 //! through the identity invitation flow and stay INVITED until they accept;
 //! ACTIVE users are ACCEPTED at once and get a notice mail. Bad lines are
 //! reported with their line number (the 1-based index for JSON); nothing is
-//! enrolled when any line fails unless `?partial=true`. Large uploads are
-//! written in chunks like candidate imports (see `tenancy::candidates`).
+//! enrolled when any line fails unless `?partial=true`. The shape of the
+//! upload (row cap, pre-pass, writes in chunks) is [`crate::upload`]'s.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::exams::{ExamStatus, MAX_EXTRA_TIME_PERCENT};
+use invigil_domain::exams::{EnrollmentStatus, ExamStatus, MAX_EXTRA_TIME_PERCENT};
 use invigil_domain::identity::{Email, Grant, MemberStatus, Role};
 use invigil_store::Tx;
-use invigil_store::exams::{self, Exam, NewEnrollment, enrollment_status};
+use invigil_store::exams::{self, Exam, NewEnrollment};
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, Organization};
 
-use super::status_of;
-use crate::audit;
+use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
 use crate::mail;
 use crate::state::AppState;
-use crate::tenancy::candidates::{
-    ACCOUNT_REFUSED, Chunks, OWN_ACCOUNT, check_row_cap, detached, precheck,
-};
 use crate::tenancy::invitations::invite_in;
-use crate::tenancy::service::{begin, commit};
+use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, Upload, UploadRow, is_refused};
 
 /// One person to enroll.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +36,16 @@ pub struct EnrollRow {
     /// not given.
     pub name: Option<String>,
     pub extra_time_percent: Option<i32>,
+}
+
+impl UploadRow for EnrollRow {
+    fn line(&self) -> usize {
+        self.line
+    }
+
+    fn email(&self) -> &Email {
+        &self.email
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -139,76 +143,28 @@ pub fn parse_json(body: EnrollBody) -> (Vec<EnrollRow>, Vec<LineError>) {
 /// The CSV `email,name,extra_time_percent` (header required; name and
 /// extra_time_percent may be empty or left out).
 pub fn parse_csv(text: &str) -> (Vec<EnrollRow>, Vec<LineError>) {
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let (mut reader, headers) = match crate::csvutil::open(text) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(e);
-            return (rows, errors);
-        }
-    };
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let Some(ci_email) = col("email") else {
-        errors.push(LineError {
-            line: 1,
-            message:
-                "the header must name the column email (and optionally name, extra_time_percent)"
-                    .into(),
-        });
-        return (rows, errors);
-    };
-    if let Some(unknown) = headers
-        .iter()
-        .find(|h| !["email", "name", "extra_time_percent"].contains(&h.as_str()))
-    {
-        errors.push(LineError {
-            line: 1,
-            message: format!("unknown column {unknown:?}"),
-        });
-        return (rows, errors);
-    }
-    let (ci_name, ci_extra) = (col("name"), col("extra_time_percent"));
     let mut seen = HashSet::new();
-    let mut lines = crate::csvutil::Lines::new(text);
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| lines.at(p)).unwrap_or(0);
-                errors.push(LineError {
-                    line,
-                    message: format!("unreadable CSV: {e}"),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| lines.at(p)).unwrap_or(0);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
-        let extra = get(ci_extra);
-        let extra = if extra.is_empty() {
-            Ok(None)
-        } else {
-            extra.trim_end_matches('%').trim().parse::<i64>().map(Some)
-        };
-        let result = match extra {
-            Ok(extra) => check_row(line, get(Some(ci_email)), get(ci_name), extra, &mut seen),
-            Err(_) => Err(LineError {
-                line,
-                message: format!(
+    upload::parse_csv(
+        text,
+        &["email", "name", "extra_time_percent"],
+        &["email"],
+        "the header must name the column email (and optionally name, extra_time_percent)",
+        |line, f| {
+            let extra = f.get("extra_time_percent");
+            let extra = if extra.is_empty() {
+                Ok(None)
+            } else {
+                extra.trim_end_matches('%').trim().parse::<i64>().map(Some)
+            };
+            match extra {
+                Ok(extra) => check_row(line, f.get("email"), f.get("name"), extra, &mut seen)
+                    .map_err(|e| e.message),
+                Err(_) => Err(format!(
                     "extra_time_percent: must be a whole number from 0 to {MAX_EXTRA_TIME_PERCENT}"
-                ),
-            }),
-        };
-        match result {
-            Ok(r) => rows.push(r),
-            Err(e) => errors.push(e),
-        }
-    }
-    (rows, errors)
+                )),
+            }
+        },
+    )
 }
 
 fn window_text(exam: &Exam) -> String {
@@ -238,13 +194,11 @@ async fn is_candidate_member(tx: &Tx, org_id: Uuid, user_id: Uuid) -> Result<boo
 
 /// Enrolls `rows` in `exam`. `errors` are the lines that failed to parse;
 /// with any error and without `partial`, nothing changes. Checked before
-/// anything is written: the exam's status, the row cap, then a read-only
-/// pre-pass (the caller's own account refuses the whole request with 403;
+/// anything is written: the exam's status, then [`upload::admit`] (row cap,
+/// bad lines, the caller's own account refuses the whole request with 403,
 /// suspended or deactivated accounts are line errors). The rows are then
-/// written in short transactions (see `Chunks`) by a task that
-/// finishes even when the request is dropped. A row refused only at write
-/// time (its account was suspended after the pre-pass) refuses the request
-/// while nothing is committed, and is otherwise reported in `errors`.
+/// written by [`upload::write_in_chunks`]. Nobody enrolls themselves (and
+/// then grades or proctors it).
 pub async fn enroll(
     state: &AppState,
     ctx: &OrgCtx,
@@ -254,9 +208,8 @@ pub async fn enroll(
     errors: Vec<LineError>,
     partial: bool,
 ) -> Result<EnrollResult, ApiError> {
-    let status = status_of(exam)?;
     if matches!(
-        status,
+        exam.status,
         ExamStatus::Completed | ExamStatus::Cancelled | ExamStatus::Archived
     ) {
         return Err(ApiError::conflict(format!(
@@ -264,237 +217,75 @@ pub async fn enroll(
             exam.status
         )));
     }
-    check_row_cap(
-        rows.iter()
-            .map(|r| r.line)
-            .chain(errors.iter().map(|e| e.line)),
-    )?;
-    if !errors.is_empty() && !partial {
-        return Err(ApiError::LineValidation(errors));
-    }
-    if rows.is_empty() && errors.is_empty() {
-        return Err(ApiError::LineValidation(vec![LineError {
-            line: 1,
-            message: "no candidates given".into(),
-        }]));
-    }
-    // Nobody enrolls themselves (and then grades or proctors it): the whole
-    // request is refused, nothing is written.
-    let (rows, errors) = precheck(state, auth, rows, errors, partial, |r: &EnrollRow| {
-        (r.line, &r.email)
-    })
-    .await?;
+    let (rows, errors) =
+        upload::admit(state, auth, rows, errors, partial, "no candidates given").await?;
     let job = Enrollment {
-        state: state.clone(),
-        auth: auth.clone(),
         org: ctx.org.clone(),
         exam: exam.clone(),
-        now: state.now(),
-        partial,
     };
-    detached(job.write(rows, errors)).await
+    upload::write_in_chunks(Upload::new(state, auth, partial), job, rows, errors).await
 }
 
 /// The writing half of an enrollment upload (owned: it runs detached).
 struct Enrollment {
-    state: AppState,
-    auth: Authorized,
     org: Organization,
     exam: Exam,
-    now: DateTime<Utc>,
-    partial: bool,
 }
 
 /// Running totals of an enrollment upload.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, Serialize)]
 struct Totals {
     enrolled: u64,
+    #[serde(rename = "already_enrolled")]
     already: u64,
     invited: u64,
 }
 
-/// What one row became.
-enum RowOutcome {
-    /// To enroll: the enrollment, and the (email, name) of an ACTIVE
-    /// person to notify.
-    New(NewEnrollment, Option<(String, String)>, bool),
-    Already,
-    /// Refused at write time.
-    Refused(String),
+/// What the rows of one chunk became.
+#[derive(Debug, Default)]
+struct Chunk {
+    news: Vec<NewEnrollment>,
+    /// (email, name) of ACTIVE people to notify once enrolled.
+    notices: Vec<(String, String)>,
+    already: u64,
+    invited: u64,
 }
 
-impl Enrollment {
-    async fn write(
-        self,
-        rows: Vec<EnrollRow>,
-        mut errors: Vec<LineError>,
-    ) -> Result<EnrollResult, ApiError> {
-        let started = Instant::now();
-        let plan = Chunks::of(&self.state);
-        let mut totals = Totals::default();
-        let (mut next, mut chunks) = (0, 0usize);
-        let mut max_chunk = Duration::ZERO;
-        loop {
-            let chunk = plan.next(&rows, next);
-            let tail = next + chunk.len() == rows.len();
-            let step = self
-                .chunk(plan, chunk, tail, totals, &mut errors, chunks == 0)
-                .await;
-            let (taken, held) = match step {
-                Ok((t, taken, held)) => {
-                    totals = t;
-                    (taken, held)
-                }
-                Err(e) => {
-                    if chunks > 0 {
-                        self.audit_incomplete(totals, errors.len()).await;
-                    }
-                    return Err(e);
-                }
-            };
-            chunks += 1;
-            next += taken;
-            max_chunk = max_chunk.max(held);
-            if next >= rows.len() {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        tracing::info!(
-            exam_id = %self.exam.id,
-            rows = rows.len(),
-            enrolled = totals.enrolled,
-            already_enrolled = totals.already,
-            skipped = errors.len(),
-            chunks,
-            max_chunk_ms = max_chunk.as_millis(),
-            write_ms = started.elapsed().as_millis(),
-            "enrollments created"
-        );
-        Ok(EnrollResult {
-            enrolled: totals.enrolled,
-            already_enrolled: totals.already,
-            errors,
-        })
-    }
+impl BulkWrite for Enrollment {
+    type Row = EnrollRow;
+    type Chunk = Chunk;
+    type Totals = Totals;
+    type Output = EnrollResult;
 
-    /// One transaction over the first rows of `rows` (until the chunk is
-    /// full); `tail`: `rows` are the last of the upload. Returns the totals
-    /// after it, the rows it went through and how long it held the writer.
-    /// The last chunk writes the audit entry.
-    async fn chunk(
+    /// Decides one row, inviting the person when needed (the re-checks
+    /// catch changes since the pre-pass).
+    async fn row(
         &self,
-        plan: Chunks,
-        rows: &[EnrollRow],
-        tail: bool,
-        mut totals: Totals,
-        errors: &mut Vec<LineError>,
-        first: bool,
-    ) -> Result<(Totals, usize, Duration), ApiError> {
-        let tx = begin(&self.state).await?;
-        let started = Instant::now();
-        let mut taken = 0usize;
-        let mut news: Vec<NewEnrollment> = Vec::new();
-        // (email, name) of ACTIVE people to notify once enrolled.
-        let mut notices: Vec<(String, String)> = Vec::new();
-        let mut refused = Vec::new();
-        for row in rows {
-            if taken > 0 && plan.full(started) {
-                break;
-            }
-            taken += 1;
-            match self.row(&tx, row).await? {
-                RowOutcome::New(new, notice, invited) => {
-                    news.push(new);
-                    notices.extend(notice);
-                    totals.invited += u64::from(invited);
-                }
-                RowOutcome::Already => totals.already += 1,
-                RowOutcome::Refused(message) => refused.push(LineError {
-                    line: row.line,
-                    message,
-                }),
-            }
-        }
-        if !refused.is_empty() {
-            errors.extend(refused);
-            errors.sort_by_key(|e| e.line);
-            // Refused while writing (a race with a suspension): all or
-            // nothing still holds while nothing is committed.
-            if first && !self.partial {
-                return Err(ApiError::LineValidation(std::mem::take(errors)));
-            }
-        }
-        let (org_id, exam) = (self.auth.org_id, &self.exam);
-        let enrolled = exams::create_enrollments(&tx, org_id, exam.id, &news, self.now).await?;
-        // Two enrollments racing for one person: the loser counts as already.
-        totals.already += news.len() as u64 - enrolled;
-        totals.enrolled += enrolled;
-        let base = self.state.config.public_base();
-        for (to, name) in &notices {
-            mail::queue(
-                &tx,
-                to,
-                &format!("You are enrolled in {}", exam.title),
-                &format!(
-                    "Hello {name},\n\n{} enrolled you in the exam \"{}\" on Invigil.\nYou may start it {} (duration {} minutes, {} attempt(s)).\nSign in at {base}/ to see your exams.\n",
-                    self.org.name,
-                    exam.title,
-                    window_text(exam),
-                    exam.duration_minutes,
-                    exam.max_attempts,
-                ),
-                self.now,
-            )
-            .await?;
-        }
-        if tail && taken == rows.len() {
-            audit::by(
-                &tx,
-                Some(org_id),
-                &self.auth.actor,
-                "enrollment.created",
-                ("exam", Some(exam.id.to_string())),
-                serde_json::json!({
-                    "enrolled": totals.enrolled,
-                    "already_enrolled": totals.already,
-                    "invited": totals.invited,
-                    "skipped_lines": errors.len(),
-                }),
-                self.now,
-            )
-            .await?;
-        }
-        commit(tx).await?;
-        Ok((totals, taken, started.elapsed()))
-    }
-
-    /// Decides one row inside the chunk's transaction, inviting the person
-    /// when needed (the re-checks catch changes since the pre-pass).
-    async fn row(&self, tx: &Tx, row: &EnrollRow) -> Result<RowOutcome, ApiError> {
-        let org_id = self.auth.org_id;
+        up: &Upload,
+        tx: &Tx,
+        row: &EnrollRow,
+        chunk: &mut Chunk,
+    ) -> Result<Result<(), String>, ApiError> {
+        let org_id = up.auth.org_id;
         let existing = users::by_email(tx, row.email.as_str()).await?;
         if let Some(u) = &existing {
-            if self.auth.on_session_of(u.id).is_err() {
-                return Ok(RowOutcome::Refused(OWN_ACCOUNT.into()));
+            if up.auth.on_session_of(u.id).is_err() {
+                return Ok(Err(OWN_ACCOUNT.into()));
             }
-            if matches!(
-                u.status,
-                AccountStatus::Suspended | AccountStatus::Deactivated
-            ) {
-                return Ok(RowOutcome::Refused(ACCOUNT_REFUSED.into()));
+            if is_refused(u) {
+                return Ok(Err(ACCOUNT_REFUSED.into()));
             }
             if exams::enrollment_in(tx, org_id, self.exam.id, u.id)
                 .await?
                 .is_some()
             {
-                return Ok(RowOutcome::Already);
+                chunk.already += 1;
+                return Ok(Ok(()));
             }
         }
         let active = existing
             .as_ref()
             .is_some_and(|u| u.status == AccountStatus::Active);
-        let mut invited = false;
         let user_id = match &existing {
             Some(u) if active && is_candidate_member(tx, org_id, u.id).await? => u.id,
             _ => {
@@ -506,77 +297,94 @@ impl Enrollment {
                 let name = row.name.as_deref().unwrap_or(fallback);
                 let outcome = invite_in(
                     tx,
-                    &self.state,
+                    &up.state,
                     &self.org,
                     &row.email,
                     name,
                     &candidate,
-                    &self.auth.actor,
-                    self.now,
+                    &up.auth.actor,
+                    up.now,
                 )
                 .await;
                 match outcome {
                     Ok(o) => {
-                        invited = o.invitation_id.is_some();
+                        chunk.invited += u64::from(o.invitation_id.is_some());
                         o.user_id
                     }
-                    Err(ApiError::Conflict { detail, .. }) => {
-                        return Ok(RowOutcome::Refused(detail));
-                    }
+                    Err(ApiError::Conflict { detail, .. }) => return Ok(Err(detail)),
                     Err(other) => return Err(other),
                 }
             }
         };
-        let notice = match &existing {
-            Some(u) if active => Some((u.email.clone(), u.name.clone())),
-            _ => None,
-        };
-        Ok(RowOutcome::New(
-            NewEnrollment {
-                user_id,
-                status: if active {
-                    enrollment_status::ACCEPTED
-                } else {
-                    enrollment_status::INVITED
-                }
-                .to_owned(),
-                extra_time_percent: row.extra_time_percent,
+        if let Some(u) = existing.as_ref().filter(|_| active) {
+            chunk.notices.push((u.email.clone(), u.name.clone()));
+        }
+        chunk.news.push(NewEnrollment {
+            user_id,
+            status: if active {
+                EnrollmentStatus::Accepted
+            } else {
+                EnrollmentStatus::Invited
             },
-            notice,
-            invited,
-        ))
+            extra_time_percent: row.extra_time_percent,
+        });
+        Ok(Ok(()))
     }
 
-    /// After a failure part-way (SQLite: earlier chunks are committed, and
-    /// invitations and mails cannot be taken back), records what was done.
-    async fn audit_incomplete(&self, totals: Totals, skipped: usize) {
-        let done = async {
-            let tx = begin(&self.state).await?;
-            audit::by(
-                &tx,
-                Some(self.auth.org_id),
-                &self.auth.actor,
-                "enrollment.created",
-                ("exam", Some(self.exam.id.to_string())),
-                serde_json::json!({
-                    "enrolled": totals.enrolled,
-                    "already_enrolled": totals.already,
-                    "invited": totals.invited,
-                    "skipped_lines": skipped,
-                    "incomplete": true,
-                }),
-                self.now,
+    /// Writes the chunk's enrollments and queues the notices.
+    async fn end_chunk(
+        &self,
+        up: &Upload,
+        tx: &Tx,
+        chunk: Chunk,
+        totals: &mut Totals,
+    ) -> Result<(), ApiError> {
+        let exam = &self.exam;
+        let enrolled =
+            exams::create_enrollments(tx, up.auth.org_id, exam.id, &chunk.news, up.now).await?;
+        // Two enrollments racing for one person: the loser counts as already.
+        totals.already += chunk.already + (chunk.news.len() as u64 - enrolled);
+        totals.enrolled += enrolled;
+        totals.invited += chunk.invited;
+        let base = up.state.config.public_base();
+        for (to, name) in &chunk.notices {
+            mail::queue(
+                tx,
+                to,
+                &format!("You are enrolled in {}", exam.title),
+                &format!(
+                    "Hello {name},\n\n{} enrolled you in the exam \"{}\" on Invigil.\nYou may start it {} (duration {} minutes, {} attempt(s)).\nSign in at {base}/ to see your exams.\n",
+                    self.org.name,
+                    exam.title,
+                    window_text(exam),
+                    exam.duration_minutes,
+                    exam.max_attempts,
+                ),
+                up.now,
             )
             .await?;
-            commit(tx).await
         }
-        .await;
-        tracing::error!(
-            exam_id = %self.exam.id,
-            enrolled = totals.enrolled,
-            audited = done.is_ok(),
-            "an enrollment upload failed part-way; the enrollments written so far stay"
-        );
+        Ok(())
+    }
+
+    fn audit_target(&self) -> (AuditAction, Uuid) {
+        (AuditAction::EnrollmentCreated, self.exam.id)
+    }
+
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!("enrollment upload", exam_id = %self.exam.id)
+    }
+
+    const DONE: &'static str = "enrollments created";
+    const FAILED: &'static str =
+        "an enrollment upload failed part-way; the enrollments written so far stay";
+
+    fn output(&self, totals: Totals, errors: Vec<LineError>) -> EnrollResult {
+        EnrollResult {
+            enrolled: totals.enrolled,
+            already_enrolled: totals.already,
+            errors,
+        }
     }
 }
 

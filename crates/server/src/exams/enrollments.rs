@@ -7,15 +7,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::exams::{EnrollmentOverridesInput, ExamStatus};
+use invigil_domain::exams::{EnrollmentOverridesInput, EnrollmentStatus, ExamStatus};
 use invigil_domain::identity::Action;
 use invigil_store::exams::{self, Exam, OverrideFields};
 use invigil_store::identity::users;
 
 use super::service::{domain_errors, load_exam};
+use super::settings_of;
 use super::views::{EnrollmentView, OverridesView};
-use super::{settings_of, status_of};
-use crate::audit;
+use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::ApiError;
 use crate::http::page::{Page, PageQuery};
@@ -26,7 +26,7 @@ pub async fn list_enrollments(
     state: &AppState,
     exam: &Exam,
     auth: &Authorized,
-    status: Option<&str>,
+    status: Option<EnrollmentStatus>,
     page: &PageQuery,
 ) -> Result<Page<EnrollmentView>, ApiError> {
     let limit = page.limit()?;
@@ -82,7 +82,7 @@ pub async fn set_overrides(
     let en = exams::enrollment_in(state.db.read(), auth.org_id, exam.id, user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if status_of(&exam)? == ExamStatus::Archived {
+    if exam.status == ExamStatus::Archived {
         return Err(ApiError::conflict(
             "an ARCHIVED exam's enrollments cannot be changed",
         ));
@@ -112,16 +112,14 @@ pub async fn set_overrides(
     let tx = begin(state).await?;
     let updated = exams::set_overrides(&tx, auth.org_id, en.id, fields, now).await?;
     let after = OverridesView::from(&updated);
-    audit::by(
-        &tx,
-        Some(auth.org_id),
-        &auth.actor,
-        "enrollment.overrides_changed",
-        ("enrollment", Some(en.id.to_string())),
-        serde_json::json!({ "exam_id": exam.id, "user_id": user_id, "before": before, "after": after }),
-        now,
-    )
-    .await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::EnrollmentOverridesChanged,
+            en.id,
+            serde_json::json!({ "exam_id": exam.id, "user_id": user_id, "before": before, "after": after }),
+        )
+        .await?;
     commit(tx).await?;
     let user = users::by_id(state.db.read(), user_id).await?;
     Ok(EnrollmentView::new(updated, user.as_ref()))

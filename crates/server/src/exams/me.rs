@@ -16,7 +16,6 @@ use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::http::page::{Page, PageQuery};
 use crate::state::AppState;
-use crate::wire;
 
 /// `GET /me/exams`: the caller's enrollments in every organization, with
 /// the window, duration and attempts that apply to them. DRAFT exams are
@@ -30,7 +29,7 @@ pub async fn my_exams(
     let rows = exams::enrollments_of_user(
         state.db.read(),
         me.id(),
-        &[&wire::name(&ExamStatus::Draft)],
+        &[ExamStatus::Draft],
         page.cursor::<Uuid>()?,
         limit + 1,
     )
@@ -69,8 +68,8 @@ pub async fn my_exams(
             description: exam.description.clone(),
             org: slug.clone(),
             org_name: org_name.clone(),
-            exam_status: exam.status.clone(),
-            status: en.status.clone(),
+            exam_status: exam.status,
+            status: en.status,
             window_start_at: window.start,
             window_end_at: window.end,
             duration_minutes: o.effective_duration_minutes(settings.duration_minutes),

@@ -1,8 +1,10 @@
 //! Exams: exam types, exams and their lifecycle, enrollments with
 //! per-candidate overrides, and the candidate's own list of exams.
 
+pub mod edit;
 pub mod enroll;
 pub mod enrollments;
+pub mod lifecycle;
 pub mod me;
 pub mod routes;
 pub mod service;
@@ -10,23 +12,18 @@ pub mod views;
 
 use chrono::{DateTime, Utc};
 
-use invigil_domain::exams::{
-    DrawRule, EnrollmentOverrides, ExamSettings, ExamStatus, QuestionSource, Sensitivity, Window,
-};
+use invigil_domain::exams::{EnrollmentOverrides, ExamSettings, QuestionSource, Window};
 use invigil_store::exams::{Enrollment, Exam};
 
 use crate::http::error::ApiError;
-use crate::wire;
 
 /// The validated settings of a stored exam.
 pub fn settings_of(e: &Exam) -> Result<ExamSettings, ApiError> {
-    let source = match (&e.question_bank_id, &e.draw_rules) {
+    let source = match (e.question_bank_id, e.draw_rules()?) {
         (Some(bank), _) => QuestionSource::Bank {
-            question_bank_id: *bank,
+            question_bank_id: bank,
         },
-        (None, Some(rules)) => QuestionSource::Draw {
-            rules: serde_json::from_str::<Vec<DrawRule>>(rules).map_err(ApiError::internal)?,
-        },
+        (None, Some(rules)) => QuestionSource::Draw { rules },
         (None, None) => return Err(ApiError::internal("exam without question source")),
     };
     Ok(ExamSettings {
@@ -38,17 +35,8 @@ pub fn settings_of(e: &Exam) -> Result<ExamSettings, ApiError> {
         randomize_questions: e.randomize_questions,
         randomize_options: e.randomize_options,
         enable_proctoring: e.enable_proctoring,
-        proctoring_sensitivity: sensitivity_of(e),
+        proctoring_sensitivity: e.proctoring_sensitivity,
     })
-}
-
-pub fn status_of(e: &Exam) -> Result<ExamStatus, ApiError> {
-    wire::parse(&e.status)
-        .ok_or_else(|| ApiError::internal(format!("bad exam status {}", e.status)))
-}
-
-pub fn sensitivity_of(e: &Exam) -> Sensitivity {
-    wire::parse(&e.proctoring_sensitivity).unwrap_or_default()
 }
 
 /// The per-candidate overrides of a stored enrollment.

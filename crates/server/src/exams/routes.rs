@@ -9,21 +9,23 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use invigil_domain::exams::{ExamAction, ExamStatus};
+use invigil_domain::exams::{EnrollmentStatus, ExamAction, ExamStatus};
 use invigil_domain::identity::Action;
 use invigil_store::exams;
 
+use super::edit::{self, ExamBody};
 use super::enroll::{self, EnrollBody, EnrollResult};
 use super::enrollments::{self, OverridesBody};
-use super::service::{self, CreateExamTypeBody, ExamBody, from_value, may_at_all};
+use super::lifecycle::act_on_exam;
+use super::service::{self, CreateExamTypeBody, from_value, load_exam, may_at_all};
 use super::views::{EnrollmentView, ExamPatch, ExamTypeView, ExamView, MyExamView};
 use crate::authz::OrgCtx;
+use crate::content::views::try_page;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, parse_json};
 use crate::http::page::{Page, PageQuery};
 use crate::state::AppState;
-use crate::wire;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -100,7 +102,7 @@ pub async fn create_exam(
     let body: ExamBody = from_value(&body)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::create_exam(&state, &ctx, body).await?),
+        Json(edit::create_exam(&state, &ctx, body).await?),
     ))
 }
 
@@ -125,9 +127,7 @@ pub async fn list_exams(
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(
-            wire::parse::<ExamStatus>(s)
-                .map(|s| wire::name(&s))
-                .ok_or_else(|| ApiError::field("status", "not an exam status"))?,
+            ExamStatus::parse(s).ok_or_else(|| ApiError::field("status", "not an exam status"))?,
         ),
     };
     let page = PageQuery {
@@ -139,17 +139,13 @@ pub async fn list_exams(
         state.db.read(),
         ctx.org_id(),
         &scope,
-        status.as_deref(),
+        status,
         page.cursor::<Uuid>()?,
         limit + 1,
     )
     .await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
-        |e| e.id.to_string(),
-        ExamView::from,
-    )))
+    let page = Page::from_rows(rows, limit, |e| e.id.to_string(), ExamView::try_from);
+    try_page(page).map(Json)
 }
 
 /// Read an exam.
@@ -160,8 +156,8 @@ pub async fn get_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    let (exam, _) = service::load_exam(&state, &ctx, exam, Action::ReadExams).await?;
-    Ok(Json(exam.into()))
+    let (exam, _) = load_exam(&state, &ctx, exam, Action::ReadExams).await?;
+    Ok(Json(exam.try_into()?))
 }
 
 /// Edit a DRAFT or SCHEDULED exam (EXAM_COORDINATOR): the given fields of the
@@ -175,9 +171,7 @@ pub async fn patch_exam(
     ApiPath((_, exam)): ExamPath,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::update_exam(&state, &ctx, exam, body)
-        .await
-        .map(Json)
+    edit::update_exam(&state, &ctx, exam, body).await.map(Json)
 }
 
 /// DRAFT -> SCHEDULED (EXAM_COORDINATOR).
@@ -188,7 +182,7 @@ pub async fn schedule_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::act_on_exam(&state, &ctx, exam, ExamAction::Schedule)
+    act_on_exam(&state, &ctx, exam, ExamAction::Schedule)
         .await
         .map(Json)
 }
@@ -202,7 +196,7 @@ pub async fn open_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::act_on_exam(&state, &ctx, exam, ExamAction::Open)
+    act_on_exam(&state, &ctx, exam, ExamAction::Open)
         .await
         .map(Json)
 }
@@ -215,7 +209,7 @@ pub async fn close_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::act_on_exam(&state, &ctx, exam, ExamAction::Close)
+    act_on_exam(&state, &ctx, exam, ExamAction::Close)
         .await
         .map(Json)
 }
@@ -228,7 +222,7 @@ pub async fn cancel_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::act_on_exam(&state, &ctx, exam, ExamAction::Cancel)
+    act_on_exam(&state, &ctx, exam, ExamAction::Cancel)
         .await
         .map(Json)
 }
@@ -241,7 +235,7 @@ pub async fn archive_exam(
     ctx: OrgCtx,
     ApiPath((_, exam)): ExamPath,
 ) -> Result<Json<ExamView>, ApiError> {
-    service::act_on_exam(&state, &ctx, exam, ExamAction::Archive)
+    act_on_exam(&state, &ctx, exam, ExamAction::Archive)
         .await
         .map(Json)
 }
@@ -273,7 +267,7 @@ pub async fn enroll_candidates(
     ApiQuery(q): ApiQuery<EnrollQuery>,
     req: Request,
 ) -> Result<Json<EnrollResult>, ApiError> {
-    let (exam, auth) = service::load_exam(&state, &ctx, exam, Action::ManageEnrollments).await?;
+    let (exam, auth) = load_exam(&state, &ctx, exam, Action::ManageEnrollments).await?;
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -323,16 +317,15 @@ pub async fn list_enrollments(
     ApiPath((_, exam)): ExamPath,
     ApiQuery(q): ApiQuery<EnrollmentListQuery>,
 ) -> Result<Json<Page<EnrollmentView>>, ApiError> {
-    let (exam, auth) = service::load_exam(&state, &ctx, exam, Action::ManageEnrollments).await?;
+    let (exam, auth) = load_exam(&state, &ctx, exam, Action::ManageEnrollments).await?;
     let status = match q.status.as_deref() {
         None => None,
-        Some(s @ ("INVITED" | "ACCEPTED" | "IN_PROGRESS" | "COMPLETED")) => Some(s),
-        Some(_) => {
-            return Err(ApiError::field(
+        Some(s) => Some(EnrollmentStatus::parse(s).ok_or_else(|| {
+            ApiError::field(
                 "status",
                 "must be INVITED, ACCEPTED, IN_PROGRESS or COMPLETED",
-            ));
-        }
+            )
+        })?),
     };
     let page = PageQuery {
         limit: q.limit,

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::exams::DrawRule;
+use invigil_domain::exams::{DrawRule, EnrollmentStatus, ExamStatus, Sensitivity};
 use invigil_store::exams::{Enrollment, Exam, ExamType};
 use invigil_store::identity::users::User;
+
+use crate::http::error::ApiError;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExamTypeView {
@@ -58,7 +60,8 @@ pub struct ExamView {
     pub title: String,
     pub description: Option<String>,
     /// DRAFT, SCHEDULED, ACTIVE, COMPLETED, CANCELLED or ARCHIVED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ExamStatus,
     pub department_id: Option<Uuid>,
     /// Fixed source: every active question of this bank.
     pub question_bank_id: Option<Uuid>,
@@ -74,7 +77,8 @@ pub struct ExamView {
     pub randomize_options: bool,
     pub enable_proctoring: bool,
     /// LOW, MEDIUM or HIGH.
-    pub proctoring_sensitivity: String,
+    #[schema(value_type = String)]
+    pub proctoring_sensitivity: Sensitivity,
     pub exam_type_id: Option<Uuid>,
     pub results_released_at: Option<DateTime<Utc>>,
     pub created_by: Uuid,
@@ -83,20 +87,17 @@ pub struct ExamView {
 }
 
 /// The stored draw rules in the API shape.
-pub fn draw_of(e: &Exam) -> Option<Vec<DrawRuleBody>> {
-    e.draw_rules.as_deref().map(|r| {
-        serde_json::from_str::<Vec<DrawRule>>(r)
-            .unwrap_or_default()
-            .into_iter()
-            .map(DrawRuleBody::from)
-            .collect()
-    })
+pub fn draw_of(e: &Exam) -> Result<Option<Vec<DrawRuleBody>>, ApiError> {
+    Ok(e.draw_rules()?
+        .map(|rules| rules.into_iter().map(DrawRuleBody::from).collect()))
 }
 
-impl From<Exam> for ExamView {
-    fn from(e: Exam) -> Self {
-        ExamView {
-            draw: draw_of(&e),
+impl TryFrom<Exam> for ExamView {
+    type Error = ApiError;
+
+    fn try_from(e: Exam) -> Result<Self, ApiError> {
+        Ok(ExamView {
+            draw: draw_of(&e)?,
             id: e.id,
             title: e.title,
             description: e.description,
@@ -117,7 +118,7 @@ impl From<Exam> for ExamView {
             created_by: e.created_by,
             created_at: e.created_at,
             updated_at: e.updated_at,
-        }
+        })
     }
 }
 
@@ -151,7 +152,8 @@ pub struct EnrollmentView {
     pub email: String,
     pub name: String,
     /// INVITED, ACCEPTED, IN_PROGRESS or COMPLETED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: EnrollmentStatus,
     pub attempts_used: i32,
     pub overrides: OverridesView,
     pub invited_at: DateTime<Utc>,
@@ -190,9 +192,11 @@ pub struct MyExamView {
     pub org: String,
     pub org_name: String,
     /// The exam's status: SCHEDULED, ACTIVE, COMPLETED, CANCELLED or ARCHIVED.
-    pub exam_status: String,
+    #[schema(value_type = String)]
+    pub exam_status: ExamStatus,
     /// The enrollment's status: INVITED, ACCEPTED, IN_PROGRESS or COMPLETED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: EnrollmentStatus,
     /// The window in which a session may start (`null`: unbounded).
     pub window_start_at: Option<DateTime<Utc>>,
     pub window_end_at: Option<DateTime<Utc>>,

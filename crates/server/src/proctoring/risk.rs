@@ -115,7 +115,7 @@ pub async fn evaluate_session(
     if !exam.enable_proctoring {
         return Ok(Vec::new());
     }
-    let sensitivity = Sensitivity::from(crate::exams::sensitivity_of(&exam));
+    let sensitivity = Sensitivity::from(exam.proctoring_sensitivity);
     let rules = rules_of_org(db, s.org_id).await?;
 
     let tx = db.begin().await?;

@@ -57,7 +57,7 @@ impl ExamRow {
             None => format!("{} minutes", e.duration_minutes),
         };
         let attempts = format!("{} of {}", e.attempts_left, e.max_attempts);
-        let state = match (e.exam_status.as_str(), e.status.as_str()) {
+        let state = match (e.exam_status.name(), e.status.name()) {
             (_, "COMPLETED") if e.results_released => "Completed, results released",
             (_, "COMPLETED") => "Completed",
             (_, "IN_PROGRESS") => "In progress",

@@ -331,7 +331,7 @@ async fn csv_export_neutralises_formulas(app: TestApp) {
             department_id: None,
             author_id: w.admin.id,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         app.state.now(),
     )
     .await

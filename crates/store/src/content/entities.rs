@@ -1,6 +1,7 @@
 //! Tables owned by content.
 
 pub mod bank {
+    use invigil_domain::content::BankStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,7 +15,7 @@ pub mod bank {
         pub description: Option<String>,
         /// JSON array of strings.
         pub tags: String,
-        pub status: String,
+        pub status: BankStatus,
         pub author_id: Uuid,
         pub reject_reason: Option<String>,
         pub reviewed_by: Option<Uuid>,
@@ -50,6 +51,7 @@ pub mod editor {
 }
 
 pub mod question {
+    use invigil_domain::content::{Difficulty, QuestionStatus, QuestionType};
     use sea_orm::entity::prelude::*;
 
     /// A question's identity and the searchable copy of its current version.
@@ -61,10 +63,9 @@ pub mod question {
         pub org_id: Uuid,
         pub bank_id: Uuid,
         pub current_version: i32,
-        /// ACTIVE or RETIRED.
-        pub status: String,
-        pub question_type: String,
-        pub difficulty: String,
+        pub status: QuestionStatus,
+        pub question_type: QuestionType,
+        pub difficulty: Difficulty,
         /// JSON array of strings.
         pub tags: String,
         /// Lower-cased text, options and tags, for `?q=`.

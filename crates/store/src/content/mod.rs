@@ -7,21 +7,54 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QueryTrait, Set,
 };
 use uuid::Uuid;
 
 use entities::{bank, editor, question, version};
+use invigil_domain::content::{BankStatus, Difficulty, Question, QuestionStatus, QuestionType};
 
 use crate::error::{StoreError, StoreResult};
+/// Kept while other modules still import it from here (parallel refactor);
+/// the shared place is [`crate::scope::DeptScope`].
+pub use crate::scope::DeptScope;
+use crate::scope::{by_id_in_org, page};
 
 pub use bank::Model as Bank;
 pub use question::Model as QuestionRow;
 pub use version::Model as Version;
 
-pub mod question_status {
-    pub const ACTIVE: &str = "ACTIVE";
-    pub const RETIRED: &str = "RETIRED";
+/// Decodes JSON kept in a TEXT column. A row that does not decode is a read
+/// error naming the table and row, never a silent default.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    table: &str,
+    id: Uuid,
+    text: &str,
+) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Db(sea_orm::DbErr::Json(format!(
+            "{table} row {id} holds JSON that does not decode: {e}"
+        )))
+    })
+}
+
+impl Bank {
+    /// The bank's tags.
+    pub fn tags(&self) -> StoreResult<Vec<String>> {
+        decode_json("question_banks", self.id, &self.tags)
+    }
+}
+
+impl Version {
+    /// The validated question of this version.
+    pub fn question(&self) -> StoreResult<Question> {
+        decode_json("question_versions", self.id, &self.body)
+    }
+
+    /// The stored body as JSON, as it was written.
+    pub fn body_json(&self) -> StoreResult<serde_json::Value> {
+        decode_json("question_versions", self.id, &self.body)
+    }
 }
 
 fn tags_json(tags: &[String]) -> String {
@@ -55,7 +88,7 @@ pub async fn create_bank<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     new: NewBank,
-    status: &str,
+    status: BankStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<Bank> {
     let b = bank::ActiveModel {
@@ -65,7 +98,7 @@ pub async fn create_bank<C: ConnectionTrait>(
         title: Set(new.title),
         description: Set(new.description),
         tags: Set(tags_json(&new.tags)),
-        status: Set(status.to_owned()),
+        status: Set(status),
         author_id: Set(new.author_id),
         reject_reason: Set(None),
         reviewed_by: Set(None),
@@ -84,41 +117,22 @@ pub async fn bank<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Bank>> {
-    Ok(bank::Entity::find_by_id(id)
-        .filter(bank::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
-}
-
-/// Which departments' banks a listing may include.
-#[derive(Debug, Clone)]
-pub enum DeptScope {
-    All,
-    Only(Vec<Uuid>),
+    Ok(by_id_in_org::<bank::Entity, _>(conn, bank::Column::OrgId, org_id, id).await?)
 }
 
 pub async fn list_banks<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     scope: &DeptScope,
-    status: Option<&str>,
+    status: Option<BankStatus>,
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<Bank>> {
-    let mut q = bank::Entity::find().filter(bank::Column::OrgId.eq(org_id));
-    if let DeptScope::Only(ds) = scope {
-        q = q.filter(bank::Column::DepartmentId.is_in(ds.clone()));
-    }
-    if let Some(s) = status {
-        q = q.filter(bank::Column::Status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(bank::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(bank::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let q = bank::Entity::find()
+        .filter(bank::Column::OrgId.eq(org_id))
+        .apply_if(status, |q, s| q.filter(bank::Column::Status.eq(s)));
+    let q = scope.filter(q, bank::Column::DepartmentId);
+    Ok(page(q, bank::Column::Id, after, limit).all(conn).await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -133,7 +147,7 @@ pub async fn update_bank<C: ConnectionTrait>(
     conn: &C,
     b: Bank,
     patch: BankPatch,
-    status: &str,
+    status: BankStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<Bank> {
     let mut a: bank::ActiveModel = b.into();
@@ -149,7 +163,7 @@ pub async fn update_bank<C: ConnectionTrait>(
     if let Some(d) = patch.department_id {
         a.department_id = Set(d);
     }
-    a.status = Set(status.to_owned());
+    a.status = Set(status);
     a.updated_at = Set(now);
     Ok(a.update(conn).await?)
 }
@@ -164,8 +178,8 @@ pub async fn transition_bank<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: BankStatus,
+    to: BankStatus,
     reviewer: Option<Uuid>,
     reject_reason: Option<String>,
     now: DateTime<Utc>,
@@ -236,7 +250,7 @@ pub async fn count_active<C: ConnectionTrait>(
     Ok(question::Entity::find()
         .filter(question::Column::OrgId.eq(org_id))
         .filter(question::Column::BankId.eq(bank_id))
-        .filter(question::Column::Status.eq(question_status::ACTIVE))
+        .filter(question::Column::Status.eq(QuestionStatus::Active))
         .count(conn)
         .await?)
 }
@@ -247,8 +261,8 @@ pub async fn count_active<C: ConnectionTrait>(
 /// the validated question.
 #[derive(Debug, Clone)]
 pub struct QuestionMeta {
-    pub question_type: String,
-    pub difficulty: String,
+    pub question_type: QuestionType,
+    pub difficulty: Difficulty,
     pub tags: Vec<String>,
     pub search_text: String,
     pub points: f64,
@@ -269,9 +283,9 @@ fn question_model(
         org_id: Set(org_id),
         bank_id: Set(bank_id),
         current_version: Set(1),
-        status: Set(question_status::ACTIVE.to_owned()),
-        question_type: Set(meta.question_type.clone()),
-        difficulty: Set(meta.difficulty.clone()),
+        status: Set(QuestionStatus::Active),
+        question_type: Set(meta.question_type),
+        difficulty: Set(meta.difficulty),
         tags: Set(tags_json(&meta.tags)),
         search_text: Set(meta.search_text.clone()),
         points: Set(meta.points),
@@ -376,10 +390,7 @@ pub async fn question_any_bank<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<QuestionRow>> {
-    Ok(question::Entity::find_by_id(id)
-        .filter(question::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<question::Entity, _>(conn, question::Column::OrgId, org_id, id).await?)
 }
 
 pub async fn version<C: ConnectionTrait>(
@@ -449,12 +460,9 @@ pub async fn add_version<C: ConnectionTrait>(
         .col_expr(question::Column::CurrentVersion, Expr::value(next))
         .col_expr(
             question::Column::QuestionType,
-            Expr::value(meta.question_type.clone()),
+            Expr::value(meta.question_type),
         )
-        .col_expr(
-            question::Column::Difficulty,
-            Expr::value(meta.difficulty.clone()),
-        )
+        .col_expr(question::Column::Difficulty, Expr::value(meta.difficulty))
         .col_expr(question::Column::Tags, Expr::value(tags_json(&meta.tags)))
         .col_expr(
             question::Column::SearchText,
@@ -486,7 +494,7 @@ pub async fn retire<C: ConnectionTrait>(
     question::Entity::update_many()
         .col_expr(
             question::Column::Status,
-            Expr::value(question_status::RETIRED),
+            Expr::value(QuestionStatus::Retired),
         )
         .col_expr(question::Column::UpdatedAt, Expr::value(now))
         .filter(question::Column::Id.eq(row.id))
@@ -498,10 +506,10 @@ pub async fn retire<C: ConnectionTrait>(
 
 #[derive(Debug, Clone, Default)]
 pub struct QuestionFilter {
-    pub question_type: Option<String>,
-    pub difficulty: Option<String>,
+    pub question_type: Option<QuestionType>,
+    pub difficulty: Option<Difficulty>,
     pub tag: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<QuestionStatus>,
     /// Case-insensitive substring of text, options or tags.
     pub q: Option<String>,
 }
@@ -517,16 +525,14 @@ pub async fn list_questions<C: ConnectionTrait>(
 ) -> StoreResult<Vec<(QuestionRow, Version)>> {
     let mut q = question::Entity::find()
         .filter(question::Column::OrgId.eq(org_id))
-        .filter(question::Column::BankId.eq(bank_id));
-    if let Some(t) = &f.question_type {
-        q = q.filter(question::Column::QuestionType.eq(t.clone()));
-    }
-    if let Some(d) = &f.difficulty {
-        q = q.filter(question::Column::Difficulty.eq(d.clone()));
-    }
-    if let Some(s) = &f.status {
-        q = q.filter(question::Column::Status.eq(s.clone()));
-    }
+        .filter(question::Column::BankId.eq(bank_id))
+        .apply_if(f.question_type, |q, t| {
+            q.filter(question::Column::QuestionType.eq(t))
+        })
+        .apply_if(f.difficulty, |q, d| {
+            q.filter(question::Column::Difficulty.eq(d))
+        })
+        .apply_if(f.status, |q, s| q.filter(question::Column::Status.eq(s)));
     if let Some(tag) = &f.tag {
         let quoted = serde_json::to_string(tag).unwrap_or_default();
         q = q.filter(
@@ -540,12 +546,7 @@ pub async fn list_questions<C: ConnectionTrait>(
                 LikeExpr::new(format!("%{}%", like_escape(&text.to_lowercase()))).escape('\\'),
             ));
     }
-    if let Some(a) = after {
-        q = q.filter(question::Column::Id.gt(a));
-    }
-    let rows = q
-        .order_by_asc(question::Column::Id)
-        .limit(limit)
+    let rows = page(q, question::Column::Id, after, limit)
         .all(conn)
         .await?;
     let keys: Vec<(Uuid, i32)> = rows.iter().map(|r| (r.id, r.current_version)).collect();
@@ -571,7 +572,7 @@ pub async fn active_questions<C: ConnectionTrait>(
     let mut out = Vec::new();
     let mut after = None;
     let filter = QuestionFilter {
-        status: Some(question_status::ACTIVE.into()),
+        status: Some(QuestionStatus::Active),
         ..Default::default()
     };
     loop {

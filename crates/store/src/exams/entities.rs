@@ -22,6 +22,7 @@ pub mod exam_type {
 }
 
 pub mod exam {
+    use invigil_domain::exams::{ExamStatus, Sensitivity};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -33,7 +34,7 @@ pub mod exam {
         pub department_id: Option<Uuid>,
         pub title: String,
         pub description: Option<String>,
-        pub status: String,
+        pub status: ExamStatus,
         /// Fixed source: every active question of this bank.
         pub question_bank_id: Option<Uuid>,
         /// Draw source: JSON array of `{bank_id, count, difficulty?, tags?}`.
@@ -46,7 +47,7 @@ pub mod exam {
         pub randomize_questions: bool,
         pub randomize_options: bool,
         pub enable_proctoring: bool,
-        pub proctoring_sensitivity: String,
+        pub proctoring_sensitivity: Sensitivity,
         pub exam_type_id: Option<Uuid>,
         pub results_released_at: Option<DateTimeUtc>,
         pub created_by: Uuid,
@@ -61,6 +62,7 @@ pub mod exam {
 }
 
 pub mod enrollment {
+    use invigil_domain::exams::EnrollmentStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -71,8 +73,7 @@ pub mod enrollment {
         pub org_id: Uuid,
         pub exam_id: Uuid,
         pub user_id: Uuid,
-        /// INVITED, ACCEPTED, IN_PROGRESS or COMPLETED.
-        pub status: String,
+        pub status: EnrollmentStatus,
         pub attempts_used: i32,
         pub override_window_start: Option<DateTimeUtc>,
         pub override_window_end: Option<DateTimeUtc>,

@@ -3,34 +3,43 @@
 //! id and user, the person's own enrollments, accepting an invitation),
 //! whose callers act only on that person's rows.
 
+mod enrollments;
 pub mod entities;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set,
 };
 use uuid::Uuid;
 
 use entities::{enrollment, exam, exam_type};
+use invigil_domain::exams::{DrawRule, EnrollmentStatus, ExamStatus, Sensitivity};
 
-use crate::content::DeptScope;
+use crate::content::decode_json;
 use crate::error::{StoreError, StoreResult, is_unique_violation};
+use crate::scope::{DeptScope, by_id_in_org, page};
 
 pub use enrollment::Model as Enrollment;
 pub use exam::Model as Exam;
 pub use exam_type::Model as ExamType;
+
+impl Exam {
+    /// The stored draw rules (`None` for a fixed-bank exam).
+    pub fn draw_rules(&self) -> StoreResult<Option<Vec<DrawRule>>> {
+        self.draw_rules
+            .as_deref()
+            .map(|rules| decode_json("exams", self.id, rules))
+            .transpose()
+    }
+}
 
 pub async fn exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Exam>> {
-    Ok(exam::Entity::find_by_id(id)
-        .filter(exam::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<exam::Entity, _>(conn, exam::Column::OrgId, org_id, id).await?)
 }
 
 /// The caller's enrollment in an exam.
@@ -51,10 +60,7 @@ pub async fn enrollment_by_id<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<Enrollment>> {
-    Ok(enrollment::Entity::find_by_id(id)
-        .filter(enrollment::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<enrollment::Entity, _>(conn, enrollment::Column::OrgId, org_id, id).await?)
 }
 
 /// Counts one more attempt if `attempts_used` is still `expected_used`
@@ -71,7 +77,10 @@ pub async fn take_attempt<C: ConnectionTrait>(
             enrollment::Column::AttemptsUsed,
             Expr::value(expected_used + 1),
         )
-        .col_expr(enrollment::Column::Status, Expr::value("IN_PROGRESS"))
+        .col_expr(
+            enrollment::Column::Status,
+            Expr::value(EnrollmentStatus::InProgress),
+        )
         .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
         .filter(enrollment::Column::Id.eq(enrollment_id))
         .filter(enrollment::Column::AttemptsUsed.eq(expected_used))
@@ -85,7 +94,7 @@ pub async fn take_attempt<C: ConnectionTrait>(
 pub async fn set_enrollment_status<C: ConnectionTrait>(
     conn: &C,
     enrollment_id: Uuid,
-    status: &str,
+    status: EnrollmentStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut upd = enrollment::Entity::update_many()
@@ -93,9 +102,13 @@ pub async fn set_enrollment_status<C: ConnectionTrait>(
         .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
         .filter(enrollment::Column::Id.eq(enrollment_id));
     match status {
-        "ACCEPTED" => upd = upd.col_expr(enrollment::Column::AcceptedAt, Expr::value(now)),
-        "COMPLETED" => upd = upd.col_expr(enrollment::Column::CompletedAt, Expr::value(now)),
-        _ => {}
+        EnrollmentStatus::Accepted => {
+            upd = upd.col_expr(enrollment::Column::AcceptedAt, Expr::value(now));
+        }
+        EnrollmentStatus::Completed => {
+            upd = upd.col_expr(enrollment::Column::CompletedAt, Expr::value(now));
+        }
+        EnrollmentStatus::Invited | EnrollmentStatus::InProgress => {}
     }
     upd.exec(conn).await?;
     Ok(())
@@ -106,10 +119,7 @@ pub async fn exam_type<C: ConnectionTrait>(
     org_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<ExamType>> {
-    Ok(exam_type::Entity::find_by_id(id)
-        .filter(exam_type::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?)
+    Ok(by_id_in_org::<exam_type::Entity, _>(conn, exam_type::Column::OrgId, org_id, id).await?)
 }
 
 /// Marks results released.
@@ -173,12 +183,8 @@ pub async fn list_exam_types<C: ConnectionTrait>(
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<ExamType>> {
-    let mut q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
-    if let Some(a) = after {
-        q = q.filter(exam_type::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(exam_type::Column::Id)
-        .limit(limit)
+    let q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
+    Ok(page(q, exam_type::Column::Id, after, limit)
         .all(conn)
         .await?)
 }
@@ -192,8 +198,8 @@ pub struct ExamFields {
     pub title: String,
     pub description: Option<String>,
     pub question_bank_id: Option<Uuid>,
-    /// JSON array of validated draw rules.
-    pub draw_rules: Option<String>,
+    /// Validated draw rules (stored as a JSON array).
+    pub draw_rules: Option<Vec<DrawRule>>,
     pub duration_minutes: i32,
     pub passing_score: i32,
     pub max_attempts: i32,
@@ -202,15 +208,19 @@ pub struct ExamFields {
     pub randomize_questions: bool,
     pub randomize_options: bool,
     pub enable_proctoring: bool,
-    pub proctoring_sensitivity: String,
+    pub proctoring_sensitivity: Sensitivity,
     pub exam_type_id: Option<Uuid>,
+}
+
+fn draw_json(rules: Option<&[DrawRule]>) -> Option<String> {
+    rules.map(|r| serde_json::to_string(r).unwrap_or_else(|_| "[]".into()))
 }
 
 pub async fn create_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     f: ExamFields,
-    status: &str,
+    status: ExamStatus,
     created_by: Uuid,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
@@ -220,9 +230,9 @@ pub async fn create_exam<C: ConnectionTrait>(
         department_id: Set(f.department_id),
         title: Set(f.title),
         description: Set(f.description),
-        status: Set(status.to_owned()),
+        status: Set(status),
         question_bank_id: Set(f.question_bank_id),
-        draw_rules: Set(f.draw_rules),
+        draw_rules: Set(draw_json(f.draw_rules.as_deref())),
         duration_minutes: Set(f.duration_minutes),
         passing_score: Set(f.passing_score),
         max_attempts: Set(f.max_attempts),
@@ -248,7 +258,7 @@ pub async fn update_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
-    expected_status: &str,
+    expected_status: ExamStatus,
     f: ExamFields,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
@@ -260,7 +270,10 @@ pub async fn update_exam<C: ConnectionTrait>(
             exam::Column::QuestionBankId,
             Expr::value(f.question_bank_id),
         )
-        .col_expr(exam::Column::DrawRules, Expr::value(f.draw_rules))
+        .col_expr(
+            exam::Column::DrawRules,
+            Expr::value(draw_json(f.draw_rules.as_deref())),
+        )
         .col_expr(
             exam::Column::DurationMinutes,
             Expr::value(f.duration_minutes),
@@ -312,24 +325,15 @@ pub async fn list_exams<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     scope: &DeptScope,
-    status: Option<&str>,
+    status: Option<ExamStatus>,
     after: Option<Uuid>,
     limit: u64,
 ) -> StoreResult<Vec<Exam>> {
-    let mut q = exam::Entity::find().filter(exam::Column::OrgId.eq(org_id));
-    if let DeptScope::Only(ds) = scope {
-        q = q.filter(exam::Column::DepartmentId.is_in(ds.clone()));
-    }
-    if let Some(s) = status {
-        q = q.filter(exam::Column::Status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(exam::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(exam::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
+    let q = exam::Entity::find()
+        .filter(exam::Column::OrgId.eq(org_id))
+        .apply_if(status, |q, s| q.filter(exam::Column::Status.eq(s)));
+    let q = scope.filter(q, exam::Column::DepartmentId);
+    Ok(page(q, exam::Column::Id, after, limit).all(conn).await?)
 }
 
 /// Moves an exam from `from` to `to` if it is still in `from` (so two
@@ -338,8 +342,8 @@ pub async fn transition_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ExamStatus,
+    to: ExamStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<Exam> {
     let res = exam::Entity::update_many()
@@ -358,219 +362,7 @@ pub async fn transition_exam<C: ConnectionTrait>(
     exam(conn, org_id, id).await?.ok_or(StoreError::NotFound)
 }
 
-// ---- enrollments
-
-pub mod enrollment_status {
-    pub const INVITED: &str = "INVITED";
-    pub const ACCEPTED: &str = "ACCEPTED";
-    pub const IN_PROGRESS: &str = "IN_PROGRESS";
-    pub const COMPLETED: &str = "COMPLETED";
-}
-
-#[derive(Debug, Clone)]
-pub struct NewEnrollment {
-    pub user_id: Uuid,
-    /// INVITED or ACCEPTED.
-    pub status: String,
-    pub extra_time_percent: Option<i32>,
-}
-
-/// Enrolls people in an exam in one statement per chunk. Someone already
-/// enrolled is left as they are (not an error); returns how many
-/// enrollments were created.
-pub async fn create_enrollments<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-    new: &[NewEnrollment],
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let mut created = 0;
-    for chunk in new.chunks(200) {
-        let rows: Vec<enrollment::ActiveModel> = chunk
-            .iter()
-            .map(|n| enrollment::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                org_id: Set(org_id),
-                exam_id: Set(exam_id),
-                user_id: Set(n.user_id),
-                status: Set(n.status.clone()),
-                attempts_used: Set(0),
-                override_window_start: Set(None),
-                override_window_end: Set(None),
-                override_duration_minutes: Set(None),
-                override_max_attempts: Set(None),
-                override_extra_time_percent: Set(n.extra_time_percent),
-                invited_at: Set(now),
-                accepted_at: Set((n.status == enrollment_status::ACCEPTED).then_some(now)),
-                completed_at: Set(None),
-                updated_at: Set(now),
-            })
-            .collect();
-        created += enrollment::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([enrollment::Column::ExamId, enrollment::Column::UserId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(created)
-}
-
-/// A page of an exam's enrollments by id, optionally of one status.
-pub async fn list_enrollments<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-    status: Option<&str>,
-    after: Option<Uuid>,
-    limit: u64,
-) -> StoreResult<Vec<Enrollment>> {
-    let mut q = enrollment::Entity::find()
-        .filter(enrollment::Column::OrgId.eq(org_id))
-        .filter(enrollment::Column::ExamId.eq(exam_id));
-    if let Some(s) = status {
-        q = q.filter(enrollment::Column::Status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(enrollment::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(enrollment::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
-}
-
-/// One person's enrollment in an exam of the organization.
-pub async fn enrollment_in<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-    user_id: Uuid,
-) -> StoreResult<Option<Enrollment>> {
-    Ok(enrollment::Entity::find()
-        .filter(enrollment::Column::OrgId.eq(org_id))
-        .filter(enrollment::Column::ExamId.eq(exam_id))
-        .filter(enrollment::Column::UserId.eq(user_id))
-        .one(conn)
-        .await?)
-}
-
-/// Stored per-candidate overrides; `None` everywhere removes them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OverrideFields {
-    pub window_start: Option<DateTime<Utc>>,
-    pub window_end: Option<DateTime<Utc>>,
-    pub duration_minutes: Option<i32>,
-    pub max_attempts: Option<i32>,
-    pub extra_time_percent: Option<i32>,
-}
-
-/// Replaces an enrollment's overrides. Returns the updated enrollment.
-pub async fn set_overrides<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    enrollment_id: Uuid,
-    o: OverrideFields,
-    now: DateTime<Utc>,
-) -> StoreResult<Enrollment> {
-    let res = enrollment::Entity::update_many()
-        .col_expr(
-            enrollment::Column::OverrideWindowStart,
-            Expr::value(o.window_start),
-        )
-        .col_expr(
-            enrollment::Column::OverrideWindowEnd,
-            Expr::value(o.window_end),
-        )
-        .col_expr(
-            enrollment::Column::OverrideDurationMinutes,
-            Expr::value(o.duration_minutes),
-        )
-        .col_expr(
-            enrollment::Column::OverrideMaxAttempts,
-            Expr::value(o.max_attempts),
-        )
-        .col_expr(
-            enrollment::Column::OverrideExtraTimePercent,
-            Expr::value(o.extra_time_percent),
-        )
-        .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
-        .filter(enrollment::Column::Id.eq(enrollment_id))
-        .filter(enrollment::Column::OrgId.eq(org_id))
-        .exec(conn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(StoreError::NotFound);
-    }
-    enrollment_by_id(conn, org_id, enrollment_id)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-/// A page of a person's enrollments across organizations, with their
-/// exams, by exam id; exams in `hidden_statuses` (e.g. DRAFT) are left out.
-/// For the person's own list only.
-pub async fn enrollments_of_user<C: ConnectionTrait>(
-    conn: &C,
-    user_id: Uuid,
-    hidden_statuses: &[&str],
-    after_exam: Option<Uuid>,
-    limit: u64,
-) -> StoreResult<Vec<(Enrollment, Exam)>> {
-    let mine = Query::select()
-        .column(enrollment::Column::ExamId)
-        .from(enrollment::Entity)
-        .and_where(enrollment::Column::UserId.eq(user_id))
-        .to_owned();
-    let mut q = exam::Entity::find().filter(exam::Column::Id.in_subquery(mine));
-    if !hidden_statuses.is_empty() {
-        q = q.filter(exam::Column::Status.is_not_in(hidden_statuses.iter().copied()));
-    }
-    if let Some(a) = after_exam {
-        q = q.filter(exam::Column::Id.gt(a));
-    }
-    let exams = q
-        .order_by_asc(exam::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?;
-    if exams.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut enrollments = enrollment::Entity::find()
-        .filter(enrollment::Column::UserId.eq(user_id))
-        .filter(enrollment::Column::ExamId.is_in(exams.iter().map(|e| e.id)))
-        .all(conn)
-        .await?;
-    let mut out = Vec::with_capacity(exams.len());
-    for e in exams {
-        if let Some(pos) = enrollments.iter().position(|en| en.exam_id == e.id) {
-            out.push((enrollments.swap_remove(pos), e));
-        }
-    }
-    Ok(out)
-}
-
-/// The person accepted their invitation: every INVITED enrollment of theirs
-/// becomes ACCEPTED. Returns how many changed.
-pub async fn accept_invited_enrollments<C: ConnectionTrait>(
-    conn: &C,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    Ok(enrollment::Entity::update_many()
-        .col_expr(
-            enrollment::Column::Status,
-            Expr::value(enrollment_status::ACCEPTED),
-        )
-        .col_expr(enrollment::Column::AcceptedAt, Expr::value(now))
-        .col_expr(enrollment::Column::UpdatedAt, Expr::value(now))
-        .filter(enrollment::Column::UserId.eq(user_id))
-        .filter(enrollment::Column::Status.eq(enrollment_status::INVITED))
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
+pub use enrollments::{
+    NewEnrollment, OverrideFields, accept_invited_enrollments, create_enrollments, enrolled_among,
+    enrollment_in, enrollments_of_user, list_enrollments, set_overrides,
+};

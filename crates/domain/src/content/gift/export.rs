@@ -56,7 +56,7 @@ fn write_question(out: &mut String, q: &Question) {
         let _ = write!(meta, " points={}", q.points());
     }
     if q.difficulty() != Difficulty::Medium {
-        let _ = write!(meta, " difficulty={}", q.difficulty().as_str());
+        let _ = write!(meta, " difficulty={}", q.difficulty().name());
     }
     if let Some(CorrectAnswer::ShortAnswer {
         case_sensitive: true,

@@ -92,7 +92,7 @@ fn parse_meta(line: &str, meta: &mut Meta) -> Result<(), String> {
             }
             "difficulty" => {
                 meta.difficulty = Some(
-                    Difficulty::parse(v)
+                    Difficulty::parse_input(v)
                         .ok_or_else(|| format!("invigil comment: bad difficulty {v:?}"))?,
                 );
             }

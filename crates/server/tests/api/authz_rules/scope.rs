@@ -32,7 +32,7 @@ async fn bank_in(
             department_id: department,
             author_id: author,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await
@@ -50,7 +50,16 @@ async fn bank_in(
     content::insert_questions(app.db().write(), org.id, bank.id, &metas, author, now)
         .await
         .unwrap();
-    for (from, to) in [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")] {
+    for (from, to) in [
+        (
+            invigil_domain::content::BankStatus::Draft,
+            invigil_domain::content::BankStatus::InReview,
+        ),
+        (
+            invigil_domain::content::BankStatus::InReview,
+            invigil_domain::content::BankStatus::Approved,
+        ),
+    ] {
         content::transition_bank(app.db().write(), org.id, bank.id, from, to, None, None, now)
             .await
             .unwrap();

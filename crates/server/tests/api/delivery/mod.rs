@@ -71,7 +71,7 @@ pub async fn approved_bank(
             department_id: None,
             author_id: author,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await
@@ -80,15 +80,24 @@ pub async fn approved_bank(
     content::insert_questions(&tx, org.id, bank.id, &metas, author, now)
         .await
         .unwrap();
-    content::transition_bank(&tx, org.id, bank.id, "DRAFT", "IN_REVIEW", None, None, now)
-        .await
-        .unwrap();
     content::transition_bank(
         &tx,
         org.id,
         bank.id,
-        "IN_REVIEW",
-        "APPROVED",
+        invigil_domain::content::BankStatus::Draft,
+        invigil_domain::content::BankStatus::InReview,
+        None,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    content::transition_bank(
+        &tx,
+        org.id,
+        bank.id,
+        invigil_domain::content::BankStatus::InReview,
+        invigil_domain::content::BankStatus::Approved,
         Some(author),
         None,
         now,
@@ -136,7 +145,7 @@ pub async fn insert_exam(
         department_id: Set(None),
         title: Set("Exam".into()),
         description: Set(None),
-        status: Set(o.status.into()),
+        status: Set(invigil_domain::exams::ExamStatus::parse(o.status).unwrap()),
         question_bank_id: Set(Some(bank_id)),
         draw_rules: Set(None),
         duration_minutes: Set(o.duration_minutes),
@@ -147,7 +156,7 @@ pub async fn insert_exam(
         randomize_questions: Set(o.randomize),
         randomize_options: Set(o.randomize),
         enable_proctoring: Set(true),
-        proctoring_sensitivity: Set("MEDIUM".into()),
+        proctoring_sensitivity: Set(invigil_domain::exams::Sensitivity::Medium),
         exam_type_id: Set(None),
         results_released_at: Set(None),
         created_by: Set(by),
@@ -173,7 +182,7 @@ pub async fn enroll(
         org_id: Set(org.id),
         exam_id: Set(exam_id),
         user_id: Set(user),
-        status: Set("ACCEPTED".into()),
+        status: Set(invigil_domain::exams::EnrollmentStatus::Accepted),
         attempts_used: Set(0),
         override_window_start: Set(None),
         override_window_end: Set(None),

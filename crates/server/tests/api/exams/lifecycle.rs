@@ -150,8 +150,8 @@ async fn open_checks_banks_and_draw(app: TestApp) {
         app.db().write(),
         s.org.id,
         bank,
-        "APPROVED",
-        "DRAFT",
+        invigil_domain::content::BankStatus::Approved,
+        invigil_domain::content::BankStatus::Draft,
         None,
         None,
         app.state.now(),
@@ -165,7 +165,16 @@ async fn open_checks_banks_and_draw(app: TestApp) {
         v["detail"].as_str().unwrap_or("").contains("only APPROVED"),
         "{v}"
     );
-    for (from, to) in [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")] {
+    for (from, to) in [
+        (
+            invigil_domain::content::BankStatus::Draft,
+            invigil_domain::content::BankStatus::InReview,
+        ),
+        (
+            invigil_domain::content::BankStatus::InReview,
+            invigil_domain::content::BankStatus::Approved,
+        ),
+    ] {
         content::transition_bank(
             app.db().write(),
             s.org.id,

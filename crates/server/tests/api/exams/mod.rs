@@ -76,7 +76,7 @@ async fn bank_in(
             department_id,
             author_id: author.id,
         },
-        "DRAFT",
+        invigil_domain::content::BankStatus::Draft,
         now,
     )
     .await
@@ -92,9 +92,18 @@ async fn bank_in(
     content::insert_questions(app.db().write(), org.id, bank.id, &metas, author.id, now)
         .await
         .expect("questions");
-    let steps = [("DRAFT", "IN_REVIEW"), ("IN_REVIEW", "APPROVED")];
+    let steps = [
+        (
+            invigil_domain::content::BankStatus::Draft,
+            invigil_domain::content::BankStatus::InReview,
+        ),
+        (
+            invigil_domain::content::BankStatus::InReview,
+            invigil_domain::content::BankStatus::Approved,
+        ),
+    ];
     for (from, to) in steps {
-        if status == from {
+        if status == from.name() {
             break;
         }
         content::transition_bank(app.db().write(), org.id, bank.id, from, to, None, None, now)
