@@ -102,7 +102,6 @@ audit_actions! {
     SessionWarn => "session.warn" on "exam_session",
     SessionPause => "session.pause" on "exam_session",
     SessionResume => "session.resume" on "exam_session",
-    SessionExtend => "session.extend" on "exam_session",
     SessionTerminate => "session.terminate" on "exam_session",
     AnswerGraded => "answer.graded" on "exam_session",
     // EXTEND_TIME records `session.` + the lowercased action type.

@@ -24,4 +24,3 @@ pub mod telemetry;
 pub mod tenancy;
 pub mod upload;
 pub mod web;
-pub mod wire;

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::content::DeptScope;
+use crate::scope::DeptScope;
 use crate::delivery::Session;
 use crate::delivery::entities::session;
 use crate::error::StoreResult;

@@ -172,5 +172,3 @@ pub(super) async fn begin_edit(
     Ok(BankStatus::Draft)
 }
 
-/// Re-exported while tests still import it from here (parallel refactor).
-pub use super::transfer::IMPORT_CHUNK;

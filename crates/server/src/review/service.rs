@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use invigil_domain::identity::{Action, Visibility};
 use invigil_domain::review::{DecisionType, IntegrityStatus, ReviewError};
-use invigil_store::content::DeptScope;
+use invigil_store::DeptScope;
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams as exam_store;
 use invigil_store::identity::users;

@@ -244,7 +244,7 @@ impl Visitor {
 /// session's WEB token, goes into the cookie. Returns the cookie's value.
 pub async fn adopt(state: &AppState, issued: &TokenResponse) -> Result<String, ApiError> {
     let now = state.now();
-    let tx = state.db.begin().await.map_err(ApiError::internal)?;
+    let tx = state.db.begin().await?;
     let found = sessions::authenticate(
         &tx,
         &hash_token(&issued.access_token),
@@ -265,7 +265,7 @@ pub async fn adopt(state: &AppState, issued: &TokenResponse) -> Result<String, A
     if !converted {
         return Err(ApiError::InvalidToken);
     }
-    tx.commit().await.map_err(ApiError::internal)?;
+    tx.commit().await?;
     Ok(secret)
 }
 

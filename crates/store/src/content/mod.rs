@@ -15,10 +15,7 @@ use entities::{bank, editor, question, version};
 use invigil_domain::content::{BankStatus, Difficulty, Question, QuestionStatus, QuestionType};
 
 use crate::error::{StoreError, StoreResult};
-/// Kept while other modules still import it from here (parallel refactor);
-/// the shared place is [`crate::scope::DeptScope`].
-pub use crate::scope::DeptScope;
-use crate::scope::{by_id_in_org, page};
+use crate::scope::{DeptScope, by_id_in_org, page};
 
 pub use bank::Model as Bank;
 pub use question::Model as QuestionRow;

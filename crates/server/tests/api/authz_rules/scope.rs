@@ -140,7 +140,7 @@ async fn exams_use_only_banks_their_author_may_read(app: TestApp) {
     let listed = invigil_store::exams::list_exams(
         app.db().read(),
         org.id,
-        &invigil_store::content::DeptScope::All,
+        &invigil_store::DeptScope::All,
         None,
         None,
         100,

@@ -30,7 +30,7 @@ async fn author_and_bank(app: &TestApp, org: &Organization, title: &str) -> (Tes
 }
 
 async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
-    use invigil_server::content::service::IMPORT_CHUNK;
+    use invigil_server::content::transfer::IMPORT_CHUNK;
     let s = setup_with(&app, ExamOpts::default()).await;
     let (author, bank) = author_and_bank(&app, &s.org, "Big import").await;
     let n = 8 * IMPORT_CHUNK + 17;
@@ -111,7 +111,7 @@ async fn large_import_is_chunked_and_lets_saves_through(app: TestApp) {
 }
 
 async fn interrupted_import_leaves_nothing(app: TestApp) {
-    use invigil_server::content::service::IMPORT_CHUNK;
+    use invigil_server::content::transfer::IMPORT_CHUNK;
     let org = app.org("acme").await;
     let (author, bank) = author_and_bank(&app, &org, "Interrupted").await;
     let n = 40 * IMPORT_CHUNK;
