@@ -19,12 +19,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::scope::DeptScope;
 use crate::delivery::Session;
 use crate::delivery::entities::session;
 use crate::error::StoreResult;
 use crate::exams::entities::exam;
 use crate::proctoring::entities::flag;
+use crate::scope::DeptScope;
 
 /// Sessions of the organization whose exam is visible in `scope`.
 fn sessions_in(org_id: Uuid, scope: &DeptScope) -> Select<session::Entity> {

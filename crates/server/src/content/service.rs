@@ -171,4 +171,3 @@ pub(super) async fn begin_edit(
     content::add_editor(tx, auth.org_id, bank.id, auth.actor.user_id, now).await?;
     Ok(BankStatus::Draft)
 }
-

@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use invigil_domain::exams::{EnrollmentStatus, ExamStatus};
 
 use super::Layout;
 use super::errors::error_page;
@@ -57,14 +58,14 @@ impl ExamRow {
             None => format!("{} minutes", e.duration_minutes),
         };
         let attempts = format!("{} of {}", e.attempts_left, e.max_attempts);
-        let state = match (e.exam_status.name(), e.status.name()) {
-            (_, "COMPLETED") if e.results_released => "Completed, results released",
-            (_, "COMPLETED") => "Completed",
-            (_, "IN_PROGRESS") => "In progress",
-            ("CANCELLED", _) => "Cancelled",
-            ("ACTIVE", _) if e.attempts_left > 0 => "Open",
-            ("SCHEDULED", _) => "Scheduled",
-            ("COMPLETED" | "ARCHIVED", _) => "Closed",
+        let state = match (e.exam_status, e.status) {
+            (_, EnrollmentStatus::Completed) if e.results_released => "Completed, results released",
+            (_, EnrollmentStatus::Completed) => "Completed",
+            (_, EnrollmentStatus::InProgress) => "In progress",
+            (ExamStatus::Cancelled, _) => "Cancelled",
+            (ExamStatus::Active, _) if e.attempts_left > 0 => "Open",
+            (ExamStatus::Scheduled, _) => "Scheduled",
+            (ExamStatus::Completed | ExamStatus::Archived, _) => "Closed",
             _ => "Not available",
         }
         .to_owned();
