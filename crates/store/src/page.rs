@@ -64,6 +64,19 @@ impl<K> Keyset<K> {
         C: ConnectionTrait,
         K: Into<Value>,
     {
+        let limit = self.limit;
+        let rows = self.select(select, col, order).all(conn).await?;
+        Ok(KeysetPage::from_rows(rows, limit, key))
+    }
+
+    /// The query of this page without running it: past the cursor, ordered
+    /// by `col`, `limit + 1` rows (the extra one only says there is more;
+    /// split the rows with [`KeysetPage::from_rows`]).
+    pub fn select<E>(self, select: Select<E>, col: E::Column, order: Order) -> Select<E>
+    where
+        E: EntityTrait,
+        K: Into<Value>,
+    {
         let mut q = select;
         if let Some(after) = self.after {
             let past = match order {
@@ -72,12 +85,7 @@ impl<K> Keyset<K> {
             };
             q = q.filter(past);
         }
-        let rows = q
-            .order_by(col, order)
-            .limit(self.limit.saturating_add(1))
-            .all(conn)
-            .await?;
-        Ok(KeysetPage::from_rows(rows, self.limit, key))
+        q.order_by(col, order).limit(self.limit.saturating_add(1))
     }
 }
 

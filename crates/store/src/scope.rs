@@ -2,7 +2,7 @@
 //! caller and keyset pagination by id.
 
 use invigil_domain::identity::Visibility;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// Which departments' rows a listing may include.
@@ -29,21 +29,6 @@ impl DeptScope {
             DeptScope::Only(ds) => q.filter(department.is_in(ds.clone())),
         }
     }
-}
-
-/// One keyset page of `q`: the rows whose `id` is after `after`, by id, at
-/// most `limit` of them.
-pub fn page<E: EntityTrait>(
-    q: Select<E>,
-    id: E::Column,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Select<E> {
-    let q = match after {
-        Some(a) => q.filter(id.gt(a)),
-        None => q,
-    };
-    q.order_by_asc(id).limit(limit)
 }
 
 /// The row `id` of an entity keyed by one id, only when it belongs to the

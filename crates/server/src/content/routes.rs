@@ -98,15 +98,8 @@ pub async fn list_banks(
     let Some(status) = name_filter(q.status.as_deref(), BankStatus::parse) else {
         return Ok(Json(empty_page()));
     };
-    let rows = content::list_banks(
-        state.db.read(),
-        ctx.org_id(),
-        &scope,
-        status,
-        after,
-        limit + 1,
-    )
-    .await?;
+    let rows =
+        content::list_banks(state.db.read(), ctx.org_id(), &scope, status, after, limit).await?;
     let page = Page::from_rows(rows, limit, |b| b.id.to_string(), BankView::try_from);
     try_page(page).map(Json)
 }
@@ -280,15 +273,9 @@ pub async fn list_questions(
         status,
         q: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let rows = content::list_questions(
-        state.db.read(),
-        auth.org_id,
-        bank.id,
-        &filter,
-        after,
-        limit + 1,
-    )
-    .await?;
+    let rows =
+        content::list_questions(state.db.read(), auth.org_id, bank.id, &filter, after, limit)
+            .await?;
     let page = Page::from_rows(
         rows,
         limit,

@@ -36,7 +36,7 @@ pub async fn list_enrollments(
         exam.id,
         status,
         page.cursor::<Uuid>()?,
-        limit + 1,
+        limit,
     )
     .await?;
     let people: HashMap<Uuid, users::User> =

@@ -31,17 +31,13 @@ pub async fn my_exams(
         me.id(),
         &[ExamStatus::Draft],
         page.cursor::<Uuid>()?,
-        limit + 1,
+        limit,
     )
     .await?;
-    let more = rows.len() as u64 > limit;
-    let mut rows = rows;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = if more {
-        rows.last().map(|(_, e)| e.id.to_string())
-    } else {
-        None
-    };
+    let invigil_store::KeysetPage {
+        items: rows,
+        next: next_cursor,
+    } = invigil_store::KeysetPage::from_rows(rows, limit, |(_, e)| e.id.to_string());
     let mut orgs: HashMap<Uuid, (String, String, Option<u32>)> = HashMap::new();
     let mut items = Vec::with_capacity(rows.len());
     for (en, exam) in rows {

@@ -75,13 +75,8 @@ pub async fn list_exam_types(
 ) -> Result<Json<Page<ExamTypeView>>, ApiError> {
     may_at_all(&ctx, Action::ReadExams)?;
     let limit = page.limit()?;
-    let rows = exams::list_exam_types(
-        state.db.read(),
-        ctx.org_id(),
-        page.cursor::<Uuid>()?,
-        limit + 1,
-    )
-    .await?;
+    let rows = exams::list_exam_types(state.db.read(), ctx.org_id(), page.cursor::<Uuid>()?, limit)
+        .await?;
     Ok(Json(Page::from_rows(
         rows,
         limit,
@@ -141,7 +136,7 @@ pub async fn list_exams(
         &scope,
         status,
         page.cursor::<Uuid>()?,
-        limit + 1,
+        limit,
     )
     .await?;
     let page = Page::from_rows(rows, limit, |e| e.id.to_string(), ExamView::try_from);

@@ -15,7 +15,7 @@ use entities::{bank, editor, question, version};
 use invigil_domain::content::{BankStatus, Difficulty, Question, QuestionStatus, QuestionType};
 
 use crate::error::{StoreError, StoreResult};
-use crate::scope::{DeptScope, by_id_in_org, page};
+use crate::scope::{DeptScope, by_id_in_org};
 
 pub use bank::Model as Bank;
 pub use question::Model as QuestionRow;
@@ -129,7 +129,10 @@ pub async fn list_banks<C: ConnectionTrait>(
         .filter(bank::Column::OrgId.eq(org_id))
         .apply_if(status, |q, s| q.filter(bank::Column::Status.eq(s)));
     let q = scope.filter(q, bank::Column::DepartmentId);
-    Ok(page(q, bank::Column::Id, after, limit).all(conn).await?)
+    Ok(crate::page::Keyset::new(after, limit)
+        .select(q, bank::Column::Id, sea_orm::Order::Asc)
+        .all(conn)
+        .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -543,7 +546,8 @@ pub async fn list_questions<C: ConnectionTrait>(
                 LikeExpr::new(format!("%{}%", like_escape(&text.to_lowercase()))).escape('\\'),
             ));
     }
-    let rows = page(q, question::Column::Id, after, limit)
+    let rows = crate::page::Keyset::new(after, limit)
+        .select(q, question::Column::Id, sea_orm::Order::Asc)
         .all(conn)
         .await?;
     let keys: Vec<(Uuid, i32)> = rows.iter().map(|r| (r.id, r.current_version)).collect();

@@ -3,10 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
 use invigil_domain::exams::{EnrollmentStatus, ExamStatus};
@@ -14,7 +11,6 @@ use invigil_domain::exams::{EnrollmentStatus, ExamStatus};
 use super::entities::{enrollment, exam};
 use super::{Enrollment, Exam, enrollment_by_id};
 use crate::error::{StoreError, StoreResult};
-use crate::scope::page;
 
 #[derive(Debug, Clone)]
 pub struct NewEnrollment {
@@ -104,7 +100,8 @@ pub async fn list_enrollments<C: ConnectionTrait>(
         .filter(enrollment::Column::OrgId.eq(org_id))
         .filter(enrollment::Column::ExamId.eq(exam_id))
         .apply_if(status, |q, s| q.filter(enrollment::Column::Status.eq(s)));
-    Ok(page(q, enrollment::Column::Id, after, limit)
+    Ok(crate::page::Keyset::new(after, limit)
+        .select(q, enrollment::Column::Id, sea_orm::Order::Asc)
         .all(conn)
         .await?)
 }
@@ -195,12 +192,8 @@ pub async fn enrollments_of_user<C: ConnectionTrait>(
     if !hidden_statuses.is_empty() {
         q = q.filter(exam::Column::Status.is_not_in(hidden_statuses.iter().copied()));
     }
-    if let Some(a) = after_exam {
-        q = q.filter(exam::Column::Id.gt(a));
-    }
-    let exams = q
-        .order_by_asc(exam::Column::Id)
-        .limit(limit)
+    let exams = crate::page::Keyset::new(after_exam, limit)
+        .select(q, exam::Column::Id, sea_orm::Order::Asc)
         .all(conn)
         .await?;
     if exams.is_empty() {

@@ -18,7 +18,7 @@ use invigil_domain::exams::{DrawRule, EnrollmentStatus, ExamStatus, Sensitivity}
 
 use crate::content::decode_json;
 use crate::error::{StoreError, StoreResult, is_unique_violation};
-use crate::scope::{DeptScope, by_id_in_org, page};
+use crate::scope::{DeptScope, by_id_in_org};
 
 pub use enrollment::Model as Enrollment;
 pub use exam::Model as Exam;
@@ -184,7 +184,8 @@ pub async fn list_exam_types<C: ConnectionTrait>(
     limit: u64,
 ) -> StoreResult<Vec<ExamType>> {
     let q = exam_type::Entity::find().filter(exam_type::Column::OrgId.eq(org_id));
-    Ok(page(q, exam_type::Column::Id, after, limit)
+    Ok(crate::page::Keyset::new(after, limit)
+        .select(q, exam_type::Column::Id, sea_orm::Order::Asc)
         .all(conn)
         .await?)
 }
@@ -333,7 +334,10 @@ pub async fn list_exams<C: ConnectionTrait>(
         .filter(exam::Column::OrgId.eq(org_id))
         .apply_if(status, |q, s| q.filter(exam::Column::Status.eq(s)));
     let q = scope.filter(q, exam::Column::DepartmentId);
-    Ok(page(q, exam::Column::Id, after, limit).all(conn).await?)
+    Ok(crate::page::Keyset::new(after, limit)
+        .select(q, exam::Column::Id, sea_orm::Order::Asc)
+        .all(conn)
+        .await?)
 }
 
 /// Moves an exam from `from` to `to` if it is still in `from` (so two
