@@ -3,10 +3,10 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use invigil_store::Db;
 
@@ -80,7 +80,7 @@ impl AppState {
 #[derive(Default)]
 pub struct Background {
     token: CancellationToken,
-    tasks: Mutex<Vec<(String, JoinHandle<()>)>>,
+    tasks: TaskTracker,
 }
 
 impl Background {
@@ -93,22 +93,19 @@ impl Background {
         F: Future<Output = ()> + Send + 'static,
     {
         let handle = tokio::spawn(fut);
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.push((name.to_owned(), handle));
-        }
+        let name = name.to_owned();
+        // The tracker waits for the task's end and reports a crash by name.
+        self.tasks.spawn(async move {
+            if let Err(e) = handle.await {
+                tracing::error!(task = %name, error = %e, "background task failed");
+            }
+        });
     }
 
     /// Cancels every task and waits for each to finish its current work.
     pub async fn shutdown(&self) {
         self.token.cancel();
-        let tasks = match self.tasks.lock() {
-            Ok(mut t) => std::mem::take(&mut *t),
-            Err(_) => Vec::new(),
-        };
-        for (name, handle) in tasks {
-            if let Err(e) = handle.await {
-                tracing::error!(task = %name, error = %e, "background task failed");
-            }
-        }
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }

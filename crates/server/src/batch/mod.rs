@@ -12,8 +12,9 @@
 //! would fail again), a transient failure 503.
 //!
 //! On shutdown (the token is cancelled) the worker refuses new jobs and
-//! writes everything already queued before it stops; the worker runs on a
-//! [`TaskTracker`], and the future [`Batcher::start`] returns ends when it has.
+//! writes everything already queued before it stops; the worker is the future
+//! [`Batcher::start`] returns, run by `state::Background` with the other
+//! long-running tasks on one `TaskTracker`.
 
 pub mod admission;
 
@@ -24,7 +25,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use invigil_store::StoreError;
 
@@ -205,9 +205,10 @@ impl<W: BatchWrite> Clone for Batcher<W> {
 }
 
 impl<W: BatchWrite> Batcher<W> {
-    /// Spawns the worker (needs a Tokio runtime); it stops, after writing
-    /// what is queued, when `token` is cancelled. The returned future ends
-    /// when the worker has: the caller awaits it on shutdown.
+    /// The batcher and its worker: the caller spawns the returned future
+    /// once (`state::Background::spawn`, which awaits it on shutdown and logs
+    /// a crash); it stops, after writing what is queued, when `token` is
+    /// cancelled.
     pub fn start(
         writer: W,
         options: BatchOptions,
@@ -220,15 +221,13 @@ impl<W: BatchWrite> Batcher<W> {
             batch_max: options.batch_max.max(1),
             max_weight: options.max_weight.max(1),
         };
-        let tracker = TaskTracker::new();
-        tracker.spawn(worker.run(rx, token, control.clone()));
-        tracker.close();
+        let run = worker.run(rx, token, control.clone());
         let batcher = Batcher {
             tx,
             control,
             admission: Admission::new(W::KIND, options.max_in_flight),
         };
-        (batcher, async move { tracker.wait().await })
+        (batcher, run)
     }
 
     /// Queues a job and waits until it is written (or refused).
@@ -422,6 +421,7 @@ mod tests {
         let commits = fake.commits.clone();
         let token = CancellationToken::new();
         let (batcher, stopped) = Batcher::start(fake, options(12), token.clone());
+        let stopped = tokio::spawn(stopped);
         let hold = batcher.hold().await;
         let jobs = [5, 5, 5, 0, 200, 1];
         let waits: Vec<_> = jobs
@@ -466,7 +466,7 @@ mod tests {
             assert!(w <= 12 + 10, "{c:?}");
         }
         token.cancel();
-        stopped.await;
+        stopped.await.unwrap();
         assert!(matches!(
             batcher.submit(1).await,
             Err(BatchError::Overloaded)
@@ -479,6 +479,7 @@ mod tests {
         let commits = fake.commits.clone();
         let token = CancellationToken::new();
         let (batcher, stopped) = Batcher::start(fake, options(usize::MAX), token.clone());
+        let stopped = tokio::spawn(stopped);
         assert_eq!(batcher.submit(3).await.unwrap(), 6);
         batcher.flush().await;
         let hold = batcher.hold().await;
@@ -490,7 +491,7 @@ mod tests {
         token.cancel();
         drop(hold);
         assert_eq!(queued.await.unwrap().unwrap(), 8);
-        stopped.await;
+        stopped.await.unwrap();
         let all: Vec<u32> = commits.lock().unwrap().concat();
         assert_eq!(all, vec![3, 4]);
     }

@@ -293,12 +293,7 @@ pub async fn submit(
 
 /// The audit context of a candidate acting on their session.
 pub(super) fn candidate_audit(me: &CurrentUser, org_id: Uuid, now: DateTime<Utc>) -> Audit<'_> {
-    Audit {
-        org_id: Some(org_id),
-        actor_id: Some(me.id()),
-        client: &me.client,
-        now,
-    }
+    Audit::user(me.id(), &me.client, Some(org_id), now)
 }
 
 /// Tells the live feed that a session's delivery status changed.

@@ -138,12 +138,8 @@ impl BatchWrite for Autosave {
             };
             match verdict {
                 Ok(()) => {
-                    let save = AnswerSave {
-                        saved_at,
-                        ..job.clone()
-                    };
-                    delivery::upsert_answer(&tx, &save).await?;
-                    keys.push((save.session_id, save.question_id));
+                    delivery::upsert_answer(&tx, job, saved_at).await?;
+                    keys.push((job.session_id, job.question_id));
                     refusals.push(None);
                 }
                 Err(e) => refusals.push(Some(e)),

@@ -56,6 +56,8 @@ pub async fn regrade(
     let tx = begin(state).await?;
     let mut changed = Vec::new();
     let mut count = 0;
+    // The corrected version: read once, when the first finished session needs it.
+    let mut current = None;
     for s in sessions.into_iter().filter(|s| s.finished_at.is_some()) {
         let mut row = delivery::session_for_update(&tx, s.id)
             .await?
@@ -63,14 +65,20 @@ pub async fn regrade(
         let sq = delivery::served_one(&tx, s.id, question_id)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let qrow = content::question_any_bank(&tx, auth.org_id, question_id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let v = content::version(&tx, auth.org_id, question_id, qrow.current_version)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let corrected =
-            parse_body(&v).ok_or_else(|| ApiError::internal("stored question does not parse"))?;
+        if current.is_none() {
+            let qrow = content::question_any_bank(&tx, auth.org_id, question_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let v = content::version(&tx, auth.org_id, question_id, qrow.current_version)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let corrected = parse_body(&v)
+                .ok_or_else(|| ApiError::internal("stored question does not parse"))?;
+            current = Some((corrected, v.version));
+        }
+        let Some((corrected, version)) = &current else {
+            continue;
+        };
         if corrected.options().len() != usize::try_from(sq.option_count).unwrap_or(0) {
             return Err(ApiError::conflict(
                 "the corrected version changed the number of options; answers cannot be mapped onto it",
@@ -80,8 +88,8 @@ pub async fn regrade(
         if answer.as_ref().is_some_and(|a| a.graded_by.is_some()) {
             continue;
         }
-        let graded = grade_one(&corrected, &sq, answer.as_ref())?;
-        let grade = AnswerGrade::automatic(&s, question_id, graded, v.version, now);
+        let graded = grade_one(corrected, &sq, answer.as_ref())?;
+        let grade = AnswerGrade::automatic(&s, question_id, graded, *version, now);
         store::set_grade(&tx, &grade, now).await?;
         let before = row.final_score;
         rescore(&tx, &mut row, exam.passing_score, now).await?;

@@ -54,12 +54,10 @@ pub async fn release_results(
         )
         .await?;
     }
-    let mut withheld = 0;
-    for s in &sessions {
-        if results_withheld(s.integrity_status) {
-            withheld += 1;
-        }
-    }
+    let withheld = sessions
+        .iter()
+        .filter(|s| results_withheld(s.integrity_status))
+        .count();
     auth.audit(now)
         .record(
             &tx,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Action, Visibility};
+use invigil_domain::identity::Action;
 use invigil_domain::review::{DecisionType, IntegrityStatus, ReviewError};
 use invigil_store::DeptScope;
 use invigil_store::delivery::{self, Session};
@@ -143,11 +143,7 @@ async fn view_of(state: &AppState, org_id: Uuid, session_id: Uuid) -> Result<Rev
 }
 
 fn scope_for(ctx: &OrgCtx, action: Action) -> Result<DeptScope, ApiError> {
-    match ctx.visibility(action) {
-        Visibility::All => Ok(DeptScope::All),
-        Visibility::Departments(ds) => Ok(DeptScope::Only(ds)),
-        Visibility::Nothing => Err(ApiError::Forbidden),
-    }
+    DeptScope::of(ctx.visibility(action)).ok_or(ApiError::Forbidden)
 }
 
 /// A page of sessions and the cursor of the next one.

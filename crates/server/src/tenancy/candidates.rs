@@ -5,6 +5,7 @@
 //! people are invited. Atomic unless `?partial=true`. The shape of the
 //! upload (row cap, pre-pass, writes in chunks) is [`crate::upload`]'s.
 
+use invigil_domain::text::Text;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -81,10 +82,13 @@ fn row_of(
             None
         }
     };
-    let name = f.get("name").to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push("name: must be 1 to 200 characters".to_owned());
-    }
+    let name = match Text::<200>::parse_lenient("name", f.get("name")) {
+        Ok(n) => n.into_string(),
+        Err(e) => {
+            problems.push(format!("name: {e}"));
+            String::new()
+        }
+    };
     let sn = f.get("student_number").to_owned();
     if sn.chars().count() > 64 {
         problems.push("student_number: at most 64 characters".to_owned());

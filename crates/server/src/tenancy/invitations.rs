@@ -162,19 +162,13 @@ pub async fn invite_in(
     now: DateTime<Utc>,
 ) -> Result<InviteOutcome, ApiError> {
     let (user, is_new) = user_or_pending(tx, email, name, now).await?;
-    let status = user.status;
-    if matches!(
-        status,
-        AccountStatus::Suspended | AccountStatus::Deactivated
-    ) {
-        return Err(ApiError::conflict(
-            "this account is suspended or deactivated",
-        ));
+    if crate::upload::is_refused(&user) {
+        return Err(ApiError::conflict(crate::upload::ACCOUNT_REFUSED));
     }
     tenancy::ensure_member(tx, org.id, user.id, now).await?;
     tenancy::add_roles(tx, org.id, user.id, &grant_rows(grants), now).await?;
     let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
-    let invitation_id = if status == AccountStatus::Active {
+    let invitation_id = if user.status == AccountStatus::Active {
         mail::queue(
             tx,
             &user.email,

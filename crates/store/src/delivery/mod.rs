@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use invigil_domain::delivery::session::DeliveryStatus;
 
-use entities::{StoredResponse, admin_action, served};
+use entities::{admin_action, served};
 pub(crate) use entities::{answer, session};
 
 use crate::error::{StoreError, StoreResult};
@@ -277,7 +277,13 @@ pub struct AnswerSave {
 
 /// Inserts or updates an answer; a stored revision greater than or equal to
 /// the incoming one wins (the update's WHERE keeps it).
-pub async fn upsert_answer<C: ConnectionTrait>(conn: &C, a: &AnswerSave) -> StoreResult<()> {
+/// `saved_at` is the time the writer judged the save at (its arrival, never
+/// later than the batch).
+pub async fn upsert_answer<C: ConnectionTrait>(
+    conn: &C,
+    a: &AnswerSave,
+    saved_at: DateTime<Utc>,
+) -> StoreResult<()> {
     let stmt = Query::insert()
         .into_table(answer::Entity)
         .columns([
@@ -293,10 +299,11 @@ pub async fn upsert_answer<C: ConnectionTrait>(conn: &C, a: &AnswerSave) -> Stor
             a.session_id.into(),
             a.question_id.into(),
             a.org_id.into(),
-            StoredResponse(a.response.clone()).into(),
+            // The text `StoredResponse` stores, without copying the value.
+            a.response.to_string().into(),
             a.revision.into(),
             a.latency_ms.into(),
-            a.saved_at.into(),
+            saved_at.into(),
         ])
         .on_conflict(
             OnConflict::columns([answer::Column::SessionId, answer::Column::QuestionId])
