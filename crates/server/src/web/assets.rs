@@ -37,6 +37,30 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        // the exam page (timer, autosave, local journal, palette).
+        name: "exam.js",
+        bytes: include_bytes!("../../assets/exam.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        // the pre-exam check (camera preview, phone pairing).
+        name: "precheck.js",
+        bytes: include_bytes!("../../assets/precheck.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        // the phone page (second camera).
+        name: "pair.js",
+        bytes: include_bytes!("../../assets/pair.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        // proctoring signals, webcam frames and the on-device face check, loaded only on proctored exams.
+        name: "proctor.js",
+        bytes: include_bytes!("../../assets/proctor.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         // htmx.org 2.0.11, BSD-0-Clause (licence below), for the staff pages.
         name: "htmx.js",
         bytes: include_bytes!("../../assets/vendor/htmx-2.0.11.min.js"),
@@ -119,7 +143,16 @@ mod tests {
     fn names_carry_the_content_hash() {
         assert_eq!(hashed_name("app.css", b"x").len(), "app..css".len() + 12);
         assert_ne!(hashed_name("app.css", b"x"), hashed_name("app.css", b"y"));
-        for name in ["app.css", "app.js", "htmx.js", "htmx.LICENSE.txt"] {
+        for name in [
+            "app.css",
+            "app.js",
+            "exam.js",
+            "precheck.js",
+            "pair.js",
+            "proctor.js",
+            "htmx.js",
+            "htmx.LICENSE.txt",
+        ] {
             assert!(!url(name).ends_with("unknown"), "{name}");
         }
         assert_eq!(url("nope.css"), "/assets/unknown");

@@ -1,0 +1,2 @@
+// exam.js: placeholder, replaced by the exam page module (issue 11).
+export {};
