@@ -94,12 +94,6 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// `GET` of an unknown page by a browser (`Accept: text/html`, outside
-/// `/api/`): a page rather than a problem document.
-pub fn not_found_page() -> Response {
-    error_page(&ApiError::NotFound)
-}
-
 fn minutes(secs: u64) -> u64 {
     secs.div_ceil(60).max(1)
 }
