@@ -11,6 +11,11 @@
 //! variances; equal to KR-20 on right/wrong items), and the standard error
 //! of measurement `SD * sqrt(1 - reliability)`.
 //!
+//! Exams that draw questions serve each examinee a subset: an item's
+//! statistics use the examinees it was served to (`None` in [`ItemAnalyzer::add`]),
+//! and the exam's reliability is given only when every examinee was served
+//! every item (it is not defined for varying forms).
+//!
 //! Memory: sums per item and option, plus one `f32` per answer for the
 //! 27 % groups (4 MB per million answers); examinees are not kept.
 //! Variances are population variances (`/ n`), as in the KR-20 formula.
@@ -50,6 +55,10 @@ pub enum AnalysisError {
 
 #[derive(Debug, Clone, Default)]
 struct ItemSums {
+    /// Examinees served this item, and their totals' sum and square sum.
+    n: u64,
+    t: f64,
+    t2: f64,
     x: f64,
     x2: f64,
     xt: f64,
@@ -154,20 +163,31 @@ impl ItemAnalyzer {
         }
     }
 
-    /// Adds one examinee: one response per key, in the keys' order.
-    pub fn add(&mut self, responses: &[ItemResponse]) -> Result<(), AnalysisError> {
+    /// Adds one examinee: one entry per key, in the keys' order; `None`
+    /// where the item was not served to them.
+    pub fn add(&mut self, responses: &[Option<ItemResponse>]) -> Result<(), AnalysisError> {
         if responses.len() != self.keys.len() {
             return Err(AnalysisError::WrongLength {
                 expected: self.keys.len(),
                 got: responses.len(),
             });
         }
-        if let Some(i) = responses.iter().position(|r| !r.points.is_finite()) {
+        if let Some(i) = responses
+            .iter()
+            .position(|r| r.as_ref().is_some_and(|r| !r.points.is_finite()))
+        {
             return Err(AnalysisError::BadPoints(i));
         }
-        let total: f64 = responses.iter().map(|r| r.points).sum();
+        let total: f64 = responses.iter().flatten().map(|r| r.points).sum();
         for ((r, key), s) in responses.iter().zip(&self.keys).zip(&mut self.sums) {
+            let Some(r) = r else {
+                self.points.push(f32::NAN);
+                continue;
+            };
             let x = r.points;
+            s.n += 1;
+            s.t += total;
+            s.t2 += total * total;
             s.x += x;
             s.x2 += x * x;
             s.xt += x * total;
@@ -212,27 +232,39 @@ impl ItemAnalyzer {
         let mut item_vars = 0.0;
         let mut items = Vec::with_capacity(k);
         for (i, (key, s)) in self.keys.iter().zip(&self.sums).enumerate() {
-            let mean_x = s.x / n;
-            let var_x = (s.x2 / n - mean_x * mean_x).max(0.0);
+            if s.n == 0 {
+                items.push(empty_item(i));
+                continue;
+            }
+            let ni = s.n as f64;
+            let mean_x = s.x / ni;
+            let var_x = (s.x2 / ni - mean_x * mean_x).max(0.0);
             item_vars += var_x;
-            let cov_xt = s.xt / n - mean_x * mean_t;
+            let mean_ti = s.t / ni;
+            let var_ti = (s.t2 / ni - mean_ti * mean_ti).max(0.0);
+            let cov_xt = s.xt / ni - mean_x * mean_ti;
             let cov_rest = cov_xt - var_x;
-            let var_rest = (var_t - 2.0 * cov_xt + var_x).max(0.0);
+            let var_rest = (var_ti - 2.0 * cov_xt + var_x).max(0.0);
+            // Mean points in a group, over those served the item.
             let group_mean = |rows: &[usize]| {
-                rows.iter()
+                let served: Vec<f64> = rows
+                    .iter()
                     .map(|r| f64::from(self.points[r * k + i]))
-                    .sum::<f64>()
-                    / rows.len() as f64
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                (!served.is_empty()).then(|| served.iter().sum::<f64>() / served.len() as f64)
             };
-            let discrimination = (key.max_points > 0.0 && !upper.is_empty())
-                .then(|| (group_mean(&upper) - group_mean(&lower)) / key.max_points);
+            let discrimination = match (group_mean(&upper), group_mean(&lower)) {
+                (Some(u), Some(l)) if key.max_points > 0.0 => Some((u - l) / key.max_points),
+                _ => None,
+            };
             items.push(ItemStats {
                 index: i,
                 mean_points: Some(mean_x),
                 p_value: (key.max_points > 0.0).then(|| mean_x / key.max_points),
                 point_biserial: correlation(cov_rest, var_x, var_rest),
                 discrimination,
-                omit_rate: Some(s.omitted as f64 / n),
+                omit_rate: Some(s.omitted as f64 / ni),
                 options: (0..key.options)
                     .map(|o| {
                         let count = s.option_count.get(o).copied().unwrap_or(0);
@@ -248,7 +280,8 @@ impl ItemAnalyzer {
                     .collect(),
             });
         }
-        let reliability = (k >= 2 && var_t > 1e-12).then(|| {
+        let complete = self.sums.iter().all(|s| s.n == self.n);
+        let reliability = (complete && k >= 2 && var_t > 1e-12).then(|| {
             let kf = k as f64;
             Reliability {
                 method: if self.sums.iter().all(|s| s.right_wrong) {
@@ -312,12 +345,12 @@ mod tests {
         }
     }
 
-    fn rw(points: f64, chosen: Option<usize>) -> ItemResponse {
-        ItemResponse {
+    fn rw(points: f64, chosen: Option<usize>) -> Option<ItemResponse> {
+        Some(ItemResponse {
             points,
             omitted: chosen.is_none() && points == 0.0,
             chosen: chosen.into_iter().collect(),
-        }
+        })
     }
 
     fn close(a: Option<f64>, b: f64) {
@@ -440,6 +473,26 @@ mod tests {
         let mut one = ItemAnalyzer::new(vec![key(0, &[])]);
         one.add(&[rw(1.0, None)]).unwrap();
         assert_eq!(one.finish().items[0].discrimination, None);
+    }
+
+    #[test]
+    fn items_not_served_count_only_where_served() {
+        // Item 2 served to the first two examinees only.
+        let mut a = ItemAnalyzer::new(vec![key(0, &[]), key(0, &[])]);
+        a.add(&[rw(1.0, None), rw(1.0, None)]).unwrap();
+        a.add(&[rw(1.0, None), rw(0.0, Some(0))]).unwrap();
+        a.add(&[rw(0.0, Some(0)), None]).unwrap();
+        a.add(&[rw(0.0, Some(0)), None]).unwrap();
+        let r = a.finish();
+        close(r.items[0].p_value, 0.5);
+        close(r.items[1].p_value, 0.5);
+        close(r.items[1].omit_rate, 0.0);
+        // Groups of one: upper (total 2) and lower (the last of the 0s,
+        // not served item 2): no lower mean, no index.
+        close(r.items[0].discrimination, 1.0);
+        assert_eq!(r.items[1].discrimination, None);
+        // Forms differ: no reliability.
+        assert_eq!(r.reliability, None);
     }
 
     #[test]
