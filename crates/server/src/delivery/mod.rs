@@ -4,6 +4,7 @@
 //! persists their outcomes. Grading and results are in [`crate::grading`].
 
 pub mod actions;
+pub mod roster;
 pub mod routes;
 pub mod service;
 pub mod start;

@@ -12,12 +12,14 @@ use invigil_domain::identity::Action;
 use invigil_store::delivery;
 
 use super::actions::{self, ActionBody, ActionResult};
+use super::roster::{self, RosterQuery, RosterRow};
 use super::service::{self, SaveBody, SaveResult, SessionView, StartBody};
 use super::writer::SaveAdmission;
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiJson, ApiPath, body_bytes, json_body, parse_json};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, body_bytes, json_body, parse_json};
+use crate::http::page::Page;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -27,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(save_answer))
         .routes(routes!(submit_session))
         .routes(routes!(session_action))
+        .routes(routes!(exam_sessions))
 }
 
 /// Start the exam, or resume the running session (any device).
@@ -130,4 +133,21 @@ pub async fn session_action(
     auth.on_session_of(s.user_id)?;
     let body: ActionBody = json_body(req, &state).await?;
     actions::act(&state, &auth, s, body).await.map(Json)
+}
+
+/// Every session of an exam, in start order, with state, time left, each
+/// device's last heartbeat and the open flags (PROCTOR_REVIEWER,
+/// EXAM_COORDINATOR). Filters `status` and `integrity`.
+#[utoipa::path(get, path = "/orgs/{org}/exams/{exam}/sessions", tag = "delivery",
+    params(("org" = String, Path), ("exam" = Uuid, Path), RosterQuery),
+    responses((status = 200, body = Page<RosterRow>), (status = 403), (status = 404),
+        (status = 422, description = "an unknown `status` or `integrity`, or a bad `limit`")),
+    security(("bearer" = [])))]
+pub async fn exam_sessions(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, exam)): ApiPath<(String, Uuid)>,
+    ApiQuery(q): ApiQuery<RosterQuery>,
+) -> Result<Json<Page<RosterRow>>, ApiError> {
+    roster::roster(&state, &ctx, exam, q).await.map(Json)
 }

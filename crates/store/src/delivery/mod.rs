@@ -9,17 +9,19 @@ pub mod entities;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use invigil_domain::delivery::session::DeliveryStatus;
+use invigil_domain::review::IntegrityStatus;
 
 use entities::{admin_action, served};
 pub(crate) use entities::{answer, session};
 
 use crate::error::{StoreError, StoreResult};
+use crate::page::{Keyset, KeysetPage};
 
 pub use admin_action::Model as AdminAction;
 pub use answer::Model as Answer;
@@ -132,6 +134,29 @@ pub async fn sessions_of_exam<C: ConnectionTrait>(
         .order_by_asc(session::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// One page of an exam's sessions in start order (by id), only those in
+/// `status` and `integrity` when given: the staff's roster of an exam.
+pub async fn sessions_page_of_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    status: Option<DeliveryStatus>,
+    integrity: Option<IntegrityStatus>,
+    page: Keyset<Uuid>,
+) -> StoreResult<KeysetPage<Session, Uuid>> {
+    let mut q = session::Entity::find()
+        .filter(session::Column::OrgId.eq(org_id))
+        .filter(session::Column::ExamId.eq(exam_id));
+    if let Some(st) = status {
+        q = q.filter(session::Column::Status.eq(st));
+    }
+    if let Some(i) = integrity {
+        q = q.filter(session::Column::IntegrityStatus.eq(i));
+    }
+    page.fetch(conn, q, session::Column::Id, Order::Asc, |s| s.id)
+        .await
 }
 
 /// Running sessions whose deadline plus grace has passed (`cutoff` is

@@ -310,6 +310,45 @@ pub async fn bind_device_session<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The heartbeat rows (one per source) of these sessions of the org.
+pub async fn heartbeats_of_sessions<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    session_ids: &[Uuid],
+) -> StoreResult<Vec<Heartbeat>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(heartbeat::Entity::find()
+        .filter(heartbeat::Column::OrgId.eq(org_id))
+        .filter(heartbeat::Column::SessionId.is_in(session_ids.iter().copied()))
+        .all(conn)
+        .await?)
+}
+
+/// How many unresolved flags each of these sessions of the org has
+/// (sessions without any are left out).
+pub async fn open_flag_counts<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    session_ids: &[Uuid],
+) -> StoreResult<Vec<(Uuid, i64)>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(flag::Entity::find()
+        .select_only()
+        .column(flag::Column::SessionId)
+        .column_as(flag::Column::Id.count(), "open")
+        .filter(flag::Column::OrgId.eq(org_id))
+        .filter(flag::Column::SessionId.is_in(session_ids.iter().copied()))
+        .filter(flag::Column::ResolvedAt.is_null())
+        .group_by(flag::Column::SessionId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(conn)
+        .await?)
+}
+
 pub async fn flags_of_session<C: ConnectionTrait>(
     conn: &C,
     session_id: Uuid,

@@ -261,6 +261,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/orgs/{org}/exams/{exam}/sessions",
+        Rule::OnResource(Action::SessionActions),
+    ),
+    (
+        "GET",
         "/orgs/{org}/grading-queue",
         Rule::Policy(Action::GradeAnswers),
     ),

@@ -5,6 +5,7 @@
 mod ingest;
 mod live;
 mod pairing;
+mod roster;
 mod rules;
 
 use std::time::Duration as StdDuration;
