@@ -54,6 +54,7 @@
 pub mod assets;
 pub mod csrf;
 pub mod errors;
+mod exam;
 mod form;
 mod home;
 mod links;
@@ -91,6 +92,8 @@ pub fn router() -> Router<AppState> {
             get(links::accept_page).post(links::accept),
         )
         .route("/me/exams", get(home::my_exams))
+        .route("/exam/sw.js", get(exam::service_worker))
+        .route("/exam/{session}", get(exam::exam_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
