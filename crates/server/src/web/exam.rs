@@ -60,7 +60,11 @@ pub fn proctor_settings(settings: &serde_json::Value) -> ProctorSettings {
         .filter(|s| s.is_finite())
         .map_or(30, |s| {
             // Clamped first, so the conversion cannot overflow.
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped to 5..=300")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "clamped to 5..=300"
+            )]
             let secs = s.round().clamp(5.0, 300.0) as u32;
             secs
         });
