@@ -2,8 +2,8 @@
 // /exam/). It lets the page survive a reload while the network is down:
 // - the exam page (GET /exam/{session}) and the last session document
 //   (GET /web-api/v1/sessions/{session}): network first, the cached copy
-//   when the network fails (the JSON copy is marked `X-Invigil-Cached: 1`,
-//   so the page knows its clock and answers may be old);
+//   when the network fails, marked `X-Invigil-Cached: 1` (the page then
+//   knows its clock and answers may be old);
 // - /assets/* (content-hashed, immutable): cache first.
 // It never handles anything but GET: answers, submit and proctoring go
 // straight to the network, and the page's own journal keeps what did not
@@ -29,7 +29,7 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
-async function networkFirst(request, mark) {
+async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
@@ -38,7 +38,6 @@ async function networkFirst(request, mark) {
   } catch (err) {
     const cached = await cache.match(request, { ignoreVary: true, ignoreSearch: true });
     if (!cached) throw err;
-    if (!mark) return cached;
     const headers = new Headers(cached.headers);
     headers.set('X-Invigil-Cached', '1');
     return new Response(await cached.blob(), { status: cached.status, headers });
@@ -60,9 +59,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (PAGE.test(url.pathname) && request.mode === 'navigate') {
-    event.respondWith(networkFirst(request, false));
+    event.respondWith(networkFirst(request));
   } else if (SESSION.test(url.pathname)) {
-    event.respondWith(networkFirst(request, true));
+    event.respondWith(networkFirst(request));
   } else if (ASSET.test(url.pathname)) {
     event.respondWith(cacheFirst(request));
   }

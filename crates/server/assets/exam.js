@@ -797,6 +797,7 @@ class Exam {
     if (unsent) text += ' Some answers could not be sent: keep this page open until you are back online.';
     $('exam-end-message').textContent = text;
     for (const id of ['exam-layout', 'exam-paused']) $(id).hidden = true;
+    $('exam-banners').replaceChildren();
     document.querySelector('.exam-tools').hidden = true;
     $('exam-timer-wrap').parentElement.hidden = true;
     this.updateSave();
@@ -859,6 +860,13 @@ class Exam {
     };
     beat();
     this.heartbeat = setInterval(beat, HEARTBEAT_MS);
+    window.addEventListener('pagehide', () => {
+      this.channel?.postMessage({ type: 'bye', tab: this.tab });
+      try {
+        const mine = JSON.parse(localStorage.getItem(beatKey) || 'null');
+        if (mine?.tab === this.tab) localStorage.removeItem(beatKey);
+      } catch { /* nothing to clean */ }
+    });
   }
 
   onTabMessage(m) {
@@ -868,6 +876,8 @@ class Exam {
       this.blockTab();
     } else if (m.type === 'here' && m.openedAt < this.openedAt) {
       this.otherTab();
+    } else if (m.type === 'bye' && !this.blocked) {
+      this.banner('tabs', null);
     } else if (m.type === 'takeover') {
       this.blockTab();
     }
@@ -930,7 +940,7 @@ class Exam {
     const notice = (text) => { const n = $('exam-proctor-notice'); if (n) n.textContent = text; };
     try {
       const m = await import(this.root.dataset.proctorSrc);
-      if (!m.startProctoring) { notice('Proctoring is on for this exam.'); return; }
+      if (!m.startProctoring) return;
       this.proctor = await m.startProctoring({
         sessionId: this.sid,
         apiBase: this.api,
