@@ -333,4 +333,52 @@ describe('exam page', () => {
     await page.getByRole('link', { name: 'Go to My exams' }).waitFor();
     await context.close();
   });
+
+  test('the timer warns at 10 and 1 minutes and ends the exam at 0', async () => {
+    const page = await newPage(browser);
+    // The page's clock, fast-forwarded below; the server keeps real time.
+    await page.clock.install();
+    await page.goto(`${server.url}/signin`);
+    await page.getByLabel('Email address').fill(CANDIDATE);
+    await page.getByLabel('Password').fill(server.accounts.get(CANDIDATE));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/me\/exams$/);
+    const token = await bearer(CANDIDATE);
+    const demo = (await apiGet('/me/exams', token)).items.find((e) => /Demo/.test(e.title));
+    const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+    const started = await page.request.post(`${server.url}/web-api/v1/exams/${demo.exam_id}/sessions`, {
+      headers: { 'X-CSRF-Token': csrf },
+    });
+    assert.equal(started.status(), 201, 'a second attempt');
+    const session = await started.json();
+    const sid = session.session_id;
+    const short = session.questions.find((q) => q.type === 'short_answer');
+    await page.goto(`${server.url}/exam/${sid}`);
+    await page.locator('#exam-save', { hasText: 'Saved' }).waitFor();
+    const ordered = [...session.questions].sort((a, b) => a.position - b.position);
+    await goToQuestion(page, ordered.findIndex((q) => q.id === short.id) + 1);
+    await tabInto(page, `#a-${short.id}`);
+    await page.keyboard.type('Before the end');
+    await page.locator('#exam-save', { hasText: /^Saved$/ }).waitFor({ timeout: 10_000 });
+
+    await page.locator('#exam-root[data-offline]').waitFor({ timeout: 20_000 });
+    // Every poll resyncs the page's clock to the server's; cut the session
+    // document off so the fast-forwarded page clock stands.
+    await page.context().route(`**/web-api/v1/sessions/${sid}`, (route) => (
+      route.request().method() === 'GET' ? route.abort('internetdisconnected') : route.fallback()));
+    const left = (await apiGet(`/sessions/${sid}`, token)).remaining_seconds;
+    await page.clock.fastForward((left - 595) * 1000);
+    await page.getByText('10 minutes left.').waitFor();
+    // ... told to screen readers too (the assertive live region).
+    await page.waitForFunction(() => document.getElementById('exam-announce').textContent === '10 minutes left.');
+    await page.clock.fastForward(540 * 1000);
+    await page.getByText(/^1 minute left/).waitFor();
+    await page.clock.fastForward(60 * 1000);
+    await page.getByText(/Time is up. Your answers were submitted automatically/).waitFor();
+    await expectAccessible(page, 'end view after the time ran out');
+    const done = await apiGet(`/sessions/${sid}`, token);
+    assert.ok(['SUBMITTED', 'AUTO_SUBMITTED'].includes(done.status), done.status);
+    assert.equal(done.answers[short.id].response.text, 'Before the end');
+    await page.context().close();
+  });
 });

@@ -162,7 +162,13 @@ class Exam {
     this.applyPrefs();
     this.bindTools();
     this.watchTabs();
-    window.addEventListener('online', () => { this.netDown = false; this.updateSave(); this.refresh(); });
+    window.addEventListener('online', () => {
+      this.netDown = false;
+      this.updateSave();
+      // After the deadline too: the server takes saves for its grace period.
+      if (this.finished) this.flush().then((empty) => { if (empty) this.forget(); });
+      else this.refresh();
+    });
     window.addEventListener('offline', () => { this.netDown = true; this.updateSave(); });
     window.addEventListener('focus', () => this.refresh());
     document.addEventListener('visibilitychange', () => { if (!document.hidden) this.refresh(); });
@@ -804,10 +810,13 @@ class Exam {
     const box = $('exam-end');
     box.hidden = false;
     box.focus();
-    if (!unsent) {
-      try { localStorage.removeItem(this.key); } catch { /* nothing kept */ }
-      navigator.serviceWorker?.controller?.postMessage({ type: 'forget', urls: [location.pathname, `${this.api}/sessions/${this.sid}`] });
-    }
+    if (!unsent) this.forget();
+  }
+
+  /** A finished session leaves nothing behind on this device. */
+  forget() {
+    try { localStorage.removeItem(this.key); } catch { /* nothing kept */ }
+    navigator.serviceWorker?.controller?.postMessage({ type: 'forget', urls: [location.pathname, `${this.api}/sessions/${this.sid}`] });
   }
 
   // ---- display options
