@@ -304,6 +304,14 @@ describe('exam page', () => {
     await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px at 200 % text`);
+    const overlaps = await page.evaluate(() => {
+      const boxes = ['.exam-palette', '.exam-question:not([hidden])', '.exam-side']
+        .map((sel) => document.querySelector(sel)?.getBoundingClientRect()).filter(Boolean);
+      const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      return boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => hit(a, b))).length;
+    });
+    assert.equal(overlaps, 0, 'palette, question and camera panel do not overlap at 200 % text');
+    await screenshot(page, 'exam-200-percent');
     await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
 
     // ---- the review screen lists not answered and flagged questions
