@@ -30,7 +30,7 @@ use invigil_store::exams as exam_store;
 use invigil_store::tenancy;
 
 use super::Layout;
-use super::errors::{error_page, not_found_page};
+use super::errors::error_page;
 use super::session::SignedIn;
 use crate::delivery::service::own_session;
 use crate::http::error::ApiError;
@@ -125,7 +125,7 @@ pub async fn exam_page(
 ) -> Response {
     let SignedIn { visitor, user } = signed_in;
     let Ok(session_id) = Uuid::parse_str(&session) else {
-        return not_found_page();
+        return error_page(&ApiError::NotFound);
     };
     let s = match own_session(&state, &user, session_id).await {
         Ok(s) => s,
@@ -133,7 +133,7 @@ pub async fn exam_page(
     };
     let exam = match exam_store::exam(state.db.read(), s.org_id, s.exam_id).await {
         Ok(Some(e)) => e,
-        Ok(None) => return not_found_page(),
+        Ok(None) => return error_page(&ApiError::NotFound),
         Err(e) => return error_page(&ApiError::from(e)),
     };
     let (csrf, _) = visitor.csrf_for_page();
@@ -154,7 +154,7 @@ pub async fn exam_page(
             });
             proctor_settings(&json)
         }
-        Ok(None) => return not_found_page(),
+        Ok(None) => return error_page(&ApiError::NotFound),
         Err(e) => return error_page(&ApiError::from(e)),
     };
     ExamPage {
