@@ -58,6 +58,7 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod errors;
+mod exam;
 mod form;
 mod home;
 mod links;
@@ -97,6 +98,8 @@ pub fn router() -> Router<AppState> {
             get(links::accept_page).post(links::accept),
         )
         .route("/me/exams", get(home::my_exams))
+        .route("/exam/sw.js", get(exam::service_worker))
+        .route("/exam/{session}", get(exam::exam_page))
         // The page paths of the HTTP contract (API.md), kept as permanent
         // redirects to the pages' names.
         .route("/login", any(contract_path))
