@@ -57,12 +57,14 @@ pub mod errors;
 mod form;
 mod home;
 mod links;
+mod precheck;
+mod results;
 pub mod session;
 mod signin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 use session::Visitor;
@@ -91,6 +93,11 @@ pub fn router() -> Router<AppState> {
             get(links::accept_page).post(links::accept),
         )
         .route("/me/exams", get(home::my_exams))
+        .route("/me/exams/{exam}/check", get(precheck::check_page))
+        .route("/me/exams/{exam}/start", post(precheck::start))
+        .route("/me/results", get(results::results_page))
+        .route("/me/results/{session}", get(results::result_page))
+        .route("/me/results/{session}/appeal", post(results::appeal))
         .route("/assets/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
