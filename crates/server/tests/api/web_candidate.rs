@@ -464,3 +464,79 @@ both!(
     results_stay_hidden_until_release,
     a_decided_session_is_appealed_once_in_the_browser,
 );
+
+async fn my_exams_pages_beyond_fifty(app: TestApp) {
+    let s = setup_with(&app, ExamOpts::default()).await;
+    for _ in 0..50 {
+        let e = insert_exam(
+            &app,
+            &s.org,
+            s.bank_id,
+            s.coordinator.id,
+            &ExamOpts::default(),
+        )
+        .await;
+        enroll(&app, &s.org, e, s.candidate.id, None).await;
+    }
+    let (mut b, _) = signed_in(&app, "cand@acme.org").await;
+    let first = b.get(&app, "/me/exams").await.text();
+    assert_eq!(first.matches(r#"<li class="card exam">"#).count(), 50);
+    let at = first
+        .find(r#"<a href="/me/exams?cursor="#)
+        .expect("a More link")
+        + 9;
+    let next: String = first[at..].chars().take_while(|c| *c != '"').collect();
+    let second = b.get(&app, &next.replace("&amp;", "&")).await;
+    assert_page(&second, 200);
+    let html = second.text();
+    assert_eq!(html.matches(r#"<li class="card exam">"#).count(), 1);
+    assert!(
+        html.contains(r#"<a href="/me/exams">First page</a>"#),
+        "{html}"
+    );
+    assert!(!html.contains("?cursor="), "{html}");
+    assert_page(&b.get(&app, "/me/exams?cursor=nonsense").await, 404);
+}
+
+async fn the_demo_has_a_released_result_to_appeal_and_loads_twice(app: TestApp) {
+    use invigil_server::http::auth::{ClientInfo, CurrentUser};
+    invigil_server::demo::load(&app.state).await.unwrap();
+    invigil_server::demo::load(&app.state).await.unwrap();
+    let candidate =
+        invigil_store::identity::users::by_email(app.db().read(), "candidate@demo.example.org")
+            .await
+            .unwrap()
+            .unwrap();
+    let results = invigil_server::grading::results::my_results(&app.state, candidate.id)
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let r = &results[0];
+    assert_eq!(r.exam_title, invigil_server::demo::DEMO_FINISHED_EXAM);
+    assert_eq!(r.passed, Some(true));
+    assert_eq!(r.final_score, Some(2.5));
+    assert_eq!(r.integrity, "CLEARED");
+    let me = CurrentUser {
+        user: candidate,
+        session_id: Uuid::nil(),
+        client: ClientInfo::default(),
+    };
+    let v = invigil_server::review::candidate::my_integrity(&app.state, &me, r.session_id)
+        .await
+        .unwrap();
+    assert_eq!(v.flags.len(), 1);
+    assert!(v.can_appeal);
+    let exams = invigil_server::exams::me::my_exams(
+        &app.state,
+        &me,
+        &invigil_server::http::page::PageQuery::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(exams.items.len(), 2);
+}
+
+both!(
+    my_exams_pages_beyond_fifty,
+    the_demo_has_a_released_result_to_appeal_and_loads_twice,
+);
