@@ -48,7 +48,9 @@
 //! `/` (to `/me/exams` or `/signin`), `/signin`, `/signout`,
 //! `/forgot-password`, `/reset-password?token=`, `/verify-email?token=`,
 //! `/revert-email?token=`, `/accept-invitation?token=` (the links of our
-//! mails) and `/me/exams`. Static files: [`assets`]. A GET never uses up a
+//! mails) and `/me/exams`; the candidate's `/me/exams/{exam}/check` (the
+//! pre-exam check; `POST .../start` goes to `/exam/{session}`),
+//! `/me/results` and `/me/results/{session}` (`POST .../appeal`). Static files: [`assets`]. A GET never uses up a
 //! one-time link (mail scanners open links): the action is a button.
 
 pub mod assets;
