@@ -28,10 +28,11 @@
 //! revokes the session server side (audit `auth.logout`) and clears the
 //! cookie. A new secret is issued on every sign-in (no session fixation).
 //!
-//! The cookie authenticates **only** these pages: `/api/v1` reads nothing
-//! but the `Authorization: Bearer` header, and a WEB token is not an access
-//! token, so API requests need no CSRF defence and bearer tokens work as
-//! before.
+//! The cookie authenticates **only** these pages and `/web-api/v1` (the
+//! JSON of the pages' scripts, see [`api`], which also demands the CSRF
+//! token in a header): `/api/v1` reads nothing but the `Authorization:
+//! Bearer` header, and a WEB token is not an access token, so API requests
+//! need no CSRF defence and bearer tokens work as before.
 //!
 //! # CSRF
 //!
@@ -50,9 +51,13 @@
 //! `/revert-email?token=`, `/accept-invitation?token=` (the links of our
 //! mails) and `/me/exams`; the candidate's `/me/exams/{exam}/check` (the
 //! pre-exam check; `POST .../start` goes to `/exam/{session}`),
-//! `/me/results` and `/me/results/{session}` (`POST .../appeal`). Static files: [`assets`]. A GET never uses up a
-//! one-time link (mail scanners open links): the action is a button.
+//! `/me/results` and `/me/results/{session}` (`POST .../appeal`). The page
+//! paths of the HTTP contract (`/login`, `/logout`, `/exams`,
+//! `/sessions/{id}`) redirect to these. Static files: [`assets`]. A GET
+//! never uses up a one-time link (mail scanners open links): the action is
+//! a button.
 
+pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod errors;
@@ -66,7 +71,9 @@ mod signin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
 
 use crate::state::AppState;
 use session::Visitor;
@@ -100,8 +107,39 @@ pub fn router() -> Router<AppState> {
         .route("/me/results", get(results::results_page))
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
+        // The page paths of the HTTP contract (API.md), kept as permanent
+        // redirects to the pages' names.
+        .route("/login", any(contract_path))
+        .route("/logout", any(contract_path))
+        .route("/exams", any(contract_path))
+        .route("/sessions/{session}", any(contract_path))
         .route("/assets/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+}
+
+/// Where a page path of the HTTP contract lives: `/login` -> `/signin`,
+/// `/logout` -> `/signout`, `/exams` -> `/me/exams`, `/sessions/{id}` ->
+/// `/exam/{id}`; the query is kept. `None` for any other path.
+fn contract_target(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    let to = match path {
+        "/login" => "/signin".to_owned(),
+        "/logout" => "/signout".to_owned(),
+        "/exams" => "/me/exams".to_owned(),
+        _ => format!("/exam/{}", path.strip_prefix("/sessions/")?),
+    };
+    Some(match uri.query() {
+        Some(q) => format!("{to}?{q}"),
+        None => to,
+    })
+}
+
+/// A contract path: `308 Permanent Redirect` (method and form kept).
+async fn contract_path(uri: Uri) -> Response {
+    match contract_target(&uri) {
+        Some(to) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response(),
+        None => errors::error_page(&crate::http::error::ApiError::NotFound),
+    }
 }
 
 /// The signed-in person shown in the header.
@@ -160,6 +198,19 @@ mod tests {
 
     use super::Layout;
     use super::errors::ErrorPage;
+
+    #[test]
+    fn contract_paths_lead_to_the_pages() {
+        let to = |u: &str| super::contract_target(&u.parse().unwrap());
+        assert_eq!(
+            to("/login?next=/me/exams").as_deref(),
+            Some("/signin?next=/me/exams")
+        );
+        assert_eq!(to("/logout").as_deref(), Some("/signout"));
+        assert_eq!(to("/exams").as_deref(), Some("/me/exams"));
+        assert_eq!(to("/sessions/abc").as_deref(), Some("/exam/abc"));
+        assert_eq!(to("/elsewhere"), None);
+    }
 
     #[test]
     fn the_htmx_layout_loads_htmx_with_its_csp_safe_config_and_the_csrf_header() {

@@ -17,7 +17,7 @@ use invigil_store::exams as exam_store;
 use invigil_store::tenancy;
 
 use super::Layout;
-use super::errors::{FormErrors, csrf_refused, error_page, not_found_page};
+use super::errors::{FormErrors, csrf_refused, error_page};
 use super::form::WebForm;
 use super::home::ExamRow;
 use super::results::sentence;
@@ -145,7 +145,7 @@ pub async fn check_page(
     Path(exam): Path<String>,
 ) -> Response {
     let Ok(exam_id) = exam.parse::<Uuid>() else {
-        return not_found_page();
+        return error_page(&ApiError::NotFound);
     };
     match facts(&state, &signed_in.user, exam_id).await {
         Ok(f) => render(&signed_in, f, FormErrors::default(), false, StatusCode::OK),
@@ -195,7 +195,7 @@ pub async fn start(
         return csrf_refused();
     }
     let Ok(exam_id) = exam.parse::<Uuid>() else {
-        return not_found_page();
+        return error_page(&ApiError::NotFound);
     };
     let f = match facts(&state, &signed_in.user, exam_id).await {
         Ok(f) => f,

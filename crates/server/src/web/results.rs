@@ -24,7 +24,7 @@ use invigil_store::delivery;
 use invigil_store::exams as exam_store;
 
 use super::Layout;
-use super::errors::{ErrorPage, FormErrors, csrf_refused, error_page, not_found_page, page};
+use super::errors::{ErrorPage, FormErrors, csrf_refused, error_page, page};
 use super::form::WebForm;
 use super::session::{SignedIn, see_other};
 use crate::grading::results::{ResultView, my_results};
@@ -433,7 +433,7 @@ pub async fn result_page(
     query: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(id) = session.parse::<Uuid>() else {
-        return not_found_page();
+        return error_page(&ApiError::NotFound);
     };
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let notice = q.appealed.is_some().then_some(
@@ -469,7 +469,7 @@ pub async fn appeal(
         return csrf_refused();
     }
     let Ok(id) = session.parse::<Uuid>() else {
-        return not_found_page();
+        return error_page(&ApiError::NotFound);
     };
     let s = match candidate::own_released(&state, &signed_in.user, id).await {
         Ok(s) => s,

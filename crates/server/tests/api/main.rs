@@ -26,4 +26,5 @@ mod proctoring;
 mod review;
 mod tenancy;
 mod web;
+mod web_api;
 mod web_candidate;
