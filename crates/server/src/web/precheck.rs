@@ -54,7 +54,6 @@ pub struct CheckFacts {
     pub row: ExamRow,
     pub description: Option<String>,
     pub resuming: bool,
-    pub attempts_left: u32,
     pub snapshot_seconds: i64,
     pub retention_days: i64,
 }
@@ -105,7 +104,6 @@ async fn facts(state: &AppState, me: &CurrentUser, exam_id: Uuid) -> Result<Chec
         row: ExamRow::of(&view),
         description: exam.description,
         resuming: en.status == invigil_domain::exams::EnrollmentStatus::InProgress,
-        attempts_left: left,
         snapshot_seconds: snapshot_interval_seconds(org.id, &org.settings),
         retention_days: crate::review::evidence::retention_days(org.id, &org.settings),
     })

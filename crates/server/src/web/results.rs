@@ -483,6 +483,9 @@ pub async fn appeal(
     };
     let (status, _) = e.parts();
     let errors = match e {
+        ApiError::Validation(list) if !list.iter().any(|f| f.field == "text") => {
+            FormErrors::general("The appeal could not be sent; check the text and try again.")
+        }
         ApiError::Validation(list) => FormErrors {
             fields: list
                 .into_iter()

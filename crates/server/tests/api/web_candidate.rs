@@ -8,97 +8,17 @@ use uuid::Uuid;
 use invigil_domain::identity::Role;
 
 use crate::both;
+use crate::common::TestApp;
 use crate::common::fixtures::PASSWORD;
-use crate::common::{TestApp, TestResponse};
 use crate::delivery::{ExamOpts, Setup, enroll, insert_exam, setup_with};
 use crate::review::{claim, decide, flag_session, release_results, submit};
-
-/// A browser in miniature: the cookies it holds.
-#[derive(Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take(&mut self, r: &TestResponse) {
-        for v in r.headers.get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            if !attrs.contains("Max-Age=0") {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-    }
-
-    async fn get(&mut self, app: &TestApp, path: &str) -> TestResponse {
-        let r = app.get(path).header("cookie", &self.header()).send().await;
-        self.take(&r);
-        r
-    }
-
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
-        let body = serde_urlencoded::to_string(form).unwrap();
-        let r = app
-            .post(path)
-            .header("cookie", &self.header())
-            .body("application/x-www-form-urlencoded", body)
-            .send()
-            .await;
-        self.take(&r);
-        r
-    }
-}
-
-fn csrf(r: &TestResponse) -> String {
-    let html = r.text();
-    let at = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field: {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[at..].chars().take_while(|c| *c != '"').collect()
-}
-
-#[track_caller]
-fn assert_page(r: &TestResponse, status: u16) {
-    r.assert(status);
-    assert_eq!(
-        r.header("content-type"),
-        Some("text/html; charset=utf-8"),
-        "{}",
-        r.text()
-    );
-}
-
-#[track_caller]
-fn assert_redirect(r: &TestResponse, to: &str) {
-    r.assert(303);
-    assert_eq!(r.header("location"), Some(to));
-}
+use invigil_testkit::browser::{Browser, assert_page, assert_redirect, csrf_field as csrf};
 
 /// A browser signed in as `email` (a fixture user); returns it and the
 /// session's CSRF token.
 async fn signed_in(app: &TestApp, email: &str) -> (Browser, String) {
     let mut b = Browser::default();
-    let page = b.get(app, "/signin").await;
-    let token = csrf(&page);
-    let r = b
-        .post(
-            app,
-            "/signin",
-            &[("csrf", &token), ("email", email), ("password", PASSWORD)],
-        )
-        .await;
-    r.assert(303);
+    b.sign_in(app, email, PASSWORD).await.assert(303);
     let home = b.get(app, "/me/exams").await;
     assert_page(&home, 200);
     let t = csrf(&home);
@@ -302,6 +222,15 @@ async fn refused_starts_say_why(app: TestApp) {
         "{}",
         r.text()
     );
+    let check = b
+        .get(&app, &format!("/me/exams/{}/check", s.exam_id))
+        .await
+        .text();
+    assert!(
+        check.contains("This exam cannot be started now: Completed."),
+        "{check}"
+    );
+    assert!(!check.contains("Start the exam</button>"), "{check}");
 }
 
 /// A finished, flagged session of the fixture candidate.
