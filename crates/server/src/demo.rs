@@ -179,6 +179,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     }
     let bank_id = load_content(state, org.id).await?;
     load_exam(state, org.id, bank_id).await?;
+    load_finished_exam(state, org.id).await?;
     Ok(accounts)
 }
 
@@ -258,18 +259,291 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
     Ok(())
 }
 
+pub const DEMO_FINISHED_EXAM: &str = "Demo quiz: finished practice round";
+
+const FINISHED_QUIZ: &str = "\
+::Capital of Italy:: What is the capital of Italy? {=Rome ~Milan ~Naples ~Turin}
+
+::Water boils:: Pure water boils at 100 °C at sea level. {T}
+
+::Half of ten:: What is half of ten? {#5:0}
+
+::Why revise:: In two or three sentences, explain why spaced revision helps you remember. {}
+";
+
+/// A COMPLETED, proctored quiz the demo candidate has taken: answered,
+/// submitted and graded (the essay by the coordinator, with a comment), one
+/// TAB_SWITCH flag that the demo proctor reviewed and CLEARED, results
+/// released, so "My results" has something to show and to appeal. Made once,
+/// through the delivery services and the store's review and grading writers.
+async fn load_finished_exam(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
+    use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
+    use invigil_domain::grading::Outcome;
+    use invigil_domain::proctoring::{Cause, EventSource, EventType, FlagSeverity, FlagType};
+    use invigil_domain::review::{DecisionType, IntegrityStatus};
+    use invigil_store::DeptScope;
+    use invigil_store::delivery::{self, AnswerSave};
+    use invigil_store::exams::{self, ExamFields, NewEnrollment};
+    use invigil_store::grading::{AnswerGrade, set_grade};
+    use invigil_store::proctoring::{self as proctoring_store, Event, Flag, entities::EventIds};
+    use invigil_store::review as review_store;
+
+    let now = state.now();
+    let db = state.db.read();
+    let existing = exams::list_exams(db, org_id, &DeptScope::All, None, None, 500).await?;
+    if existing.iter().any(|e| e.title == DEMO_FINISHED_EXAM) {
+        return Ok(());
+    }
+    let by_email = |email: &'static str| async move {
+        users::by_email(state.db.read(), email)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo account {email} missing"))
+    };
+    let coordinator = by_email("coordinator@demo.example.org").await?;
+    let proctor = by_email("proctor@demo.example.org").await?;
+    let candidate = by_email("candidate@demo.example.org").await?;
+    let bank_id = load_bank(
+        state,
+        org_id,
+        "Demo: finished quiz",
+        "Four short questions of the finished demo quiz.",
+        FINISHED_QUIZ,
+    )
+    .await?;
+    let quiz_type = exams::list_exam_types(db, org_id, None, 100)
+        .await?
+        .into_iter()
+        .find(|t| t.code == "QUIZ")
+        .map(|t| t.id);
+
+    let tx = state.db.begin().await?;
+    let exam = exams::create_exam(
+        &tx,
+        org_id,
+        ExamFields {
+            department_id: None,
+            title: DEMO_FINISHED_EXAM.into(),
+            description: Some("A short quiz the demo candidate has already taken.".into()),
+            question_bank_id: Some(bank_id),
+            draw_rules: None,
+            duration_minutes: 20,
+            passing_score: 50,
+            max_attempts: 1,
+            scheduled_start_at: Some(now - chrono::Duration::days(2)),
+            scheduled_end_at: Some(now + chrono::Duration::hours(1)),
+            randomize_questions: false,
+            randomize_options: false,
+            enable_proctoring: true,
+            proctoring_sensitivity: Sensitivity::Medium,
+            exam_type_id: quiz_type,
+        },
+        ExamStatus::Active,
+        coordinator.id,
+        now,
+    )
+    .await?;
+    exams::create_enrollments(
+        &tx,
+        org_id,
+        exam.id,
+        &[NewEnrollment {
+            user_id: candidate.id,
+            status: EnrollmentStatus::Accepted,
+            extra_time_percent: None,
+        }],
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+
+    // The candidate takes it: start, answer (one wrong), submit.
+    let me = crate::http::auth::CurrentUser {
+        user: candidate,
+        session_id: Uuid::nil(),
+        client: crate::http::auth::ClientInfo::default(),
+    };
+    let (view, _) = crate::delivery::start::start_or_resume(
+        state,
+        &me,
+        exam.id,
+        crate::delivery::start::StartBody::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo quiz start: {e}"))?;
+    let sid = view.session_id;
+    let mut essay = None;
+    let tx = state.db.begin().await?;
+    for q in &view.questions {
+        let response = match q.question_type.as_str() {
+            "single_choice" => serde_json::json!({ "option": 0 }),
+            "true_false" => serde_json::json!({ "value": false }),
+            "numeric" => serde_json::json!({ "value": 5 }),
+            _ => {
+                essay = Some(q.id);
+                serde_json::json!({ "text": "Spacing revision out forces me to recall \
+                    what I learned, and each recall makes the memory stronger." })
+            }
+        };
+        delivery::upsert_answer(
+            &tx,
+            &AnswerSave {
+                session_id: sid,
+                question_id: q.id,
+                org_id,
+                response,
+                revision: 1,
+                latency_ms: Some(20_000),
+                saved_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    crate::delivery::service::submit(state, &me, sid)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo quiz submit: {e}"))?;
+
+    // The coordinator grades the essay; the proctor reviews the flag.
+    let tx = state.db.begin().await?;
+    let mut row = delivery::session_for_update(&tx, sid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo quiz session missing"))?;
+    if let Some(qid) = essay {
+        let served = delivery::served_one(&tx, sid, qid)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo essay not served"))?;
+        set_grade(
+            &tx,
+            &AnswerGrade {
+                session_id: sid,
+                question_id: qid,
+                org_id,
+                points: Some(served.points / 2.0),
+                outcome: Outcome::NeedsManual,
+                graded_version: served.version,
+                graded_by: Some(coordinator.id),
+                comment: Some(
+                    "Good point about recall. Add an example of how you would space your \
+                     revision to get full marks."
+                        .into(),
+                ),
+                graded_at: Some(now),
+            },
+            now,
+        )
+        .await?;
+        crate::grading::rescore(&tx, &mut row, exam.passing_score, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo quiz rescore: {e}"))?;
+        delivery::update_session_if(&tx, &row, row.status).await?;
+    }
+    let started = row.started_at;
+    let events: Vec<Event> = (0..2)
+        .map(|i| Event {
+            id: Uuid::now_v7(),
+            org_id,
+            session_id: sid,
+            client_event_id: Some(format!("demo-{sid}-{i}")),
+            source: EventSource::Laptop,
+            event_type: EventType::TabSwitch,
+            severity: 5,
+            occurred_at: started + chrono::Duration::milliseconds(i * 400),
+            received_at: started + chrono::Duration::milliseconds(i * 400),
+            meta: None,
+            frame_id: None,
+        })
+        .collect();
+    proctoring_store::insert_events(&tx, &events).await?;
+    proctoring_store::insert_flag(
+        &tx,
+        &Flag {
+            id: Uuid::now_v7(),
+            org_id,
+            session_id: sid,
+            rule_id: "tab_switch_burst".into(),
+            dedupe_key: format!("tab_switch_burst:{}", events[0].id),
+            flag_type: FlagType::TabSwitch,
+            severity: FlagSeverity::Medium,
+            cause: Cause::Behavioural,
+            weight: 10,
+            event_ids: EventIds(events.iter().map(|e| e.id).collect()),
+            first_at: events[0].occurred_at,
+            last_at: events[1].occurred_at,
+            description: "Left the exam tab 2 times within a few seconds".into(),
+            created_at: now,
+            resolved_by: None,
+            resolved_at: None,
+            resolution: None,
+        },
+    )
+    .await?;
+    review_store::set_score(
+        &tx,
+        sid,
+        10,
+        IntegrityStatus::Clean,
+        IntegrityStatus::Flagged,
+        now,
+    )
+    .await?;
+    review_store::claim(&tx, sid, proctor.id, now).await?;
+    review_store::decide(
+        &tx,
+        &review_store::Decision {
+            session_id: sid,
+            reviewer: proctor.id,
+            decision: DecisionType::Cleared,
+            notes: "The tab switches were short and the webcam shows the candidate alone.".into(),
+            at: now,
+        },
+    )
+    .await?;
+    review_store::resolve_flags(&tx, sid, proctor.id, DecisionType::Cleared, now).await?;
+    exams::transition_exam(
+        &tx,
+        org_id,
+        exam.id,
+        ExamStatus::Active,
+        ExamStatus::Completed,
+        now,
+    )
+    .await?;
+    exams::release_results(&tx, org_id, exam.id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub const DEMO_BANK: &str = "Demo: general knowledge";
 
 /// An APPROVED bank with questions of every type, written by the demo author
 /// and approved by the demo QA reviewer (two different people).
 async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
+    load_bank(
+        state,
+        org_id,
+        DEMO_BANK,
+        "Questions of every type, approved and ready for exams.",
+        include_str!("demo_content.gift"),
+    )
+    .await
+}
+
+/// An APPROVED bank `title` with the questions of `gift` (once).
+async fn load_bank(
+    state: &AppState,
+    org_id: Uuid,
+    title: &str,
+    description: &str,
+    gift: &str,
+) -> anyhow::Result<Uuid> {
     use invigil_domain::content::{BankStatus, parse_gift};
     use invigil_store::DeptScope;
     use invigil_store::content::{self, NewBank};
 
     let existing =
         content::list_banks(state.db.read(), org_id, &DeptScope::All, None, None, 500).await?;
-    if let Some(b) = existing.iter().find(|b| b.title == DEMO_BANK) {
+    if let Some(b) = existing.iter().find(|b| b.title == title) {
         return Ok(b.id);
     }
     let author = users::by_email(state.db.read(), "author@demo.example.org")
@@ -278,7 +552,7 @@ async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
     let qa = users::by_email(state.db.read(), "qa@demo.example.org")
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo QA missing"))?;
-    let parsed = parse_gift(include_str!("demo_content.gift"));
+    let parsed = parse_gift(gift);
     if !parsed.errors.is_empty() {
         anyhow::bail!("demo questions do not parse: {:?}", parsed.errors);
     }
@@ -293,8 +567,8 @@ async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
         &tx,
         org_id,
         NewBank {
-            title: DEMO_BANK.into(),
-            description: Some("Questions of every type, approved and ready for exams.".into()),
+            title: title.into(),
+            description: Some(description.into()),
             tags: vec!["demo".into()],
             department_id: None,
             author_id: author.id,

@@ -49,10 +49,13 @@
 //! `/` (to `/me/exams` or `/signin`), `/signin`, `/signout`,
 //! `/forgot-password`, `/reset-password?token=`, `/verify-email?token=`,
 //! `/revert-email?token=`, `/accept-invitation?token=` (the links of our
-//! mails) and `/me/exams`. The page paths of the HTTP contract (`/login`,
-//! `/logout`, `/exams`, `/sessions/{id}`) redirect to these. Static files:
-//! [`assets`]. A GET never uses up a one-time link (mail scanners open
-//! links): the action is a button.
+//! mails) and `/me/exams`; the candidate's `/me/exams/{exam}/check` (the
+//! pre-exam check; `POST .../start` goes to `/exam/{session}`),
+//! `/me/results` and `/me/results/{session}` (`POST .../appeal`). The page
+//! paths of the HTTP contract (`/login`, `/logout`, `/exams`,
+//! `/sessions/{id}`) redirect to these. Static files: [`assets`]. A GET
+//! never uses up a one-time link (mail scanners open links): the action is
+//! a button.
 
 pub mod api;
 pub mod assets;
@@ -62,6 +65,8 @@ mod exam;
 mod form;
 mod home;
 mod links;
+mod precheck;
+mod results;
 pub mod session;
 mod signin;
 
@@ -69,7 +74,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 
 use crate::state::AppState;
 use session::Visitor;
@@ -100,6 +105,11 @@ pub fn router() -> Router<AppState> {
         .route("/me/exams", get(home::my_exams))
         .route("/exam/sw.js", get(exam::service_worker))
         .route("/exam/{session}", get(exam::exam_page))
+        .route("/me/exams/{exam}/check", get(precheck::check_page))
+        .route("/me/exams/{exam}/start", post(precheck::start))
+        .route("/me/results", get(results::results_page))
+        .route("/me/results/{session}", get(results::result_page))
+        .route("/me/results/{session}/appeal", post(results::appeal))
         // The page paths of the HTTP contract (API.md), kept as permanent
         // redirects to the pages' names.
         .route("/login", any(contract_path))

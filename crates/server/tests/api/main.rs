@@ -28,3 +28,4 @@ mod tenancy;
 mod web;
 mod web_api;
 mod web_exam;
+mod web_candidate;
