@@ -57,6 +57,7 @@ pub mod errors;
 mod form;
 mod home;
 mod links;
+pub mod pair;
 pub mod session;
 mod signin;
 
@@ -91,6 +92,7 @@ pub fn router() -> Router<AppState> {
             get(links::accept_page).post(links::accept),
         )
         .route("/me/exams", get(home::my_exams))
+        .route("/pair", get(pair::pair_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
