@@ -6,6 +6,8 @@
 //!   for special configurations, and [`run`] that cleans up after a test;
 //! - [`fixtures`]: organizations, users with roles and signed-in sessions,
 //!   the [`World`] of one of everything, made straight through the store;
+//! - [`browser`]: a miniature browser (cookies, forms with CSRF, the
+//!   pages' `/web-api/v1` calls) for tests of the web UI;
 //! - [`logs`]: per-test log capture;
 //! - [`pgadmin`]: creating and dropping PostgreSQL databases;
 //! - [`loadgen`]: a seeded exam for many candidates and a minimal HTTP
@@ -15,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
+pub mod browser;
 pub mod fixtures;
 pub mod loadgen;
 pub mod logs;

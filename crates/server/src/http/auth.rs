@@ -104,6 +104,29 @@ impl CurrentUser {
     }
 }
 
+/// A browser session already proven by the guard of `/web-api/v1`
+/// ([`crate::web::api`]: the session cookie plus the page's CSRF token in
+/// `X-CSRF-Token`). On those routes it stands in for an ACCESS token; only
+/// that guard inserts it (a request extension, which no client can set), so
+/// `/api/v1` never accepts a cookie.
+#[derive(Debug, Clone)]
+pub struct BrowserSession(pub sessions::Authenticated);
+
+/// The user and auth session behind the request's credential: the browser
+/// session the web API's guard proved, else an `Authorization: Bearer` token
+/// of `kind`. `None`: a bearer token that is unknown, expired or revoked.
+pub async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    kind: TokenKind,
+) -> Result<Option<sessions::Authenticated>, ApiError> {
+    if let Some(BrowserSession(found)) = parts.extensions.get::<BrowserSession>() {
+        return Ok((kind == TokenKind::Access).then(|| found.clone()));
+    }
+    let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+    Ok(sessions::authenticate(state.db.read(), &hash_token(token), kind, state.now()).await?)
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
@@ -111,15 +134,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        let found = sessions::authenticate(
-            state.db.read(),
-            &hash_token(token),
-            TokenKind::Access,
-            state.now(),
-        )
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
+        let found = authenticate(parts, state, TokenKind::Access)
+            .await?
+            .ok_or(ApiError::InvalidToken)?;
         if found.user.status != AccountStatus::Active {
             return Err(ApiError::InvalidToken);
         }

@@ -178,6 +178,8 @@ pub fn router(state: AppState) -> Router {
         ))
         // The web UI (HTML pages, cookie sign-in); not under /api/v1.
         .merge(crate::web::router())
+        // The JSON of the pages' scripts: /api/v1 handlers, cookie + CSRF.
+        .merge(crate::web::api::router(state.clone()))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::tag_route))

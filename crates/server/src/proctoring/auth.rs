@@ -1,6 +1,7 @@
 //! Who may post to a session's proctoring routes: the session's candidate
 //! (their ACCESS token: LAPTOP) or the phone paired with that session (its
-//! DEVICE token: MOBILE). A DEVICE token works nowhere else: `CurrentUser`
+//! DEVICE token: MOBILE; or, on `/web-api/v1`, their browser session). A
+//! DEVICE token works nowhere else: `CurrentUser`
 //! accepts ACCESS tokens only. Either way the candidate must still be an
 //! ACTIVE member holding CANDIDATE in the session's organization (else 403).
 
@@ -12,12 +13,11 @@ use uuid::Uuid;
 
 use invigil_domain::proctoring::{ClientKind, EventSource};
 use invigil_store::delivery::{self, Session};
-use invigil_store::identity::{AccountStatus, TokenKind, sessions};
+use invigil_store::identity::{AccountStatus, TokenKind};
 use invigil_store::proctoring as store;
 
-use crate::http::auth::{ClientInfo, bearer};
+use crate::http::auth::{ClientInfo, authenticate};
 use crate::http::error::ApiError;
-use crate::identity::crypto::hash_token;
 use crate::state::AppState;
 
 /// The exam session of the path (`{session}`) and the credential posting to
@@ -51,14 +51,11 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        let hash = hash_token(token);
-        let now = state.now();
         let db = state.db.read();
-        let (found, kind) = match sessions::authenticate(db, &hash, TokenKind::Access, now).await? {
+        let (found, kind) = match authenticate(parts, state, TokenKind::Access).await? {
             Some(f) => (f, ClientKind::Candidate),
             None => (
-                sessions::authenticate(db, &hash, TokenKind::Device, now)
+                authenticate(parts, state, TokenKind::Device)
                     .await?
                     .ok_or(ApiError::InvalidToken)?,
                 ClientKind::PairedPhone,

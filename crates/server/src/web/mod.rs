@@ -28,10 +28,11 @@
 //! revokes the session server side (audit `auth.logout`) and clears the
 //! cookie. A new secret is issued on every sign-in (no session fixation).
 //!
-//! The cookie authenticates **only** these pages: `/api/v1` reads nothing
-//! but the `Authorization: Bearer` header, and a WEB token is not an access
-//! token, so API requests need no CSRF defence and bearer tokens work as
-//! before.
+//! The cookie authenticates **only** these pages and `/web-api/v1` (the
+//! JSON of the pages' scripts, see [`api`], which also demands the CSRF
+//! token in a header): `/api/v1` reads nothing but the `Authorization:
+//! Bearer` header, and a WEB token is not an access token, so API requests
+//! need no CSRF defence and bearer tokens work as before.
 //!
 //! # CSRF
 //!
@@ -51,6 +52,7 @@
 //! mails) and `/me/exams`. Static files: [`assets`]. A GET never uses up a
 //! one-time link (mail scanners open links): the action is a button.
 
+pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod errors;

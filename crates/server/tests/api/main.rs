@@ -26,3 +26,4 @@ mod proctoring;
 mod review;
 mod tenancy;
 mod web;
+mod web_api;

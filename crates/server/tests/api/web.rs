@@ -8,101 +8,9 @@ use serde_json::json;
 use invigil_domain::identity::Role;
 
 use crate::both;
+use crate::common::TestApp;
 use crate::common::fixtures::PASSWORD;
-use crate::common::{TestApp, TestResponse};
-
-/// A browser in miniature: the cookies it holds.
-#[derive(Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    /// Takes the `Set-Cookie`s of a response (Max-Age=0 removes).
-    fn take(&mut self, r: &TestResponse) {
-        for v in r.headers.get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            if !attrs.contains("Max-Age=0") {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.cookies.iter().any(|(n, _)| n == name)
-    }
-
-    async fn get(&mut self, app: &TestApp, path: &str) -> TestResponse {
-        let r = app.get(path).header("cookie", &self.header()).send().await;
-        self.take(&r);
-        r
-    }
-
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
-        let body = serde_urlencoded::to_string(form).unwrap();
-        let r = app
-            .post(path)
-            .header("cookie", &self.header())
-            .body("application/x-www-form-urlencoded", body)
-            .send()
-            .await;
-        self.take(&r);
-        r
-    }
-}
-
-/// The CSRF token of the page's first form.
-fn csrf(r: &TestResponse) -> String {
-    let html = r.text();
-    let at = html
-        .find(r#"name="csrf" value=""#)
-        .unwrap_or_else(|| panic!("no csrf field: {html}"))
-        + r#"name="csrf" value=""#.len();
-    html[at..].chars().take_while(|c| *c != '"').collect()
-}
-
-#[track_caller]
-fn assert_page(r: &TestResponse, status: u16) {
-    r.assert(status);
-    assert_eq!(
-        r.header("content-type"),
-        Some("text/html; charset=utf-8"),
-        "{}",
-        r.text()
-    );
-    let csp = r.header("content-security-policy").unwrap();
-    assert!(csp.contains("default-src 'self'"), "{csp}");
-    assert!(!csp.contains("unsafe"), "{csp}");
-}
-
-#[track_caller]
-fn assert_redirect(r: &TestResponse, to: &str) {
-    r.assert(303);
-    assert_eq!(r.header("location"), Some(to));
-}
-
-/// Signs in through the form; returns the page that answered.
-async fn sign_in(app: &TestApp, b: &mut Browser, email: &str, password: &str) -> TestResponse {
-    let page = b.get(app, "/signin").await;
-    let token = csrf(&page);
-    b.post(
-        app,
-        "/signin",
-        &[("csrf", &token), ("email", email), ("password", password)],
-    )
-    .await
-}
+use invigil_testkit::browser::{Browser, assert_page, assert_redirect, csrf_field as csrf};
 
 async fn pages_render_as_html_under_the_csp(app: TestApp) {
     let mut b = Browser::default();
@@ -183,7 +91,7 @@ async fn pages_render_as_html_under_the_csp(app: TestApp) {
 async fn the_cookie_session_signs_in_and_out(app: TestApp) {
     let user = app.user("web@example.org").await;
     let mut b = Browser::default();
-    let r = sign_in(&app, &mut b, "web@example.org", PASSWORD).await;
+    let r = b.sign_in(&app, "web@example.org", PASSWORD).await;
     assert_redirect(&r, "/me/exams");
     let set = r
         .headers
@@ -240,7 +148,7 @@ async fn on_https_the_cookies_are_host_prefixed_and_secure(app: TestApp) {
     let set = page.header("set-cookie").unwrap();
     assert!(set.starts_with("__Host-invigil_csrf="), "{set}");
     assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
-    let r = sign_in(&app, &mut b, "tls@example.org", PASSWORD).await;
+    let r = b.sign_in(&app, "tls@example.org", PASSWORD).await;
     assert_redirect(&r, "/me/exams");
     let set = r.header("set-cookie").unwrap();
     assert!(set.starts_with("__Host-invigil_session="), "{set}");
@@ -301,7 +209,7 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
 
     // Signed in, sign-out needs the session's own token.
     assert_redirect(
-        &sign_in(&app, &mut b, "csrf@example.org", PASSWORD).await,
+        &b.sign_in(&app, "csrf@example.org", PASSWORD).await,
         "/me/exams",
     );
     let r = b.post(&app, "/signout", &[("csrf", &good)]).await;
@@ -341,7 +249,9 @@ async fn wrong_passwords_in_the_form_count_toward_the_lockout(app: TestApp) {
     app.user("lock@example.org").await;
     let mut b = Browser::default();
     for _ in 0..5 {
-        let r = sign_in(&app, &mut b, "lock@example.org", "not-the-password").await;
+        let r = b
+            .sign_in(&app, "lock@example.org", "not-the-password")
+            .await;
         assert_page(&r, 401);
         let html = r.text();
         assert!(
@@ -355,7 +265,7 @@ async fn wrong_passwords_in_the_form_count_toward_the_lockout(app: TestApp) {
         assert!(!html.contains("not-the-password"), "never the password");
     }
     // Locked for the form and the API alike, even with the right password.
-    let r = sign_in(&app, &mut b, "lock@example.org", PASSWORD).await;
+    let r = b.sign_in(&app, "lock@example.org", PASSWORD).await;
     assert_page(&r, 429);
     assert!(r.header("retry-after").is_some());
     assert!(r.text().contains("Too many failed sign-ins"));
@@ -458,7 +368,7 @@ async fn password_reset_from_the_mail(app: TestApp) {
     assert_redirect(&r, "/signin?notice=password_reset");
     assert!(!app.token_works(&user.token).await);
     assert_redirect(
-        &sign_in(&app, &mut b, "reset@example.org", new).await,
+        &b.sign_in(&app, "reset@example.org", new).await,
         "/me/exams",
     );
     // The link is used up.
