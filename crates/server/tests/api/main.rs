@@ -27,3 +27,4 @@ mod review;
 mod tenancy;
 mod web;
 mod web_api;
+mod web_pair;
