@@ -188,7 +188,10 @@ function setUp(root) {
       say('');
       problem(claimed.error);
       startButton.disabled = false;
-      if (!claimed.retry) startButton.hidden = true;
+      if (!claimed.retry) {
+        startButton.hidden = true;
+        facingBox.hidden = true;
+      }
       return;
     }
     startButton.hidden = true;

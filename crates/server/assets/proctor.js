@@ -183,17 +183,20 @@ export function startProctoring(options) {
     return false;
   }
 
-  function flush(keepalive = false) {
-    if (sending) return sending;
-    sending = (async () => {
-      try {
-        while (queue.length && !ended) {
-          if (!(await sendBatch(keepalive))) break;
-        }
-      } finally {
-        sending = null;
+  async function drain(keepalive) {
+    // One await first: `sending` is set before this body can finish.
+    await null;
+    try {
+      while (queue.length && !ended) {
+        if (!(await sendBatch(keepalive))) break;
       }
-    })();
+    } finally {
+      sending = null;
+    }
+  }
+
+  function flush(keepalive = false) {
+    if (!sending) sending = drain(keepalive);
     return sending;
   }
 
