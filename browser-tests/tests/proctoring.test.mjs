@@ -148,6 +148,18 @@ describe('proctoring', () => {
     await waitForItem('COPY_PASTE', event('COPY_PASTE'), 20);
     await waitForItem('SCREENSHOT_ATTEMPT', event('SCREENSHOT_ATTEMPT'), 20);
 
+    // Full screen, when the exam requires it: a button enters it, leaving
+    // it is a signal.
+    const fullscreen = page.getByRole('button', { name: 'Go to full screen' });
+    if (await fullscreen.count()) {
+      await fullscreen.click();
+      await page.waitForFunction(() => document.fullscreenElement !== null);
+      await page.keyboard.press('Escape');
+      await page.evaluate(() => document.fullscreenElement && document.exitFullscreen());
+      await waitForItem('FULLSCREEN_EXIT', event('FULLSCREEN_EXIT'), 20);
+      await fullscreen.waitFor();
+    }
+
     // Offline: the events wait on the device and arrive once back online.
     await page.context().setOffline(true);
     await page.waitForTimeout(1500);

@@ -148,9 +148,10 @@ export function startProctoring(options) {
     }
   }
 
-  function record(type, meta) {
+  function record(type, meta, severity) {
     if (stopped) return;
     const event = { client_event_id: randomId(), source, type, occurred_at: now() };
+    if (severity) event.severity = severity;
     if (meta && Object.keys(meta).length) event.meta = meta;
     queue.push(event);
     if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);
@@ -474,6 +475,9 @@ export function startProctoring(options) {
   function end(message) {
     if (ended) return;
     ended = true;
+    // Nothing more can be delivered for this session.
+    queue = [];
+    save();
     notice(message, 'ended');
     try {
       onEnded();
@@ -491,7 +495,6 @@ export function startProctoring(options) {
     for (const undo of cleanups.splice(0)) undo();
     if (ownStream) ownStream.getTracks().forEach((t) => t.stop());
     if (!ended) await flush();
-    else save();
   }
 
   (async () => {
@@ -516,7 +519,8 @@ export function startProctoring(options) {
           } catch (e) {
             console.warn('proctoring: face check unavailable', e);
             notice('The face check could not start on this device. Your exam continues; the camera photos are still sent.', 'info');
-            record('OTHER', { reason: 'face_check_unavailable', detail: String((e && e.message) || e).slice(0, 200) });
+            // A technical note for the reviewer, not a sign of cheating: lowest severity.
+            record('OTHER', { reason: 'face_check_unavailable', detail: String((e && e.message) || e).slice(0, 200) }, 1);
           }
         }
       }
