@@ -1,7 +1,7 @@
 //! The phone as a second camera, in the browser.
 //!
 //! - `POST /web-api/v1/sessions/{s}/pairing-qr` (the candidate's page, cookie
-//!   + CSRF): the service of `POST /sessions/{s}/pairing`, answered as the
+//!   and CSRF token): the service of `POST /sessions/{s}/pairing`, answered as the
 //!   link for the phone and that link as a QR code (SVG rendered here). The
 //!   link starts with the configured `public_url`, never with the request's
 //!   Host header (a forged Host must not send a phone elsewhere).
