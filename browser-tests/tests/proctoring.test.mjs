@@ -11,7 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
+import { chromium } from 'playwright-core';
+
+import { FLAGS, launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
 
 const CANDIDATE = 'candidate@demo.example.org';
 const REVIEWER = 'proctor@demo.example.org';
@@ -169,6 +171,40 @@ describe('proctoring', () => {
 
     await screenshot(page, 'exam-proctored');
     assert.deepEqual(page.problems, [], 'CSP or script errors on the exam page');
+  });
+
+  test('without WebGL the face check runs on the CPU backend, under the same CSP', async () => {
+    assert.ok(sessionId, 'the exam test ran first');
+    const noGl = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      // No GPU (--disable-gpu) and no software GL either: no WebGL at all.
+      args: [...FLAGS, '--disable-software-rasterizer'],
+    });
+    try {
+      const page = await newPage(noGl);
+      const backend = new Promise((ok) => {
+        page.on('console', (m) => {
+          const found = m.text().match(/face check on the (\w+) backend/);
+          if (found) ok(found[1]);
+        });
+      });
+      await signIn(page);
+      await page.goto(`${server.url}/exam/${sessionId}`);
+      assert.equal(await page.evaluate(() => !!document.createElement('canvas').getContext('webgl')
+        || !!new OffscreenCanvas(1, 1).getContext('webgl2')), false, 'WebGL is off in this browser');
+      assert.equal(await backend, 'cpu');
+      // The detector runs there too: this page's own NO_FACE_DETECTED arrives.
+      const before = (await timeline()).filter(event('NO_FACE_DETECTED')).length;
+      const until = Date.now() + 40_000;
+      while ((await timeline()).filter(event('NO_FACE_DETECTED')).length <= before) {
+        assert.ok(Date.now() < until, 'no NO_FACE_DETECTED from the CPU backend');
+        await new Promise((ok) => setTimeout(ok, 500));
+      }
+      assert.deepEqual(page.problems, [], 'CSP or script errors without WebGL');
+    } finally {
+      await noGl.close();
+    }
   });
 
   test('a second browser context pairs as the phone and uploads MOBILE frames', async () => {

@@ -511,10 +511,12 @@ export function startProctoring(options) {
         every(Math.max(5, Number(snapshotSeconds) || 30) * 1000, snapshot);
         if (faceApiUrl && faceModelUrl && faceWeightsUrl) {
           try {
-            await loadFaceCheck();
+            const backend = await loadFaceCheck();
+            console.info(`proctoring: face check on the ${backend} backend`);
             if (!stopped) {
               every(FACE_MS, faceTick);
-              notice('Your camera is on. About once a second this device checks that one face is in view; the check runs on your computer only and photos are sent every ' + snapshotSeconds + ' seconds.', 'info');
+              notice(`Your camera is on. A photo goes to the reviewer every ${snapshotSeconds} seconds. ` +
+                'About once a second this device also checks that one face is in view; that check stays on this device.', 'info');
             }
           } catch (e) {
             console.warn('proctoring: face check unavailable', e);
@@ -522,6 +524,8 @@ export function startProctoring(options) {
             // A technical note for the reviewer, not a sign of cheating: lowest severity.
             record('OTHER', { reason: 'face_check_unavailable', detail: String((e && e.message) || e).slice(0, 200) }, 1);
           }
+        } else {
+          notice(`Your camera is on. A photo goes to the reviewer every ${snapshotSeconds} seconds.`, 'info');
         }
       }
     } catch (e) {
