@@ -234,7 +234,15 @@ describe('proctoring', () => {
     assert.deepEqual(await seriousViolations(phone), [], 'axe on the running phone page');
     assert.deepEqual(phone.problems, [], 'CSP or script errors on the phone page');
 
-    // The same link again (a used code): a plain message to scan a new one.
+    // A reload loses the credential: the page asks for a new code without
+    // claiming the used one again (which the server records as a second device).
+    const secondDevice = (await timeline()).filter(event('SECOND_DEVICE_LOGIN', 'SYSTEM')).length;
+    await phone.reload();
+    await phone.getByRole('button', { name: 'Start camera' }).tap();
+    await phone.getByText(/reloaded.*Scan a new code from the exam page/).waitFor();
+    assert.equal((await timeline()).filter(event('SECOND_DEVICE_LOGIN', 'SYSTEM')).length, secondDevice);
+
+    // The same link on another phone (a used code): a plain message to scan a new one.
     const again = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await again.goto(qr.url);
     await again.getByRole('button', { name: 'Start camera' }).tap();

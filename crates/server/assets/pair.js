@@ -161,8 +161,33 @@ function setUp(root) {
     say(`${message} You can close this page.`);
   }
 
+  // A reload loses the phone's credential (kept in memory only). Claiming
+  // the same code again would be refused and recorded as a second device,
+  // so this tab remembers the codes it used and asks for a new one.
+  const usedKey = `invigil-pair-used:${pairingToken}`;
+  function usedHere() {
+    try {
+      return sessionStorage.getItem(usedKey) === '1';
+    } catch {
+      return false;
+    }
+  }
+  function markUsed() {
+    try {
+      sessionStorage.setItem(usedKey, '1');
+    } catch {
+      // private mode: nothing to remember
+    }
+  }
+
   async function start() {
     problem('');
+    if (usedHere()) {
+      startButton.hidden = true;
+      facingBox.hidden = true;
+      problem('This page was reloaded, so the phone is no longer connected. Scan a new code from the exam page.');
+      return;
+    }
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       problem('The camera cannot be used here because this page is not opened over a secure https address. ' +
         'Ask the exam organizer: Invigil must be reached over https for phone cameras to work.');
@@ -194,6 +219,7 @@ function setUp(root) {
       }
       return;
     }
+    markUsed();
     startButton.hidden = true;
     await keepAwake();
     let mod;
