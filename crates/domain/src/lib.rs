@@ -11,6 +11,7 @@ pub mod exams;
 pub mod grading;
 pub mod identity;
 pub mod proctoring;
+pub mod reports;
 pub mod review;
 #[doc(hidden)]
 pub mod stored;

@@ -167,7 +167,7 @@ fn decode_name(raw: &str) -> String {
 /// checked by [`super::extract::parse_json`], uploads by their parsers.
 pub async fn input_hygiene(req: Request, next: Next) -> Response {
     if has_escaped_control(req.uri().path()) {
-        return ApiError::NotFound.into_response();
+        return refuse(&req, ApiError::NotFound);
     }
     if let Some(query) = req.uri().query() {
         let bad: Vec<_> = query
@@ -179,7 +179,7 @@ pub async fn input_hygiene(req: Request, next: Next) -> Response {
             })
             .collect();
         if !bad.is_empty() {
-            return ApiError::Validation(bad).into_response();
+            return refuse(&req, ApiError::Validation(bad));
         }
     }
     if let Some(key) = req.headers().get("idempotency-key") {
@@ -187,11 +187,13 @@ pub async fn input_hygiene(req: Request, next: Next) -> Response {
             .to_str()
             .is_ok_and(|k| invigil_domain::text::find_forbidden_control(k).is_none());
         if !ok {
-            return ApiError::field(
-                "Idempotency-Key",
-                "must be printable ASCII without control characters",
-            )
-            .into_response();
+            return refuse(
+                &req,
+                ApiError::field(
+                    "Idempotency-Key",
+                    "must be printable ASCII without control characters",
+                ),
+            );
         }
     }
     next.run(req).await
@@ -265,19 +267,33 @@ pub struct RequestIdField(pub String);
 /// Unknown routes. A browser asking for a page outside `/api/` gets the web
 /// UI's 404 page instead of a problem document.
 pub async fn not_found(req: Request) -> Response {
-    let wants_page = !req.uri().path().starts_with("/api/")
+    refuse(&req, ApiError::NotFound)
+}
+
+/// Whether a request comes from a person's browser asking for a page (not
+/// the API, not a page script): its errors are pages, not problem+json.
+fn wants_page(req: &Request) -> bool {
+    let path = req.uri().path();
+    !path.starts_with("/api/")
+        && !path.starts_with("/web-api/")
         && req
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
-    if wants_page {
-        return crate::web::errors::not_found_page();
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// An error answer in the form the client reads: a page for a browser's
+/// page request, else problem+json.
+fn refuse(req: &Request, e: ApiError) -> Response {
+    if wants_page(req) {
+        crate::web::errors::error_page(&e)
+    } else {
+        e.into_response()
     }
-    ApiError::NotFound.into_response()
 }
 
 /// Known route, wrong method.
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+pub async fn method_not_allowed(req: Request) -> Response {
+    refuse(&req, ApiError::MethodNotAllowed)
 }

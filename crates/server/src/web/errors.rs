@@ -94,12 +94,6 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// `GET` of an unknown page by a browser (`Accept: text/html`, outside
-/// `/api/`): a page rather than a problem document.
-pub fn not_found_page() -> Response {
-    error_page(&ApiError::NotFound)
-}
-
 fn minutes(secs: u64) -> u64 {
     secs.div_ceil(60).max(1)
 }
@@ -162,6 +156,33 @@ pub fn form_failure(e: ApiError, fields: &[&str]) -> Failure {
         errors,
         retry_after,
     })
+}
+
+/// The answer to a service error on a form: the form again (`render`) with
+/// the messages by its `fields`, or the error page when the error is not
+/// about the form.
+pub fn form_error<P: IntoResponse>(
+    e: ApiError,
+    fields: &[&str],
+    render: impl FnOnce(FormErrors) -> P,
+) -> Response {
+    match form_failure(e, fields) {
+        Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
+        Failure::Page(page) => page,
+    }
+}
+
+/// A form refused before any service ran (a field left empty, two
+/// passwords that differ): the form again with those messages, 422.
+pub fn form_invalid<P: IntoResponse>(
+    fields: Vec<FieldError>,
+    render: impl FnOnce(FormErrors) -> P,
+) -> Response {
+    let errors = FormErrors {
+        fields,
+        general: Vec::new(),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response()
 }
 
 /// The full page for an error that is not about a form's fields.

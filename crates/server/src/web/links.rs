@@ -7,12 +7,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Layout;
-use super::errors::{Failure, FormErrors, csrf_refused, error_page, form_failure};
+use super::errors::{FormErrors, csrf_refused, error_page, form_error, form_invalid};
 use super::form::WebForm;
 use super::session::{self, Visitor, see_other, with_cookies};
 use super::signin::TokenQuery;
@@ -234,41 +233,23 @@ pub async fn accept(
         }
     };
     if invitation.new_account && f.confirm.as_deref() != Some(f.password.as_str()) {
-        let errors = FormErrors {
-            fields: vec![FieldError::new(
+        return form_invalid(
+            vec![FieldError::new(
                 "confirm",
                 "The two passwords are not the same.",
             )],
-            general: Vec::new(),
-        };
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response();
+            render,
+        );
     }
     if f.password.is_empty() {
-        let errors = FormErrors {
-            fields: vec![FieldError::new("password", "Enter your password.")],
-            general: Vec::new(),
-        };
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response();
+        return form_invalid(
+            vec![FieldError::new("password", "Enter your password.")],
+            render,
+        );
     }
     match service::accept_invitation(&state, &f.token, &f.name, &f.password, &visitor.client).await
     {
-        Ok(issued) => match session::adopt(&state, &issued).await {
-            Ok(secret) => {
-                if let Some(old) = &visitor.user
-                    && let Err(e) = service::logout(&state, old).await
-                {
-                    tracing::warn!(error = %e, "could not end the previous browser session");
-                }
-                with_cookies(
-                    see_other("/me/exams"),
-                    visitor.names.session_cookie(&secret),
-                )
-            }
-            Err(e) => error_page(&e),
-        },
-        Err(e) => match form_failure(e, &["name", "password"]) {
-            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
-            Failure::Page(page) => page,
-        },
+        Ok(issued) => session::begin(&state, &visitor, &issued, "/me/exams").await,
+        Err(e) => form_error(e, &["name", "password"], render),
     }
 }

@@ -49,8 +49,10 @@
 //! `/` (to `/me/exams` or `/signin`), `/signin`, `/signout`,
 //! `/forgot-password`, `/reset-password?token=`, `/verify-email?token=`,
 //! `/revert-email?token=`, `/accept-invitation?token=` (the links of our
-//! mails) and `/me/exams`. Static files: [`assets`]. A GET never uses up a
-//! one-time link (mail scanners open links): the action is a button.
+//! mails) and `/me/exams`. The page paths of the HTTP contract (`/login`,
+//! `/logout`, `/exams`, `/sessions/{id}`) redirect to these. Static files:
+//! [`assets`]. A GET never uses up a one-time link (mail scanners open
+//! links): the action is a button.
 
 pub mod api;
 pub mod assets;
@@ -65,7 +67,9 @@ mod signin;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
 
 use crate::state::AppState;
 use session::Visitor;
@@ -95,8 +99,39 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/exams", get(home::my_exams))
         .route("/pair", get(pair::pair_page))
+        // The page paths of the HTTP contract (API.md), kept as permanent
+        // redirects to the pages' names.
+        .route("/login", any(contract_path))
+        .route("/logout", any(contract_path))
+        .route("/exams", any(contract_path))
+        .route("/sessions/{session}", any(contract_path))
         .route("/assets/{file}", get(assets::serve))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+}
+
+/// Where a page path of the HTTP contract lives: `/login` -> `/signin`,
+/// `/logout` -> `/signout`, `/exams` -> `/me/exams`, `/sessions/{id}` ->
+/// `/exam/{id}`; the query is kept. `None` for any other path.
+fn contract_target(uri: &Uri) -> Option<String> {
+    let path = uri.path();
+    let to = match path {
+        "/login" => "/signin".to_owned(),
+        "/logout" => "/signout".to_owned(),
+        "/exams" => "/me/exams".to_owned(),
+        _ => format!("/exam/{}", path.strip_prefix("/sessions/")?),
+    };
+    Some(match uri.query() {
+        Some(q) => format!("{to}?{q}"),
+        None => to,
+    })
+}
+
+/// A contract path: `308 Permanent Redirect` (method and form kept).
+async fn contract_path(uri: Uri) -> Response {
+    match contract_target(&uri) {
+        Some(to) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response(),
+        None => errors::error_page(&crate::http::error::ApiError::NotFound),
+    }
 }
 
 /// The signed-in person shown in the header.
@@ -155,6 +190,19 @@ mod tests {
 
     use super::Layout;
     use super::errors::ErrorPage;
+
+    #[test]
+    fn contract_paths_lead_to_the_pages() {
+        let to = |u: &str| super::contract_target(&u.parse().unwrap());
+        assert_eq!(
+            to("/login?next=/me/exams").as_deref(),
+            Some("/signin?next=/me/exams")
+        );
+        assert_eq!(to("/logout").as_deref(), Some("/signout"));
+        assert_eq!(to("/exams").as_deref(), Some("/me/exams"));
+        assert_eq!(to("/sessions/abc").as_deref(), Some("/exam/abc"));
+        assert_eq!(to("/elsewhere"), None);
+    }
 
     #[test]
     fn the_htmx_layout_loads_htmx_with_its_csp_safe_config_and_the_csrf_header() {

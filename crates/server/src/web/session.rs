@@ -269,6 +269,27 @@ pub async fn adopt(state: &AppState, issued: &TokenResponse) -> Result<String, A
     Ok(secret)
 }
 
+/// Finishes a sign-in in this browser: the fresh sign-in (`issued`) becomes
+/// the browser's session ([`adopt`]; a new cookie), the browser's previous
+/// sign-in, if any, ends, and the answer is a `303` to `to`.
+pub async fn begin(
+    state: &AppState,
+    visitor: &Visitor,
+    issued: &TokenResponse,
+    to: &str,
+) -> Response {
+    let secret = match adopt(state, issued).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
+    if let Some(old) = &visitor.user
+        && let Err(e) = crate::identity::service::logout(state, old).await
+    {
+        tracing::warn!(error = %e, "could not end the previous browser session");
+    }
+    with_cookies(see_other(to), visitor.names.session_cookie(&secret))
+}
+
 /// Adds `Set-Cookie` headers to a response.
 pub fn with_cookies(
     mut resp: Response,

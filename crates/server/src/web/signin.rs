@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Layout;
-use super::errors::{Failure, FormErrors, csrf_refused, error_page, form_failure};
+use super::errors::{FormErrors, csrf_refused, error_page, form_error, form_invalid};
 use super::form::WebForm;
 use super::session::{self, Visitor, local_path, see_other, with_cookies};
 use crate::http::error::{ApiError, FieldError};
@@ -107,32 +107,19 @@ pub async fn signin(
         missing.push(FieldError::new("password", "Enter your password."));
     }
     if !missing.is_empty() {
-        let errors = FormErrors {
-            fields: missing,
-            general: Vec::new(),
-        };
-        return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response();
+        return form_invalid(missing, render);
     }
     match service::login(&state, &f.email, &f.password, None, &visitor.client).await {
-        Ok(issued) => match session::adopt(&state, &issued).await {
-            Ok(secret) => {
-                // The browser's previous sign-in, if any, ends here.
-                if let Some(old) = &visitor.user
-                    && let Err(e) = service::logout(&state, old).await
-                {
-                    tracing::warn!(error = %e, "could not end the previous browser session");
-                }
-                with_cookies(
-                    see_other(next.as_deref().unwrap_or("/me/exams")),
-                    visitor.names.session_cookie(&secret),
-                )
-            }
-            Err(e) => error_page(&e),
-        },
-        Err(e) => match form_failure(e, &["email", "password"]) {
-            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
-            Failure::Page(page) => page,
-        },
+        Ok(issued) => {
+            session::begin(
+                &state,
+                &visitor,
+                &issued,
+                next.as_deref().unwrap_or("/me/exams"),
+            )
+            .await
+        }
+        Err(e) => form_error(e, &["email", "password"], render),
     }
 }
 
@@ -234,18 +221,14 @@ pub async fn forgot(
         }
     };
     if email.trim().is_empty() {
-        let errors = FormErrors {
-            fields: vec![FieldError::new("email", "Enter your email address.")],
-            general: Vec::new(),
-        };
-        return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response();
+        return form_invalid(
+            vec![FieldError::new("email", "Enter your email address.")],
+            render,
+        );
     }
     match password::request_password_reset(&state, &email, &visitor.client).await {
         Ok(()) => see_other("/forgot-password?sent=1"),
-        Err(e) => match form_failure(e, &["email"]) {
-            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
-            Failure::Page(page) => page,
-        },
+        Err(e) => form_error(e, &["email"], render),
     }
 }
 
@@ -326,14 +309,13 @@ pub async fn reset(
         }
     };
     if f.new_password != f.confirm {
-        let errors = FormErrors {
-            fields: vec![FieldError::new(
+        return form_invalid(
+            vec![FieldError::new(
                 "confirm",
                 "The two passwords are not the same.",
             )],
-            general: Vec::new(),
-        };
-        return (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(errors)).into_response();
+            render,
+        );
     }
     match password::confirm_password_reset(&state, &f.token, &f.new_password, &visitor.client).await
     {
@@ -341,9 +323,6 @@ pub async fn reset(
             see_other("/signin?notice=password_reset"),
             visitor.names.clear_session(),
         ),
-        Err(e) => match form_failure(e, &["new_password"]) {
-            Failure::Form(failure) => failure.respond(render(failure.errors.clone())),
-            Failure::Page(page) => page,
-        },
+        Err(e) => form_error(e, &["new_password"], render),
     }
 }

@@ -505,3 +505,27 @@ both!(
     an_invitation_is_accepted_in_the_browser,
 );
 both!(config = |c| c.public_url = Some("https://exams.example.org".into()) => on_https_the_cookies_are_host_prefixed_and_secure);
+
+both!(a_browsers_wrong_method_or_bad_query_gets_a_page);
+async fn a_browsers_wrong_method_or_bad_query_gets_a_page(app: TestApp) {
+    let html = "text/html,application/xhtml+xml";
+    let r = app.delete("/signin").header("accept", html).send().await;
+    assert_page(&r, 405);
+    let r = app
+        .get("/signin?next=%07")
+        .header("accept", html)
+        .send()
+        .await;
+    assert_page(&r, 422);
+    // The API and the pages' scripts keep problem+json.
+    app.delete("/api/v1/auth/login")
+        .header("accept", html)
+        .send()
+        .await
+        .assert_problem(405, "method_not_allowed");
+    app.get("/web-api/v1/me/results?x=%07")
+        .header("accept", html)
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+}
