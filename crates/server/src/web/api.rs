@@ -103,6 +103,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/sessions/{session}/pairing",
             post(proctoring::routes::create_pairing),
         )
+        .route(
+            "/sessions/{session}/pairing-qr",
+            post(super::pair::pairing_qr),
+        )
         .route("/me/results", get(grading::routes::my_results))
         .route(
             "/me/sessions/{session}/integrity",

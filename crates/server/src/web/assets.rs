@@ -71,6 +71,31 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/vendor/htmx-2.0.11.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
+    Asset {
+        // @vladmandic/face-api 1.7.15, MIT (licence below): its ESM browser
+        // bundle (tfjs inside, no eval), imported by proctor.js on proctored exams only.
+        name: "face-api.js",
+        bytes: include_bytes!("../../assets/vendor/face-api-1.7.15.esm.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        // face-api's tiny face detector: weights manifest and weights.
+        name: "face-model.json",
+        bytes: include_bytes!(
+            "../../assets/vendor/face-api-1.7.15.tiny_face_detector_model-weights_manifest.json"
+        ),
+        content_type: "application/json",
+    },
+    Asset {
+        name: "face-model.bin",
+        bytes: include_bytes!("../../assets/vendor/face-api-1.7.15.tiny_face_detector_model.bin"),
+        content_type: "application/octet-stream",
+    },
+    Asset {
+        name: "face-api.LICENSE.txt",
+        bytes: include_bytes!("../../assets/vendor/face-api-1.7.15.LICENSE"),
+        content_type: "text/plain; charset=utf-8",
+    },
 ];
 
 /// `app.css` -> `app.<12 hex of SHA-256>.css`.
@@ -152,6 +177,10 @@ mod tests {
             "proctor.js",
             "htmx.js",
             "htmx.LICENSE.txt",
+            "face-api.js",
+            "face-model.json",
+            "face-model.bin",
+            "face-api.LICENSE.txt",
         ] {
             assert!(!url(name).ends_with("unknown"), "{name}");
         }

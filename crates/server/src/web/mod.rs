@@ -67,6 +67,7 @@ mod home;
 mod links;
 mod precheck;
 mod results;
+pub mod pair;
 pub mod session;
 mod signin;
 
@@ -110,6 +111,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/results", get(results::results_page))
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
+        .route("/pair", get(pair::pair_page))
         // The page paths of the HTTP contract (API.md), kept as permanent
         // redirects to the pages' names.
         .route("/login", any(contract_path))

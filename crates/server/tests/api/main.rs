@@ -29,3 +29,4 @@ mod web;
 mod web_api;
 mod web_exam;
 mod web_candidate;
+mod web_pair;
