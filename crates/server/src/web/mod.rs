@@ -65,9 +65,9 @@ mod exam;
 mod form;
 mod home;
 mod links;
+pub mod pair;
 mod precheck;
 mod results;
-pub mod pair;
 pub mod session;
 mod signin;
 

@@ -27,6 +27,6 @@ mod review;
 mod tenancy;
 mod web;
 mod web_api;
-mod web_exam;
 mod web_candidate;
+mod web_exam;
 mod web_pair;
