@@ -89,13 +89,19 @@ pub fn skew(state: &AppState) -> TimeDelta {
 /// TEXT); `None` when absent or null. Settings that are not JSON are logged
 /// with the organization's id (and read as empty, so its defaults apply).
 pub fn org_setting(org_id: Uuid, settings: &str, key: &str) -> Option<serde_json::Value> {
-    match serde_json::from_str::<serde_json::Value>(settings) {
-        Ok(v) => v.get(key).filter(|v| !v.is_null()).cloned(),
-        Err(e) => {
-            tracing::error!(%org_id, error = %e, "organization settings are not JSON; using the defaults");
-            None
-        }
-    }
+    org_settings(org_id, settings)
+        .get(key)
+        .filter(|v| !v.is_null())
+        .cloned()
+}
+
+/// An organization's settings object; `null` (every default) when the
+/// stored text is not JSON, which is logged.
+pub fn org_settings(org_id: Uuid, settings: &str) -> serde_json::Value {
+    serde_json::from_str(settings).unwrap_or_else(|e| {
+        tracing::error!(%org_id, error = %e, "organization settings are not JSON; using the defaults");
+        serde_json::Value::Null
+    })
 }
 
 /// `{"device": source}` plus `extra`, the meta of the server's SYSTEM events.

@@ -50,12 +50,23 @@ pub struct ProctorSettings {
     pub require_fullscreen: bool,
 }
 
+/// A proctoring setting, written nested (`{"proctoring": {"x": ..}}`) or
+/// with its dotted key (`{"proctoring.x": ..}`); the nested one wins.
+fn setting<'a>(settings: &'a serde_json::Value, dotted: &str) -> Option<&'a serde_json::Value> {
+    let (group, key) = dotted.split_once('.')?;
+    settings
+        .get(group)
+        .and_then(|g| g.get(key))
+        .or_else(|| settings.get(dotted))
+        .filter(|v| !v.is_null())
+}
+
 /// Reads the proctoring options from an organization's settings object:
 /// a missing or malformed value takes the default, an interval out of range
-/// is clamped to 5..=300 seconds.
+/// is clamped to 5..=300 seconds. The pre-exam check tells the candidate
+/// the same interval.
 pub fn proctor_settings(settings: &serde_json::Value) -> ProctorSettings {
-    let snapshot_seconds = settings
-        .get(SNAPSHOT_SETTING)
+    let snapshot_seconds = setting(settings, SNAPSHOT_SETTING)
         .and_then(serde_json::Value::as_f64)
         .filter(|s| s.is_finite())
         .map_or(30, |s| {
@@ -68,8 +79,7 @@ pub fn proctor_settings(settings: &serde_json::Value) -> ProctorSettings {
             let secs = s.round().clamp(5.0, 300.0) as u32;
             secs
         });
-    let require_fullscreen = settings
-        .get(FULLSCREEN_SETTING)
+    let require_fullscreen = setting(settings, FULLSCREEN_SETTING)
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     ProctorSettings {
@@ -212,6 +222,16 @@ mod tests {
         assert_eq!(read(json!(1e300)).snapshot_seconds, 300);
         assert_eq!(read(json!(7.6)).snapshot_seconds, 8);
         assert!(proctor_settings(&json!({ FULLSCREEN_SETTING: true })).require_fullscreen);
+        // The nested form, as an admin writes it, wins over the dotted key.
+        let nested = json!({"proctoring": {"snapshot_interval_seconds": 12, "require_fullscreen": true},
+            SNAPSHOT_SETTING: 60});
+        assert_eq!(
+            proctor_settings(&nested),
+            ProctorSettings {
+                snapshot_seconds: 12,
+                require_fullscreen: true
+            }
+        );
     }
 
     #[test]

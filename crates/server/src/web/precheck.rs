@@ -29,24 +29,6 @@ use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-/// Seconds between webcam snapshots when the organization sets none.
-pub const DEFAULT_SNAPSHOT_SECONDS: i64 = 30;
-
-/// The organization's snapshot interval: `proctoring.snapshot_interval_seconds`
-/// in its settings (an object `{"proctoring": {...}}` or the dotted key),
-/// 5..=600 seconds, else [`DEFAULT_SNAPSHOT_SECONDS`].
-pub fn snapshot_interval_seconds(org_id: Uuid, settings: &str) -> i64 {
-    let nested = crate::proctoring::org_setting(org_id, settings, "proctoring")
-        .and_then(|p| p.get("snapshot_interval_seconds").cloned());
-    nested
-        .or_else(|| {
-            crate::proctoring::org_setting(org_id, settings, "proctoring.snapshot_interval_seconds")
-        })
-        .and_then(|v| v.as_i64())
-        .filter(|s| (5..=600).contains(s))
-        .unwrap_or(DEFAULT_SNAPSHOT_SECONDS)
-}
-
 /// What the page shows about one exam.
 #[derive(Debug)]
 pub struct CheckFacts {
@@ -104,7 +86,10 @@ async fn facts(state: &AppState, me: &CurrentUser, exam_id: Uuid) -> Result<Chec
         row: ExamRow::of(&view),
         description: exam.description,
         resuming: en.status == invigil_domain::exams::EnrollmentStatus::InProgress,
-        snapshot_seconds: snapshot_interval_seconds(org.id, &org.settings),
+        snapshot_seconds: i64::from(
+            super::exam::proctor_settings(&crate::proctoring::org_settings(org.id, &org.settings))
+                .snapshot_seconds,
+        ),
         retention_days: crate::review::evidence::retention_days(org.id, &org.settings),
     })
 }
@@ -228,27 +213,5 @@ pub async fn start(
             }
             None => error_page(&e),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use uuid::Uuid;
-
-    #[test]
-    fn the_snapshot_interval_comes_from_the_settings_within_bounds() {
-        let id = Uuid::nil();
-        let of = |s: &str| super::snapshot_interval_seconds(id, s);
-        assert_eq!(of("{}"), 30);
-        assert_eq!(
-            of(r#"{"proctoring": {"snapshot_interval_seconds": 12}}"#),
-            12
-        );
-        assert_eq!(of(r#"{"proctoring.snapshot_interval_seconds": 60}"#), 60);
-        assert_eq!(
-            of(r#"{"proctoring": {"snapshot_interval_seconds": 1}}"#),
-            30
-        );
-        assert_eq!(of("not json"), 30);
     }
 }
