@@ -2,6 +2,7 @@
 // install`), axe-core injected for accessibility checks, screenshots into
 // test-output/ (not committed).
 
+import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -70,4 +71,11 @@ export async function seriousViolations(page) {
 
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage: true });
+}
+
+/** Fails on any serious or critical axe violation, CSP refusal or script error of the page. */
+export async function expectAccessible(page, name) {
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `axe on ${name}`);
+  assert.deepEqual(page.problems, [], `CSP or script errors on ${name}`);
 }

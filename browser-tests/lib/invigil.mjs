@@ -31,7 +31,7 @@ async function freePort() {
   });
 }
 
-/** A running demo server: { url, accounts: Map(email -> password), outbox(), stop() }. */
+/** A running demo server: { url, accounts: Map(email -> password), token(email), outbox(), stop() }. */
 export async function startDemo() {
   const dataDir = await mkdtemp(join(tmpdir(), 'invigil-browser-'));
   const port = await freePort();
@@ -71,6 +71,16 @@ export async function startDemo() {
     url: `http://${addr}`,
     accounts,
     log: () => out + err,
+    /** An API bearer token of a demo account (for checks, never for the pages). */
+    async token(email) {
+      const res = await fetch(`http://${addr}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password: accounts.get(email) }),
+      });
+      if (res.status !== 200) throw new Error(`login of ${email}: ${res.status} ${await res.text()}`);
+      return (await res.json()).access_token;
+    },
     async outbox() {
       const { stdout } = await run(binary(), ['admin', 'outbox', '--json', '--data-dir', dataDir], {
         cwd: dataDir,

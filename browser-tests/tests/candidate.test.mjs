@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
+import { expectAccessible as accessible, launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
 
 const CANDIDATE = 'candidate@demo.example.org';
 
@@ -33,11 +33,7 @@ describe('candidate pages', () => {
     await server?.stop();
   });
 
-  async function expectAccessible(name) {
-    const violations = await seriousViolations(page);
-    assert.deepEqual(violations, [], `axe on ${name}`);
-    assert.deepEqual(page.problems, [], `CSP or script errors on ${name}`);
-  }
+  const expectAccessible = (name) => accessible(page, name);
 
   test('my exams: the open exam to start, the finished one with its result', async () => {
     await page.goto(`${server.url}/me/exams`);

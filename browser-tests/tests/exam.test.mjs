@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
+import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
 
 const CANDIDATE = 'candidate@demo.example.org';
 const PROCTOR = 'proctor@demo.example.org';
@@ -29,23 +29,6 @@ describe('exam page', () => {
     await browser?.close();
     await server?.stop();
   });
-
-  async function expectAccessible(page, name) {
-    const violations = await seriousViolations(page);
-    assert.deepEqual(violations, [], `axe on ${name}`);
-    assert.deepEqual(page.problems, [], `CSP or script errors on ${name}`);
-  }
-
-  /** A bearer token of `email` from the API (for checks, never for the page). */
-  async function bearer(email) {
-    const r = await fetch(`${server.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email, password: server.accounts.get(email) }),
-    });
-    assert.equal(r.status, 200, `login of ${email}`);
-    return (await r.json()).access_token;
-  }
 
   async function apiGet(path, token) {
     const r = await fetch(`${server.url}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -126,7 +109,7 @@ describe('exam page', () => {
 
     // The demo exam's id through the API, as the candidate; the session is
     // started by the page's own JSON endpoint with the page's CSRF token.
-    const token = await bearer(CANDIDATE);
+    const token = await server.token(CANDIDATE);
     const exams = await apiGet('/me/exams', token);
     const demo = (exams.items || exams).find((e) => /Demo/.test(e.title));
     assert.ok(demo, `the demo exam in ${JSON.stringify(exams)}`);
@@ -261,7 +244,7 @@ describe('exam page', () => {
     }
 
     // ---- a proctor's warning reaches the page within seconds
-    const proctor = await bearer(PROCTOR);
+    const proctor = await server.token(PROCTOR);
     await apiPost(`/orgs/demo-university/sessions/${sid}/actions`, proctor, { type: 'WARN', reason: 'Please keep your face in view.' });
     await page.getByText('Message from the proctor: Please keep your face in view.').waitFor({ timeout: 12_000 });
     // ... and a pause shows the overlay, a resume removes it.
@@ -351,7 +334,7 @@ describe('exam page', () => {
     await page.getByLabel('Password').fill(server.accounts.get(CANDIDATE));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/me\/exams$/);
-    const token = await bearer(CANDIDATE);
+    const token = await server.token(CANDIDATE);
     const demo = (await apiGet('/me/exams', token)).items.find((e) => /Demo/.test(e.title));
     const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
     const started = await page.request.post(`${server.url}/web-api/v1/exams/${demo.exam_id}/sessions`, {

@@ -36,19 +36,9 @@ describe('proctoring', () => {
     await server?.stop();
   });
 
-  async function apiToken(email) {
-    const res = await fetch(`${server.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email, password: server.accounts.get(email) }),
-    });
-    assert.equal(res.status, 200, `login of ${email}`);
-    return (await res.json()).access_token;
-  }
-
   let reviewerToken;
   async function timeline() {
-    reviewerToken ??= await apiToken(REVIEWER);
+    reviewerToken ??= await server.token(REVIEWER);
     const res = await fetch(`${server.url}/api/v1/orgs/${ORG}/sessions/${sessionId}/timeline`, {
       headers: { Authorization: `Bearer ${reviewerToken}` },
     });
@@ -86,7 +76,7 @@ describe('proctoring', () => {
 
   /** Starts the demo exam through /web-api as the page script does. */
   async function startExam(page) {
-    const token = await apiToken(CANDIDATE);
+    const token = await server.token(CANDIDATE);
     const exams = await (await fetch(`${server.url}/api/v1/me/exams`, {
       headers: { Authorization: `Bearer ${token}` },
     })).json();

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { launch, newPage, screenshot, seriousViolations } from '../lib/browser.mjs';
+import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
 
 const CANDIDATE = 'candidate@demo.example.org';
 
@@ -24,12 +24,6 @@ describe('web UI', () => {
     await browser?.close();
     await server?.stop();
   });
-
-  async function expectAccessible(page, name) {
-    const violations = await seriousViolations(page);
-    assert.deepEqual(violations, [], `axe on ${name}`);
-    assert.deepEqual(page.problems, [], `CSP or script errors on ${name}`);
-  }
 
   async function signIn(page, email, password) {
     await page.goto(`${server.url}/`);

@@ -183,14 +183,43 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     Ok(accounts)
 }
 
+/// Creates an ACTIVE exam and enrolls the demo candidate in it.
+async fn open_exam_for(
+    tx: &invigil_store::Tx,
+    org_id: Uuid,
+    fields: invigil_store::exams::ExamFields,
+    coordinator_id: Uuid,
+    candidate_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<invigil_store::exams::Exam> {
+    use invigil_domain::exams::{EnrollmentStatus, ExamStatus};
+    use invigil_store::exams::{self, NewEnrollment};
+
+    let exam =
+        exams::create_exam(tx, org_id, fields, ExamStatus::Active, coordinator_id, now).await?;
+    exams::create_enrollments(
+        tx,
+        org_id,
+        exam.id,
+        &[NewEnrollment {
+            user_id: candidate_id,
+            status: EnrollmentStatus::Accepted,
+            extra_time_percent: None,
+        }],
+        now,
+    )
+    .await?;
+    Ok(exam)
+}
+
 pub const DEMO_EXAM: &str = "Demo exam: general knowledge";
 
 /// An ACTIVE exam on the demo bank, open for a week, that the demo
 /// candidate is enrolled in (30 minutes, three attempts, proctored).
 async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Result<()> {
-    use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
+    use invigil_domain::exams::Sensitivity;
     use invigil_store::DeptScope;
-    use invigil_store::exams::{self, ExamFields, NewEnrollment, NewExamType};
+    use invigil_store::exams::{self, ExamFields, NewExamType};
 
     let now = state.now();
     let existing =
@@ -216,7 +245,7 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
         now,
     )
     .await?;
-    let exam = exams::create_exam(
+    open_exam_for(
         &tx,
         org_id,
         ExamFields {
@@ -238,20 +267,8 @@ async fn load_exam(state: &AppState, org_id: Uuid, bank_id: Uuid) -> anyhow::Res
             proctoring_sensitivity: Sensitivity::Medium,
             exam_type_id: Some(quiz.id),
         },
-        ExamStatus::Active,
         coordinator.id,
-        now,
-    )
-    .await?;
-    exams::create_enrollments(
-        &tx,
-        org_id,
-        exam.id,
-        &[NewEnrollment {
-            user_id: candidate.id,
-            status: EnrollmentStatus::Accepted,
-            extra_time_percent: None,
-        }],
+        candidate.id,
         now,
     )
     .await?;
@@ -277,13 +294,13 @@ const FINISHED_QUIZ: &str = "\
 /// released, so "My results" has something to show and to appeal. Made once,
 /// through the delivery services and the store's review and grading writers.
 async fn load_finished_exam(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
-    use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
+    use invigil_domain::exams::{ExamStatus, Sensitivity};
     use invigil_domain::grading::Outcome;
     use invigil_domain::proctoring::{Cause, EventSource, EventType, FlagSeverity, FlagType};
     use invigil_domain::review::{DecisionType, IntegrityStatus};
     use invigil_store::DeptScope;
     use invigil_store::delivery::{self, AnswerSave};
-    use invigil_store::exams::{self, ExamFields, NewEnrollment};
+    use invigil_store::exams::{self, ExamFields};
     use invigil_store::grading::{AnswerGrade, set_grade};
     use invigil_store::proctoring::{self as proctoring_store, Event, Flag, entities::EventIds};
     use invigil_store::review as review_store;
@@ -317,7 +334,7 @@ async fn load_finished_exam(state: &AppState, org_id: Uuid) -> anyhow::Result<()
         .map(|t| t.id);
 
     let tx = state.db.begin().await?;
-    let exam = exams::create_exam(
+    let exam = open_exam_for(
         &tx,
         org_id,
         ExamFields {
@@ -337,20 +354,8 @@ async fn load_finished_exam(state: &AppState, org_id: Uuid) -> anyhow::Result<()
             proctoring_sensitivity: Sensitivity::Medium,
             exam_type_id: quiz_type,
         },
-        ExamStatus::Active,
         coordinator.id,
-        now,
-    )
-    .await?;
-    exams::create_enrollments(
-        &tx,
-        org_id,
-        exam.id,
-        &[NewEnrollment {
-            user_id: candidate.id,
-            status: EnrollmentStatus::Accepted,
-            extra_time_percent: None,
-        }],
+        candidate.id,
         now,
     )
     .await?;

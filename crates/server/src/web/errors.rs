@@ -82,7 +82,7 @@ impl FormFailure {
 }
 
 /// A service message as a sentence: capital first letter, final period.
-fn sentence(message: &str) -> String {
+pub fn sentence(message: &str) -> String {
     let mut chars = message.trim().chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

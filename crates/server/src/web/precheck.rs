@@ -17,10 +17,9 @@ use invigil_store::exams as exam_store;
 use invigil_store::tenancy;
 
 use super::Layout;
-use super::errors::{FormErrors, csrf_refused, error_page};
+use super::errors::{FormErrors, csrf_refused, error_page, sentence};
 use super::form::WebForm;
 use super::home::ExamRow;
-use super::results::sentence;
 use super::session::{SignedIn, see_other};
 use crate::delivery::start::{StartBody, start_or_resume};
 use crate::exams::views::MyExamView;

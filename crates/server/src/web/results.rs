@@ -24,26 +24,13 @@ use invigil_store::delivery;
 use invigil_store::exams as exam_store;
 
 use super::Layout;
-use super::errors::{ErrorPage, FormErrors, csrf_refused, error_page, page};
+use super::errors::{ErrorPage, FormErrors, csrf_refused, error_page, page, sentence};
 use super::form::WebForm;
 use super::session::{SignedIn, see_other};
 use crate::grading::results::{ResultView, my_results};
 use crate::http::error::{ApiError, FieldError};
 use crate::review::candidate::{self, AppealBody, MyIntegrity};
 use crate::state::AppState;
-
-/// A service message as a sentence: capital first letter, final period.
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
 
 fn when(t: DateTime<Utc>) -> String {
     t.format("%a %-d %b %Y, %H:%M UTC").to_string()
