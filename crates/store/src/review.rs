@@ -275,21 +275,11 @@ pub async fn reopen<C: ConnectionTrait>(
     applied(conn, q).await
 }
 
-/// How many flags each of `session_ids` has.
+/// How many flags each of `session_ids` has (all of them, resolved or
+/// not; see `crate::proctoring::open_flag_counts` for the open ones).
 pub async fn flag_counts<C: ConnectionTrait>(
     conn: &C,
     session_ids: &[Uuid],
 ) -> StoreResult<Vec<(Uuid, i64)>> {
-    if session_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(flag::Entity::find()
-        .select_only()
-        .column(flag::Column::SessionId)
-        .column_as(flag::Column::Id.count(), "n")
-        .filter(flag::Column::SessionId.is_in(session_ids.to_vec()))
-        .group_by(flag::Column::SessionId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(conn)
-        .await?)
+    crate::proctoring::count_flags(conn, None, session_ids, false).await
 }

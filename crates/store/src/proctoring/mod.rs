@@ -333,17 +333,32 @@ pub async fn open_flag_counts<C: ConnectionTrait>(
     org_id: Uuid,
     session_ids: &[Uuid],
 ) -> StoreResult<Vec<(Uuid, i64)>> {
+    count_flags(conn, Some(org_id), session_ids, true).await
+}
+
+/// Flags per session of `session_ids` (within `org_id` when given; only
+/// unresolved ones when `open_only`); sessions without any are left out.
+pub(crate) async fn count_flags<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Option<Uuid>,
+    session_ids: &[Uuid],
+    open_only: bool,
+) -> StoreResult<Vec<(Uuid, i64)>> {
     if session_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(flag::Entity::find()
+    let mut q = flag::Entity::find()
         .select_only()
         .column(flag::Column::SessionId)
-        .column_as(flag::Column::Id.count(), "open")
-        .filter(flag::Column::OrgId.eq(org_id))
-        .filter(flag::Column::SessionId.is_in(session_ids.iter().copied()))
-        .filter(flag::Column::ResolvedAt.is_null())
-        .group_by(flag::Column::SessionId)
+        .column_as(flag::Column::Id.count(), "n")
+        .filter(flag::Column::SessionId.is_in(session_ids.iter().copied()));
+    if let Some(org) = org_id {
+        q = q.filter(flag::Column::OrgId.eq(org));
+    }
+    if open_only {
+        q = q.filter(flag::Column::ResolvedAt.is_null());
+    }
+    Ok(q.group_by(flag::Column::SessionId)
         .into_tuple::<(Uuid, i64)>()
         .all(conn)
         .await?)
