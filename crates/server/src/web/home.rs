@@ -4,14 +4,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use invigil_domain::exams::{EnrollmentStatus, ExamStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::Layout;
 use super::errors::error_page;
 use super::session::{SignedIn, Visitor, see_other};
+use super::{Layout, when};
 use crate::exams::views::MyExamView;
 use crate::http::error::ApiError;
 use crate::http::page::PageQuery;
@@ -42,10 +41,6 @@ pub struct ExamRow {
     pub action: Option<&'static str>,
     /// The session whose released result the exam links to.
     pub result: Option<Uuid>,
-}
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
 }
 
 impl ExamRow {

@@ -147,6 +147,11 @@ async fn contract_path(uri: Uri) -> Response {
     }
 }
 
+/// A moment as the candidate pages write it: `Thu 3 Dec 2026, 16:25 UTC`.
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
+}
+
 /// The signed-in person shown in the header.
 #[derive(Debug, Clone)]
 pub struct UserBadge {

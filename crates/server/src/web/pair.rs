@@ -45,12 +45,6 @@ pub struct PairingQr {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `{public_base}/pair?token={token}`, the token form-encoded.
-pub fn pair_url(public_base: &str, token: &str) -> String {
-    let query = serde_urlencoded::to_string([("token", token)]).unwrap_or_default();
-    format!("{}/pair?{query}", public_base.trim_end_matches('/'))
-}
-
 /// `text` as an inline SVG QR code with an accessible name.
 pub fn qr_svg(text: &str, label: &str) -> Result<String, ApiError> {
     let code = QrCode::new(text.as_bytes())
@@ -84,7 +78,8 @@ pub async fn pairing_qr(
     ApiPath(session): ApiPath<Uuid>,
 ) -> Result<Json<PairingQr>, ApiError> {
     let view = crate::proctoring::pairing::create(&state, &me, session).await?;
-    let url = pair_url(&state.config.public_base(), &view.pairing_token);
+    // The service's link, built from `public_url` (never the Host header).
+    let url = view.pair_url;
     let svg = qr_svg(
         &url,
         "QR code: scan it with your phone's camera to open the phone page",
@@ -148,18 +143,6 @@ pub async fn pair_page(query: Result<Query<PairQuery>, QueryRejection>) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_pair_url_starts_with_the_public_base_and_carries_the_token() {
-        assert_eq!(
-            pair_url("https://exams.example.org", "abc_DEF-123"),
-            "https://exams.example.org/pair?token=abc_DEF-123"
-        );
-        assert_eq!(
-            pair_url("https://exams.example.org/", "a b&c"),
-            "https://exams.example.org/pair?token=a+b%26c"
-        );
-    }
 
     #[test]
     fn the_qr_is_an_inline_svg_with_a_name() {

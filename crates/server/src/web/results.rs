@@ -11,7 +11,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -23,18 +22,14 @@ use invigil_store::content as content_store;
 use invigil_store::delivery;
 use invigil_store::exams as exam_store;
 
-use super::Layout;
 use super::errors::{ErrorPage, FormErrors, csrf_refused, error_page, page, sentence};
 use super::form::WebForm;
 use super::session::{SignedIn, see_other};
+use super::{Layout, when};
 use crate::grading::results::{ResultView, my_results};
 use crate::http::error::{ApiError, FieldError};
 use crate::review::candidate::{self, AppealBody, MyIntegrity};
 use crate::state::AppState;
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
-}
 
 /// Points without trailing zeros: `7`, `7.5`, `7.25`.
 fn points(v: f64) -> String {
