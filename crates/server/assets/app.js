@@ -32,3 +32,98 @@ window.addEventListener('pageshow', () => {
     }
   }
 });
+
+// ---- Staff console (body.staff) ----------------------------------------
+
+// Forms with data-confirm ask before they are sent (plain and htmx alike;
+// htmx's own hx-confirm works too).
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (!window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    delete form.dataset.sent;
+  }
+}, true);
+
+// Tables marked data-sortable: each header (unless data-nosort) becomes a
+// button that sorts the rows shown, by text or by data-sort-value, and says
+// so with aria-sort. Numbers sort as numbers.
+function sortable(table) {
+  const heads = table.tHead ? [...table.tHead.rows[0].cells] : [];
+  heads.forEach((th, col) => {
+    if (th.dataset.nosort !== undefined || th.querySelector('button.sort')) return;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'sort';
+    button.append(...th.childNodes);
+    th.append(button);
+    button.addEventListener('click', () => {
+      const dir = th.getAttribute('aria-sort') === 'ascending' ? 'descending' : 'ascending';
+      for (const h of heads) h.removeAttribute('aria-sort');
+      th.setAttribute('aria-sort', dir);
+      const key = (row) => {
+        const cell = row.cells[col];
+        if (!cell) return '';
+        const v = cell.dataset.sortValue ?? cell.textContent.trim();
+        const n = Number(v.replace(/[%\s,]/g, ''));
+        return v !== '' && Number.isFinite(n) ? n : v.toLowerCase();
+      };
+      for (const body of table.tBodies) {
+        const rows = [...body.rows];
+        rows.sort((a, b) => {
+          const x = key(a);
+          const y = key(b);
+          const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+          return dir === 'ascending' ? c : -c;
+        });
+        body.append(...rows);
+      }
+    });
+  });
+}
+const enhance = (root) => {
+  for (const t of root.querySelectorAll('table[data-sortable]')) sortable(t);
+};
+window.addEventListener('DOMContentLoaded', () => enhance(document));
+document.addEventListener('htmx:afterSettle', (e) => enhance(e.target instanceof Element ? e.target : document));
+
+// An htmx request that fails shows why in the page's alert region: the
+// problem's detail (JSON) or the error page's heading and message.
+document.addEventListener('htmx:responseError', async (event) => {
+  const region = document.getElementById('staff-alert');
+  const xhr = event.detail.xhr;
+  if (!region || !xhr) return;
+  let text = `The request failed (${xhr.status}).`;
+  const type = xhr.getResponseHeader('content-type') || '';
+  try {
+    if (type.includes('json')) {
+      const p = JSON.parse(xhr.responseText);
+      text = [p.title, p.detail].filter(Boolean).join(': ');
+    } else if (type.includes('html')) {
+      const doc = new DOMParser().parseFromString(xhr.responseText, 'text/html');
+      const h = doc.querySelector('main h1');
+      const m = doc.querySelector('main h1 + p, main .alert');
+      text = [h?.textContent, m?.textContent].filter(Boolean).map((s) => s.trim()).join(': ');
+    }
+  } catch { /* keep the generic sentence */ }
+  region.textContent = text;
+});
+document.addEventListener('htmx:sendError', () => {
+  const region = document.getElementById('staff-alert');
+  if (region) region.textContent = 'The server could not be reached. Check the connection and try again.';
+});
+document.addEventListener('htmx:beforeRequest', () => {
+  const region = document.getElementById('staff-alert');
+  if (region) region.textContent = '';
+});
+
+// Uploads sent by htmx show their progress in the form's <progress>.
+document.addEventListener('htmx:xhr:progress', (event) => {
+  const form = event.target instanceof Element ? event.target.closest('form') : null;
+  const bar = form?.querySelector('progress[data-upload]');
+  if (!bar || !event.detail.lengthComputable) return;
+  bar.max = event.detail.total;
+  bar.value = event.detail.loaded;
+});

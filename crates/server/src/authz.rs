@@ -207,6 +207,20 @@ impl FromRequestParts<AppState> for OrgCtx {
             .await
             .map_err(|_| ApiError::NotFound)?;
         let slug = params.get("org").ok_or(ApiError::NotFound)?;
+        OrgCtx::resolve(state, user, slug).await
+    }
+}
+
+impl OrgCtx {
+    /// The organization `slug` for `user`: 404 when it does not exist or
+    /// they are not a member (super admins excepted), 403 when their
+    /// membership is not ACTIVE. Used by the API extractor and the staff
+    /// pages alike.
+    pub async fn resolve(
+        state: &AppState,
+        user: CurrentUser,
+        slug: &str,
+    ) -> Result<OrgCtx, ApiError> {
         let org = tenancy::org_by_slug(state.db.read(), slug)
             .await?
             .ok_or(ApiError::NotFound)?;

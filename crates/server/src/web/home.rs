@@ -16,12 +16,16 @@ use crate::http::error::ApiError;
 use crate::http::page::PageQuery;
 use crate::state::AppState;
 
-/// `GET /`: the candidate's home when signed in, else the sign-in page.
-pub async fn root(visitor: Visitor) -> Response {
-    if visitor.user.is_some() {
-        see_other("/me/exams")
-    } else {
-        see_other("/signin")
+/// `GET /`: the staff console for staff (see `/staff`), the candidate's
+/// home for everybody else signed in, else the sign-in page.
+pub async fn root(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(user) = &visitor.user else {
+        return see_other("/signin");
+    };
+    match super::staff::home::staff_orgs(&state, user.id()).await {
+        Ok(orgs) if !orgs.is_empty() => see_other("/staff"),
+        Ok(_) => see_other("/me/exams"),
+        Err(e) => error_page(&e),
     }
 }
 

@@ -249,7 +249,7 @@ pub async fn accept(
     }
     match service::accept_invitation(&state, &f.token, &f.name, &f.password, &visitor.client).await
     {
-        Ok(issued) => session::begin(&state, &visitor, &issued, "/me/exams").await,
+        Ok(issued) => session::begin(&state, &visitor, &issued, "/").await,
         Err(e) => form_error(e, &["name", "password"], render),
     }
 }

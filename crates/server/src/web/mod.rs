@@ -70,6 +70,7 @@ mod precheck;
 mod results;
 pub mod session;
 mod signin;
+pub mod staff;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -119,6 +120,7 @@ pub fn router() -> Router<AppState> {
         .route("/exams", any(contract_path))
         .route("/sessions/{session}", any(contract_path))
         .route("/assets/{file}", get(assets::serve))
+        .merge(staff::router())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
 
@@ -170,6 +172,8 @@ pub struct Layout {
     /// injected styles (the CSP would refuse them), and every htmx request
     /// sends the CSRF token in `X-CSRF-Token`. Off for candidate pages.
     pub htmx: bool,
+    /// The staff console's navigation (staff pages only).
+    pub staff: Option<staff::StaffNav>,
 }
 
 impl Layout {
@@ -180,6 +184,7 @@ impl Layout {
             user: None,
             csrf: String::new(),
             htmx: false,
+            staff: None,
         }
     }
 
@@ -198,6 +203,7 @@ impl Layout {
             }),
             csrf: csrf.to_owned(),
             htmx: false,
+            staff: None,
         }
     }
 }

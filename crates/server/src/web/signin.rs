@@ -53,7 +53,7 @@ pub async fn signin_page(
     let q = query.map(|q| q.0).unwrap_or_default();
     let next = local_path(q.next.as_deref());
     if visitor.user.is_some() {
-        return see_other(next.as_deref().unwrap_or("/me/exams"));
+        return see_other(next.as_deref().unwrap_or("/"));
     }
     let (csrf, cookie) = visitor.csrf_for_page();
     let page = SigninPage {
@@ -111,13 +111,7 @@ pub async fn signin(
     }
     match service::login(&state, &f.email, &f.password, None, &visitor.client).await {
         Ok(issued) => {
-            session::begin(
-                &state,
-                &visitor,
-                &issued,
-                next.as_deref().unwrap_or("/me/exams"),
-            )
-            .await
+            session::begin(&state, &visitor, &issued, next.as_deref().unwrap_or("/")).await
         }
         Err(e) => form_error(e, &["email", "password"], render),
     }

@@ -30,3 +30,4 @@ mod web_api;
 mod web_candidate;
 mod web_exam;
 mod web_pair;
+mod web_staff;

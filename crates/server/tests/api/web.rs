@@ -92,7 +92,7 @@ async fn the_cookie_session_signs_in_and_out(app: TestApp) {
     let user = app.user("web@example.org").await;
     let mut b = Browser::default();
     let r = b.sign_in(&app, "web@example.org", PASSWORD).await;
-    assert_redirect(&r, "/me/exams");
+    assert_redirect(&r, "/");
     let set = r
         .headers
         .get_all("set-cookie")
@@ -110,7 +110,7 @@ async fn the_cookie_session_signs_in_and_out(app: TestApp) {
     assert!(home.text().contains("web@example.org"), "{}", home.text());
     assert!(home.text().contains(r#"action="/signout""#));
     // Signed in, the sign-in page sends you home.
-    assert_redirect(&b.get(&app, "/signin").await, "/me/exams");
+    assert_redirect(&b.get(&app, "/signin").await, "/");
 
     // The cookie is no credential for the API; bearer tokens still work.
     app.get("/api/v1/me")
@@ -149,7 +149,7 @@ async fn on_https_the_cookies_are_host_prefixed_and_secure(app: TestApp) {
     assert!(set.starts_with("__Host-invigil_csrf="), "{set}");
     assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
     let r = b.sign_in(&app, "tls@example.org", PASSWORD).await;
-    assert_redirect(&r, "/me/exams");
+    assert_redirect(&r, "/");
     let set = r.header("set-cookie").unwrap();
     assert!(set.starts_with("__Host-invigil_session="), "{set}");
     assert!(
@@ -210,7 +210,7 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
     // Signed in, sign-out needs the session's own token.
     assert_redirect(
         &b.sign_in(&app, "csrf@example.org", PASSWORD).await,
-        "/me/exams",
+        "/",
     );
     let r = b.post(&app, "/signout", &[("csrf", &good)]).await;
     assert_page(&r, 403);
@@ -369,7 +369,7 @@ async fn password_reset_from_the_mail(app: TestApp) {
     assert!(!app.token_works(&user.token).await);
     assert_redirect(
         &b.sign_in(&app, "reset@example.org", new).await,
-        "/me/exams",
+        "/",
     );
     // The link is used up.
     let r = b.get(&app, &path).await;
@@ -426,7 +426,7 @@ async fn an_invitation_is_accepted_in_the_browser(app: TestApp) {
             ],
         )
         .await;
-    assert_redirect(&r, "/me/exams");
+    assert_redirect(&r, "/");
     let home = b.get(&app, "/me/exams").await;
     assert_page(&home, 200);
     assert!(home.text().contains("Nova Newcomer"));
@@ -485,7 +485,7 @@ async fn an_existing_account_accepts_with_its_password(app: TestApp) {
             &[("csrf", &t), ("token", &token), ("password", PASSWORD)],
         )
         .await;
-    assert_redirect(&r, "/me/exams");
+    assert_redirect(&r, "/");
     assert_page(&b.get(&app, "/me/exams").await, 200);
     // Used up.
     assert_page(
