@@ -53,7 +53,11 @@ const SPECS: &[Spec] = &[
         local: "coordinator",
         name: "Cora Coordinator",
         super_admin: false,
-        grants: &[(Role::ExamCoordinator, false)],
+        // An exam office's coordinator also enrolls the candidates.
+        grants: &[
+            (Role::ExamCoordinator, false),
+            (Role::EnrollmentManager, false),
+        ],
     },
     Spec {
         local: "enrollment",
