@@ -18,6 +18,7 @@ pub mod identity;
 pub mod jobs;
 pub mod mail;
 pub mod proctoring;
+pub mod progress;
 pub mod review;
 pub mod state;
 pub mod telemetry;

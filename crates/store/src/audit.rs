@@ -7,8 +7,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -239,58 +239,107 @@ pub struct Verification {
     pub first_broken: Option<BrokenEntry>,
 }
 
+/// How many entries the chain of `org_id` (the platform's for `None`) holds.
+pub async fn count<C: ConnectionTrait>(conn: &C, org_id: Option<Uuid>) -> StoreResult<u64> {
+    Ok(entity::Entity::find()
+        .filter(entity::Column::Chain.eq(chain_of(org_id)))
+        .count(conn)
+        .await?)
+}
+
+/// Every entry of the chain of `org_id` in order, read 1000 at a time
+/// (memory stays flat however long the log), handed to `each` until it
+/// answers `false`.
+pub async fn walk<C, F>(conn: &C, org_id: Option<Uuid>, mut each: F) -> StoreResult<()>
+where
+    C: ConnectionTrait,
+    F: FnMut(AuditEntry) -> bool,
+{
+    let chain = chain_of(org_id);
+    let mut after = 0i64;
+    loop {
+        let page = entity::Entity::find()
+            .filter(entity::Column::Chain.eq(chain.clone()))
+            .filter(entity::Column::Seq.gt(after))
+            .order_by_asc(entity::Column::Seq)
+            .limit(1000)
+            .all(conn)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        for e in page {
+            if !each(e) {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Recomputes the whole chain and names the first entry that does not fit.
 pub async fn verify<C: ConnectionTrait>(
     conn: &C,
     org_id: Option<Uuid>,
 ) -> StoreResult<Verification> {
+    verify_with(conn, org_id, |_| {}).await
+}
+
+/// [`verify`], telling `progress` how many entries were checked so far.
+pub async fn verify_with<C, P>(
+    conn: &C,
+    org_id: Option<Uuid>,
+    mut progress: P,
+) -> StoreResult<Verification>
+where
+    C: ConnectionTrait,
+    P: FnMut(u64),
+{
     let chain = chain_of(org_id);
     let mut prev_hash = GENESIS.to_owned();
     let mut expected_seq = 1i64;
     let mut checked = 0u64;
-    loop {
-        let page = entity::Entity::find()
-            .filter(entity::Column::Chain.eq(chain.clone()))
-            .filter(entity::Column::Seq.gte(expected_seq))
-            .order_by_asc(entity::Column::Seq)
-            .limit(1000)
-            .all(conn)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        for e in page {
-            let broken = |reason: &str| BrokenEntry {
+    let mut problem = None;
+    walk(conn, org_id, |e| {
+        let broken = |reason: &str| BrokenEntry {
+            id: Some(e.id),
+            seq: e.seq,
+            reason: reason.to_owned(),
+        };
+        problem = if e.seq != expected_seq {
+            Some(BrokenEntry {
                 id: Some(e.id),
-                seq: e.seq,
-                reason: reason.to_owned(),
-            };
-            let problem = if e.seq != expected_seq {
-                Some(BrokenEntry {
-                    id: Some(e.id),
-                    seq: expected_seq,
-                    reason: format!("entry {expected_seq} is missing"),
-                })
-            } else if e.prev_hash != prev_hash {
-                Some(broken(
-                    "its previous hash does not match the entry before it",
-                ))
-            } else if entry_hash(&e) != e.hash {
-                Some(broken("its content does not match its hash"))
-            } else {
-                None
-            };
-            if let Some(p) = problem {
-                return Ok(Verification {
-                    entries: checked,
-                    head_seq: expected_seq - 1,
-                    first_broken: Some(p),
-                });
-            }
-            prev_hash = e.hash.clone();
-            expected_seq += 1;
-            checked += 1;
+                seq: expected_seq,
+                reason: format!("entry {expected_seq} is missing"),
+            })
+        } else if e.prev_hash != prev_hash {
+            Some(broken(
+                "its previous hash does not match the entry before it",
+            ))
+        } else if entry_hash(&e) != e.hash {
+            Some(broken("its content does not match its hash"))
+        } else {
+            None
+        };
+        if problem.is_some() {
+            return false;
         }
+        prev_hash = e.hash;
+        expected_seq += 1;
+        checked += 1;
+        if checked.is_multiple_of(1000) {
+            progress(checked);
+        }
+        true
+    })
+    .await?;
+    progress(checked);
+    if problem.is_some() {
+        return Ok(Verification {
+            entries: checked,
+            head_seq: expected_seq - 1,
+            first_broken: problem,
+        });
     }
     let head = head::Entity::find_by_id(chain).one(conn).await?;
     let first_broken = match head {

@@ -31,6 +31,10 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub backend: &'static str,
+    /// The PostgreSQL URL of this test's database (`None` on SQLite, whose
+    /// file is `invigil.db` in the data directory): for running the
+    /// `invigil` binary's commands on the same database.
+    pub database_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -259,13 +263,14 @@ impl TestAppBuilder {
             data_dir: dir.path().to_path_buf(),
             ..Config::default()
         };
-        let (db, cleanup) = match self.backend {
-            Backend::Sqlite => (sqlite_db(&dir).await, Cleanup::None),
+        let (db, cleanup, database_url) = match self.backend {
+            Backend::Sqlite => (sqlite_db(&dir).await, Cleanup::None, None),
             Backend::Postgres => {
                 let admin_url = std::env::var(PG_ENV).ok().filter(|s| !s.is_empty())?;
                 let (db, name) = postgres_db(&admin_url).await;
                 config.database_url = Some(Secret::new("postgres://test"));
-                (db, Cleanup::DropPg { admin_url, name })
+                let url = pgadmin::url_with_database(&admin_url, &name);
+                (db, Cleanup::DropPg { admin_url, name }, Some(url))
             }
         };
         for change in self.changes {
@@ -278,6 +283,7 @@ impl TestAppBuilder {
             state,
             clock,
             backend: self.backend.name(),
+            database_url,
             _dir: dir,
         };
         Some((app, cleanup))
