@@ -98,6 +98,8 @@ pub struct OptionStats {
 pub struct ItemStats {
     /// Position in the keys.
     pub index: usize,
+    /// Examinees it was served to.
+    pub served: u64,
     pub mean_points: Option<f64>,
     /// Difficulty: mean points over maximum points (0 hard .. 1 easy).
     pub p_value: Option<f64>,
@@ -260,6 +262,7 @@ impl ItemAnalyzer {
             };
             items.push(ItemStats {
                 index: i,
+                served: s.n,
                 mean_points: Some(mean_x),
                 p_value: (key.max_points > 0.0).then(|| mean_x / key.max_points),
                 point_biserial: correlation(cov_rest, var_x, var_rest),
@@ -307,6 +310,7 @@ impl ItemAnalyzer {
 fn empty_item(index: usize) -> ItemStats {
     ItemStats {
         index,
+        served: 0,
         mean_points: None,
         p_value: None,
         point_biserial: None,

@@ -109,6 +109,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::proctoring::routes::routes())
         .merge(crate::review::routes::routes())
         .merge(crate::audit::routes::routes())
+        .merge(crate::reports::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()

@@ -23,6 +23,7 @@ mod kill;
 mod openapi;
 mod pipeline;
 mod proctoring;
+mod reports;
 mod review;
 mod tenancy;
 mod web;

@@ -4,6 +4,7 @@
 //! Only PostgreSQL has row locks; on SQLite the single writer connection
 //! serializes writers, so the lock helpers are no-ops there.
 
+pub mod analysis;
 pub mod entities;
 
 use chrono::{DateTime, Utc};

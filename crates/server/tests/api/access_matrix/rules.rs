@@ -266,6 +266,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/orgs/{org}/exams/{exam}/item-analysis",
+        Rule::OnResource(Action::ReadReports),
+    ),
+    (
+        "GET",
         "/orgs/{org}/grading-queue",
         Rule::Policy(Action::GradeAnswers),
     ),

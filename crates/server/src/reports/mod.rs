@@ -1,0 +1,7 @@
+//! Reports on exams for REPORT_VIEWER, EXAM_COORDINATOR, QUALITY_ASSURANCE
+//! and ORG_ADMIN (`Action::ReadReports`, within their departments): the item
+//! analysis ([`items`]). The numbers come from the pure functions of
+//! `invigil_domain::reports`; this module streams the data into them.
+
+pub mod items;
+pub mod routes;
