@@ -194,6 +194,46 @@ async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
     assert!(close(&q3["omit_rate"], 0.5), "{q3}");
     assert_eq!(q3["options"], json!([]));
 
+    // The exam report of the same sittings: percents 100, 66.7, 33.3, 0.
+    let report = format!("/api/v1/orgs/acme/exams/{exam}/report");
+    let r = app.get_as(&format!("{report}?bins=4"), &viewer.token).await;
+    r.assert(200);
+    let rep = r.json();
+    assert_eq!(rep["counts"]["enrolled"], 5, "{rep}");
+    assert_eq!(rep["counts"]["started"], 5, "{rep}");
+    assert_eq!(rep["counts"]["sessions"], 5, "{rep}");
+    assert_eq!(rep["counts"]["in_progress"], 1, "{rep}");
+    assert_eq!(rep["counts"]["submitted"], 4, "{rep}");
+    assert_eq!(rep["counts"]["terminated"], 0, "{rep}");
+    assert_eq!(rep["scores"]["count"], 4, "{rep}");
+    assert!(close(&rep["scores"]["mean"], 50.0), "{rep}");
+    assert!(close(&rep["scores"]["median"], 50.0), "{rep}");
+    assert!(close(&rep["scores"]["min"], 0.0), "{rep}");
+    assert!(close(&rep["scores"]["max"], 100.0), "{rep}");
+    let bars: Vec<i64> = rep["scores"]["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(bars, vec![1, 1, 1, 1], "{rep}");
+    // Passing is 50 %: 100 and 66.7 pass.
+    assert_eq!(rep["passed"], 2, "{rep}");
+    assert!(close(&rep["pass_rate"], 0.5), "{rep}");
+    assert_eq!(rep["time_used_minutes"]["count"], 4, "{rep}");
+    assert_eq!(rep["flags"], json!([]), "{rep}");
+    assert_eq!(rep["outcomes"]["clean"], 5, "{rep}");
+    // Nothing personal in it.
+    assert!(!rep.to_string().contains("acme.org"), "{rep}");
+    for bad in ["0", "101", "ten", "-1"] {
+        app.get_as(&format!("{report}?bins={bad}"), &viewer.token)
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+    app.get_as(&report, &proctor.token)
+        .await
+        .assert_problem(403, "forbidden");
+
     // Who may read it: the coordinator too; a proctor not; another
     // organization's exam does not exist; an unknown exam is 404.
     app.get_as(&path, &coord.token).await.assert(200);

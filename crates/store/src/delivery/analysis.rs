@@ -158,3 +158,65 @@ pub async fn analysable_page<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// At most `limit` sessions of the exam (any status) after `after`, by id:
+/// the exam report reads them all, a page at a time.
+pub async fn sessions_page<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<Session>> {
+    let mut q = session::Entity::find()
+        .filter(session::Column::OrgId.eq(org_id))
+        .filter(session::Column::ExamId.eq(exam_id));
+    if let Some(a) = after {
+        q = q.filter(session::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(session::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// How many candidates are enrolled in the exam (any enrollment status).
+pub async fn enrolled_count<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<u64> {
+    use crate::exams::entities::enrollment;
+    use sea_orm::PaginatorTrait;
+    Ok(enrollment::Entity::find()
+        .filter(enrollment::Column::OrgId.eq(org_id))
+        .filter(enrollment::Column::ExamId.eq(exam_id))
+        .count(conn)
+        .await?)
+}
+
+/// The flags raised in the exam's sessions, counted by type.
+pub async fn flag_counts_by_type<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<Vec<(invigil_domain::proctoring::FlagType, i64)>> {
+    use crate::proctoring::entities::flag;
+    let sessions = Query::select()
+        .column(session::Column::Id)
+        .from(session::Entity)
+        .and_where(session::Column::OrgId.eq(org_id))
+        .and_where(session::Column::ExamId.eq(exam_id))
+        .to_owned();
+    Ok(flag::Entity::find()
+        .select_only()
+        .column(flag::Column::FlagType)
+        .column_as(Expr::from(Func::count(Expr::col(flag::Column::Id))), "n")
+        .filter(flag::Column::OrgId.eq(org_id))
+        .filter(flag::Column::SessionId.in_subquery(sessions))
+        .group_by(flag::Column::FlagType)
+        .order_by_asc(flag::Column::FlagType)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}

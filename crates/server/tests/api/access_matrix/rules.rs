@@ -271,6 +271,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/orgs/{org}/exams/{exam}/report",
+        Rule::OnResource(Action::ReadReports),
+    ),
+    (
+        "GET",
         "/orgs/{org}/grading-queue",
         Rule::Policy(Action::GradeAnswers),
     ),
