@@ -301,6 +301,74 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// The CSV columns of [`to_csv`].
+pub const CSV_HEADER: [&str; 13] = [
+    "position",
+    "question_id",
+    "version",
+    "question_type",
+    "text",
+    "max_points",
+    "served",
+    "mean_points",
+    "p_value",
+    "point_biserial",
+    "discrimination",
+    "omit_rate",
+    "options",
+];
+
+/// The item analysis as CSV, one row per question (options in one cell:
+/// `1*: 12 (mean 3.4); 2: 4 (mean 1.1)`, `*` marking keys); every cell is
+/// neutralised against formula injection. The exam's figures (KR-20,
+/// SEM) are in the JSON.
+pub fn to_csv(a: &ItemAnalysisView) -> Result<String, ApiError> {
+    use invigil_domain::reports::csv_cell;
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut write = |cells: Vec<String>| {
+        w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))
+            .map_err(ApiError::caused_by)
+    };
+    write(CSV_HEADER.iter().map(|s| (*s).to_owned()).collect())?;
+    for (i, it) in a.items.iter().enumerate() {
+        let options: Vec<String> = it
+            .options
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}{}: {} (mean {})",
+                    o.index + 1,
+                    if o.correct { "*" } else { "" },
+                    o.count,
+                    o.mean_total
+                        .map(|m| format!("{m:.2}"))
+                        .unwrap_or("–".into())
+                )
+            })
+            .collect();
+        write(vec![
+            (i + 1).to_string(),
+            it.question_id.to_string(),
+            it.version.to_string(),
+            it.question_type.name().to_owned(),
+            it.text.clone(),
+            it.max_points.to_string(),
+            it.served.to_string(),
+            num(it.mean_points),
+            num(it.p_value),
+            num(it.point_biserial),
+            num(it.discrimination),
+            num(it.omit_rate),
+            options.join("; "),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(ApiError::caused_by)?;
+    String::from_utf8(bytes).map_err(ApiError::caused_by)
+}
+
 #[cfg(test)]
 mod tests {
     use super::cut;

@@ -95,7 +95,10 @@ fn close(a: &Value, b: f64) -> bool {
     a.as_f64().is_some_and(|a| (a - b).abs() < 1e-3)
 }
 
-async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
+/// The hand-checked exam: three questions, four candidates who finished
+/// with totals 3, 2, 1, 0 and a fifth still writing. Returns the exam, the
+/// report viewer, the coordinator, the proctor and the candidates.
+async fn sat_exam(app: &TestApp) -> (Uuid, TestUser, TestUser, TestUser, Vec<TestUser>) {
     let org = app.org("acme").await;
     let coord = app
         .member(&org, "coord@acme.org", &[Role::ExamCoordinator])
@@ -107,7 +110,7 @@ async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
         .member(&org, "proctor@acme.org", &[Role::ProctorReviewer])
         .await;
     let bank = approved_bank(
-        &app,
+        app,
         &org,
         coord.id,
         &[
@@ -121,22 +124,26 @@ async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
         randomize: true,
         ..ExamOpts::default()
     };
-    let exam = insert_exam(&app, &org, bank, coord.id, &opts).await;
+    let exam = insert_exam(app, &org, bank, coord.id, &opts).await;
     let mut cands = Vec::new();
     for i in 1..=5 {
         let c = app
             .member(&org, &format!("c{i}@acme.org"), &[Role::Candidate])
             .await;
-        enroll(&app, &org, exam, c.id, None).await;
+        enroll(app, &org, exam, c.id, None).await;
         cands.push(c);
     }
     // Totals 3, 2, 1, 0; the fifth is still writing and does not count.
-    sit(&app, exam, &cands[0], Some("7"), true, Some(3.0)).await;
-    sit(&app, exam, &cands[1], Some("7"), true, None).await;
-    sit(&app, exam, &cands[2], Some("4"), true, Some(4.0)).await;
-    sit(&app, exam, &cands[3], Some("9"), false, None).await;
+    sit(app, exam, &cands[0], Some("7"), true, Some(3.0)).await;
+    sit(app, exam, &cands[1], Some("7"), true, None).await;
+    sit(app, exam, &cands[2], Some("4"), true, Some(4.0)).await;
+    sit(app, exam, &cands[3], Some("9"), false, None).await;
     app.start_session(exam, &cands[4].token).await;
+    (exam, viewer, coord, proctor, cands)
+}
 
+async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
+    let (exam, viewer, coord, proctor, cands) = sat_exam(&app).await;
     let path = format!("/api/v1/orgs/acme/exams/{exam}/item-analysis");
     let r = app.get_as(&path, &viewer.token).await;
     r.assert(200);
@@ -286,7 +293,62 @@ async fn an_exam_without_finished_sessions_has_an_empty_analysis(app: TestApp) {
     assert_eq!(a["reliability"], Value::Null);
 }
 
+async fn the_report_page_draws_charts_and_offers_downloads(app: TestApp) {
+    let (exam, _viewer, _coord, _proctor, _cands) = sat_exam(&app).await;
+    let mut b = invigil_testkit::browser::Browser::default();
+    b.sign_in(&app, "viewer@acme.org", crate::common::fixtures::PASSWORD)
+        .await
+        .assert(303);
+    let page = b
+        .get(&app, &format!("/orgs/acme/exams/{exam}/report"))
+        .await;
+    invigil_testkit::browser::assert_page(&page, 200);
+    let html = page.text();
+    assert!(html.contains("<svg"), "{html}");
+    assert!(html.contains("role=\"img\""), "{html}");
+    assert!(html.contains("Scores of each candidate"), "{html}");
+    assert!(html.contains("KR20 0.750"), "{html}");
+    assert!(html.contains("Which is prime?"), "{html}");
+    assert!(html.contains("50 % (2 passed)"), "{html}");
+
+    let json = b
+        .get(&app, &format!("/orgs/acme/exams/{exam}/report.json"))
+        .await;
+    json.assert(200);
+    let v = json.json();
+    assert_eq!(v["report"]["counts"]["submitted"], 4, "{v}");
+    assert_eq!(v["item_analysis"]["examinees"], 4, "{v}");
+
+    let csv = b
+        .get(&app, &format!("/orgs/acme/exams/{exam}/item-analysis.csv"))
+        .await;
+    csv.assert(200);
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("position,question_id"), "{text}");
+    assert!(text.contains("2*: 2 (mean 2.50)"), "{text}");
+
+    // A proctor may not read reports; a bad id or bins is a page, not JSON.
+    let mut p = invigil_testkit::browser::Browser::default();
+    p.sign_in(&app, "proctor@acme.org", crate::common::fixtures::PASSWORD)
+        .await
+        .assert(303);
+    invigil_testkit::browser::assert_page(
+        &p.get(&app, &format!("/orgs/acme/exams/{exam}/report"))
+            .await,
+        403,
+    );
+    invigil_testkit::browser::assert_page(&b.get(&app, "/orgs/acme/exams/nope/report").await, 404);
+    invigil_testkit::browser::assert_page(
+        &b.get(&app, &format!("/orgs/acme/exams/{exam}/report?bins=0"))
+            .await,
+        422,
+    );
+}
+
 both!(
+    the_report_page_draws_charts_and_offers_downloads,
     item_analysis_of_a_hand_checked_exam,
     an_exam_without_finished_sessions_has_an_empty_analysis,
 );

@@ -27,6 +27,7 @@
 //!   (app.js asks first, with htmx or without).
 
 pub mod home;
+pub mod reports;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -49,6 +50,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::choose_org))
         .route("/orgs/{org}", get(home::dashboard))
+        .route("/orgs/{org}/exams/{exam}/report", get(reports::report_page))
+        .route(
+            "/orgs/{org}/exams/{exam}/report.json",
+            get(reports::report_json),
+        )
+        .route(
+            "/orgs/{org}/exams/{exam}/item-analysis.csv",
+            get(reports::item_analysis_csv),
+        )
 }
 
 /// The parts of the console, one per entry of its navigation.
