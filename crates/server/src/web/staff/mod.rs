@@ -26,6 +26,10 @@
 //! - Actions that cannot be undone carry `data-confirm="..."` on the form
 //!   (app.js asks first, with htmx or without).
 
+pub mod enrollments;
+pub mod exam_form;
+pub mod exams;
+pub mod grading;
 pub mod home;
 
 use axum::Router;
@@ -49,6 +53,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::choose_org))
         .route("/orgs/{org}", get(home::dashboard))
+        .merge(exams::router())
+        .merge(grading::router())
 }
 
 /// The parts of the console, one per entry of its navigation.
