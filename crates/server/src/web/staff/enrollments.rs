@@ -27,10 +27,10 @@ use crate::exams::views::EnrollmentView;
 use crate::http::error::{ApiError, FieldError, LineError};
 use crate::http::page::PageQuery;
 use crate::state::AppState;
+use crate::web::Layout;
 use crate::web::errors::{FormErrors, error_page, sentence};
 use crate::web::form::WebForm;
 use crate::web::session::see_other;
-use crate::web::Layout;
 
 /// Most lines shown back with their problems.
 const SHOWN_LINES: usize = 1000;
@@ -429,7 +429,10 @@ fn body_of(f: &OverridesForm) -> Result<OverridesBody, Vec<FieldError>> {
             return None;
         }
         v.parse().ok().or_else(|| {
-            errors.push(FieldError::new(field, "Enter a whole number, or leave it empty."));
+            errors.push(FieldError::new(
+                field,
+                "Enter a whole number, or leave it empty.",
+            ));
             None
         })
     };

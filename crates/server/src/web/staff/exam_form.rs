@@ -186,7 +186,11 @@ impl ExamForm {
                 .unwrap_or_default()
         };
         let on = |k: &str| pairs.iter().any(|(n, _)| n == k);
-        let n = get("rules").trim().parse::<usize>().unwrap_or(0).min(MAX_RULES);
+        let n = get("rules")
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0)
+            .min(MAX_RULES);
         let rules = (0..n)
             .map(|i| RuleRow {
                 bank: get(&format!("draw_{i}_bank")),
@@ -237,7 +241,15 @@ impl ExamForm {
         let exam_type_id = uuid(&mut errors, "exam_type_id", &self.exam_type_id, false);
         let department_id = uuid(&mut errors, "department_id", &self.department_id, false);
         let (question_bank_id, draw) = if self.source == "bank" {
-            (uuid(&mut errors, "question_bank_id", &self.question_bank_id, true), None)
+            (
+                uuid(
+                    &mut errors,
+                    "question_bank_id",
+                    &self.question_bank_id,
+                    true,
+                ),
+                None,
+            )
         } else {
             let mut rules = Vec::new();
             for (i, r) in self.rules.iter().enumerate() {

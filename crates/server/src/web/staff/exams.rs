@@ -455,10 +455,7 @@ pub async fn lifecycle(
         return error_page(&ApiError::field("action", "not a lifecycle action"));
     };
     match act_on_exam(&state, &staff.ctx, id, action).await {
-        Ok(_) => see_other(&staff.href(&format!(
-            "/exams/{id}?done={}",
-            action.as_path_segment()
-        ))),
+        Ok(_) => see_other(&staff.href(&format!("/exams/{id}?done={}", action.as_path_segment()))),
         Err(e) => error_page(&e),
     }
 }

@@ -138,7 +138,8 @@ async fn queue_page(state: &AppState, staff: &Staff, q: QueueQuery) -> Result<Qu
     let mut titles: HashMap<Uuid, String> = HashMap::new();
     for i in &items {
         if !titles.contains_key(&i.exam_id)
-            && let Some(e) = exam_store::exam(state.db.read(), staff.ctx.org_id(), i.exam_id).await?
+            && let Some(e) =
+                exam_store::exam(state.db.read(), staff.ctx.org_id(), i.exam_id).await?
         {
             titles.insert(i.exam_id, e.title);
         }
@@ -311,7 +312,9 @@ async fn grade_page(
                 "Graded: {} of {} points{}.",
                 points(a.points_awarded.unwrap_or(0.0)),
                 points(served.points),
-                a.graded_at.map(|t| format!(" on {}", when(t))).unwrap_or_default()
+                a.graded_at
+                    .map(|t| format!(" on {}", when(t)))
+                    .unwrap_or_default()
             )
         })
     });
@@ -367,7 +370,18 @@ pub async fn answer(
         String::new()
     };
     let filter = q.exam.unwrap_or_default();
-    match grade_page(&state, &staff, s, qid, None, FormErrors::default(), notice, filter).await {
+    match grade_page(
+        &state,
+        &staff,
+        s,
+        qid,
+        None,
+        FormErrors::default(),
+        notice,
+        filter,
+    )
+    .await
+    {
         Ok(p) => p.into_response(),
         Err(e) => error_page(&e),
     }
