@@ -259,6 +259,28 @@ fn outcome_of(text: &str, result: Result<EnrollResult, ApiError>) -> Result<Outc
     })
 }
 
+/// The failed lines of `text`, under the CSV's header when it is a CSV.
+fn lines_to_fix(text: &str, outcome: &Outcome) -> String {
+    let bad: Vec<usize> = outcome
+        .lines
+        .iter()
+        .filter(|l| l.problem.is_some())
+        .map(|l| l.line)
+        .collect();
+    let header = text.lines().position(|l| !l.trim().is_empty()).filter(|i| {
+        let first = text.lines().nth(*i).unwrap_or("");
+        first
+            .split(',')
+            .any(|c| c.trim().trim_matches('"').eq_ignore_ascii_case("email"))
+    });
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) == header || bad.contains(&(i + 1)))
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[derive(Debug, Deserialize)]
 pub struct EnrollForm {
     #[serde(default)]
@@ -294,8 +316,12 @@ pub async fn enroll(
     let failed = outcome.enrolled == 0
         && outcome.already == 0
         && (outcome.bad > 0 || outcome.general.is_some());
-    // Keep the text to fix when some line failed.
-    let keep = if outcome.bad > 0 { text } else { String::new() };
+    // Keep the lines to fix (and a CSV's header) when some line failed.
+    let keep = if outcome.bad > 0 {
+        lines_to_fix(&text, &outcome)
+    } else {
+        String::new()
+    };
     match page(&state, &staff, &exam, &auth, None, keep, Some(outcome)).await {
         // htmx swaps 2xx answers only: the report is the answer.
         Ok(p) if failed && !is_htmx(&headers) => {

@@ -265,6 +265,11 @@ async fn enrollment_by_csv_shows_line_errors(app: TestApp) {
         html.contains("ana@example.org") && html.contains("+25% time"),
         "{html}"
     );
+    // The text comes back with only the lines to fix, under the header.
+    assert!(
+        html.contains(">email,name,extra_time_percent\nnot-an-email,Bob,</textarea>"),
+        "{html}"
+    );
 
     // Pasted emails: line numbers are the text's own; nothing good → 422.
     let r = b
