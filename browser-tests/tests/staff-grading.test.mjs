@@ -48,9 +48,9 @@ describe('grading: an essay graded with a comment, results released', () => {
     sessionId = session.session_id;
     const essays = session.questions.filter((q) => q.type === 'essay');
     assert.ok(essays.length >= 1);
-    for (const [i, q] of essays.entries()) {
+    for (const q of essays) {
       await api('PUT', `/sessions/${sessionId}/answers/${q.id}`, {
-        response: { text: i === 0 ? 'Plants turn light, water and carbon dioxide into sugar and oxygen.' : 'I fixed a flaky test by removing a race.' },
+        response: { text: /photosynthesis/i.test(q.text) ? 'Plants turn light, water and carbon dioxide into sugar and oxygen.' : 'I fixed a flaky test by removing a race.' },
         revision: 1,
       });
     }

@@ -247,6 +247,8 @@ pub struct ExamPage {
     pub grading_href: Option<String>,
     pub csrf: String,
     pub notice: String,
+    /// Why the last action was refused (the service's 409), on the page.
+    pub problem: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -425,6 +427,7 @@ async fn exam_page(
             .then(|| staff.href(&format!("/grading?exam={}", view.id))),
         csrf: staff.csrf.clone(),
         notice: notice_of(done),
+        problem: String::new(),
         exam: view,
     })
 }
@@ -456,6 +459,9 @@ pub async fn lifecycle(
     };
     match act_on_exam(&state, &staff.ctx, id, action).await {
         Ok(_) => see_other(&staff.href(&format!("/exams/{id}?done={}", action.as_path_segment()))),
+        Err(ApiError::Conflict { detail, .. }) => {
+            refused_on_page(&state, &staff, id, &detail).await
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -476,6 +482,20 @@ pub async fn release(
     };
     match crate::grading::results::release_results(&state, &staff.ctx, id).await {
         Ok(_) => see_other(&staff.href(&format!("/exams/{id}?done=release"))),
+        Err(ApiError::Conflict { detail, .. }) => {
+            refused_on_page(&state, &staff, id, &detail).await
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The exam page again with why an action was refused (409).
+async fn refused_on_page(state: &AppState, staff: &Staff, id: Uuid, detail: &str) -> Response {
+    match exam_page(state, staff, id, None).await {
+        Ok(mut p) => {
+            p.problem = crate::web::errors::sentence(detail);
+            (axum::http::StatusCode::CONFLICT, p).into_response()
+        }
         Err(e) => error_page(&e),
     }
 }

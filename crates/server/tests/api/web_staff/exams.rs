@@ -184,11 +184,15 @@ async fn a_coordinator_creates_and_opens_an_exam(app: TestApp) {
         .await;
     assert!(page.text().contains("ACTIVE"), "{}", page.text());
     assert!(page.text().contains("The exam is open"), "{}", page.text());
-    // Open twice: the service's 409, as a page.
-    assert_page(
-        &b.post(&app, &path, &[("csrf", &csrf), ("action", "open")])
-            .await,
-        409,
+    // Open twice: the service's 409, on the exam page.
+    let twice = b
+        .post(&app, &path, &[("csrf", &csrf), ("action", "open")])
+        .await;
+    assert_page(&twice, 409);
+    assert!(
+        twice.text().contains("Cannot open an exam that is ACTIVE."),
+        "{}",
+        twice.text()
     );
     // An ACTIVE exam is not edited.
     assert_page(
