@@ -22,6 +22,8 @@ export async function signIn(page, server, email) {
 
 /** Accepts the confirmation that forms with data-confirm ask for. */
 export function acceptConfirmations(page) {
+  if (page.acceptsConfirmations) return;
+  page.acceptsConfirmations = true;
   page.on('dialog', (d) => d.accept());
 }
 
