@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { launch } from '../lib/browser.mjs';
+import { expectAccessible, launch, screenshot } from '../lib/browser.mjs';
 import { ORG, coordinatorCreatesAndOpens } from '../lib/coord-flows.mjs';
 
 const DEMO_BANK = 'Demo: general knowledge';
@@ -27,7 +27,22 @@ describe('coordinator: exam, enrollment by CSV, open', () => {
   });
 
   test('create from the approved bank with a draw rule, enroll by CSV, open', async () => {
-    const { examId, emails } = await coordinatorCreatesAndOpens(browser, server, DEMO_BANK);
+    const { page, examUrl, examId, emails } = await coordinatorCreatesAndOpens(browser, server, DEMO_BANK);
+
+    // One candidate's accommodations: 50% extra time and two attempts.
+    await page.goto(`${examUrl}/enrollments`);
+    await page.getByRole('link', { name: `Overrides for ${emails[1]}` }).click();
+    await page.getByRole('heading', { name: /^Overrides for Bo Example/ }).waitFor();
+    await page.getByLabel('Extra time (%)').fill('999');
+    await page.getByRole('button', { name: 'Save overrides' }).click();
+    await page.locator('#extra_time_percent-error').waitFor();
+    await screenshot(page, 'staff-overrides');
+    await expectAccessible(page, 'staff overrides (with an error)');
+    await page.getByLabel('Extra time (%)').fill('50');
+    await page.getByLabel('Attempts').fill('2');
+    await page.getByRole('button', { name: 'Save overrides' }).click();
+    await page.waitForURL(/\/enrollments$/);
+    await page.getByRole('cell', { name: '+50% time, 2 attempt(s)' }).waitFor();
     // The API agrees: ACTIVE, with the two enrollments.
     const token = await server.token('coordinator@demo.example.org');
     const h = { Authorization: `Bearer ${token}` };
