@@ -202,6 +202,28 @@ async fn a_coordinator_creates_and_opens_an_exam(app: TestApp) {
     let list = b.get(&app, "/orgs/acme/exams?status=ACTIVE").await;
     assert!(list.text().contains("Chemistry final"));
 
+    // Every question of one bank instead of rules.
+    let mut fixed = draft_form(&csrf, "", "");
+    fixed.retain(|(k, _)| !k.starts_with("draw_") && *k != "source" && *k != "question_bank_id");
+    fixed.extend([
+        ("source", "bank"),
+        ("question_bank_id", bank.as_str()),
+        ("op", "save"),
+    ]);
+    let created = b.post(&app, "/orgs/acme/exams/new", &fixed).await;
+    created.assert(303);
+    let page = b.get(&app, created.header("location").unwrap()).await;
+    assert!(
+        page.text().contains("Every active question of"),
+        "{}",
+        page.text()
+    );
+    let mut no_bank = fixed.clone();
+    no_bank.retain(|(k, _)| *k != "question_bank_id");
+    let refused = b.post(&app, "/orgs/acme/exams/new", &no_bank).await;
+    assert_page(&refused, 422);
+    assert!(refused.text().contains(r#"id="question_bank_id-error""#));
+
     // Ids that are not ids, and another organization's exam: 404.
     assert_page(&b.get(&app, "/orgs/acme/exams/nope").await, 404);
     assert_page(
