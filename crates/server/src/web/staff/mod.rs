@@ -26,6 +26,10 @@
 //! - Actions that cannot be undone carry `data-confirm="..."` on the form
 //!   (app.js asks first, with htmx or without).
 
+pub mod enrollments;
+pub mod exam_form;
+pub mod exams;
+pub mod grading;
 pub mod home;
 pub mod reports;
 
@@ -59,6 +63,8 @@ pub fn router() -> Router<AppState> {
             "/orgs/{org}/exams/{exam}/item-analysis.csv",
             get(reports::item_analysis_csv),
         )
+        .merge(exams::router())
+        .merge(grading::router())
 }
 
 /// The parts of the console, one per entry of its navigation.
