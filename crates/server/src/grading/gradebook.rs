@@ -435,7 +435,12 @@ pub async fn session_result(
     };
     let mut keys: Vec<(Uuid, i32)> = served
         .iter()
-        .flat_map(|q| [(q.question_id, q.version), (q.question_id, version_of(q.question_id, q.version))])
+        .flat_map(|q| {
+            [
+                (q.question_id, q.version),
+                (q.question_id, version_of(q.question_id, q.version)),
+            ]
+        })
         .collect();
     keys.sort();
     keys.dedup();
@@ -462,9 +467,7 @@ pub async fn session_result(
             text: question.text().to_owned(),
             options: question.options().to_vec(),
             response_text: response.as_ref().map(|r| response_words(&question, r)),
-            response: response
-                .as_ref()
-                .and_then(|r| serde_json::to_value(r).ok()),
+            response: response.as_ref().and_then(|r| serde_json::to_value(r).ok()),
             correct_text: key_words(&question),
             correct_answer: if is_essay {
                 None
@@ -567,7 +570,11 @@ pub fn csv_response(exam: &Exam, text: String) -> Response {
         .collect::<Vec<_>>()
         .join("-")
         .to_ascii_lowercase();
-    let stem = if stem.is_empty() { "exam".to_owned() } else { stem };
+    let stem = if stem.is_empty() {
+        "exam".to_owned()
+    } else {
+        stem
+    };
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

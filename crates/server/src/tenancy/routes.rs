@@ -209,6 +209,17 @@ pub async fn invite(
         return Err(ApiError::Forbidden);
     }
     let body: InviteBody = json_body(req, &state).await?;
+    let outcome = invite_person(&state, &ctx, body).await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+/// Invites a person with roles: staff roles need ORG_ADMIN, candidates only
+/// ENROLLMENT_MANAGER too. The service of the route and of the console.
+pub async fn invite_person(
+    state: &AppState,
+    ctx: &OrgCtx,
+    body: InviteBody,
+) -> Result<InviteOutcome, ApiError> {
     let only_candidates = !body.roles.is_empty()
         && body
             .roles
@@ -233,12 +244,12 @@ pub async fn invite(
             department_id: body.department_id,
         })
         .collect();
-    let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &grant_bodies).await?;
+    let grants = service::parse_grant_bodies(state, auth.org_id, "roles", &grant_bodies).await?;
     let now = state.now();
-    let tx = begin(&state).await?;
+    let tx = begin(state).await?;
     let outcome = invitations::invite(
         &tx,
-        &state,
+        state,
         &ctx.org,
         &email,
         name.as_str(),
@@ -248,7 +259,7 @@ pub async fn invite(
     )
     .await?;
     commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(outcome)))
+    Ok(outcome)
 }
 
 /// Pending invitations, newest first (ORG_ADMIN): not yet accepted and
@@ -290,11 +301,21 @@ pub async fn list_members(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let auth = ctx.authorize(Action::ReadMembers)?;
-    let members = tenancy::list_members(state.db.read(), auth.org_id, page.keyset()?).await?;
+    members_page(&state, auth.org_id, page).await.map(Json)
+}
+
+/// A page of members with their roles (the caller authorized
+/// `Action::ReadMembers`): the service of the route and of the console.
+pub async fn members_page(
+    state: &AppState,
+    org_id: Uuid,
+    page: PageQuery,
+) -> Result<Page<MemberView>, ApiError> {
+    let members = tenancy::list_members(state.db.read(), org_id, page.keyset()?).await?;
     let ids: Vec<Uuid> = members.items.iter().map(|m| m.user_id).collect();
     let users = users::by_ids(state.db.read(), ids.clone()).await?;
-    let roles = tenancy::roles_of_users(state.db.read(), auth.org_id, ids).await?;
-    Ok(Json(Page::from_keyset(members, |m| {
+    let roles = tenancy::roles_of_users(state.db.read(), org_id, ids).await?;
+    Ok(Page::from_keyset(members, |m| {
         let u = users.iter().find(|u| u.id == m.user_id);
         MemberView {
             user_id: m.user_id,
@@ -312,7 +333,7 @@ pub async fn list_members(
                 .collect(),
             joined_at: m.joined_at,
         }
-    })))
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -26,7 +26,9 @@
 //! - Actions that cannot be undone carry `data-confirm="..."` on the form
 //!   (app.js asks first, with htmx or without).
 
+pub mod admin;
 pub mod home;
+pub mod results;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -49,6 +51,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::choose_org))
         .route("/orgs/{org}", get(home::dashboard))
+        .merge(results::router())
+        .merge(admin::router())
 }
 
 /// The parts of the console, one per entry of its navigation.
