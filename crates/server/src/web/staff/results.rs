@@ -56,7 +56,7 @@ fn status_words(s: DeliveryStatus) -> (&'static str, &'static str) {
         DeliveryStatus::InProgress => ("In progress", "badge warn"),
         DeliveryStatus::Paused => ("Paused", "badge warn"),
         DeliveryStatus::Submitted => ("Submitted", "badge ok"),
-        DeliveryStatus::AutoSubmitted => ("Auto-submitted at the deadline", "badge ok"),
+        DeliveryStatus::AutoSubmitted => ("Auto-submitted", "badge ok"),
         DeliveryStatus::Terminated => ("Terminated by a proctor", "badge bad"),
     }
 }
@@ -138,7 +138,10 @@ impl Row {
             integrity,
             integrity_badge,
             open_flags: r.open_flags,
-            submitted: r.submitted_at.map(when).unwrap_or_else(|| "—".to_owned()),
+            submitted: r
+                .submitted_at
+                .map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+                .unwrap_or_else(|| "—".to_owned()),
             submitted_sort: r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             released: r.released,
         }

@@ -65,7 +65,9 @@ pub struct EntryRow {
     pub actor: String,
     pub action: String,
     pub resource: String,
+    /// The details' first words, and all of them when longer.
     pub details: String,
+    pub details_more: Option<String>,
     pub ip: String,
 }
 
@@ -154,18 +156,20 @@ fn day(
     }
 }
 
-fn details_text(v: &serde_json::Value) -> String {
+/// The details as compact JSON: the first 80 characters, and the whole
+/// text (at most 2000 characters) when it is longer.
+fn details_text(v: &serde_json::Value) -> (String, Option<String>) {
     let text = match v {
         serde_json::Value::Null => String::new(),
         serde_json::Value::Object(m) if m.is_empty() => String::new(),
         other => other.to_string(),
     };
-    if text.chars().count() > 300 {
-        let cut: String = text.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        text
+    if text.chars().count() <= 80 {
+        return (text, None);
     }
+    let short: String = text.chars().take(80).collect();
+    let full: String = text.chars().take(2000).collect();
+    (format!("{short}…"), Some(full))
 }
 
 async fn render(
@@ -221,21 +225,25 @@ async fn render(
     let rows = page
         .items
         .iter()
-        .map(|e| EntryRow {
-            seq: e.seq,
-            when: when(e.created_at),
-            when_sort: e.created_at.to_rfc3339(),
-            actor: match e.actor_id {
-                None => "nobody signed in".to_owned(),
-                Some(id) => people.get(&id).cloned().unwrap_or_else(|| id.to_string()),
-            },
-            action: e.action.clone(),
-            resource: match &e.resource_id {
-                Some(id) => format!("{} {id}", e.resource_type),
-                None => e.resource_type.clone(),
-            },
-            details: details_text(&e.details),
-            ip: e.ip.clone().unwrap_or_default(),
+        .map(|e| {
+            let (details, details_more) = details_text(&e.details);
+            EntryRow {
+                seq: e.seq,
+                when: when(e.created_at),
+                when_sort: e.created_at.to_rfc3339(),
+                actor: match e.actor_id {
+                    None => "nobody signed in".to_owned(),
+                    Some(id) => people.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+                },
+                action: e.action.clone(),
+                resource: match &e.resource_id {
+                    Some(id) => format!("{} {id}", e.resource_type),
+                    None => e.resource_type.clone(),
+                },
+                details,
+                details_more,
+                ip: e.ip.clone().unwrap_or_default(),
+            }
         })
         .collect();
     let query = filters.query();

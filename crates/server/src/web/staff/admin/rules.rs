@@ -110,15 +110,12 @@ pub fn does(rule: &Rule) -> String {
         _ => 1,
     };
     let (cause, percent) = if rule.cause == Cause::Technical {
-        (
-            "a technical cause (network or device), which counts half",
-            50,
-        )
+        ("a technical cause: network or device, counts half", 50)
     } else {
         ("the candidate's behaviour", 100)
     };
     format!(
-        "Raises a “{}” flag of {} severity, attributed to {cause}. Each such flag adds {} points to the session's violation score; the session is flagged for a reviewer when its score reaches the threshold of the exam's sensitivity. A flag is a signal for a person, never a penalty by itself.",
+        "Raises a “{}” flag of {} severity ({cause}): {} points toward the session's violation score.",
         words(rule.flag_type.name()),
         words(rule.severity.name()),
         rule.weight * factor * percent / 100
