@@ -300,12 +300,12 @@ pub struct AnswerRow {
     /// The options in their original order (choice questions).
     pub options: Vec<String>,
     /// The response in original option indexes; `null` when unanswered.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::content::views::AnswerResponse>)]
     pub response: Option<serde_json::Value>,
     /// The response in words ("B. Paris", "true", the essay's text).
     pub response_text: Option<String>,
     /// The key; `null` for essays.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::content::views::CorrectAnswer>)]
     pub correct_answer: Option<serde_json::Value>,
     /// The key in words; `null` for essays.
     pub correct_text: Option<String>,
@@ -416,6 +416,8 @@ pub async fn session_result(
         .await?
         .filter(|s| s.exam_id == exam.id)
         .ok_or(ApiError::NotFound)?;
+    // Staff never look into their own session (its key included).
+    auth.on_session_of(s.user_id)?;
     let u = users::by_ids(db, vec![s.user_id])
         .await?
         .pop()
