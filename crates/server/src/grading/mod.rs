@@ -8,8 +8,10 @@
 //! - this file: grading a session and computing its scores;
 //! - [`manual`]: the grading queue and a human's grade;
 //! - [`regrade`]: re-scoring after a key correction;
-//! - [`results`]: releasing results and the candidate's results.
+//! - [`results`]: releasing results and the candidate's results;
+//! - [`gradebook`]: the staff's results of an exam (rows, CSV, answers).
 
+pub mod gradebook;
 pub mod manual;
 pub mod regrade;
 pub mod results;

@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(regrade))
         .routes(routes!(release_results))
         .routes(routes!(my_results))
+        .merge(super::gradebook::routes())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -55,8 +55,26 @@ pub struct Distribution {
     pub std_dev: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    #[schema(value_type = Vec<Object>)]
-    pub histogram: Vec<Bin>,
+    pub histogram: Vec<BinView>,
+}
+
+/// One bar of a histogram: values `from <= x < to` (the last bar includes
+/// `to`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BinView {
+    pub from: f64,
+    pub to: f64,
+    pub count: u64,
+}
+
+impl From<Bin> for BinView {
+    fn from(b: Bin) -> Self {
+        BinView {
+            from: b.from,
+            to: b.to,
+            count: b.count,
+        }
+    }
 }
 
 impl Distribution {
@@ -69,7 +87,10 @@ impl Distribution {
             std_dev: s.std_dev,
             min: s.min,
             max: s.max,
-            histogram: histogram(values, low, high, bins),
+            histogram: histogram(values, low, high, bins)
+                .into_iter()
+                .map(BinView::from)
+                .collect(),
         }
     }
 }

@@ -265,3 +265,48 @@ async fn user_or_pending(
     .await?;
     Ok((u, true))
 }
+
+/// A pending invitation as an administrator sees it: the address, the roles
+/// it will give (none for invitations of bulk imports, whose roles were
+/// added at once) and when it was sent and expires. Nothing of the account
+/// behind the address, so the list tells no more than the invitation did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingInvitation {
+    pub invitation_id: Uuid,
+    pub email: String,
+    pub roles: Vec<super::service::GrantBody>,
+    pub sent_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The organization's pending invitations, newest first (at most 500).
+pub async fn pending(state: &AppState, org_id: Uuid) -> Result<Vec<PendingInvitation>, ApiError> {
+    let db = state.db.read();
+    let tokens = one_time::invitations_in_org(db, org_id, state.now(), 500).await?;
+    let people = users::by_ids(db, tokens.iter().map(|t| t.user_id).collect()).await?;
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let grants = t
+            .payload_as::<InvitationPayload>()?
+            .map(|p| p.grants)
+            .unwrap_or_default();
+        out.push(PendingInvitation {
+            invitation_id: t.id,
+            email: people
+                .iter()
+                .find(|u| u.id == t.user_id)
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
+            roles: grants
+                .into_iter()
+                .map(|(role, department_id)| super::service::GrantBody {
+                    role: role.as_str().to_owned(),
+                    department_id,
+                })
+                .collect(),
+            sent_at: t.created_at,
+            expires_at: t.expires_at,
+        });
+    }
+    Ok(out)
+}

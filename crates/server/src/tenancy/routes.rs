@@ -16,7 +16,7 @@ use invigil_store::identity::users;
 use invigil_store::tenancy;
 
 use super::candidates::{self, ImportResult};
-use super::invitations::{self, InviteOutcome};
+use super::invitations::{self, InviteOutcome, PendingInvitation};
 use super::service::{
     self, CreateOrgBody, DepartmentView, GrantBody, OrgView, PatchOrgBody, begin, commit,
 };
@@ -32,7 +32,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_org))
         .routes(routes!(get_org, patch_org))
         .routes(routes!(create_department, list_departments))
-        .routes(routes!(invite))
+        .routes(routes!(rename_department, delete_department))
+        .routes(routes!(invite, list_invitations))
         .routes(routes!(list_members))
         .routes(routes!(put_member_roles))
         .routes(routes!(patch_member, delete_member))
@@ -148,6 +149,40 @@ pub async fn list_departments(
     }))
 }
 
+/// Rename a department (ORG_ADMIN); audited.
+#[utoipa::path(patch, path = "/orgs/{org}/departments/{id}", tag = "organizations", request_body = DepartmentBody,
+    params(("org" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = DepartmentView), (status = 404), (status = 409, description = "another department has the name"), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn rename_department(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_org, id)): ApiPath<(String, Uuid)>,
+    req: Request,
+) -> Result<Json<DepartmentView>, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    let body: DepartmentBody = json_body(req, &state).await?;
+    service::rename_department(&state, &auth, id, &body.name)
+        .await
+        .map(Json)
+}
+
+/// Delete an empty department (ORG_ADMIN): 409 while banks, exams or role
+/// grants belong to it; audited.
+#[utoipa::path(delete, path = "/orgs/{org}/departments/{id}", tag = "organizations",
+    params(("org" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 404), (status = 409, description = "the department is not empty")),
+    security(("bearer" = [])))]
+pub async fn delete_department(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_org, id)): ApiPath<(String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    service::delete_department(&state, &auth, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InviteBody {
     pub email: String,
@@ -174,6 +209,17 @@ pub async fn invite(
         return Err(ApiError::Forbidden);
     }
     let body: InviteBody = json_body(req, &state).await?;
+    let outcome = invite_person(&state, &ctx, body).await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+/// Invites a person with roles: staff roles need ORG_ADMIN, candidates only
+/// ENROLLMENT_MANAGER too. The service of the route and of the console.
+pub async fn invite_person(
+    state: &AppState,
+    ctx: &OrgCtx,
+    body: InviteBody,
+) -> Result<InviteOutcome, ApiError> {
     let only_candidates = !body.roles.is_empty()
         && body
             .roles
@@ -198,12 +244,12 @@ pub async fn invite(
             department_id: body.department_id,
         })
         .collect();
-    let grants = service::parse_grant_bodies(&state, auth.org_id, "roles", &grant_bodies).await?;
+    let grants = service::parse_grant_bodies(state, auth.org_id, "roles", &grant_bodies).await?;
     let now = state.now();
-    let tx = begin(&state).await?;
+    let tx = begin(state).await?;
     let outcome = invitations::invite(
         &tx,
-        &state,
+        state,
         &ctx.org,
         &email,
         name.as_str(),
@@ -213,7 +259,23 @@ pub async fn invite(
     )
     .await?;
     commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(outcome)))
+    Ok(outcome)
+}
+
+/// Pending invitations, newest first (ORG_ADMIN): not yet accepted and
+/// not expired. At most 500; an invitation lasts days, not months.
+#[utoipa::path(get, path = "/orgs/{org}/invitations", tag = "organizations",
+    params(("org" = String, Path)), responses((status = 200, body = Page<PendingInvitation>)), security(("bearer" = [])))]
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+) -> Result<Json<Page<PendingInvitation>>, ApiError> {
+    let auth = ctx.authorize(Action::ManageOrg)?;
+    let items = invitations::pending(&state, auth.org_id).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -239,11 +301,21 @@ pub async fn list_members(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MemberView>>, ApiError> {
     let auth = ctx.authorize(Action::ReadMembers)?;
-    let members = tenancy::list_members(state.db.read(), auth.org_id, page.keyset()?).await?;
+    members_page(&state, auth.org_id, page).await.map(Json)
+}
+
+/// A page of members with their roles (the caller authorized
+/// `Action::ReadMembers`): the service of the route and of the console.
+pub async fn members_page(
+    state: &AppState,
+    org_id: Uuid,
+    page: PageQuery,
+) -> Result<Page<MemberView>, ApiError> {
+    let members = tenancy::list_members(state.db.read(), org_id, page.keyset()?).await?;
     let ids: Vec<Uuid> = members.items.iter().map(|m| m.user_id).collect();
     let users = users::by_ids(state.db.read(), ids.clone()).await?;
-    let roles = tenancy::roles_of_users(state.db.read(), auth.org_id, ids).await?;
-    Ok(Json(Page::from_keyset(members, |m| {
+    let roles = tenancy::roles_of_users(state.db.read(), org_id, ids).await?;
+    Ok(Page::from_keyset(members, |m| {
         let u = users.iter().find(|u| u.id == m.user_id);
         MemberView {
             user_id: m.user_id,
@@ -261,7 +333,7 @@ pub async fn list_members(
                 .collect(),
             joined_at: m.joined_at,
         }
-    })))
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -15,6 +15,7 @@ use invigil_store::{StoreError, Tx};
 use crate::audit::{Audit, AuditAction};
 use crate::authz::{Actor, Authorized};
 use crate::http::error::{ApiError, FieldError};
+use crate::proctoring::risk::RULES_SETTING;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,6 +178,7 @@ pub async fn update_org(
     {
         errors.push(FieldError::new("domain", "is not a domain name"));
     }
+    let mut rules_after = None;
     let settings = match body.settings {
         None => None,
         Some(v @ serde_json::Value::Object(_)) => {
@@ -184,6 +186,7 @@ pub async fn update_org(
             if text.len() > 64 * 1024 {
                 errors.push(FieldError::new("settings", "must be at most 64 KiB"));
             }
+            rules_after = Some(proctoring_rules_field(&v, &mut errors));
             Some(text)
         }
         Some(_) => {
@@ -196,6 +199,16 @@ pub async fn update_org(
     }
     let now = state.now();
     let tx = begin(state).await?;
+    let rules_before = match &rules_after {
+        None => None,
+        Some(_) => tenancy::org_by_id(&tx, auth.org_id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+            .settings_json()?
+            .get(RULES_SETTING)
+            .filter(|v| !v.is_null())
+            .cloned(),
+    };
     let org = tenancy::update_org(
         &tx,
         auth.org_id,
@@ -208,6 +221,18 @@ pub async fn update_org(
     auth.audit(now)
         .record(&tx, AuditAction::OrgUpdated, auth.org_id, serde_json::json!({ "name": name, "domain": domain, "settings_changed": settings.is_some() }))
     .await?;
+    if let Some(after) = rules_after
+        && after != rules_before
+    {
+        auth.audit(now)
+            .record(
+                &tx,
+                AuditAction::OrgProctoringRulesChanged,
+                auth.org_id,
+                rules_change_details(rules_before.as_ref(), after.as_ref()),
+            )
+            .await?;
+    }
     commit(tx).await?;
     Ok(org.try_into()?)
 }
@@ -243,6 +268,145 @@ pub async fn create_department(
         name: d.name,
         created_at: d.created_at,
     })
+}
+
+/// The `proctoring_rules` of a new settings object (`None`: absent or
+/// null, the defaults apply), checked as a rule set: every problem is added
+/// to `errors` under `settings.proctoring_rules.<path>`, so bad rules are
+/// refused instead of being ignored at the next evaluation.
+fn proctoring_rules_field(
+    settings: &serde_json::Value,
+    errors: &mut Vec<FieldError>,
+) -> Option<serde_json::Value> {
+    let rules = settings.get(RULES_SETTING).filter(|v| !v.is_null())?;
+    if let Err(list) = invigil_domain::proctoring::RuleSet::from_json(rules.clone()) {
+        for e in list {
+            errors.push(FieldError::new(
+                format!("settings.{RULES_SETTING}.{}", e.field),
+                e.message,
+            ));
+        }
+    }
+    Some(rules.clone())
+}
+
+/// What an audit entry says of a rule-set change: the rule ids added,
+/// removed and changed, and the thresholds before and after (`null`: the
+/// defaults).
+fn rules_change_details(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    let defaults = serde_json::to_value(invigil_domain::proctoring::default_rules())
+        .unwrap_or(serde_json::Value::Null);
+    let rules_of = |v: Option<&serde_json::Value>| -> Vec<(String, serde_json::Value)> {
+        v.unwrap_or(&defaults)["rules"]
+            .as_array()
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|r| (r["id"].as_str().unwrap_or("").to_owned(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (b, a) = (rules_of(before), rules_of(after));
+    let find = |list: &[(String, serde_json::Value)], id: &str| {
+        list.iter().find(|(i, _)| i == id).map(|(_, r)| r.clone())
+    };
+    let added: Vec<&str> = a
+        .iter()
+        .filter(|(id, _)| find(&b, id).is_none())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let removed: Vec<&str> = b
+        .iter()
+        .filter(|(id, _)| find(&a, id).is_none())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let changed: Vec<serde_json::Value> = a
+        .iter()
+        .filter_map(|(id, rule)| match find(&b, id) {
+            Some(old) if &old != rule => {
+                Some(serde_json::json!({ "id": id, "before": old, "after": rule }))
+            }
+            _ => None,
+        })
+        .collect();
+    serde_json::json!({
+        "defaults_before": before.is_none(),
+        "defaults_after": after.is_none(),
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "thresholds_before": before.unwrap_or(&defaults)["thresholds"],
+        "thresholds_after": after.unwrap_or(&defaults)["thresholds"],
+    })
+}
+
+/// `PATCH /orgs/{org}/departments/{id}` (ORG_ADMIN): a new name.
+pub async fn rename_department(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    name: &str,
+) -> Result<DepartmentView, ApiError> {
+    let name = OrgName::parse("name", name)?.into_string();
+    let now = state.now();
+    let tx = begin(state).await?;
+    let before = tenancy::department(&tx, auth.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let d = tenancy::rename_department(&tx, auth.org_id, id, &name).await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::DepartmentRenamed,
+            d.id,
+            serde_json::json!({ "from": before.name, "to": name }),
+        )
+        .await?;
+    commit(tx).await?;
+    Ok(DepartmentView {
+        id: d.id,
+        name: d.name,
+        created_at: d.created_at,
+    })
+}
+
+/// `DELETE /orgs/{org}/departments/{id}` (ORG_ADMIN): only an empty
+/// department (no banks, no exams, no role limited to it) goes; otherwise
+/// 409 saying what is still in it.
+pub async fn delete_department(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = begin(state).await?;
+    let d = tenancy::department(&tx, auth.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let banks = invigil_store::content::banks_in_department(&tx, auth.org_id, id).await?;
+    let exams = invigil_store::exams::exams_in_department(&tx, auth.org_id, id).await?;
+    let grants = tenancy::grants_in_department(&tx, auth.org_id, id).await?;
+    if banks + exams + grants > 0 {
+        return Err(ApiError::conflict(format!(
+            "the department {} is not empty: it has {banks} question bank(s), {exams} exam(s) \
+             and {grants} role grant(s); move or remove them first",
+            d.name
+        )));
+    }
+    tenancy::delete_department(&tx, auth.org_id, id).await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::DepartmentDeleted,
+            id,
+            serde_json::json!({ "name": d.name }),
+        )
+        .await?;
+    commit(tx).await
 }
 
 /// A role assignment in a request.

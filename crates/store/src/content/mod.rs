@@ -587,3 +587,17 @@ pub async fn active_questions<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// How many banks (any status) belong to `department_id`: a department
+/// with banks cannot be deleted.
+pub async fn banks_in_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    department_id: Uuid,
+) -> StoreResult<u64> {
+    Ok(bank::Entity::find()
+        .filter(bank::Column::OrgId.eq(org_id))
+        .filter(bank::Column::DepartmentId.eq(department_id))
+        .count(conn)
+        .await?)
+}

@@ -9,7 +9,8 @@ pub mod entities;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -370,3 +371,17 @@ pub use enrollments::{
     NewEnrollment, OverrideFields, accept_invited_enrollments, create_enrollments, enrolled_among,
     enrollment_in, enrollments_of_user, list_enrollments, set_overrides,
 };
+
+/// How many exams (any status) belong to `department_id`: a department
+/// with exams cannot be deleted.
+pub async fn exams_in_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    department_id: Uuid,
+) -> StoreResult<u64> {
+    Ok(exam::Entity::find()
+        .filter(exam::Column::OrgId.eq(org_id))
+        .filter(exam::Column::DepartmentId.eq(department_id))
+        .count(conn)
+        .await?)
+}

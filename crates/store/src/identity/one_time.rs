@@ -2,7 +2,10 @@
 //! hashed, single use, deleted on use.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::OneTimeKind;
@@ -147,4 +150,22 @@ pub async fn delete_expired<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) ->
         .exec(conn)
         .await?
         .rows_affected)
+}
+
+/// The pending (unused, unexpired) invitations of an organization, newest
+/// first, at most `limit`.
+pub async fn invitations_in_org<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<OneTimeToken>> {
+    Ok(one_time_token::Entity::find()
+        .filter(one_time_token::Column::Kind.eq(OneTimeKind::Invitation))
+        .filter(one_time_token::Column::OrgId.eq(org_id))
+        .filter(one_time_token::Column::ExpiresAt.gt(now))
+        .order_by_desc(one_time_token::Column::CreatedAt)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }

@@ -6,8 +6,8 @@ pub mod entities;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -167,6 +167,53 @@ pub async fn department<C: ConnectionTrait>(
         .filter(department::Column::OrgId.eq(org_id))
         .one(conn)
         .await?)
+}
+
+/// Renames a department; `NotFound` when it is not one of `org_id`'s,
+/// `Conflict` when another department has the name.
+pub async fn rename_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    name: &str,
+) -> StoreResult<Department> {
+    let Some(d) = department(conn, org_id, id).await? else {
+        return Err(StoreError::NotFound);
+    };
+    let mut active: department::ActiveModel = d.into();
+    active.name = Set(name.to_owned());
+    active
+        .update(conn)
+        .await
+        .map_err(|e| conflict(e, "a department with this name exists"))
+}
+
+/// How many role grants are limited to `department_id`.
+pub async fn grants_in_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    department_id: Uuid,
+) -> StoreResult<u64> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::OrgId.eq(org_id))
+        .filter(user_role::Column::DepartmentId.eq(department_id))
+        .count(conn)
+        .await?)
+}
+
+/// Deletes a department row (the caller checked that nothing refers to
+/// it); `NotFound` when it is not one of `org_id`'s.
+pub async fn delete_department<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<()> {
+    let res = department::Entity::delete_many()
+        .filter(department::Column::OrgId.eq(org_id))
+        .filter(department::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    found(res.rows_affected)
 }
 
 // ---- members

@@ -26,12 +26,14 @@
 //! - Actions that cannot be undone carry `data-confirm="..."` on the form
 //!   (app.js asks first, with htmx or without).
 
+pub mod admin;
 pub mod enrollments;
 pub mod exam_form;
 pub mod exams;
 pub mod grading;
 pub mod home;
 pub mod reports;
+pub mod results;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -65,6 +67,8 @@ pub fn router() -> Router<AppState> {
         )
         .merge(exams::router())
         .merge(grading::router())
+        .merge(results::router())
+        .merge(admin::router())
 }
 
 /// The parts of the console, one per entry of its navigation.

@@ -13,10 +13,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
-use invigil_domain::reports::stats::Bin;
 
 use super::{Section, Staff};
-use crate::reports::exam::{self, ExamReport, ReportQuery};
+use crate::reports::exam::{self, BinView, ExamReport, ReportQuery};
 use crate::reports::items::{self, ItemAnalysisView};
 use crate::state::AppState;
 use crate::web::Layout;
@@ -53,7 +52,7 @@ const H: u32 = 220;
 const LABELS: u32 = 36;
 
 /// The bar chart of a histogram; `unit` follows each label's numbers.
-pub fn chart(bins: &[Bin], unit: &str, what: &str) -> Chart {
+pub fn chart(bins: &[BinView], unit: &str, what: &str) -> Chart {
     let n = u32::try_from(bins.len().max(1)).unwrap_or(1);
     let top = bins.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     let slot = W / n;
@@ -239,9 +238,8 @@ pub async fn item_analysis_csv(
 
 #[cfg(test)]
 mod tests {
-    use invigil_domain::reports::stats::Bin;
-
     use super::{chart, round};
+    use crate::reports::exam::BinView as Bin;
 
     #[test]
     fn bars_scale_to_the_tallest_and_say_what_they_show() {

@@ -52,7 +52,22 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         Rule::Policy(Action::ManageOrg),
     ),
     ("GET", "/orgs/{org}/departments", Rule::AnyMember),
+    (
+        "PATCH",
+        "/orgs/{org}/departments/{id}",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/departments/{id}",
+        Rule::Policy(Action::ManageOrg),
+    ),
     ("POST", "/orgs/{org}/invitations", Rule::CandidateOnlyInvite),
+    (
+        "GET",
+        "/orgs/{org}/invitations",
+        Rule::Policy(Action::ManageOrg),
+    ),
     (
         "GET",
         "/orgs/{org}/members",
@@ -293,6 +308,21 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "POST",
         "/orgs/{org}/exams/{exam}/release-results",
         Rule::OnResource(Action::ManageExams),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/results",
+        Rule::OnResource(Action::ReadReports),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/results.csv",
+        Rule::OnResource(Action::ReadReports),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/results/{session}",
+        Rule::OnResource(Action::ReadReports),
     ),
     // Proctoring: the candidate's (or the paired phone's) own session.
     ("POST", "/sessions/{session}/events", Rule::AnyAuthenticated),

@@ -156,6 +156,7 @@ async fn nobody_acts_as_staff_on_their_own_session(app: TestApp) {
     for (method, path) in &routes {
         let url = path
             .replace("{org}", "acme")
+            .replace("{exam}", &s.exam_id.to_string())
             .replace("{session}", &sid)
             .replace("{question_id}", &essay)
             .replace("{frame_id}", &Uuid::now_v7().to_string());

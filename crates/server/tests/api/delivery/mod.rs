@@ -1,6 +1,7 @@
 //! Delivery: start/resume, autosave, timing with an injected clock, submit,
 //! auto-submit, proctor actions, grading and results — on both backends.
 
+pub mod gradebook;
 mod results;
 mod sessions;
 

@@ -1,8 +1,10 @@
 //! The staff console's pages through the real router, on both backends.
 //! One file per page set; this one covers the shared guard and overview.
 
+mod admin;
 mod exams;
 mod grading;
+mod results;
 
 use invigil_domain::identity::Role;
 
