@@ -244,6 +244,8 @@ pub struct ExamPage {
     pub live_href: Option<String>,
     pub enroll_href: Option<String>,
     pub results_href: String,
+    /// The report and item analysis, for those who read reports.
+    pub report_href: Option<String>,
     pub grading_href: Option<String>,
     pub csrf: String,
     pub notice: String,
@@ -423,6 +425,7 @@ async fn exam_page(
         enroll_href: in_dept(Action::ManageEnrollments)
             .then(|| staff.href(&format!("{base}/enrollments"))),
         results_href: staff.href(&format!("{base}/results")),
+        report_href: in_dept(Action::ReadReports).then(|| staff.href(&format!("{base}/report"))),
         grading_href: in_dept(Action::GradeAnswers)
             .then(|| staff.href(&format!("/grading?exam={}", view.id))),
         csrf: staff.csrf.clone(),
