@@ -20,7 +20,7 @@
 const root = document.getElementById('exam-root');
 const $ = (id) => document.getElementById(id);
 
-const POLL_MS = 5000;
+const POLL_MS = 2500;
 const DEBOUNCE_MS = 800;
 const HEARTBEAT_MS = 2000;
 

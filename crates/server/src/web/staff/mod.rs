@@ -27,6 +27,8 @@
 //!   (app.js asks first, with htmx or without).
 
 pub mod home;
+pub mod live;
+pub mod review;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -49,6 +51,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::choose_org))
         .route("/orgs/{org}", get(home::dashboard))
+        .merge(live::router())
+        .merge(review::router())
 }
 
 /// The parts of the console, one per entry of its navigation.

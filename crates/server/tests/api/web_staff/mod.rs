@@ -1,6 +1,8 @@
 //! The staff console's pages through the real router, on both backends.
 //! One file per page set; this one covers the shared guard and overview.
 
+mod live;
+
 use invigil_domain::identity::Role;
 
 use crate::both;
