@@ -38,6 +38,12 @@ function stamp(scope) {
   const now = performance.now();
   for (const el of scope.querySelectorAll('[data-remaining], [data-age]')) rendered.set(el, now);
 }
+/** A new row: its clocks count from now, and htmx drives its form. */
+function enhance(row) {
+  stamp(row);
+  window.htmx?.process(row);
+}
+
 function tick() {
   const now = performance.now();
   for (const el of tbody.querySelectorAll('[data-remaining]')) {
@@ -95,15 +101,15 @@ async function refresh() {
           // Everything but the actions cell.
           const cells = [...row.cells];
           [...old.cells].forEach((cell, i) => {
-            if (!cell.classList.contains('live-actions') && cells[i]) cell.replaceWith(cells[i].cloneNode(true));
+            if (!cell.classList.contains('live-actions') && cells[i]) cell.replaceWith(cells[i]);
           });
           stamp(old);
         } else if (old) {
           old.replaceWith(row);
-          stamp(row);
+          enhance(row);
         } else {
           tbody.append(row);
-          stamp(row);
+          enhance(row);
         }
       }
       for (const row of [...tbody.rows]) {
