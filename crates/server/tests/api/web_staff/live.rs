@@ -397,3 +397,67 @@ async fn a_reviewer_claims_reads_the_flag_and_decides(app: TestApp) {
     assert_page(&cand.get(&app, &url).await, 403);
 }
 both!(a_reviewer_claims_reads_the_flag_and_decides);
+
+async fn the_console_feed_streams_changes_until_the_browser_signs_out(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let sid = start(&app, s.exam_id, &s.candidate).await;
+    let mut proctor = staff_browser(&app, "proctor@acme.org").await;
+    let live = format!("/orgs/acme/exams/{}/live", s.exam_id);
+    let page = proctor.get(&app, &live).await;
+    let csrf = invigil_testkit::browser::csrf_field(&page);
+    let router = invigil_server::web::staff::live::streaming_router().with_state(app.state.clone());
+    let resp = router
+        .oneshot(
+            Request::get(format!("{live}/feed?csrf={csrf}"))
+                .header("cookie", proctor.header())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut body = resp.into_body();
+    let mut text = String::new();
+    let mut read_until = async |want: &str, text: &mut String| {
+        tokio::time::timeout(Duration::from_secs(8), async {
+            while !text.contains(want) {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            text.push_str(&String::from_utf8_lossy(&data));
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {want} on the feed: {text}"));
+        assert!(text.contains(want), "{text}");
+    };
+    // A proctor action elsewhere (the API) reaches the page's feed.
+    app.post_json(
+        &format!("/api/v1/orgs/acme/sessions/{sid}/actions"),
+        &s.coordinator.token,
+        &serde_json::json!({"type": "PAUSE", "reason": "a word"}),
+    )
+    .await
+    .assert(200);
+    read_until("event: session", &mut text).await;
+    assert!(text.contains(&sid.to_string()), "{text}");
+    // Signing out ends the browser session: the feed ends at its re-check.
+    let r = proctor.post(&app, "/signout", &[("csrf", &csrf)]).await;
+    r.assert(303);
+    read_until("event: end", &mut text).await;
+}
+both!(the_console_feed_streams_changes_until_the_browser_signs_out);
