@@ -269,6 +269,8 @@ pub struct LivePage {
     pub back: String,
     pub pager: Pager,
     pub may_act: bool,
+    /// This exam's review queue, for reviewers.
+    pub queue_href: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -391,6 +393,9 @@ pub async fn live_page(
         csrf: staff.csrf.clone(),
         pager,
         may_act: loaded.may_act,
+        queue_href: staff
+            .may(Action::ReviewSessions)
+            .then(|| staff.href(&format!("/review?exam_id={}", loaded.exam_id))),
     }
     .into_response()
 }

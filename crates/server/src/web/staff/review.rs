@@ -27,7 +27,7 @@ use invigil_store::identity::users;
 use super::live::{integrity_class, refused};
 use super::{Pager, Section, Staff};
 use crate::http::error::ApiError;
-use crate::review::service::{self, DecideBody, ReopenBody, ReviewView};
+use crate::review::service::{self, DecideBody, QueueQuery, ReopenBody, ReviewView};
 use crate::review::timeline::{self, TimelineItem};
 use crate::state::AppState;
 use crate::web::errors::error_page;
@@ -155,14 +155,19 @@ pub struct QueuePage {
     pub csrf: String,
     pub pager: Pager,
     pub decisions_href: Option<String>,
+    /// The filter form's target and choices (value, label, selected).
+    pub action: String,
+    pub filters: Vec<(&'static str, &'static str, bool)>,
+    /// The exam the queue is narrowed to (kept by the filter form).
+    pub exam_id: Option<String>,
 }
 
-/// `GET /orgs/{org}/review`: the queue (PROCTOR_REVIEWER); QA without the
-/// reviewer's role goes to the decisions.
+/// `GET /orgs/{org}/review?status=&exam_id=`: the queue (PROCTOR_REVIEWER);
+/// QA without the reviewer's role goes to the decisions.
 pub async fn queue_page(
     State(state): State<AppState>,
     staff: Staff,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<QueueQuery>,
 ) -> Response {
     let decisions_href = staff
         .may(Action::ReopenDecisions)
@@ -173,8 +178,12 @@ pub async fn queue_page(
     {
         return see_other(href);
     }
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return refused(&e),
+    };
     let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    let (views, next) = match service::queue(&state, &staff.ctx, cursor, PAGE_ROWS).await {
+    let (views, next) = match service::queue(&state, &staff.ctx, &filter, cursor, PAGE_ROWS).await {
         Ok(p) => p,
         Err(e) => return error_page(&e),
     };
@@ -182,12 +191,39 @@ pub async fn queue_page(
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
+    let status = filter.status.map(|s| s.to_string()).unwrap_or_default();
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if !status.is_empty() {
+        pairs.push(("status", status.clone()));
+    }
+    if let Some(exam) = filter.exam_id {
+        pairs.push(("exam_id", exam.to_string()));
+    }
+    let base = if pairs.is_empty() {
+        staff.href("/review")
+    } else {
+        format!(
+            "{}?{}",
+            staff.href("/review"),
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
     QueuePage {
         layout: staff.layout("Review queue", Section::Review),
-        pager: Pager::new(&staff.href("/review"), cursor, next.as_deref()),
+        pager: Pager::new(&base, cursor, next.as_deref()),
         rows,
         csrf: staff.csrf.clone(),
         decisions_href,
+        action: staff.href("/review"),
+        filters: [
+            ("", "Waiting and claimed"),
+            ("FLAGGED", "Waiting for a reviewer"),
+            ("UNDER_REVIEW", "Claimed"),
+        ]
+        .iter()
+        .map(|(v, l)| (*v, *l, *v == status))
+        .collect(),
+        exam_id: filter.exam_id.map(|e| e.to_string()),
     }
     .into_response()
 }

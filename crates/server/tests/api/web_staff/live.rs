@@ -302,6 +302,53 @@ async fn a_reviewer_claims_reads_the_flag_and_decides(app: TestApp) {
     );
     assert_eq!(events.len(), 2);
 
+    // Filters, on the page and in the API: nothing claimed yet, another
+    // exam has nothing, a status outside the queue is refused.
+    let api = "/api/v1/orgs/acme/review-queue";
+    let count = |v: serde_json::Value| v["items"].as_array().unwrap().len();
+    assert_eq!(count(app.get_json(api, &s.proctor.token).await), 1);
+    assert_eq!(
+        count(
+            app.get_json(
+                &format!("{api}?status=FLAGGED&exam_id={}", s.exam_id),
+                &s.proctor.token
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            app.get_json(&format!("{api}?status=UNDER_REVIEW"), &s.proctor.token)
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            app.get_json(
+                &format!("{api}?exam_id={}", Uuid::now_v7()),
+                &s.proctor.token
+            )
+            .await
+        ),
+        0
+    );
+    let bad = app
+        .get_as(&format!("{api}?status=CLEAN"), &s.proctor.token)
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    let claimed_only = proctor
+        .get(&app, "/orgs/acme/review?status=UNDER_REVIEW")
+        .await;
+    assert_page(&claimed_only, 200);
+    assert!(!claimed_only.text().contains("cand@acme.org"));
+    assert!(claimed_only.text().contains("Nothing to review"));
+    assert_page(
+        &proctor.get(&app, "/orgs/acme/review?status=CLEAN").await,
+        422,
+    );
+
     // Claim (the token is required), then decide.
     let r = proctor
         .post(&app, &format!("{url}/claim"), &[("csrf", "nope")])
