@@ -134,6 +134,8 @@ describe('staff live console and review', () => {
     await row.getByLabel('Action').selectOption('EXTEND_TIME');
     await row.getByLabel('Minutes').fill('10');
     await row.getByLabel('Reason').fill('Network trouble at the test centre');
+    await expectAccessible(proctorPage, 'the live console with an action form open');
+    await screenshot(proctorPage, 'staff-live-act');
     await row.getByRole('button', { name: 'Apply' }).click();
     await proctorPage.locator('#live-status', { hasText: 'Time extended' }).waitFor({ timeout: 5_000 });
     const clicked = Date.now();
