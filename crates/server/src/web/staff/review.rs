@@ -622,20 +622,20 @@ async fn build(
         .clone()
         .zip(v.appealed_at)
         .map(|(text, at)| (when(at), text));
-    let appeal_answer =
-        v.appealed_at
-            .map(|appealed| match (v.decision, v.decided_at) {
-                (Some(d), Some(at)) if at > appealed => format!(
-                    "Answered: {d} on {}{}",
-                    when(at),
-                    v.decision_notes
-                        .as_deref()
-                        .map(|n| format!(". Notes: {n}"))
-                        .unwrap_or_default()
-                ),
-                _ => "Not answered yet: the session is back in the queue for a new decision."
-                    .to_owned(),
-            });
+    // An appeal sends the session back to the queue: once it is decided
+    // again, that decision is the answer.
+    let answered = v.integrity_status.is_decided();
+    let appeal_answer = v.appealed_at.map(|_| match (v.decision, v.decided_at) {
+        (Some(d), Some(at)) if answered => format!(
+            "Answered: {d} on {}{}",
+            when(at),
+            v.decision_notes
+                .as_deref()
+                .map(|n| format!(". Notes: {n}"))
+                .unwrap_or_default()
+        ),
+        _ => "Not answered yet: the session is back in the queue for a new decision.".to_owned(),
+    });
     let claimed_by_me = v.claimed_by == Some(me);
     let integrity = v.integrity_status;
     let department =

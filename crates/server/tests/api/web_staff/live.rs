@@ -508,3 +508,48 @@ async fn the_console_feed_streams_changes_until_the_browser_signs_out(app: TestA
     read_until("event: end", &mut text).await;
 }
 both!(the_console_feed_streams_changes_until_the_browser_signs_out);
+
+async fn the_review_page_shows_the_appeal_and_its_answer(app: TestApp) {
+    use crate::review::{claim, decide, flagged, release_results};
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let sid = flagged(&app, &s, 30).await;
+    claim(&app, sid, &s.proctor).await.assert(200);
+    decide(
+        &app,
+        sid,
+        &s.proctor,
+        "VIOLATION_CONFIRMED",
+        "a second person",
+    )
+    .await
+    .assert(200);
+    release_results(&app, &s).await;
+    app.post_json(
+        &format!("/api/v1/me/sessions/{sid}/appeal"),
+        &s.candidate.token,
+        &serde_json::json!({"text": "It was my reflection in the window."}),
+    )
+    .await
+    .assert(201);
+    let mut proctor = staff_browser(&app, "proctor@acme.org").await;
+    let url = format!("/orgs/acme/review/{sid}");
+    let page = proctor.get(&app, &url).await;
+    assert_page(&page, 200);
+    let html = page.text();
+    assert!(
+        html.contains("It was my reflection in the window."),
+        "{html}"
+    );
+    assert!(html.contains("Not answered yet"), "{html}");
+    // The queue marks it appealed; a new decision answers it.
+    let queue = proctor.get(&app, "/orgs/acme/review").await;
+    assert!(queue.text().contains("appealed"), "{}", queue.text());
+    claim(&app, sid, &s.proctor).await.assert(200);
+    decide(&app, sid, &s.proctor, "CLEARED", "the reflection, indeed")
+        .await
+        .assert(200);
+    let html = proctor.get(&app, &url).await.text();
+    assert!(html.contains("Answered: CLEARED"), "{html}");
+    assert!(html.contains("the reflection, indeed"), "{html}");
+}
+both!(the_review_page_shows_the_appeal_and_its_answer);
