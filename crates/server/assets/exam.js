@@ -12,7 +12,7 @@
 //   acknowledged that revision or a higher one. The journal is replayed on
 //   load, on reconnect and after a reload (the service worker /exam/sw.js
 //   keeps the page and its last session document for a reload offline);
-// - proctor actions (pause, extend, warn, terminate) by polling every 5 s;
+// - proctor actions (pause, extend, warn, terminate) by polling every 2.5 s (POLL_MS);
 // - a second tab on the same session is detected (BroadcastChannel plus a
 //   localStorage heartbeat): the newer tab wins, the older one is disabled;
 // - proctoring (camera, signals) is loaded from proctor.js on proctored exams.
@@ -20,7 +20,7 @@
 const root = document.getElementById('exam-root');
 const $ = (id) => document.getElementById(id);
 
-const POLL_MS = 5000;
+const POLL_MS = 2500;
 const DEBOUNCE_MS = 800;
 const HEARTBEAT_MS = 2000;
 

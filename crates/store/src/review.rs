@@ -65,15 +65,20 @@ pub async fn queue<C: ConnectionTrait>(
     org_id: Uuid,
     scope: &DeptScope,
     exclude_user: Uuid,
+    filter: &QueueFilter,
     page_after: Option<(i32, Uuid)>,
     limit: u64,
 ) -> StoreResult<Vec<Session>> {
+    let statuses = match filter.status {
+        Some(s) => vec![s],
+        None => vec![IntegrityStatus::Flagged, IntegrityStatus::UnderReview],
+    };
     let mut q = sessions_in(org_id, scope)
-        .filter(
-            session::Column::IntegrityStatus
-                .is_in([IntegrityStatus::Flagged, IntegrityStatus::UnderReview]),
-        )
+        .filter(session::Column::IntegrityStatus.is_in(statuses))
         .filter(session::Column::UserId.ne(exclude_user));
+    if let Some(exam_id) = filter.exam_id {
+        q = q.filter(session::Column::ExamId.eq(exam_id));
+    }
     if let Some((score, id)) = page_after {
         q = q.filter(after(session::Column::ViolationScore, score, id, true));
     }
@@ -82,6 +87,14 @@ pub async fn queue<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await?)
+}
+
+/// Narrows the review queue: one of its two statuses (FLAGGED,
+/// UNDER_REVIEW), one exam.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub status: Option<IntegrityStatus>,
+    pub exam_id: Option<Uuid>,
 }
 
 /// Decided sessions (a decision was recorded, whatever happened since),

@@ -188,7 +188,12 @@ pub fn router(state: AppState) -> Router {
             timeout,
             middleware::timeout,
         ))
-        .merge(streaming.route_layer(axum::middleware::from_fn(middleware::tag_route)));
+        .merge(streaming.route_layer(axum::middleware::from_fn(middleware::tag_route)))
+        // The staff live console's feed (cookie session), long-lived too.
+        .merge(
+            crate::web::staff::live::streaming_router()
+                .route_layer(axum::middleware::from_fn(middleware::tag_route)),
+        );
 
     let security = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(

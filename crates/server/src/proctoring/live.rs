@@ -267,6 +267,10 @@ pub fn bearer_of(headers: &HeaderMap) -> Option<&str> {
 pub struct FeedAccess {
     state: AppState,
     token_hash: String,
+    /// ACCESS for the API's bearer feed, WEB for the console's cookie feed.
+    kind: TokenKind,
+    /// What the viewer must still be allowed on the exam's department.
+    action: Action,
     org_id: Uuid,
     department_id: Option<Uuid>,
 }
@@ -276,8 +280,27 @@ impl FeedAccess {
         FeedAccess {
             state: state.clone(),
             token_hash: hash_token(token),
+            kind: TokenKind::Access,
+            action: Action::ReviewSessions,
             org_id,
             department_id,
+        }
+    }
+
+    /// The access of a feed opened by a signed-in browser (the staff live
+    /// console): its session cookie's `secret` (a WEB token) must stay live
+    /// and the viewer must stay allowed `action`.
+    pub fn for_browser(
+        state: &AppState,
+        secret: &str,
+        action: Action,
+        org_id: Uuid,
+        department_id: Option<Uuid>,
+    ) -> Self {
+        FeedAccess {
+            kind: TokenKind::Web,
+            action,
+            ..FeedAccess::new(state, secret, org_id, department_id)
         }
     }
 
@@ -285,8 +308,7 @@ impl FeedAccess {
     pub async fn still_allowed(&self) -> Result<bool, StoreError> {
         let db = self.state.db.read();
         let Some(found) =
-            sessions::authenticate(db, &self.token_hash, TokenKind::Access, self.state.now())
-                .await?
+            sessions::authenticate(db, &self.token_hash, self.kind, self.state.now()).await?
         else {
             return Ok(false);
         };
@@ -302,12 +324,7 @@ impl FeedAccess {
             _ => return Ok(false),
         };
         Ok(matches!(
-            decide(
-                is_super_admin,
-                &grants,
-                Action::ReviewSessions,
-                self.department_id
-            ),
+            decide(is_super_admin, &grants, self.action, self.department_id),
             Decision::Allow
         ))
     }

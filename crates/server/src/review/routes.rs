@@ -15,7 +15,7 @@ use invigil_domain::identity::Action;
 
 use super::candidate::{self, AppealBody, MyIntegrity};
 use super::evidence::{self, FrameCreated, FrameUploader};
-use super::service::{self, DecideBody, ReopenBody, ReviewView};
+use super::service::{self, DecideBody, QueueQuery, ReopenBody, ReviewView};
 use super::timeline::{self, Timeline};
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
@@ -96,17 +96,26 @@ pub async fn get_frame(
 }
 
 /// Sessions FLAGGED or UNDER_REVIEW, highest violation score first
-/// (PROCTOR_REVIEWER; your own sessions are not listed).
+/// (PROCTOR_REVIEWER; your own sessions are not listed). Filters `status`
+/// (one of the two) and `exam_id`.
 #[utoipa::path(get, path = "/orgs/{org}/review-queue", tag = "review",
-    params(("org" = String, Path), PageQuery),
-    responses((status = 200, body = Page<ReviewView>), (status = 403)), security(("bearer" = [])))]
+    params(("org" = String, Path), QueueQuery),
+    responses((status = 200, body = Page<ReviewView>), (status = 403),
+        (status = 422, description = "a `status` other than FLAGGED or UNDER_REVIEW, or a bad `limit`")),
+    security(("bearer" = [])))]
 pub async fn review_queue(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Page<ReviewView>>, ApiError> {
+    let filter = q.filter()?;
+    let limit = PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     let (items, next_cursor) =
-        service::queue(&state, &ctx, q.cursor.as_deref(), q.limit()?).await?;
+        service::queue(&state, &ctx, &filter, q.cursor.as_deref(), limit).await?;
     Ok(Json(Page { items, next_cursor }))
 }
 

@@ -146,14 +146,54 @@ fn scope_for(ctx: &OrgCtx, action: Action) -> Result<DeptScope, ApiError> {
     DeptScope::of(ctx.visibility(action)).ok_or(ApiError::Forbidden)
 }
 
+/// The review queue's query: filters and the page.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Only sessions in this status: FLAGGED (waiting) or UNDER_REVIEW (claimed).
+    pub status: Option<String>,
+    /// Only sessions of this exam.
+    pub exam_id: Option<Uuid>,
+    /// Items per page, 1..=500 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl QueueQuery {
+    /// The filter it names; a status outside the queue's two is a 422.
+    pub fn filter(&self) -> Result<review_store::QueueFilter, ApiError> {
+        let status = match self
+            .status
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => match IntegrityStatus::parse(s) {
+                Some(st @ (IntegrityStatus::Flagged | IntegrityStatus::UnderReview)) => Some(st),
+                _ => {
+                    return Err(ApiError::field("status", "must be FLAGGED or UNDER_REVIEW"));
+                }
+            },
+        };
+        Ok(review_store::QueueFilter {
+            status,
+            exam_id: self.exam_id,
+        })
+    }
+}
+
 /// A page of sessions and the cursor of the next one.
 pub type ViewPage = (Vec<ReviewView>, Option<String>);
 
-/// Sessions FLAGGED or UNDER_REVIEW, highest violation score first (cursor
-/// `score.id`). The caller's own sessions are not listed.
+/// Sessions FLAGGED or UNDER_REVIEW (or the one status of `filter`, of its
+/// exam), highest violation score first (cursor `score.id`). The caller's
+/// own sessions are not listed.
 pub async fn queue(
     state: &AppState,
     ctx: &OrgCtx,
+    filter: &review_store::QueueFilter,
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<ViewPage, ApiError> {
@@ -164,6 +204,7 @@ pub async fn queue(
         ctx.org_id(),
         &scope,
         ctx.user.id(),
+        filter,
         after,
         limit + 1,
     )

@@ -67,6 +67,12 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        // the proctor's live console: the feed, row refreshes, ticking clocks.
+        name: "live.js",
+        bytes: include_bytes!("../../assets/live.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         // htmx.org 2.0.11, BSD-0-Clause (licence below), for the staff pages.
         name: "htmx.js",
         bytes: include_bytes!("../../assets/vendor/htmx-2.0.11.min.js"),

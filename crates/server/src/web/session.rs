@@ -130,6 +130,14 @@ impl std::fmt::Debug for Visitor {
     }
 }
 
+impl Visitor {
+    /// The session cookie's secret when it names a live session: what a
+    /// long-lived response (the live console's feed) re-authenticates with.
+    pub fn session_secret(&self) -> Option<&str> {
+        self.session_secret.as_deref()
+    }
+}
+
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = Response;
 

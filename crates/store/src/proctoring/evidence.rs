@@ -191,6 +191,23 @@ pub async fn frames_of_session<C: ConnectionTrait>(
         .await?)
 }
 
+/// A session's newest frame still held (not purged), if any: the live
+/// console's thumbnail.
+pub async fn latest_frame_of_session<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    session_id: Uuid,
+) -> StoreResult<Option<Frame>> {
+    Ok(frame::Entity::find()
+        .filter(frame::Column::OrgId.eq(org_id))
+        .filter(frame::Column::SessionId.eq(session_id))
+        .filter(frame::Column::PurgedAt.is_null())
+        .order_by_desc(frame::Column::CapturedAt)
+        .order_by_desc(frame::Column::Id)
+        .one(conn)
+        .await?)
+}
+
 /// Organizations that still hold frames not purged.
 pub async fn orgs_with_frames<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Uuid>> {
     Ok(frame::Entity::find()

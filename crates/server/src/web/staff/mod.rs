@@ -32,8 +32,10 @@ pub mod exam_form;
 pub mod exams;
 pub mod grading;
 pub mod home;
+pub mod live;
 pub mod reports;
 pub mod results;
+pub mod review;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -69,6 +71,8 @@ pub fn router() -> Router<AppState> {
         .merge(grading::router())
         .merge(results::router())
         .merge(admin::router())
+        .merge(live::router())
+        .merge(review::router())
 }
 
 /// The parts of the console, one per entry of its navigation.

@@ -4,6 +4,7 @@
 mod admin;
 mod exams;
 mod grading;
+mod live;
 mod results;
 
 use invigil_domain::identity::Role;
