@@ -381,7 +381,24 @@ fn to_form_fields(e: ApiError) -> ApiError {
                 let (field, message) = match (head, nth) {
                     ("options", Some(n)) => ("options", format!("option {n}: {}", f.message)),
                     ("tags", Some(n)) => ("tags", format!("tag {n}: {}", f.message)),
-                    ("correct_answer", _) => ("correct_answer", f.message.clone()),
+                    ("correct_answer", _) => {
+                        let part = tail.split('.').next().unwrap_or("");
+                        let word = match part {
+                            "option" => "the correct option",
+                            "options" => "the correct options",
+                            "value" => "the correct value",
+                            "tolerance" => "the tolerance",
+                            "accepted" => "the accepted answers",
+                            "blanks" => "the blanks",
+                            _ => "",
+                        };
+                        let message = if word.is_empty() {
+                            f.message.clone()
+                        } else {
+                            format!("{word}: {}", f.message)
+                        };
+                        ("correct_answer", message)
+                    }
                     (h, _) if FIELDS.contains(&h) => (h, f.message.clone()),
                     _ => return f,
                 };
