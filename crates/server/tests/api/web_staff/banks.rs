@@ -181,7 +181,7 @@ async fn import_shows_line_errors_and_the_editor_saves_versions(app: TestApp) {
         r.header("hx-redirect"),
         Some(format!("{base}?done=imported&n=3").as_str())
     );
-    let page = author.get(&app, &base).await;
+    let page = author.get(&app, &format!("{base}?done=imported&n=3")).await;
     assert!(page.text().contains("Imported 3 question(s)."));
     assert!(page.text().contains("True or false"));
 
@@ -351,6 +351,7 @@ async fn qa_approves_or_rejects_with_a_reason(app: TestApp) {
     let page = author.get(&app, &base).await;
     assert!(page.text().contains("Too easy."), "{}", page.text());
 
+    app.clock.advance(chrono::Duration::minutes(5));
     // The author edits (back to draft) and submits again; the page lists
     // what changed since the review; QA approves.
     let page = author.get(&app, &base).await;
@@ -387,7 +388,7 @@ async fn qa_approves_or_rejects_with_a_reason(app: TestApp) {
     let page = qa.get(&app, &base).await;
     let html = page.text();
     assert!(html.contains("Changed since the last review"), "{html}");
-    assert!(html.contains("?a=1&amp;b=2"), "{html}");
+    assert!(html.contains("diff?a=1&#38;b=2"), "{html}");
     let r = qa
         .post(
             &app,
