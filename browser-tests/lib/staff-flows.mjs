@@ -119,6 +119,11 @@ export async function authorAndQaPrepareBank(browser, server, title, { shots = t
   await qa.getByRole('heading', { name: 'Banks in review' }).waitFor();
   await qa.getByRole('link', { name: title }).click();
   await qa.getByRole('heading', { name: 'Quality review' }).waitFor();
+  // The question read-only, previewed as the candidate sees it.
+  await qa.goto(questionUrl);
+  await qa.locator('#question-preview .exam-q-text strong', { hasText: 'capital' }).waitFor();
+  assert.equal(await qa.getByRole('button', { name: 'Save as a new version' }).count(), 0);
+  await expectAccessible(qa, 'question read-only');
   await qa.goto(`${questionUrl}/diff?a=1&b=2`);
   await qa.getByRole('heading', { name: 'Compare version 1 with version 2' }).waitFor();
   const changed = qa.locator('table.diff tr.changed th');

@@ -30,8 +30,14 @@ async function start() {
   let asked = 0;
   const refresh = async () => {
     const mine = ++asked;
-    // Disabled fields (other types' keys) are left out, as when saving.
-    const body = new URLSearchParams(new FormData(form));
+    // The fields of the chosen type (hidden groups are other types' keys);
+    // read-only forms (a disabled fieldset) are previewed too.
+    const body = new URLSearchParams();
+    for (const field of form.elements) {
+      if (!field.name || field.closest('[data-types][hidden]')) continue;
+      if ((field.type === 'checkbox' || field.type === 'radio') && !field.checked) continue;
+      body.append(field.name, field.value);
+    }
     try {
       const r = await fetch(box.dataset.previewUrl, {
         method: 'POST',
