@@ -339,6 +339,9 @@ fn notice(done: Option<&str>, n: Option<usize>) -> Option<String> {
         "reject" => "Rejected with your reason; the author sees it on this page.".into(),
         "revise" => "Back to draft: edit it, then submit it for review again.".into(),
         "archive" => "Archived.".into(),
+        "retired" => {
+            "The question is retired: exams no longer draw it; its versions are kept.".into()
+        }
         _ => return None,
     })
 }

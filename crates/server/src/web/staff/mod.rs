@@ -84,6 +84,10 @@ fn banks_router() -> Router<AppState> {
             get(questions::edit_page).post(questions::update),
         )
         .route(
+            "/orgs/{org}/banks/{bank}/questions/{id}/retire",
+            post(questions::retire),
+        )
+        .route(
             "/orgs/{org}/banks/{bank}/questions/{id}/diff",
             get(questions::diff),
         )

@@ -645,6 +645,26 @@ pub async fn update(
     }
 }
 
+/// `POST /orgs/{org}/banks/{bank}/questions/{id}/retire`: the API's
+/// delete (the question is retired, its versions kept), back to the bank.
+pub async fn retire(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((_, bank, id)): Path<(String, String, String)>,
+    form: WebForm<QuestionForm>,
+) -> Response {
+    if let Some(no) = staff.csrf_refusal(&form.csrf) {
+        return no;
+    }
+    let (Some(bank), Some(id)) = (path_id(&bank), path_id(&id)) else {
+        return not_found();
+    };
+    match service::retire_question(&state, &staff.ctx, bank, id).await {
+        Ok(()) => see_other(&staff.href(&format!("/banks/{bank}?done=retired"))),
+        Err(e) => error_page(&e),
+    }
+}
+
 /// `POST /orgs/{org}/banks/{bank}/preview` (editor.js, CSRF header): the
 /// candidate's view of the form's question, as JSON.
 pub async fn preview(

@@ -251,6 +251,18 @@ async fn import_shows_line_errors_and_the_editor_saves_versions(app: TestApp) {
         404,
     );
 
+    // Retiring: off the bank's list (its versions stay).
+    let r = author
+        .post(&app, &format!("{question}/retire"), &[("csrf", "bad")])
+        .await;
+    assert_page(&r, 403);
+    let r = author
+        .post(&app, &format!("{question}/retire"), &[("csrf", &t)])
+        .await;
+    assert_redirect(&r, &format!("{base}?done=retired"));
+    let page = author.get(&app, &base).await;
+    assert!(!page.text().contains("Gravity g"), "{}", page.text());
+
     // The preview: the candidate's shape, Markdown rendered.
     let r = app
         .post(&format!("{base}/preview"))
