@@ -19,8 +19,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use invigil_domain::content::BankStatus;
-use invigil_domain::identity::Action;
+use invigil_domain::identity::{Action, Visibility};
 use invigil_store::content as store;
+use invigil_store::tenancy;
 
 use super::upload::UploadForm;
 use super::{Pager, Section, Staff, is_htmx};
@@ -126,6 +127,11 @@ pub struct BanksPage {
     pub in_review_view: bool,
     pub title: String,
     pub description: String,
+    /// Where a new bank may go: (id, name) of departments; `org_wide` when
+    /// it may also belong to the whole organization (no department).
+    pub departments: Vec<(String, String)>,
+    pub org_wide: bool,
+    pub department: String,
     pub errors: FormErrors,
 }
 
@@ -148,9 +154,24 @@ async fn banks_page(
     state: &AppState,
     staff: &Staff,
     q: ListQuery,
-    form: (String, String),
+    form: &NewBankForm,
     errors: FormErrors,
 ) -> Result<BanksPage, ApiError> {
+    let (org_wide, allowed) = match staff.ctx.visibility(Action::AuthorContent) {
+        Visibility::All => (true, None),
+        Visibility::Departments(ids) => (false, Some(ids)),
+        Visibility::Nothing => (false, Some(Vec::new())),
+    };
+    let departments = if allowed.as_ref().is_some_and(Vec::is_empty) {
+        Vec::new()
+    } else {
+        tenancy::list_departments(state.db.read(), staff.ctx.org_id())
+            .await?
+            .into_iter()
+            .filter(|d| allowed.as_ref().is_none_or(|ids| ids.contains(&d.id)))
+            .map(|d| (d.id.to_string(), d.name))
+            .collect()
+    };
     let status = q.status.trim().to_owned();
     let Json(page) = api::list_banks(
         State(state.clone()),
@@ -203,8 +224,11 @@ async fn banks_page(
         statuses: STATUSES.to_vec(),
         may_create: staff.may(Action::AuthorContent),
         in_review_view,
-        title: form.0,
-        description: form.1,
+        title: form.title.clone(),
+        description: form.description.clone(),
+        departments,
+        org_wide,
+        department: form.department.clone(),
         errors,
     })
 }
@@ -215,7 +239,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff, q: Query<ListQuer
         &state,
         &staff,
         q.0,
-        Default::default(),
+        &NewBankForm::default(),
         FormErrors::default(),
     )
     .await
@@ -231,6 +255,9 @@ pub struct NewBankForm {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// A department id, empty for the whole organization.
+    #[serde(default)]
+    pub department: String,
 }
 
 /// `POST /orgs/{org}/banks`: the API's create, then the new bank's page.
@@ -243,28 +270,44 @@ pub async fn create(
         return no;
     }
     let f = form.value;
-    let body = CreateBankBody {
-        title: f.title.clone(),
-        description: Some(f.description.clone()).filter(|d| !d.trim().is_empty()),
-        tags: None,
-        department_id: None,
+    let department_id = match f.department.trim() {
+        "" => Ok(None),
+        id => Uuid::parse_str(id)
+            .map(Some)
+            .map_err(|_| ApiError::field("department", "choose a department from the list")),
     };
-    match bank_service::create_bank(&state, &staff.ctx, body).await {
+    let created = match department_id {
+        Ok(department_id) => {
+            let body = CreateBankBody {
+                title: f.title.clone(),
+                description: Some(f.description.clone()).filter(|d| !d.trim().is_empty()),
+                tags: None,
+                department_id,
+            };
+            bank_service::create_bank(&state, &staff.ctx, body).await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(b) => see_other(&staff.href(&format!("/banks/{}?done=created", b.id))),
         Err(e) => {
             let redo = banks_page(
                 &state,
                 &staff,
                 ListQuery::default(),
-                (f.title.clone(), f.description.clone()),
+                &f,
                 FormErrors::default(),
             )
             .await;
             match redo {
-                Ok(mut page) => form_error(e, &["title", "description"], |errors| {
-                    page.errors = errors;
-                    page
-                }),
+                Ok(mut page) => form_error(
+                    e,
+                    &["title", "description", "department_id", "department"],
+                    |errors| {
+                        page.errors = errors;
+                        page
+                    },
+                ),
                 Err(e) => error_page(&e),
             }
         }

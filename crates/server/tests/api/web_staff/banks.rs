@@ -112,6 +112,46 @@ async fn banks_are_guarded_and_scoped_to_the_org(app: TestApp) {
         404,
     );
 
+    // An author of one department creates banks there only.
+    let maths = app.department(&org, "Maths").await;
+    app.member_in(&org, "maths@acme.test", &[(Role::ExamAuthor, Some(maths))])
+        .await;
+    let mut scoped = staff_browser(&app, "maths@acme.test").await;
+    let list = scoped.get(&app, "/orgs/acme/banks").await;
+    let html = list.text();
+    assert!(
+        html.contains(&format!(r#"<option value="{maths}""#)),
+        "{html}"
+    );
+    assert!(!html.contains("The whole organization"), "{html}");
+    assert!(
+        !html.contains("Algebra"),
+        "another department's bank: {html}"
+    );
+    let st = token(&scoped);
+    let r = scoped
+        .post(
+            &app,
+            "/orgs/acme/banks",
+            &[
+                ("csrf", &st),
+                ("title", "Calculus"),
+                ("department", &maths.to_string()),
+            ],
+        )
+        .await;
+    r.assert(303);
+    let list = scoped.get(&app, "/orgs/acme/banks").await;
+    assert!(list.text().contains("Calculus"));
+    let r = scoped
+        .post(
+            &app,
+            "/orgs/acme/banks",
+            &[("csrf", &st), ("title", "Anywhere"), ("department", "")],
+        )
+        .await;
+    assert_page(&r, 403);
+
     // A proctor has no bank rights: 403, as in the API.
     let mut proctor = staff_browser(&app, "proctor@acme.test").await;
     assert_page(&proctor.get(&app, "/orgs/acme/banks").await, 403);
