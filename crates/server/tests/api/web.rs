@@ -208,7 +208,10 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
     app.login("csrf@example.org", PASSWORD).await.assert(200);
 
     // Signed in, sign-out needs the session's own token.
-    assert_redirect(&b.sign_in(&app, "csrf@example.org", PASSWORD).await, "/");
+    assert_redirect(
+        &b.sign_in(&app, "csrf@example.org", PASSWORD).await,
+        "/",
+    );
     let r = b.post(&app, "/signout", &[("csrf", &good)]).await;
     assert_page(&r, 403);
     assert_page(&b.get(&app, "/me/exams").await, 200);
@@ -364,7 +367,10 @@ async fn password_reset_from_the_mail(app: TestApp) {
         .await;
     assert_redirect(&r, "/signin?notice=password_reset");
     assert!(!app.token_works(&user.token).await);
-    assert_redirect(&b.sign_in(&app, "reset@example.org", new).await, "/");
+    assert_redirect(
+        &b.sign_in(&app, "reset@example.org", new).await,
+        "/",
+    );
     // The link is used up.
     let r = b.get(&app, &path).await;
     assert_page(&r, 400);
