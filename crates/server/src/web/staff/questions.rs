@@ -413,6 +413,7 @@ fn to_form_fields(e: ApiError) -> ApiError {
 pub struct VersionRow {
     pub version: i32,
     pub created: String,
+    pub by: String,
     pub current: bool,
 }
 
@@ -462,6 +463,17 @@ async fn editor(
             let form = current
                 .map(|v| QuestionForm::from_stored(&v.question))
                 .unwrap_or_else(|| QuestionForm::from_stored(&view_json(&q)));
+            let mut ids: Vec<Uuid> = vs.items.iter().map(|v| v.created_by).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let people = invigil_store::identity::users::by_ids(state.db.read(), ids).await?;
+            let name_of = |id: Uuid| {
+                people
+                    .iter()
+                    .find(|u| u.id == id)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_else(|| "A former member".to_owned())
+            };
             let rows = vs
                 .items
                 .iter()
@@ -469,6 +481,7 @@ async fn editor(
                 .map(|v: &VersionView| VersionRow {
                     version: v.version,
                     created: when(v.created_at),
+                    by: name_of(v.created_by),
                     current: v.version == q.version,
                 })
                 .collect();

@@ -281,6 +281,8 @@ async fn import_shows_line_errors_and_the_editor_saves_versions(app: TestApp) {
     assert_redirect(&r, &format!("{question}?saved=2"));
     let page = author.get(&app, &format!("{question}?saved=2")).await;
     assert!(page.text().contains("Saved as version 2."));
+    assert!(page.text().contains(r#"<th scope="col">By</th>"#));
+    assert!(!page.text().contains("A former member"));
     let diff = author.get(&app, &format!("{question}/diff?a=1&b=2")).await;
     assert_page(&diff, 200);
     let html = diff.text();
