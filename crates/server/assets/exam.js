@@ -19,33 +19,16 @@
 
 const root = document.getElementById('exam-root');
 const $ = (id) => document.getElementById(id);
+// How a question looks (shared with the authors' preview): question-view.js,
+// whose hashed URL the page gives (it is also a <script> of the page, so the
+// service worker keeps it for a reload offline).
+const { el, questionParts, answerControls } = root
+  ? await import(root.dataset.questionViewSrc)
+  : { el: null, questionParts: null, answerControls: null };
 
 const POLL_MS = 2500;
 const DEBOUNCE_MS = 800;
 const HEARTBEAT_MS = 2000;
-
-const TYPE_HINTS = {
-  single_choice: 'Choose one answer.',
-  multiple_select: 'Choose all answers that apply.',
-  true_false: 'Choose true or false.',
-  short_answer: 'Type a short answer.',
-  numeric: 'Type a number.',
-  fill_blank: 'Fill in each blank.',
-  essay: 'Write your answer.',
-};
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k === 'html') node.innerHTML = v; // sanitized on the server (render_markdown_safe)
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c) node.append(c);
-  return node;
-}
 
 function formatTime(totalSeconds) {
   const s = Math.max(0, Math.floor(totalSeconds));
@@ -279,11 +262,7 @@ class Exam {
     const total = this.questions.length;
     this.questions.forEach((q, i) => {
       const qid = q.id;
-      const head = el('div', { class: 'exam-q-head' },
-        el('h2', { id: `qh-${qid}`, tabindex: '-1' }, `Question ${i + 1}`, el('span', { class: 'exam-q-of', text: ` of ${total}` })),
-        el('span', { class: 'badge', text: `${q.points} ${q.points === 1 ? 'point' : 'points'}` }));
-      const text = el('div', { class: 'exam-q-text', id: `qt-${qid}`, html: q.text_html });
-      const hint = el('p', { class: 'hint exam-q-hint', id: `qhint-${qid}`, text: TYPE_HINTS[q.type] || '' });
+      const { head, text, hint } = questionParts(q, i, total);
       const answer = this.answerControls(q, i);
       const flag = el('button', { type: 'button', class: 'button secondary small exam-flag', 'aria-pressed': 'false', 'data-q': qid }, 'Flag for review');
       flag.addEventListener('click', () => this.toggleFlag(qid));
@@ -311,55 +290,7 @@ class Exam {
   }
 
   answerControls(q, i) {
-    const qid = q.id;
-    const desc = `qt-${qid} qhint-${qid}`;
-    const name = `a-${qid}`;
-    const choice = (type, options) => {
-      const fs = el('fieldset', { class: 'exam-choices', 'aria-describedby': desc },
-        el('legend', { class: 'visually-hidden', text: `Answer to question ${i + 1}` }));
-      options.forEach(([value, html], n) => {
-        const id = `${name}-${n}`;
-        const input = el('input', { type, id, name, value: String(value) });
-        input.addEventListener('change', () => this.changed(q));
-        fs.append(el('div', { class: 'exam-option' }, input, el('label', { for: id, html })));
-      });
-      return fs;
-    };
-    const field = (label, control, extra) => el('div', { class: 'field' }, el('label', { for: control.id, text: label }), control, extra);
-    switch (q.type) {
-      case 'single_choice':
-        return choice('radio', (q.options_html || q.options || []).map((h, n) => [n, h]));
-      case 'multiple_select':
-        return choice('checkbox', (q.options_html || q.options || []).map((h, n) => [n, h]));
-      case 'true_false':
-        return choice('radio', [['true', 'True'], ['false', 'False']]);
-      case 'numeric': {
-        const input = el('input', { type: 'number', step: 'any', id: name, class: 'exam-number', 'aria-describedby': desc, inputmode: 'decimal' });
-        input.addEventListener('input', () => this.changed(q));
-        return field('Your answer (a number)', input);
-      }
-      case 'fill_blank': {
-        const box = el('div', { class: 'exam-blanks' });
-        const n = q.blanks || 1;
-        for (let b = 0; b < n; b += 1) {
-          const input = el('input', { type: 'text', id: `${name}-${b}`, 'aria-describedby': desc, autocomplete: 'off', spellcheck: 'false' });
-          input.addEventListener('input', () => this.changed(q));
-          box.append(field(n === 1 ? 'The blank' : `Blank ${b + 1}`, input));
-        }
-        return box;
-      }
-      case 'essay': {
-        const area = el('textarea', { id: name, rows: '10', 'aria-describedby': desc });
-        const count = el('p', { class: 'hint exam-count', id: `count-${qid}`, 'aria-live': 'off' });
-        area.addEventListener('input', () => { this.changed(q); this.countWords(q); });
-        return field('Your answer', area, count);
-      }
-      default: {
-        const input = el('input', { type: 'text', id: name, 'aria-describedby': desc, autocomplete: 'off', spellcheck: 'false' });
-        input.addEventListener('input', () => this.changed(q));
-        return field('Your answer', input);
-      }
-    }
+    return answerControls(q, i, { onChange: () => this.changed(q), onWords: () => this.countWords(q) });
   }
 
   countWords(q) {

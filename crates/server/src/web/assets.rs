@@ -43,6 +43,18 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        // how a question looks to the candidate: the exam page and the authors' preview.
+        name: "question-view.js",
+        bytes: include_bytes!("../../assets/question-view.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        // the question editor's form and live preview (staff).
+        name: "editor.js",
+        bytes: include_bytes!("../../assets/editor.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         // the pre-exam check (camera preview, phone pairing).
         name: "precheck.js",
         bytes: include_bytes!("../../assets/precheck.js"),
@@ -184,6 +196,8 @@ mod tests {
             "app.css",
             "app.js",
             "exam.js",
+            "question-view.js",
+            "editor.js",
             "precheck.js",
             "pair.js",
             "proctor.js",

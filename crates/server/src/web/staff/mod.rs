@@ -27,15 +27,18 @@
 //!   (app.js asks first, with htmx or without).
 
 pub mod admin;
+pub mod banks;
 pub mod enrollments;
 pub mod exam_form;
 pub mod exams;
 pub mod grading;
 pub mod home;
 pub mod live;
+pub mod questions;
 pub mod reports;
 pub mod results;
 pub mod review;
+pub mod upload;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -73,6 +76,45 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(live::router())
         .merge(review::router())
+        .merge(banks_router())
+}
+
+/// Question banks, the question editor and QA (banks.rs, questions.rs).
+fn banks_router() -> Router<AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::post;
+    Router::new()
+        .route("/orgs/{org}/banks", get(banks::list).post(banks::create))
+        .route("/orgs/{org}/banks/{bank}", get(banks::show))
+        .route("/orgs/{org}/banks/{bank}/status", post(banks::step))
+        .route("/orgs/{org}/banks/{bank}/export", get(banks::export))
+        .route(
+            "/orgs/{org}/banks/{bank}/import",
+            get(banks::import_form)
+                .post(banks::import)
+                .layer(DefaultBodyLimit::max(crate::http::IMPORT_BODY_LIMIT)),
+        )
+        .route("/orgs/{org}/banks/{bank}/preview", post(questions::preview))
+        .route(
+            "/orgs/{org}/banks/{bank}/questions",
+            post(questions::create),
+        )
+        .route(
+            "/orgs/{org}/banks/{bank}/questions/new",
+            get(questions::new_page),
+        )
+        .route(
+            "/orgs/{org}/banks/{bank}/questions/{id}",
+            get(questions::edit_page).post(questions::update),
+        )
+        .route(
+            "/orgs/{org}/banks/{bank}/questions/{id}/retire",
+            post(questions::retire),
+        )
+        .route(
+            "/orgs/{org}/banks/{bank}/questions/{id}/diff",
+            get(questions::diff),
+        )
 }
 
 /// The parts of the console, one per entry of its navigation.

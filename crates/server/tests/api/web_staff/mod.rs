@@ -62,3 +62,4 @@ async fn the_console_is_for_members_with_a_staff_role(app: TestApp) {
 }
 
 both!(the_console_is_for_members_with_a_staff_role);
+mod banks;
