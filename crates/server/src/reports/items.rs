@@ -323,7 +323,7 @@ pub const CSV_HEADER: [&str; 13] = [
 /// neutralised against formula injection. The exam's figures (KR-20,
 /// SEM) are in the JSON.
 pub fn to_csv(a: &ItemAnalysisView) -> Result<String, ApiError> {
-    use invigil_domain::reports::csv_cell;
+    use invigil_domain::text::csv_cell;
     let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
