@@ -4,4 +4,3 @@
 
 pub mod items;
 pub mod stats;
-

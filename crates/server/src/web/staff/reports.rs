@@ -15,11 +15,24 @@ use uuid::Uuid;
 use invigil_domain::identity::Action;
 
 use super::{Section, Staff};
+use crate::http::error::ApiError;
 use crate::reports::exam::{self, BinView, ExamReport, ReportQuery};
 use crate::reports::items::{self, ItemAnalysisView};
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::errors::error_page;
+use invigil_store::exams::Exam;
+
+/// The exam of the path, for a reader of reports (404 for a malformed or
+/// unknown id, 403 without `ReadReports` on its department).
+async fn exam_of(
+    state: &AppState,
+    staff: &Staff,
+    exam_id: &str,
+) -> Result<(Exam, crate::authz::Authorized), ApiError> {
+    let exam_id: Uuid = exam_id.parse().map_err(|_| ApiError::NotFound)?;
+    crate::exams::service::load_exam(state, &staff.ctx, exam_id, Action::ReadReports).await
+}
 
 /// One bar of a chart, placed.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,16 +139,11 @@ pub async fn report_page(
     Query(q): Query<ReportQuery>,
 ) -> Response {
     let data = async {
-        let exam_id: Uuid = exam_id
-            .parse()
-            .map_err(|_| crate::http::error::ApiError::NotFound)?;
-        let (exam, auth) =
-            crate::exams::service::load_exam(&state, &staff.ctx, exam_id, Action::ReadReports)
-                .await?;
+        let (exam, auth) = exam_of(&state, &staff, &exam_id).await?;
         let bins = exam::bins_of(&q)?;
         let report = exam::report(&state, &exam, bins).await?;
         let analysis = items::analyse(&state, auth.org_id, exam.id).await?;
-        Ok::<_, crate::http::error::ApiError>((report, analysis))
+        Ok::<_, ApiError>((report, analysis))
     };
     let (report, analysis) = match data.await {
         Ok(d) => d,
@@ -178,15 +186,10 @@ pub async fn report_json(
     Path((_, exam_id)): Path<(String, String)>,
 ) -> Response {
     let data = async {
-        let exam_id: Uuid = exam_id
-            .parse()
-            .map_err(|_| crate::http::error::ApiError::NotFound)?;
-        let (exam, auth) =
-            crate::exams::service::load_exam(&state, &staff.ctx, exam_id, Action::ReadReports)
-                .await?;
+        let (exam, auth) = exam_of(&state, &staff, &exam_id).await?;
         let report = exam::report(&state, &exam, 10).await?;
         let item_analysis = items::analyse(&state, auth.org_id, exam.id).await?;
-        Ok::<_, crate::http::error::ApiError>(ReportDownload {
+        Ok::<_, ApiError>(ReportDownload {
             report,
             item_analysis,
         })
@@ -211,12 +214,7 @@ pub async fn item_analysis_csv(
     Path((_, exam_id)): Path<(String, String)>,
 ) -> Response {
     let data = async {
-        let exam_id: Uuid = exam_id
-            .parse()
-            .map_err(|_| crate::http::error::ApiError::NotFound)?;
-        let (exam, auth) =
-            crate::exams::service::load_exam(&state, &staff.ctx, exam_id, Action::ReadReports)
-                .await?;
+        let (exam, auth) = exam_of(&state, &staff, &exam_id).await?;
         let a = items::analyse(&state, auth.org_id, exam.id).await?;
         items::to_csv(&a)
     };
