@@ -85,6 +85,8 @@ audit_actions! {
     QuestionRetired => "question.retired" on "question",
     // Exams and enrollment.
     ExamTypeCreated => "exam_type.created" on "exam_type",
+    ExamTypeUpdated => "exam_type.updated" on "exam_type",
+    ExamTypeDeleted => "exam_type.deleted" on "exam_type",
     ExamCreated => "exam.created" on "exam",
     ExamUpdated => "exam.updated" on "exam",
     ExamScheduled => "exam.scheduled" on "exam",

@@ -17,7 +17,9 @@ use super::edit::{self, ExamBody};
 use super::enroll::{self, EnrollBody, EnrollResult};
 use super::enrollments::{self, OverridesBody};
 use super::lifecycle::act_on_exam;
-use super::service::{self, CreateExamTypeBody, from_value, load_exam, may_at_all};
+use super::service::{
+    self, CreateExamTypeBody, UpdateExamTypeBody, from_value, load_exam, may_at_all,
+};
 use super::views::{EnrollmentView, ExamPatch, ExamTypeView, ExamView, MyExamView};
 use crate::authz::OrgCtx;
 use crate::content::views::try_page;
@@ -30,6 +32,7 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_exam_type, list_exam_types))
+        .routes(routes!(update_exam_type, delete_exam_type))
         .routes(routes!(create_exam, list_exams))
         .routes(routes!(get_exam, patch_exam))
         .routes(routes!(schedule_exam))
@@ -63,6 +66,39 @@ pub async fn create_exam_type(
         StatusCode::CREATED,
         Json(service::create_exam_type(&state, &auth, body).await?),
     ))
+}
+
+/// Edit an exam type (EXAM_COORDINATOR): code, name, default weight.
+#[utoipa::path(patch, path = "/orgs/{org}/exam-types/{id}", tag = "exams", request_body = UpdateExamTypeBody,
+    params(("org" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ExamTypeView), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_exam_type(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<ExamTypeView>, ApiError> {
+    let auth = ctx.authorize(Action::ManageExams)?;
+    let body: UpdateExamTypeBody = from_value(&body)?;
+    Ok(Json(
+        service::update_exam_type(&state, &auth, id, body).await?,
+    ))
+}
+
+/// Delete an exam type no exam uses (EXAM_COORDINATOR); 409 otherwise.
+#[utoipa::path(delete, path = "/orgs/{org}/exam-types/{id}", tag = "exams",
+    params(("org" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn delete_exam_type(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    let auth = ctx.authorize(Action::ManageExams)?;
+    service::delete_exam_type(&state, &auth, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The organization's exam types.

@@ -61,13 +61,12 @@ pub struct CreateExamTypeBody {
     pub default_weight: f64,
 }
 
-pub async fn create_exam_type(
-    state: &AppState,
-    auth: &Authorized,
-    body: CreateExamTypeBody,
-) -> Result<ExamTypeView, ApiError> {
+/// An exam type's fields, checked: the code 1 to 50 of letters, digits,
+/// `_`, `-`, `.`; the name 1 to 200 printable characters; the weight 0 to
+/// 1000. Every problem is a field error (422).
+fn exam_type_fields(code: &str, name: &str, weight: f64) -> Result<NewExamType, ApiError> {
     let mut errors = Vec::new();
-    let code = body.code.trim().to_owned();
+    let code = code.trim().to_owned();
     if code.is_empty()
         || code.chars().count() > 50
         || !code
@@ -79,8 +78,8 @@ pub async fn create_exam_type(
             "must be 1 to 50 of letters, digits, '_', '-' and '.'",
         ));
     }
-    let name = clean_text("name", &body.name, 200, &mut errors);
-    if !body.default_weight.is_finite() || !(0.0..=1000.0).contains(&body.default_weight) {
+    let name = clean_text("name", name, 200, &mut errors);
+    if !weight.is_finite() || !(0.0..=1000.0).contains(&weight) {
         errors.push(FieldError::new(
             "default_weight",
             "must be a number from 0 to 1000",
@@ -89,19 +88,97 @@ pub async fn create_exam_type(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    Ok(NewExamType {
+        code,
+        name,
+        default_weight: weight,
+    })
+}
+
+/// A change of an exam type: the fields given replace the current ones.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateExamTypeBody {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub default_weight: Option<f64>,
+}
+
+/// Edits an exam type (404 when not in the organization, 409 for a code
+/// already used); audited with the values before and after.
+pub async fn update_exam_type(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+    body: UpdateExamTypeBody,
+) -> Result<ExamTypeView, ApiError> {
     let now = state.now();
     let tx = begin(state).await?;
-    let t = exams::create_exam_type(
-        &tx,
-        auth.org_id,
-        NewExamType {
-            code,
-            name,
-            default_weight: body.default_weight,
-        },
-        now,
-    )
-    .await?;
+    let current = exams::exam_type(&tx, auth.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let fields = exam_type_fields(
+        body.code.as_deref().unwrap_or(&current.code),
+        body.name.as_deref().unwrap_or(&current.name),
+        body.default_weight.unwrap_or(current.default_weight),
+    )?;
+    let t = exams::update_exam_type(&tx, auth.org_id, id, fields)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::ExamTypeUpdated,
+            t.id,
+            json!({
+                "before": { "code": current.code, "name": current.name, "default_weight": current.default_weight },
+                "after": { "code": t.code, "name": t.name, "default_weight": t.default_weight },
+            }),
+        )
+        .await?;
+    commit(tx).await?;
+    Ok(t.into())
+}
+
+/// Deletes an exam type no exam uses (409 otherwise); audited.
+pub async fn delete_exam_type(
+    state: &AppState,
+    auth: &Authorized,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let tx = begin(state).await?;
+    let current = exams::exam_type(&tx, auth.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let used = exams::exams_of_type(&tx, auth.org_id, id).await?;
+    if used > 0 {
+        return Err(ApiError::conflict(format!(
+            "{used} exam(s) use this exam type; change their type first"
+        )));
+    }
+    exams::delete_exam_type(&tx, auth.org_id, id).await?;
+    auth.audit(now)
+        .record(
+            &tx,
+            AuditAction::ExamTypeDeleted,
+            id,
+            json!({ "code": current.code, "name": current.name }),
+        )
+        .await?;
+    commit(tx).await?;
+    Ok(())
+}
+
+pub async fn create_exam_type(
+    state: &AppState,
+    auth: &Authorized,
+    body: CreateExamTypeBody,
+) -> Result<ExamTypeView, ApiError> {
+    let fields = exam_type_fields(&body.code, &body.name, body.default_weight)?;
+    let now = state.now();
+    let tx = begin(state).await?;
+    let t = exams::create_exam_type(&tx, auth.org_id, fields, now).await?;
     auth.audit(now)
         .record(
             &tx,

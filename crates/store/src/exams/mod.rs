@@ -178,6 +178,54 @@ pub async fn create_exam_type<C: ConnectionTrait>(
     .map_err(|e| conflict(e, "an exam type with this code exists"))
 }
 
+/// Sets an exam type's code, name and weight; `None` when it is not in the
+/// organization, a code already used there is a [`StoreError::Conflict`].
+pub async fn update_exam_type<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    new: NewExamType,
+) -> StoreResult<Option<ExamType>> {
+    let Some(current) = exam_type(conn, org_id, id).await? else {
+        return Ok(None);
+    };
+    let mut row: exam_type::ActiveModel = current.into();
+    row.code = Set(new.code);
+    row.name = Set(new.name);
+    row.default_weight = Set(new.default_weight);
+    Ok(Some(row.update(conn).await.map_err(|e| {
+        conflict(e, "an exam type with this code exists")
+    })?))
+}
+
+/// How many exams of the organization use the exam type.
+pub async fn exams_of_type<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(exam::Entity::find()
+        .filter(exam::Column::OrgId.eq(org_id))
+        .filter(exam::Column::ExamTypeId.eq(id))
+        .count(conn)
+        .await?)
+}
+
+/// Deletes an exam type (the caller checked that no exam uses it).
+pub async fn delete_exam_type<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> StoreResult<bool> {
+    let r = exam_type::Entity::delete_many()
+        .filter(exam_type::Column::OrgId.eq(org_id))
+        .filter(exam_type::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
 pub async fn list_exam_types<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,

@@ -201,6 +201,16 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         Rule::Policy(Action::ReadExams),
     ),
     (
+        "PATCH",
+        "/orgs/{org}/exam-types/{id}",
+        Rule::Policy(Action::ManageExams),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/exam-types/{id}",
+        Rule::Policy(Action::ManageExams),
+    ),
+    (
         "POST",
         "/orgs/{org}/exams",
         Rule::Policy(Action::ManageExams),

@@ -253,6 +253,91 @@ async fn exam_types_have_unique_codes(app: TestApp) {
             .await
             .contains(&"exam_type.created".to_owned())
     );
+
+    // Edit: only the fields given change; a code in use is 409; bad values
+    // name their fields; another organization's type does not exist.
+    let one = format!("{url}/{}", t["id"].as_str().unwrap());
+    let r = app
+        .patch_json(&one, &s.coord.token, &json!({ "default_weight": 0.4 }))
+        .await;
+    r.assert(200);
+    assert_eq!(r.json()["default_weight"], 0.4);
+    assert_eq!(r.json()["code"], "MIDTERM");
+    app.post_json(
+        url,
+        &s.coord.token,
+        &json!({ "code": "FINAL", "name": "Final", "default_weight": 0.6 }),
+    )
+    .await
+    .assert(201);
+    app.patch_json(&one, &s.coord.token, &json!({ "code": "FINAL" }))
+        .await
+        .assert_problem(409, "conflict");
+    let r = app
+        .patch_json(
+            &one,
+            &s.coord.token,
+            &json!({ "name": "  ", "default_weight": 2000 }),
+        )
+        .await;
+    let mut got = fields(&r.assert_problem(422, "validation_failed"));
+    got.sort();
+    assert_eq!(got, ["default_weight", "name"]);
+    app.patch_json(&one, &s.coord.token, &json!({ "colour": "red" }))
+        .await
+        .assert(422);
+    app.patch_json(&one, &s.author.token, &json!({ "name": "x" }))
+        .await
+        .assert_problem(403, "forbidden");
+    app.patch_json(
+        &format!(
+            "/api/v1/orgs/other/exam-types/{}",
+            t["id"].as_str().unwrap()
+        ),
+        &other_coord.token,
+        &json!({ "name": "Mine now" }),
+    )
+    .await
+    .assert(404);
+    let types = app.get_json(url, &s.manager.token).await;
+    let mid = types["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "MIDTERM")
+        .unwrap()
+        .clone();
+    assert_eq!(mid["name"], "Midterm");
+    assert_eq!(mid["default_weight"], 0.4);
+
+    // Delete: refused while an exam uses it, then gone once nothing does.
+    app.delete_as(&one, &s.coord.token)
+        .await
+        .assert_problem(409, "conflict");
+    let final_id = types["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "FINAL")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete_as(&format!("{url}/{final_id}"), &s.coord.token)
+        .await
+        .assert(204);
+    app.delete_as(&format!("{url}/{final_id}"), &s.coord.token)
+        .await
+        .assert(404);
+    let actions = app.audit_actions(&s.org).await;
+    assert!(
+        actions.contains(&"exam_type.updated".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"exam_type.deleted".to_owned()),
+        "{actions:?}"
+    );
 }
 
 both!(
