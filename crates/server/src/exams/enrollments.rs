@@ -14,7 +14,7 @@ use invigil_store::identity::users;
 
 use super::service::{domain_errors, load_exam};
 use super::settings_of;
-use super::views::{EnrollmentView, OverridesView};
+use super::views::{EnrollmentResult, EnrollmentView, OverridesView};
 use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::ApiError;
@@ -45,15 +45,58 @@ pub async fn list_enrollments(
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    let best = best_results(state, auth.org_id, exam.id, &ids).await?;
     Ok(Page::from_rows(
         rows,
         limit,
         |r| r.id.to_string(),
         |r| {
             let u = people.get(&r.user_id);
-            EnrollmentView::new(r, u)
+            let result = best.get(&r.user_id).cloned();
+            EnrollmentView {
+                result,
+                ..EnrollmentView::new(r, u)
+            }
         },
     ))
+}
+
+/// Each candidate's best graded attempt (highest percent; a confirmed
+/// violation fails it), for the candidates of one page.
+async fn best_results(
+    state: &AppState,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_ids: &[Uuid],
+) -> Result<HashMap<Uuid, EnrollmentResult>, ApiError> {
+    let sessions = invigil_store::delivery::analysis::graded_sessions_of_users(
+        state.db.read(),
+        org_id,
+        exam_id,
+        user_ids,
+    )
+    .await?;
+    let mut best: HashMap<Uuid, EnrollmentResult> = HashMap::new();
+    for s in sessions {
+        let (Some(percent), Some(passed)) = (s.percent, s.passed) else {
+            continue;
+        };
+        let r = EnrollmentResult {
+            session_id: s.id,
+            final_score: s.final_score,
+            max_score: s.max_score,
+            percent,
+            passed: invigil_domain::review::result_passed(passed, s.integrity_status),
+        };
+        match best.get(&s.user_id) {
+            Some(b) if b.percent >= percent => {}
+            _ => {
+                best.insert(s.user_id, r);
+            }
+        }
+    }
+    Ok(best)
 }
 
 /// `PUT .../enrollments/{user_id}`: the overrides that apply to one

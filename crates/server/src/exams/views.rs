@@ -160,6 +160,19 @@ pub struct EnrollmentView {
     pub accepted_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The best graded attempt, once one is graded (in the list).
+    pub result: Option<EnrollmentResult>,
+}
+
+/// The result of a candidate's best graded attempt, as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrollmentResult {
+    pub session_id: Uuid,
+    pub final_score: Option<f64>,
+    pub max_score: f64,
+    pub percent: f64,
+    /// A confirmed integrity violation fails the attempt.
+    pub passed: bool,
 }
 
 impl EnrollmentView {
@@ -177,6 +190,7 @@ impl EnrollmentView {
             accepted_at: en.accepted_at,
             completed_at: en.completed_at,
             updated_at: en.updated_at,
+            result: None,
         }
     }
 }

@@ -139,6 +139,8 @@ async fn sat_exam(app: &TestApp) -> (Uuid, TestUser, TestUser, TestUser, Vec<Tes
     sit(app, exam, &cands[2], Some("4"), true, Some(4.0)).await;
     sit(app, exam, &cands[3], Some("9"), false, None).await;
     app.start_session(exam, &cands[4].token).await;
+    app.member(&org, "manager@acme.org", &[Role::EnrollmentManager])
+        .await;
     (exam, viewer, coord, proctor, cands)
 }
 
@@ -240,6 +242,35 @@ async fn item_analysis_of_a_hand_checked_exam(app: TestApp) {
     app.get_as(&report, &proctor.token)
         .await
         .assert_problem(403, "forbidden");
+
+    // The enrollment list shows each candidate's best graded attempt.
+    let manager = app
+        .login("manager@acme.org", crate::common::fixtures::PASSWORD)
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = app
+        .get_json(
+            &format!("/api/v1/orgs/acme/exams/{exam}/enrollments"),
+            &manager,
+        )
+        .await;
+    let result_of = |email: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["email"] == email)
+            .unwrap()["result"]
+            .clone()
+    };
+    let first = result_of("c1@acme.org");
+    assert!(close(&first["percent"], 100.0), "{first}");
+    assert_eq!(first["passed"], true, "{first}");
+    assert_eq!(result_of("c3@acme.org")["passed"], false);
+    assert_eq!(result_of("c5@acme.org"), Value::Null, "still writing");
 
     // Who may read it: the coordinator too; a proctor not; another
     // organization's exam does not exist; an unknown exam is 404.

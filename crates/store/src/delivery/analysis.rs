@@ -220,3 +220,21 @@ pub async fn flag_counts_by_type<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// The graded sessions (finished, nothing waiting for a grader) of these
+/// candidates in the exam: what staff's enrollment list shows as results.
+pub async fn graded_sessions_of_users<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+    user_ids: &[Uuid],
+) -> StoreResult<Vec<Session>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(session::Entity::find()
+        .filter(analysable(org_id, exam_id))
+        .filter(session::Column::UserId.is_in(user_ids.to_vec()))
+        .all(conn)
+        .await?)
+}

@@ -64,6 +64,8 @@ pub struct EnrollmentRow {
     pub attempts_used: i32,
     pub overrides: String,
     pub edit: Option<String>,
+    /// "72.5 %, passed" once an attempt is graded.
+    pub result: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -138,6 +140,13 @@ async fn page(
             attempts_used: v.attempts_used,
             overrides: overrides_words(v),
             edit: may_override.then(|| format!("{base}/{}", v.user_id)),
+            result: v.result.as_ref().map(|r| {
+                format!(
+                    "{} %, {}",
+                    crate::web::staff::reports::round(r.percent),
+                    if r.passed { "passed" } else { "not passed" }
+                )
+            }),
         })
         .collect();
     Ok(EnrollmentsPage {
