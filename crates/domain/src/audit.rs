@@ -71,6 +71,7 @@ audit_actions! {
     MemberStatusChanged => "member.status_changed" on "user",
     MemberRemoved => "member.removed" on "user",
     CandidatesImported => "candidates.imported" on "organization",
+    CandidateProfileUpdated => "candidate.profile_updated" on "user",
     // Content.
     BankCreated => "bank.created" on "question_bank",
     BankUpdated => "bank.updated" on "question_bank",

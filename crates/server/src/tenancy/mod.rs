@@ -3,5 +3,6 @@
 
 pub mod candidates;
 pub mod invitations;
+pub mod profiles;
 pub mod routes;
 pub mod service;

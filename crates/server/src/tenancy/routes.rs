@@ -35,6 +35,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rename_department, delete_department))
         .routes(routes!(invite, list_invitations))
         .routes(routes!(list_members))
+        .routes(routes!(
+            super::profiles::get_profile,
+            super::profiles::patch_profile
+        ))
         .routes(routes!(put_member_roles))
         .routes(routes!(patch_member, delete_member))
 }

@@ -95,6 +95,16 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/orgs/{org}/candidates/{user_id}/profile",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/candidates/{user_id}/profile",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "GET",
         "/orgs/{org}/audit-log",
         Rule::Policy(Action::ReadAuditLog),
     ),

@@ -5,6 +5,7 @@ mod imports;
 mod invitations;
 mod members;
 mod orgs;
+mod profiles;
 
 use serde_json::{Value, json};
 use uuid::Uuid;
