@@ -209,10 +209,25 @@ impl Db {
         self.backend == Backend::Sqlite
     }
 
-    /// Starts a transaction on the write connection.
+    /// Starts a transaction on the write connection. On SQLite it begins
+    /// IMMEDIATE: the write lock is taken at BEGIN, waiting (busy timeout)
+    /// for any other connection that holds it. A DEFERRED transaction that
+    /// reads first and writes later fails at once with "database is locked"
+    /// (SQLITE_BUSY_SNAPSHOT, no waiting) when another connection wrote in
+    /// between — seen at `invigil demo` start while the jobs ran.
     pub async fn begin(&self) -> Result<Tx, DbErr> {
-        use sea_orm::TransactionTrait;
-        self.write.begin().await
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        match self.backend {
+            Backend::Sqlite => {
+                self.write
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..TransactionOptions::default()
+                    })
+                    .await
+            }
+            Backend::Postgres => self.write.begin().await,
+        }
     }
 
     /// Applies every pending migration, each in its own transaction.
