@@ -163,10 +163,16 @@ pub async fn report(state: &AppState, exam: &Exam, bins: usize) -> Result<ExamRe
     let mut minutes: Vec<f64> = Vec::new();
     let mut after = None;
     loop {
-        let page = analysis::sessions_page(db, org_id, exam_id, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        for s in &page {
+        let page = invigil_store::delivery::sessions_page_of_exam(
+            db,
+            org_id,
+            exam_id,
+            None,
+            None,
+            invigil_store::page::Keyset::new(after, PAGE),
+        )
+        .await?;
+        for s in &page.items {
             counts.sessions += 1;
             started.insert(s.user_id);
             match s.status {
@@ -203,8 +209,9 @@ pub async fn report(state: &AppState, exam: &Exam, bins: usize) -> Result<ExamRe
                 *entry = (percent, passed);
             }
         }
-        if (page.len() as u64) < PAGE {
-            break;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
         }
     }
     counts.started = started.len() as u64;

@@ -176,24 +176,25 @@ async fn items_of(state: &AppState, org_id: Uuid, exam_id: Uuid) -> Result<Vec<I
     let served = analysis::served_items(db, org_id, exam_id).await?;
     // Newest version, widest options and highest points per question, and
     // the first position it was served at.
-    let mut by_question: Vec<(Uuid, i32, i32, f64, i32)> = Vec::new();
+    let mut by_question: HashMap<Uuid, (Uuid, i32, i32, f64, i32)> = HashMap::new();
     for s in served {
-        match by_question.iter_mut().find(|q| q.0 == s.question_id) {
-            Some(q) => {
+        by_question
+            .entry(s.question_id)
+            .and_modify(|q| {
                 q.1 = q.1.max(s.version);
                 q.2 = q.2.max(s.option_count);
                 q.3 = q.3.max(s.points);
                 q.4 = q.4.min(s.position);
-            }
-            None => by_question.push((
+            })
+            .or_insert((
                 s.question_id,
                 s.version,
                 s.option_count,
                 s.points,
                 s.position,
-            )),
-        }
+            ));
     }
+    let mut by_question: Vec<(Uuid, i32, i32, f64, i32)> = by_question.into_values().collect();
     by_question.sort_by_key(|q| (q.4, q.0));
     let keys: Vec<(Uuid, i32)> = by_question.iter().map(|q| (q.0, q.1)).collect();
     let versions: HashMap<(Uuid, i32), content::Version> =

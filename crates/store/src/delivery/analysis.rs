@@ -159,27 +159,6 @@ pub async fn analysable_page<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// At most `limit` sessions of the exam (any status) after `after`, by id:
-/// the exam report reads them all, a page at a time.
-pub async fn sessions_page<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-    after: Option<Uuid>,
-    limit: u64,
-) -> StoreResult<Vec<Session>> {
-    let mut q = session::Entity::find()
-        .filter(session::Column::OrgId.eq(org_id))
-        .filter(session::Column::ExamId.eq(exam_id));
-    if let Some(a) = after {
-        q = q.filter(session::Column::Id.gt(a));
-    }
-    Ok(q.order_by_asc(session::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
-}
-
 /// How many candidates are enrolled in the exam (any enrollment status).
 pub async fn enrolled_count<C: ConnectionTrait>(
     conn: &C,
