@@ -72,6 +72,10 @@ audit_actions! {
     MemberRemoved => "member.removed" on "user",
     CandidatesImported => "candidates.imported" on "organization",
     CandidateProfileUpdated => "candidate.profile_updated" on "user",
+    ExternalResultRecorded => "external_result.recorded" on "external_result",
+    ExternalResultUpdated => "external_result.updated" on "external_result",
+    ExternalResultDeleted => "external_result.deleted" on "external_result",
+    ExternalResultsImported => "external_results.imported" on "organization",
     // Content.
     BankCreated => "bank.created" on "question_bank",
     BankUpdated => "bank.updated" on "question_bank",

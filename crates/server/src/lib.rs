@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod mail;
 pub mod proctoring;
 pub mod progress;
+pub mod records;
 pub mod reports;
 pub mod review;
 pub mod state;

@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod page;
 pub mod proctoring;
+pub mod records;
 pub mod review;
 pub mod scope;
 pub mod tenancy;

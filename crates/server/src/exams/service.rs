@@ -140,7 +140,8 @@ pub async fn update_exam_type(
     Ok(t.into())
 }
 
-/// Deletes an exam type no exam uses (409 otherwise); audited.
+/// Deletes an exam type that no exam and no external result uses (409
+/// otherwise); audited.
 pub async fn delete_exam_type(
     state: &AppState,
     auth: &Authorized,
@@ -155,6 +156,12 @@ pub async fn delete_exam_type(
     if used > 0 {
         return Err(ApiError::conflict(format!(
             "{used} exam(s) use this exam type; change their type first"
+        )));
+    }
+    let recorded = invigil_store::records::externals_of_type(&tx, auth.org_id, id).await?;
+    if recorded > 0 {
+        return Err(ApiError::conflict(format!(
+            "{recorded} external result(s) are recorded on this exam type; delete them first"
         )));
     }
     exams::delete_exam_type(&tx, auth.org_id, id).await?;

@@ -45,6 +45,25 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     })
 }
 
+/// Reads a CSV upload: 415 unless the request says `Content-Type:
+/// text/csv`, 400 unless the body is UTF-8, 413 over the route's limit.
+pub async fn csv_body<S: Send + Sync>(req: Request, state: &S) -> Result<String, ApiError> {
+    let ct = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !ct.starts_with("text/csv") {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: text/csv".into(),
+        ));
+    }
+    let bytes = body_bytes(req, state).await?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadRequest("the CSV must be UTF-8".into()))
+}
+
 /// At most this many fields with control characters are reported.
 const MAX_CONTROL_FIELDS: usize = 20;
 

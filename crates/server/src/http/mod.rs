@@ -110,12 +110,14 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::review::routes::routes())
         .merge(crate::audit::routes::routes())
         .merge(crate::reports::routes::routes())
+        .merge(crate::records::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()
         .merge(crate::tenancy::routes::import_routes())
         .merge(crate::content::routes::import_routes())
         .merge(crate::exams::routes::import_routes())
+        .merge(crate::records::routes::import_routes())
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
     let frame_limit = OpenApiRouter::new()

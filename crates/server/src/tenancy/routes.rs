@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +23,7 @@ use super::service::{
 use crate::authz::{Actor, OrgCtx, parse_grants};
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiPath, ApiQuery, body_bytes, json_body};
+use crate::http::extract::{ApiPath, ApiQuery, csv_body, json_body};
 use crate::http::page::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -438,21 +438,8 @@ pub async fn import_candidates(
     req: Request,
 ) -> Result<Json<ImportResult>, ApiError> {
     let auth = ctx.authorize(Action::ManageEnrollments)?;
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !ct.starts_with("text/csv") {
-        return Err(ApiError::UnsupportedMediaType(
-            "expected Content-Type: text/csv".into(),
-        ));
-    }
-    let bytes = body_bytes(req, &state).await?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| ApiError::BadRequest("the CSV must be UTF-8".into()))?;
-    candidates::import(&state, &auth, &ctx.org, text, q.partial)
+    let text = csv_body(req, &state).await?;
+    candidates::import(&state, &auth, &ctx.org, &text, q.partial)
         .await
         .map(Json)
 }

@@ -23,6 +23,7 @@ mod kill;
 mod openapi;
 mod pipeline;
 mod proctoring;
+mod records;
 mod reports;
 mod review;
 mod tenancy;

@@ -98,7 +98,7 @@ fn close(a: &Value, b: f64) -> bool {
 /// The hand-checked exam: three questions, four candidates who finished
 /// with totals 3, 2, 1, 0 and a fifth still writing. Returns the exam, the
 /// report viewer, the coordinator, the proctor and the candidates.
-async fn sat_exam(app: &TestApp) -> (Uuid, TestUser, TestUser, TestUser, Vec<TestUser>) {
+pub(crate) async fn sat_exam(app: &TestApp) -> (Uuid, TestUser, TestUser, TestUser, Vec<TestUser>) {
     let org = app.org("acme").await;
     let coord = app
         .member(&org, "coord@acme.org", &[Role::ExamCoordinator])

@@ -226,6 +226,20 @@ pub async fn delete_exam_type<C: ConnectionTrait>(
     Ok(r.rows_affected > 0)
 }
 
+/// Every exam type of the organization, by code (an organization has a
+/// handful: USMLE steps, shelf exams, quizzes).
+pub async fn exam_types_of_org<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+) -> StoreResult<Vec<ExamType>> {
+    use sea_orm::QueryOrder;
+    Ok(exam_type::Entity::find()
+        .filter(exam_type::Column::OrgId.eq(org_id))
+        .order_by_asc(exam_type::Column::Code)
+        .all(conn)
+        .await?)
+}
+
 pub async fn list_exam_types<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,

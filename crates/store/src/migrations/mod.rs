@@ -10,6 +10,7 @@ mod m0003_content;
 mod m0004_exams;
 mod m0005_proctoring;
 mod m0006_one_time_payload;
+mod m0007_external_results;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_exams::Migration),
             Box::new(m0005_proctoring::Migration),
             Box::new(m0006_one_time_payload::Migration),
+            Box::new(m0007_external_results::Migration),
         ]
     }
 }

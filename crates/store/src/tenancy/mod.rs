@@ -296,6 +296,25 @@ pub async fn list_members<C: ConnectionTrait>(
         .await
 }
 
+/// A page of the members who hold the CANDIDATE role, ordered by user id.
+pub async fn candidates_page<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    page: Keyset<Uuid>,
+) -> StoreResult<KeysetPage<Member, Uuid>> {
+    let holders = sea_orm::sea_query::Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::OrgId.eq(org_id))
+        .and_where(user_role::Column::Role.eq(Role::Candidate))
+        .to_owned();
+    let q = member::Entity::find()
+        .filter(member::Column::OrgId.eq(org_id))
+        .filter(member::Column::UserId.in_subquery(holders));
+    page.fetch(conn, q, member::Column::UserId, Order::Asc, |m| m.user_id)
+        .await
+}
+
 /// Organizations a user belongs to.
 pub async fn memberships_of<C: ConnectionTrait>(
     conn: &C,
@@ -477,6 +496,22 @@ pub async fn upsert_profile<C: ConnectionTrait>(
             Ok(true)
         }
     }
+}
+
+/// The profiles of many candidates of one organization.
+pub async fn profiles_of_users<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    user_ids: &[Uuid],
+) -> StoreResult<Vec<CandidateProfile>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(candidate_profile::Entity::find()
+        .filter(candidate_profile::Column::OrgId.eq(org_id))
+        .filter(candidate_profile::Column::UserId.is_in(user_ids.to_vec()))
+        .all(conn)
+        .await?)
 }
 
 pub async fn profile<C: ConnectionTrait>(

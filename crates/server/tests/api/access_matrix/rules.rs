@@ -105,6 +105,41 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     (
         "GET",
+        "/orgs/{org}/candidates/{user_id}/external-results",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/candidates/{user_id}/external-results",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/external-results/{id}",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/external-results/{id}",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/external-results/import",
+        Rule::Policy(Action::ManageEnrollments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/candidates/{user_id}/record",
+        Rule::Policy(Action::ReadReports),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/student-records",
+        Rule::Policy(Action::ReadReports),
+    ),
+    (
+        "GET",
         "/orgs/{org}/audit-log",
         Rule::Policy(Action::ReadAuditLog),
     ),
