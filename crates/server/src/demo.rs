@@ -184,6 +184,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     let bank_id = load_content(state, org.id).await?;
     load_exam(state, org.id, bank_id).await?;
     load_finished_exam(state, org.id).await?;
+    load_records(state, org.id).await?;
     Ok(accounts)
 }
 
@@ -527,6 +528,67 @@ pub const DEMO_BANK: &str = "Demo: general knowledge";
 
 /// An APPROVED bank with questions of every type, written by the demo author
 /// and approved by the demo QA reviewer (two different people).
+/// Exam types of a medical school beside the quiz (USMLE Step 1, shelf
+/// exams) and the demo candidate's Step 1 score recorded outside Invigil,
+/// so the student record shows a weighted composite. Safe to run again.
+async fn load_records(state: &AppState, org_id: Uuid) -> anyhow::Result<()> {
+    use invigil_store::exams::{self, NewExamType};
+    use invigil_store::records::{self, ExternalInput};
+    let now = state.now();
+    let registrar = users::by_email(state.db.read(), "enrollment@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo enrollment manager missing"))?;
+    let candidate = users::by_email(state.db.read(), "candidate@demo.example.org")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo candidate missing"))?;
+    let tx = state.db.begin().await?;
+    let mut types = exams::exam_types_of_org(&tx, org_id).await?;
+    for (code, name, weight) in [
+        ("STEP1", "USMLE Step 1", 0.5),
+        ("SHELF", "NBME clinical science (shelf) exam", 0.4),
+    ] {
+        if !types.iter().any(|t| t.code == code) {
+            let t = exams::create_exam_type(
+                &tx,
+                org_id,
+                NewExamType {
+                    code: code.into(),
+                    name: name.into(),
+                    default_weight: weight,
+                },
+                now,
+            )
+            .await?;
+            types.push(t);
+        }
+    }
+    let step1 = types
+        .iter()
+        .find(|t| t.code == "STEP1")
+        .map(|t| t.id)
+        .ok_or_else(|| anyhow::anyhow!("demo exam type STEP1 missing"))?;
+    let taken_on = (now - chrono::Duration::days(120)).date_naive();
+    records::upsert_external(
+        &tx,
+        org_id,
+        candidate.id,
+        &ExternalInput {
+            exam_type_id: step1,
+            score: Some(238.0),
+            max_score: Some(300.0),
+            passed: Some(true),
+            taken_on,
+            source: "NBME score report".into(),
+            notes: None,
+        },
+        registrar.id,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn load_content(state: &AppState, org_id: Uuid) -> anyhow::Result<Uuid> {
     load_bank(
         state,
