@@ -106,6 +106,12 @@ pub struct Config {
     pub autosave_max_in_flight: usize,
     /// The same bound for proctoring events and heartbeats.
     pub events_max_in_flight: usize,
+    /// How long the autosave path keeps a token's principal and a
+    /// candidate's session in memory (`delivery::hot`); 0 turns it off.
+    /// Bounds how late another replica sees a sign-out or a suspension.
+    pub hot_cache_ttl_ms: u64,
+    /// Most entries of each hot-path cache map.
+    pub hot_cache_capacity: usize,
     /// How often an open live feed checks that its token still works; a
     /// revoked or expired token ends the feed.
     pub live_recheck_secs: u64,
@@ -142,6 +148,8 @@ impl Default for Config {
             event_skew_secs: 30,
             autosave_max_in_flight: 512,
             events_max_in_flight: 512,
+            hot_cache_ttl_ms: 2000,
+            hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
             wal_checkpoint_interval_secs: 60,
         }
@@ -185,6 +193,8 @@ const KEYS: &[&str] = &[
     "event_skew_secs",
     "autosave_max_in_flight",
     "events_max_in_flight",
+    "hot_cache_ttl_ms",
+    "hot_cache_capacity",
     "live_recheck_secs",
     "wal_checkpoint_interval_secs",
 ];
@@ -294,6 +304,11 @@ impl Config {
         if self.heartbeat_timeout_secs == 0 || self.watchdog_interval_secs == 0 {
             return Err(ConfigError(
                 "heartbeat_timeout_secs and watchdog_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.hot_cache_ttl_ms > 60_000 || self.hot_cache_capacity == 0 {
+            return Err(ConfigError(
+                "hot_cache_ttl_ms must be at most 60000 and hot_cache_capacity at least 1".into(),
             ));
         }
         if self.autosave_max_in_flight == 0

@@ -30,6 +30,8 @@ pub struct StateInner {
     pub answers: AnswerWriter,
     /// Proctoring: the event writer and the live-feed hub.
     pub proctoring: crate::proctoring::Proctoring,
+    /// What the autosave path keeps in memory between saves.
+    pub hot: crate::delivery::hot::HotCache,
 }
 
 impl Deref for AppState {
@@ -55,6 +57,10 @@ impl AppState {
         background.spawn("answer-writer", writer);
         let proctoring =
             crate::proctoring::Proctoring::new(&db, &config, clock.clone(), &background);
+        let hot = crate::delivery::hot::HotCache::new(
+            std::time::Duration::from_millis(config.hot_cache_ttl_ms),
+            config.hot_cache_capacity,
+        );
         AppState {
             inner: Arc::new(StateInner {
                 db,
@@ -65,6 +71,7 @@ impl AppState {
                 hasher: Hasher::owasp(1),
                 answers,
                 proctoring,
+                hot,
             }),
         }
     }

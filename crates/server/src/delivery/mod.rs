@@ -4,6 +4,7 @@
 //! persists their outcomes. Grading and results are in [`crate::grading`].
 
 pub mod actions;
+pub mod hot;
 pub mod roster;
 pub mod routes;
 pub mod service;

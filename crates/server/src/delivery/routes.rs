@@ -90,7 +90,8 @@ pub async fn save_answer(
     // arrival instant, before anything reads the database.
     admitted: SaveAdmission,
     State(state): State<AppState>,
-    me: CurrentUser,
+    // Through the hot-path cache: no database read when cached.
+    super::hot::HotUser(me): super::hot::HotUser,
     ApiPath((session, question)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<SaveBody>,
 ) -> Result<Json<SaveResult>, ApiError> {

@@ -18,7 +18,7 @@ use invigil_store::{Tx, content};
 use super::{apply_state, clock_of, state_of};
 use crate::audit::{Audit, AuditAction};
 use crate::content::views::parse_body;
-use crate::grading::{grade_session, served_type};
+use crate::grading::grade_session;
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -217,15 +217,14 @@ pub async fn save_answer(
     body: SaveBody,
     arrived_at: DateTime<Utc>,
 ) -> Result<SaveResult, ApiError> {
-    let s = own_session(state, me, session_id).await?;
-    let served = delivery::served_one(state.db.read(), s.id, question_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    // What a save needs comes from the hot-path cache (`super::hot`).
+    let mut entry = super::hot::own_session(state, me, session_id).await?;
+    let shape = *entry.served.get(&question_id).ok_or(ApiError::NotFound)?;
     apply_revision(None, body.revision)?;
     invigil_domain::content::parse_response(
-        served_type(&served)?,
-        usize::try_from(served.option_count).unwrap_or(0),
-        usize::try_from(served.blank_count).unwrap_or(0),
+        shape.question_type,
+        shape.option_count,
+        shape.blank_count,
         &body.response,
     )
     .map_err(|e| {
@@ -236,8 +235,17 @@ pub async fn save_answer(
             e.message,
         )
     })?;
-    // Fast refusal before queueing; the writer checks again under lock.
-    state_of(&s).check_save(arrived_at, state.config.grace())?;
+    // Fast refusal before queueing; the writer checks again under lock. A
+    // cached state that refuses is read again first (an extension or a
+    // resume may have come since).
+    if state_of(&entry.session)
+        .check_save(arrived_at, state.config.grace())
+        .is_err()
+    {
+        entry = super::hot::fresh_session(state, me, entry).await?;
+        state_of(&entry.session).check_save(arrived_at, state.config.grace())?;
+    }
+    let s = &entry.session;
     let saved = state
         .answers
         .save(AnswerSave {

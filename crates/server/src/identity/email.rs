@@ -62,6 +62,8 @@ pub async fn verify_email(
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(())
 }
 
@@ -223,5 +225,7 @@ pub async fn revert_email(
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(())
 }

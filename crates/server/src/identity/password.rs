@@ -114,6 +114,8 @@ pub async fn confirm_password_reset(
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(())
 }
 
@@ -152,5 +154,7 @@ pub async fn change_password(
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(())
 }

@@ -262,6 +262,8 @@ pub async fn revoke_my_session(
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -340,6 +340,8 @@ pub async fn refresh(
                 )
                 .await?;
             tx.commit().await?;
+            // Whatever was revoked no longer works on the autosave path.
+            state.hot.forget_all();
             Err(ApiError::InvalidToken)
         }
         RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -360,6 +362,8 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> 
         )
         .await?;
     tx.commit().await?;
+    // Whatever was revoked no longer works on the autosave path.
+    state.hot.forget_all();
     Ok(())
 }
 

@@ -513,7 +513,10 @@ pub async fn replace_roles(
             }),
         )
         .await?;
-    commit(tx).await
+    commit(tx).await?;
+    // The standing it changed no longer holds on the autosave path.
+    state.hot.forget_all();
+    Ok(())
 }
 
 /// Sets a member's status in the organization. Sign-ins stay (they are
@@ -550,7 +553,10 @@ pub async fn set_member_status(
     auth.audit(now)
         .record(&tx, AuditAction::MemberStatusChanged, user_id, serde_json::json!({ "from": before.status, "to": status, "device_credentials_revoked": devices }))
     .await?;
-    commit(tx).await
+    commit(tx).await?;
+    // The standing it changed no longer holds on the autosave path.
+    state.hot.forget_all();
+    Ok(())
 }
 
 /// Removes a member, their roles and their pending invitation here. Their
@@ -589,5 +595,8 @@ pub async fn remove_member(
             serde_json::json!({ "device_credentials_revoked": devices }),
         )
         .await?;
-    commit(tx).await
+    commit(tx).await?;
+    // The standing it changed no longer holds on the autosave path.
+    state.hot.forget_all();
+    Ok(())
 }

@@ -188,6 +188,8 @@ pub async fn convert_to_web<C: ConnectionTrait>(
 pub struct Authenticated {
     pub session_id: Uuid,
     pub user: user::Model,
+    /// When the token that authenticated expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 pub async fn authenticate<C: ConnectionTrait>(
@@ -218,6 +220,7 @@ pub async fn authenticate<C: ConnectionTrait>(
     Ok(Some(Authenticated {
         session_id: session.id,
         user,
+        expires_at: token.expires_at,
     }))
 }
 

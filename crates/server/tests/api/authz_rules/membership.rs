@@ -205,6 +205,10 @@ async fn delivery_needs_an_active_candidate_membership(app: TestApp) {
                     .unwrap();
             }
         }
+        // Changed straight in the database, as another replica would: this
+        // process's autosave cache learns it within `hot_cache_ttl_ms`
+        // (tests/api/delivery/hot_cache.rs); here it is told at once.
+        app.state.hot.forget_all();
         for (step, r) in candidate_steps(&app, s.exam_id, &sid, &q, &t, &phone).await {
             assert_eq!(
                 r.status.as_u16(),

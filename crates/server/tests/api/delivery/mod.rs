@@ -2,6 +2,7 @@
 //! auto-submit, proctor actions, grading and results — on both backends.
 
 pub mod gradebook;
+mod hot_cache;
 mod results;
 mod sessions;
 
