@@ -8,6 +8,7 @@
 mod access_matrix;
 mod accounts;
 mod audit;
+mod audit_export;
 mod authz_rules;
 mod common;
 mod content;
@@ -24,6 +25,7 @@ mod openapi;
 mod pipeline;
 mod proctoring;
 mod reports;
+mod results_csv;
 mod review;
 mod tenancy;
 mod web;
