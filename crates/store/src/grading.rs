@@ -158,6 +158,9 @@ pub struct AnswerPoints {
     pub graded_by: Option<Uuid>,
 }
 
+/// `(session, question, points, outcome, grader)` as selected.
+type PointsRow = (Uuid, Uuid, Option<f64>, Option<Outcome>, Option<Uuid>);
+
 /// The points of every answer of these sessions, in one query (the results
 /// CSV asks once per page of sessions). Questions never answered nor graded
 /// have no row.
@@ -169,19 +172,18 @@ pub async fn points_of_sessions<C: ConnectionTrait>(
     if session_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Uuid, Uuid, Option<f64>, Option<Outcome>, Option<Uuid>)> =
-        answer::Entity::find()
-            .select_only()
-            .column(answer::Column::SessionId)
-            .column(answer::Column::QuestionId)
-            .column(answer::Column::PointsAwarded)
-            .column(answer::Column::Outcome)
-            .column(answer::Column::GradedBy)
-            .filter(answer::Column::OrgId.eq(org_id))
-            .filter(answer::Column::SessionId.is_in(session_ids.to_vec()))
-            .into_tuple()
-            .all(conn)
-            .await?;
+    let rows: Vec<PointsRow> = answer::Entity::find()
+        .select_only()
+        .column(answer::Column::SessionId)
+        .column(answer::Column::QuestionId)
+        .column(answer::Column::PointsAwarded)
+        .column(answer::Column::Outcome)
+        .column(answer::Column::GradedBy)
+        .filter(answer::Column::OrgId.eq(org_id))
+        .filter(answer::Column::SessionId.is_in(session_ids.to_vec()))
+        .into_tuple()
+        .all(conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(
