@@ -229,7 +229,51 @@ async fn the_csv_quotes_neutralises_and_gives_points_per_question(app: TestApp) 
     );
 }
 
+async fn a_database_error_part_way_ends_the_download_with_an_error(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use sea_orm::ConnectionTrait;
+    use tower::ServiceExt;
+
+    let s = setup_with(&app, ExamOpts::default()).await;
+    sit(&app, &s).await;
+    let resp = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/api/v1/orgs/acme/exams/{}/results.csv", s.exam_id))
+                .header("authorization", format!("Bearer {}", s.coordinator.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    // The status is decided before the body: 200, and the header row.
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut body = resp.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(first.starts_with(b"session_id,"), "{first:?}");
+    // The first page of rows needs a table that is no longer there.
+    app.db()
+        .write()
+        .execute_unprepared("ALTER TABLE flags RENAME TO flags_away")
+        .await
+        .unwrap();
+    let next = body.frame().await;
+    assert!(
+        matches!(next, Some(Err(_))),
+        "the body ends with an error, not a file that looks complete: {next:?}"
+    );
+    app.db()
+        .write()
+        .execute_unprepared("ALTER TABLE flags_away RENAME TO flags")
+        .await
+        .unwrap();
+}
+
 both!(
     the_csv_streams_every_session_of_an_exam_larger_than_a_page,
     the_csv_quotes_neutralises_and_gives_points_per_question,
+    a_database_error_part_way_ends_the_download_with_an_error,
 );
