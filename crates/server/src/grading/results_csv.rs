@@ -142,7 +142,6 @@ struct Export {
     exam: Exam,
     /// The question columns (empty without `?questions=true`).
     questions: Vec<Uuid>,
-    with_questions: bool,
     after: Option<Uuid>,
 }
 
@@ -151,7 +150,7 @@ impl Export {
     async fn next_page(&mut self) -> Result<(Bytes, bool), ApiError> {
         let keyset = Keyset::new(self.after, CSV_PAGE_SIZE);
         let (rows, next) = page_rows(&self.state, self.org_id, &self.exam, keyset).await?;
-        let points = if self.with_questions && !rows.is_empty() {
+        let points = if !self.questions.is_empty() && !rows.is_empty() {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.session_id).collect();
             grading::points_of_sessions(self.state.db.read(), self.org_id, &ids)
                 .await?
@@ -189,8 +188,7 @@ pub async fn gradebook_csv(
 ) -> Result<(Exam, Body), ApiError> {
     let (exam, auth) =
         crate::exams::service::load_exam(state, ctx, exam_id, Action::ReadReports).await?;
-    let with_questions = q.questions.unwrap_or(false);
-    let questions: Vec<Uuid> = if with_questions {
+    let questions: Vec<Uuid> = if q.questions.unwrap_or(false) {
         questions_served_in_exam(state.db.read(), auth.org_id, exam.id)
             .await?
             .into_iter()
@@ -205,7 +203,6 @@ pub async fn gradebook_csv(
         org_id: auth.org_id,
         exam: exam.clone(),
         questions,
-        with_questions,
         after: None,
     };
     let pages = futures_util::stream::try_unfold(Some(export), |export| async move {
