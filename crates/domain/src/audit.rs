@@ -124,6 +124,8 @@ audit_actions! {
     ReviewAppealed => "review.appealed" on "exam_session",
     EvidenceRead => "evidence.read" on "evidence_frame",
     EvidencePurged => "evidence.purged" on "evidence_frame",
+    // The log itself: a download of its entries (with the filters used).
+    AuditExported => "audit.exported" on "organization",
 }
 
 impl std::fmt::Display for AuditAction {

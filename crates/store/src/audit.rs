@@ -202,6 +202,18 @@ pub async fn page<C: ConnectionTrait>(
     f: &Filter,
     page: Keyset<i64>,
 ) -> StoreResult<KeysetPage<AuditEntry, i64>> {
+    page.fetch(
+        conn,
+        filtered(org_id, f),
+        entity::Column::Seq,
+        Order::Desc,
+        |e| e.seq,
+    )
+    .await
+}
+
+/// The entries of `org_id`'s chain that pass `f`.
+fn filtered(org_id: Uuid, f: &Filter) -> sea_orm::Select<entity::Entity> {
     let mut q = entity::Entity::find().filter(entity::Column::Chain.eq(chain_of(Some(org_id))));
     if let Some(a) = f.actor_id {
         q = q.filter(entity::Column::ActorId.eq(a));
@@ -221,8 +233,26 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(t) = f.to {
         q = q.filter(entity::Column::CreatedAt.lt(t));
     }
-    page.fetch(conn, q, entity::Column::Seq, Order::Desc, |e| e.seq)
-        .await
+    q
+}
+
+/// A page of the entries that pass `f`, oldest first (chain order, like
+/// the CLI's export); the cursor is the `seq` of the last entry seen: the HTTP export reads the log
+/// with it a page at a time.
+pub async fn page_oldest_first<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    f: &Filter,
+    page: Keyset<i64>,
+) -> StoreResult<KeysetPage<AuditEntry, i64>> {
+    page.fetch(
+        conn,
+        filtered(org_id, f),
+        entity::Column::Seq,
+        Order::Asc,
+        |e| e.seq,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

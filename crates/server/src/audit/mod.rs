@@ -2,6 +2,7 @@
 //! entry through [`Audit::record`], inside the transaction of the change. Reading
 //! and verifying the chain is for ORG_ADMIN and QUALITY_ASSURANCE.
 
+pub mod export;
 pub mod offline;
 pub mod routes;
 

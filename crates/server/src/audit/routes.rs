@@ -1,4 +1,5 @@
-//! `GET /orgs/{org}/audit-log` and `GET /orgs/{org}/audit-log/verify`.
+//! `GET /orgs/{org}/audit-log` and `GET /orgs/{org}/audit-log/verify`
+//! (and, from [`super::export`], `GET /orgs/{org}/audit-log/export`).
 
 use axum::Json;
 use axum::extract::State;
@@ -23,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_audit_log))
         .routes(routes!(verify_audit_log))
+        .merge(super::export::routes())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -1,8 +1,8 @@
 //! The staff's gradebook of an exam: one row per session (every attempt of
 //! every candidate) with its delivery state, scores, grading progress, time
 //! used and integrity — `GET /orgs/{org}/exams/{exam}/results` (cursor
-//! pages), the same rows as CSV (`.../results.csv`, every cell neutralised
-//! against formula injection), and one session's answers per question with
+//! pages), the same rows as CSV (`.../results.csv`, streamed by
+//! [`super::results_csv`]), and one session's answers per question with
 //! the points given, the key and the grader's comment
 //! (`.../results/{session}`).
 //!
@@ -19,8 +19,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,7 +32,7 @@ use invigil_domain::delivery::session::DeliveryStatus;
 use invigil_domain::grading::Outcome;
 use invigil_domain::identity::Action;
 use invigil_domain::review::{IntegrityStatus, result_passed, results_withheld};
-use invigil_domain::text::csv_cell;
+use invigil_store::Keyset;
 use invigil_store::content as content_store;
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams::Exam;
@@ -41,6 +40,7 @@ use invigil_store::identity::users;
 use invigil_store::proctoring;
 
 use super::response_of;
+use super::results_csv::{CsvQuery, csv_response, gradebook_csv};
 use crate::authz::OrgCtx;
 use crate::delivery::clock_of;
 use crate::http::error::ApiError;
@@ -136,9 +136,22 @@ pub async fn gradebook(
     let (exam, auth) =
         crate::exams::service::load_exam(state, ctx, exam_id, Action::ReadReports).await?;
     let keyset = page.keyset::<Uuid>()?;
+    let (items, next) = page_rows(state, auth.org_id, &exam, keyset).await?;
+    let next_cursor = next.map(|k| k.to_string());
+    Ok((exam, Page { items, next_cursor }))
+}
+
+/// The rows of one page of an exam's sessions (the caller has authorized
+/// the read) and the key of the next page: the sessions, their candidates
+/// and their open flag counts, three queries whatever the page size.
+pub(crate) async fn page_rows(
+    state: &AppState,
+    org_id: Uuid,
+    exam: &Exam,
+    keyset: Keyset<Uuid>,
+) -> Result<(Vec<GradebookRow>, Option<Uuid>), ApiError> {
     let db = state.db.read();
-    let page =
-        delivery::sessions_page_of_exam(db, auth.org_id, exam.id, None, None, keyset).await?;
+    let page = delivery::sessions_page_of_exam(db, org_id, exam.id, None, None, keyset).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|s| s.id).collect();
     let people: HashMap<Uuid, users::User> =
         users::by_ids(db, page.items.iter().map(|s| s.user_id).collect())
@@ -146,13 +159,12 @@ pub async fn gradebook(
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
-    let flags: HashMap<Uuid, i64> = proctoring::open_flag_counts(db, auth.org_id, &ids)
+    let flags: HashMap<Uuid, i64> = proctoring::open_flag_counts(db, org_id, &ids)
         .await?
         .into_iter()
         .collect();
     let now = state.now();
     let released_exam = exam.results_released_at.is_some();
-    let next_cursor = page.next.map(|k| k.to_string());
     let mut items = Vec::with_capacity(page.items.len());
     for s in page.items {
         let u = people
@@ -185,101 +197,20 @@ pub async fn gradebook(
                 && !results_withheld(s.integrity_status),
         });
     }
-    Ok((exam, Page { items, next_cursor }))
+    Ok((items, page.next))
 }
 
-/// The CSV's columns, in order.
-pub const CSV_HEADER: [&str; 20] = [
-    "session_id",
-    "candidate_id",
-    "candidate_name",
-    "candidate_email",
-    "attempt",
-    "status",
-    "objective_score",
-    "subjective_score",
-    "final_score",
-    "max_score",
-    "percent",
-    "passed",
-    "grading_status",
-    "pending_manual",
-    "time_used_seconds",
-    "integrity",
-    "open_flags",
-    "started_at",
-    "submitted_at",
-    "released",
-];
-
-fn num(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn csv_record(r: &GradebookRow) -> [String; 20] {
-    [
-        r.session_id.to_string(),
-        r.candidate.id.to_string(),
-        r.candidate.name.clone(),
-        r.candidate.email.clone(),
-        r.attempt.to_string(),
-        r.status.to_string(),
-        num(r.objective_score),
-        num(r.subjective_score),
-        num(r.final_score),
-        r.max_score.to_string(),
-        num(r.percent),
-        r.passed.map(|p| p.to_string()).unwrap_or_default(),
-        serde_json::to_value(r.grading_status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        r.pending_manual.to_string(),
-        r.time_used_seconds.to_string(),
-        r.integrity.to_string(),
-        r.open_flags.to_string(),
-        r.started_at.to_rfc3339(),
-        r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        r.released.to_string(),
-    ]
-}
-
-/// The whole gradebook as CSV (every page), with the exam for naming the
-/// file. Every cell goes through [`csv_cell`].
-pub async fn gradebook_csv(
-    state: &AppState,
-    ctx: &OrgCtx,
-    exam_id: Uuid,
-) -> Result<(Exam, String), ApiError> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(CSV_HEADER).map_err(ApiError::caused_by)?;
-    let mut cursor = None;
-    loop {
-        let (exam, page) = gradebook(
-            state,
-            ctx,
-            exam_id,
-            PageQuery {
-                limit: Some(500),
-                cursor,
-            },
-        )
-        .await?;
-        for row in &page.items {
-            let rec = csv_record(row);
-            w.write_record(rec.iter().map(|c| csv_cell(c).into_owned()))
-                .map_err(ApiError::caused_by)?;
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => {
-                let bytes = w.into_inner().map_err(ApiError::caused_by)?;
-                let text = String::from_utf8(bytes).map_err(ApiError::caused_by)?;
-                return Ok((exam, text));
-            }
-        }
+/// The points an answer has been given: none while it waits for a human
+/// grade (an essay's automatic zero is not a grade).
+pub(crate) fn awarded_points(
+    points: Option<f64>,
+    outcome: Option<Outcome>,
+    graded_by: Option<Uuid>,
+) -> Option<f64> {
+    if outcome == Some(Outcome::NeedsManual) && graded_by.is_none() {
+        None
+    } else {
+        points
     }
 }
 
@@ -478,13 +409,8 @@ pub async fn session_result(
                     .correct_answer()
                     .and_then(|k| serde_json::to_value(k).ok())
             },
-            points_awarded: a.and_then(|a| {
-                if a.outcome == Some(Outcome::NeedsManual) && a.graded_by.is_none() {
-                    None
-                } else {
-                    a.points_awarded
-                }
-            }),
+            points_awarded: a
+                .and_then(|a| awarded_points(a.points_awarded, a.outcome, a.graded_by)),
             max_points: q.points,
             outcome: a.and_then(|a| a.outcome).map(|o| o.to_string()),
             graded_by_person: a.is_some_and(|a| a.graded_by.is_some()),
@@ -545,49 +471,24 @@ pub async fn exam_results(
         .map(|(_, p)| Json(p))
 }
 
-/// The whole gradebook as CSV, the columns of the JSON rows; cells that a
-/// spreadsheet would run as a formula are prefixed with `'`.
+/// The whole gradebook as CSV, streamed a page of sessions at a time: the
+/// columns of the JSON rows, then with `?questions=true` one column per
+/// question served in the exam (the points awarded in that session). Cells
+/// that a spreadsheet would run as a formula are prefixed with `'`.
 #[utoipa::path(get, path = "/orgs/{org}/exams/{exam}/results.csv", tag = "grading",
-    params(("org" = String, Path), ("exam" = Uuid, Path)),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403), (status = 404)),
+    params(("org" = String, Path), ("exam" = Uuid, Path), CsvQuery),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, description = "a `questions` value other than true or false"),
+        (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn exam_results_csv(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, exam)): ApiPath<(String, Uuid)>,
+    ApiQuery(q): ApiQuery<CsvQuery>,
 ) -> Result<Response, ApiError> {
-    let (exam, text) = gradebook_csv(&state, &ctx, exam).await?;
-    Ok(csv_response(&exam, text))
-}
-
-/// A CSV download named after the exam.
-pub fn csv_response(exam: &Exam, text: String) -> Response {
-    let stem: String = exam
-        .title
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
-        .to_ascii_lowercase();
-    let stem = if stem.is_empty() {
-        "exam".to_owned()
-    } else {
-        stem
-    };
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"results-{stem}.csv\""),
-            ),
-        ],
-        text,
-    )
-        .into_response()
+    let (exam, body) = gradebook_csv(&state, &ctx, exam, &q).await?;
+    Ok(csv_response(&exam, body))
 }
 
 /// One session's result with its answers per question: the points given,

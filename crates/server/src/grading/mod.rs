@@ -9,12 +9,14 @@
 //! - [`manual`]: the grading queue and a human's grade;
 //! - [`regrade`]: re-scoring after a key correction;
 //! - [`results`]: releasing results and the candidate's results;
-//! - [`gradebook`]: the staff's results of an exam (rows, CSV, answers).
+//! - [`gradebook`]: the staff's results of an exam (rows, CSV, answers);
+//! - [`results_csv`]: the gradebook as a streamed CSV download.
 
 pub mod gradebook;
 pub mod manual;
 pub mod regrade;
 pub mod results;
+pub mod results_csv;
 pub mod routes;
 
 use std::collections::HashMap;

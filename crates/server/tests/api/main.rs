@@ -8,6 +8,7 @@
 mod access_matrix;
 mod accounts;
 mod audit;
+mod audit_export;
 mod authz_rules;
 mod common;
 mod content;
@@ -25,6 +26,7 @@ mod pipeline;
 mod proctoring;
 mod records;
 mod reports;
+mod results_csv;
 mod review;
 mod tenancy;
 mod web;

@@ -217,3 +217,35 @@ pub async fn graded_sessions_of_users<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// Every question served in any session of the exam (running ones too),
+/// once each, with the first position it was served at (0-based): the
+/// per-question columns of the results CSV, ordered by that position, then
+/// by id. One grouped query; the answer is as long as the exam's pool.
+pub async fn questions_served_in_exam<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<Vec<(Uuid, i32)>> {
+    let sessions = Query::select()
+        .column(session::Column::Id)
+        .from(session::Entity)
+        .and_where(session::Column::OrgId.eq(org_id))
+        .and_where(session::Column::ExamId.eq(exam_id))
+        .to_owned();
+    let mut rows: Vec<(Uuid, i32)> = served::Entity::find()
+        .select_only()
+        .column(served::Column::QuestionId)
+        .column_as(
+            Expr::from(Func::min(Expr::col(served::Column::Position))),
+            "position",
+        )
+        .filter(served::Column::OrgId.eq(org_id))
+        .filter(served::Column::SessionId.in_subquery(sessions))
+        .group_by(served::Column::QuestionId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    rows.sort_by_key(|&(id, position)| (position, id));
+    Ok(rows)
+}

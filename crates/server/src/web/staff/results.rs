@@ -1,12 +1,14 @@
 //! An exam's results for staff (Section::Exams): the gradebook
 //! `/orgs/{org}/exams/{exam}/results` (every session, sortable, paginated,
-//! CSV download at `.../results.csv`) and one session's answers per
+//! CSV download at `.../results.csv`, with `?questions=true` a column of
+//! points per question) and one session's answers per
 //! question `/orgs/{org}/exams/{exam}/results/{session}`. The services are
 //! the API's (`crate::grading::gradebook`), with its policy
 //! (`Action::ReadReports` on the exam's department).
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
@@ -16,6 +18,8 @@ use invigil_domain::review::IntegrityStatus;
 
 use super::{Pager, Section, Staff};
 use crate::grading::gradebook::{self, AnswerRow, GradebookRow, GradingStatus};
+use crate::grading::results_csv::{self, CsvQuery};
+use crate::http::error::ApiError;
 use crate::http::page::PageQuery;
 use crate::state::AppState;
 use crate::web::errors::error_page;
@@ -155,6 +159,8 @@ pub struct GradebookPage {
     pub exams_href: String,
     pub exam_title: String,
     pub csv_href: String,
+    /// The CSV with a column of points per question.
+    pub csv_points_href: String,
     pub rows: Vec<Row>,
     pub released: bool,
     pub pager: Pager,
@@ -192,6 +198,7 @@ pub async fn gradebook_page(
         layout: staff.layout(&format!("Results: {}", exam.title), Section::Exams),
         exams_href: staff.href("/exams"),
         csv_href: format!("{base}.csv"),
+        csv_points_href: format!("{base}.csv?questions=true"),
         rows: page
             .items
             .iter()
@@ -204,15 +211,20 @@ pub async fn gradebook_page(
     .into_response()
 }
 
-/// `GET /orgs/{org}/exams/{exam}/results.csv`: the whole gradebook as CSV
-/// (the API's file).
+/// `GET /orgs/{org}/exams/{exam}/results.csv[?questions=true]`: the whole
+/// gradebook as CSV, streamed (the API's file).
 pub async fn gradebook_csv(
     State(state): State<AppState>,
     staff: Staff,
     Path((_, exam_id)): Path<(String, Uuid)>,
+    q: Result<Query<CsvQuery>, QueryRejection>,
 ) -> Response {
-    match gradebook::gradebook_csv(&state, &staff.ctx, exam_id).await {
-        Ok((exam, text)) => gradebook::csv_response(&exam, text),
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(rej) => return error_page(&ApiError::BadRequest(rej.body_text())),
+    };
+    match results_csv::gradebook_csv(&state, &staff.ctx, exam_id, &q).await {
+        Ok((exam, body)) => results_csv::csv_response(&exam, body),
         Err(e) => error_page(&e),
     }
 }

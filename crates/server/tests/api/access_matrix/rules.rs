@@ -148,6 +148,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/audit-log/verify",
         Rule::Policy(Action::ReadAuditLog),
     ),
+    (
+        "GET",
+        "/orgs/{org}/audit-log/export",
+        Rule::Policy(Action::ReadAuditLog),
+    ),
     // Content.
     (
         "POST",

@@ -1,7 +1,9 @@
 //! `/orgs/{org}/admin/audit`: the audit log with filters (action, actor's
-//! email, date range) and the verify button (the services of `GET
-//! /api/v1/orgs/{org}/audit-log` and `.../audit-log/verify`). Verify answers
-//! an htmx request with the result fragment, a plain request with the page.
+//! email, date range), the verify button and the "Download JSON lines" link
+//! (`.../admin/audit/export`, the current filters kept): the services of
+//! `GET /api/v1/orgs/{org}/audit-log`, `.../audit-log/verify` and
+//! `.../audit-log/export`. Verify answers an htmx request with the result
+//! fragment, a plain request with the page.
 
 use std::collections::HashMap;
 
@@ -16,9 +18,11 @@ use uuid::Uuid;
 
 use invigil_domain::audit::AuditAction;
 use invigil_domain::identity::Action;
+use invigil_store::audit::Filter;
 use invigil_store::identity::users;
 
 use super::{AdminLink, links};
+use crate::audit::export::{export_log, jsonl_response};
 use crate::audit::routes::{AuditQuery, VerifyView, audit_page, verify_chain};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -118,6 +122,8 @@ pub struct AuditPage {
     pub rows: Vec<EntryRow>,
     pub pager: Pager,
     pub verify_action: String,
+    /// The JSON lines download of the filtered log.
+    pub export_href: String,
     pub verify: Option<VerifyResult>,
     pub filtered: bool,
 }
@@ -172,12 +178,13 @@ fn details_text(v: &serde_json::Value) -> (String, Option<String>) {
     (format!("{short}…"), Some(full))
 }
 
-async fn render(
+/// The page's filters as the log's: an action not in the list or a date
+/// that is not one gives a message (and no filter); an email nobody has
+/// matches no entry (the nil id is nobody's).
+async fn parse_filters(
     state: &AppState,
-    staff: &Staff,
-    filters: Filters,
-    verify: Option<VerifyResult>,
-) -> Result<AuditPage, ApiError> {
+    filters: &Filters,
+) -> Result<(Filter, Vec<String>), ApiError> {
     let mut filter_errors = Vec::new();
     let action = filters.action.trim();
     let action = if action.is_empty() {
@@ -191,7 +198,6 @@ async fn render(
     let from = day(&filters.from, "from", false, &mut filter_errors);
     let to = day(&filters.to, "to", true, &mut filter_errors);
     let actor_email = filters.actor.trim().to_ascii_lowercase();
-    // An email nobody has matches no entry (the nil id is nobody's).
     let actor = if actor_email.is_empty() {
         None
     } else {
@@ -201,15 +207,32 @@ async fn render(
                 .map_or(Uuid::nil(), |u| u.id),
         )
     };
+    let filter = Filter {
+        actor_id: actor,
+        action,
+        from,
+        to,
+        ..Filter::default()
+    };
+    Ok((filter, filter_errors))
+}
+
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    filters: Filters,
+    verify: Option<VerifyResult>,
+) -> Result<AuditPage, ApiError> {
+    let (filter, filter_errors) = parse_filters(state, &filters).await?;
     let cursor = filters.cursor.clone().filter(|c| !c.is_empty());
     let page = audit_page(
         state,
         &staff.ctx,
         AuditQuery {
-            actor,
-            action,
-            from,
-            to,
+            actor: filter.actor_id,
+            action: filter.action,
+            from: filter.from,
+            to: filter.to,
             limit: Some(50),
             cursor: cursor.clone(),
             ..AuditQuery::default()
@@ -261,6 +284,11 @@ async fn render(
         rows,
         pager: Pager::new(&base, cursor.as_deref(), page.next_cursor.as_deref()),
         verify_action: staff.href(&format!("{PATH}/verify")),
+        export_href: if query.is_empty() {
+            staff.href(&format!("{PATH}/export"))
+        } else {
+            format!("{}?{query}", staff.href(&format!("{PATH}/export")))
+        },
         verify,
         filtered: !query.is_empty(),
         filters,
@@ -297,6 +325,26 @@ pub async fn verify(State(state): State<AppState>, staff: Staff, headers: Header
     }
     match render(&state, &staff, Filters::default(), Some(result)).await {
         Ok(p) => p.into_response(),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// `GET /orgs/{org}/admin/audit/export`: the log with the page's filters
+/// as JSON lines (the API's export, audited the same way).
+pub async fn export(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(filters): Query<Filters>,
+) -> Response {
+    let filter = match parse_filters(&state, &filters).await {
+        Ok((_, errors)) if !errors.is_empty() => {
+            return error_page(&ApiError::BadRequest(errors.join(" ")));
+        }
+        Ok((filter, _)) => filter,
+        Err(e) => return error_page(&e),
+    };
+    match export_log(&state, &staff.ctx, filter).await {
+        Ok(body) => jsonl_response(&staff.ctx.org.slug, body),
         Err(e) => error_page(&e),
     }
 }

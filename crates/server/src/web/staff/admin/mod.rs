@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org}/admin/rules/{rule}", post(rules::save_rule))
         .route("/orgs/{org}/admin/audit", get(audit::page))
         .route("/orgs/{org}/admin/audit/verify", get(audit::verify))
+        .route("/orgs/{org}/admin/audit/export", get(audit::export))
 }
 
 /// One administration page, for the index and the sub-navigation.
