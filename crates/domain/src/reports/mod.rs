@@ -4,3 +4,4 @@
 
 pub mod items;
 pub mod stats;
+mod total_bins;
