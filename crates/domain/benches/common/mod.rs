@@ -1,8 +1,6 @@
 //! Shared by the benches: a tiny deterministic generator (SplitMix64), so
 //! every run builds the same inputs without a `rand` dependency.
 
-#![allow(dead_code)] // each bench uses a different part of it
-
 /// SplitMix64 (Steele, Lea, Flood 2014): fast, fixed seed, same numbers on
 /// every machine.
 pub struct Rng(u64);
