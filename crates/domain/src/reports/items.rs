@@ -16,11 +16,21 @@
 //! and the exam's reliability is given only when every examinee was served
 //! every item (it is not defined for varying forms).
 //!
-//! Memory: sums per item and option, plus one `f32` per answer for the
-//! 27 % groups (4 MB per million answers); examinees are not kept.
+//! Memory does not grow with the number of examinees or answers: sums per
+//! item and option, and for the 27 % groups the examinees binned by total
+//! score with each bin's per-item sums (at most [`BIN_BUDGET`] item-bin
+//! cells, about 4 MB). Equal totals always share a bin, so the groups are
+//! exact, with ties at a group's boundary shared in proportion (the
+//! expected value over every order of the tied examinees, so the result
+//! does not depend on the order examinees are added). Only when the
+//! totals take more distinct values than the bins hold are neighbouring
+//! totals merged, and then the boundary bin is shared the same way.
 //! Variances are population variances (`/ n`), as in the KR-20 formula.
 
 use serde::Serialize;
+
+pub use super::total_bins::BIN_BUDGET;
+use super::total_bins::TotalBins;
 
 /// What is known of a question before any answer: its maximum points, and
 /// for choice questions the number of options and which are keys.
@@ -78,9 +88,8 @@ pub struct ItemAnalyzer {
     n: u64,
     t: f64,
     t2: f64,
-    /// Row-major examinee x item points, for the 27 % groups.
-    points: Vec<f32>,
-    totals: Vec<f64>,
+    /// Examinees by total score, for the 27 % groups.
+    bins: TotalBins,
 }
 
 /// Statistics of one option of a choice question.
@@ -145,6 +154,7 @@ fn correlation(cov: f64, var_a: f64, var_b: f64) -> Option<f64> {
 
 impl ItemAnalyzer {
     pub fn new(keys: Vec<ItemKey>) -> ItemAnalyzer {
+        let k_len = keys.len();
         let sums = keys
             .iter()
             .map(|k| ItemSums {
@@ -160,8 +170,7 @@ impl ItemAnalyzer {
             n: 0,
             t: 0.0,
             t2: 0.0,
-            points: Vec::new(),
-            totals: Vec::new(),
+            bins: TotalBins::new(k_len),
         }
     }
 
@@ -181,11 +190,15 @@ impl ItemAnalyzer {
             return Err(AnalysisError::BadPoints(i));
         }
         let total: f64 = responses.iter().flatten().map(|r| r.points).sum();
-        for ((r, key), s) in responses.iter().zip(&self.keys).zip(&mut self.sums) {
-            let Some(r) = r else {
-                self.points.push(f32::NAN);
-                continue;
-            };
+        let (bin_points, bin_served) = self.bins.examinee(total);
+        for ((((r, key), s), bx), bn) in responses
+            .iter()
+            .zip(&self.keys)
+            .zip(&mut self.sums)
+            .zip(bin_points)
+            .zip(bin_served)
+        {
+            let Some(r) = r else { continue };
             let x = r.points;
             s.n += 1;
             s.t += total;
@@ -205,12 +218,12 @@ impl ItemAnalyzer {
                     *t += total;
                 }
             }
-            self.points.push(x as f32);
+            *bx += x;
+            *bn += 1;
         }
         self.n += 1;
         self.t += total;
         self.t2 += total * total;
-        self.totals.push(total);
         Ok(())
     }
 
@@ -230,7 +243,14 @@ impl ItemAnalyzer {
         }
         let mean_t = self.t / n;
         let var_t = (self.t2 / n - mean_t * mean_t).max(0.0);
-        let (upper, lower) = groups(&self.totals);
+        // At least one examinee each; none below two examinees.
+        let g = if self.n < 2 {
+            0
+        } else {
+            ((n * GROUP_SHARE).round() as u64).max(1)
+        };
+        let upper = self.bins.group(g, true);
+        let lower = self.bins.group(g, false);
         let mut item_vars = 0.0;
         let mut items = Vec::with_capacity(k);
         for (i, (key, s)) in self.keys.iter().zip(&self.sums).enumerate() {
@@ -247,16 +267,10 @@ impl ItemAnalyzer {
             let cov_xt = s.xt / ni - mean_x * mean_ti;
             let cov_rest = cov_xt - var_x;
             let var_rest = (var_ti - 2.0 * cov_xt + var_x).max(0.0);
-            // Mean points in a group, over those served the item.
-            let group_mean = |rows: &[usize]| {
-                let served: Vec<f64> = rows
-                    .iter()
-                    .map(|r| f64::from(self.points[r * k + i]))
-                    .filter(|x| !x.is_nan())
-                    .collect();
-                (!served.is_empty()).then(|| served.iter().sum::<f64>() / served.len() as f64)
-            };
-            let discrimination = match (group_mean(&upper), group_mean(&lower)) {
+            let discrimination = match (
+                self.bins.group_mean(&upper, i),
+                self.bins.group_mean(&lower, i),
+            ) {
                 (Some(u), Some(l)) if key.max_points > 0.0 => Some((u - l) / key.max_points),
                 _ => None,
             };
@@ -318,23 +332,6 @@ fn empty_item(index: usize) -> ItemStats {
         omit_rate: None,
         options: Vec::new(),
     }
-}
-
-/// The upper and lower groups: the [`GROUP_SHARE`] of examinees with the
-/// highest and the lowest totals (at least one each; none below two
-/// examinees). Ties at a boundary go by the order examinees were added
-/// (earlier ranks higher).
-fn groups(totals: &[f64]) -> (Vec<usize>, Vec<usize>) {
-    let n = totals.len();
-    if n < 2 {
-        return (Vec::new(), Vec::new());
-    }
-    let g = ((n as f64 * GROUP_SHARE).round() as usize).max(1);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|a, b| totals[*b].total_cmp(&totals[*a]));
-    let upper = order[..g].to_vec();
-    let lower = order[n - g..].to_vec();
-    (upper, lower)
 }
 
 #[cfg(test)]
@@ -491,12 +488,91 @@ mod tests {
         close(r.items[0].p_value, 0.5);
         close(r.items[1].p_value, 0.5);
         close(r.items[1].omit_rate, 0.0);
-        // Groups of one: upper (total 2) and lower (the last of the 0s,
-        // not served item 2): no lower mean, no index.
+        // Groups of one: upper (total 2) and lower (the two 0s share it,
+        // neither served item 2): no lower mean, no index.
         close(r.items[0].discrimination, 1.0);
         assert_eq!(r.items[1].discrimination, None);
         // Forms differ: no reliability.
         assert_eq!(r.reliability, None);
+    }
+
+    #[test]
+    fn ties_at_a_group_boundary_are_shared_whatever_the_order() {
+        // Totals 1 (A: item 1 right), 1 (B: item 2 right), 0, 0. Groups of
+        // round(.27 * 4) = 1: the upper group is half A and half B, so each
+        // item's upper mean is .5 and its index (.5 - 0) / 1 = .5; the
+        // order examinees come in changes nothing.
+        let rows = [
+            [rw(1.0, None), rw(0.0, Some(0))],
+            [rw(0.0, Some(0)), rw(1.0, None)],
+            [rw(0.0, Some(0)), rw(0.0, Some(0))],
+            [rw(0.0, Some(0)), rw(0.0, Some(0))],
+        ];
+        let run = |order: [usize; 4]| {
+            let mut a = ItemAnalyzer::new(vec![key(0, &[]), key(0, &[])]);
+            for i in order {
+                a.add(&rows[i]).unwrap();
+            }
+            a.finish()
+        };
+        let forward = run([0, 1, 2, 3]);
+        close(forward.items[0].discrimination, 0.5);
+        close(forward.items[1].discrimination, 0.5);
+        assert_eq!(forward, run([3, 2, 1, 0]));
+        assert_eq!(forward, run([1, 3, 0, 2]));
+    }
+
+    /// The groups by brute force: sort everybody by total.
+    fn exact_discrimination(rows: &[Vec<f64>], item: usize, max: f64) -> f64 {
+        let mut order: Vec<&Vec<f64>> = rows.iter().collect();
+        order.sort_by(|a, b| b.iter().sum::<f64>().total_cmp(&a.iter().sum::<f64>()));
+        let g = ((rows.len() as f64 * GROUP_SHARE).round() as usize).max(1);
+        let mean = |rs: &[&Vec<f64>]| rs.iter().map(|r| r[item]).sum::<f64>() / rs.len() as f64;
+        (mean(&order[..g]) - mean(&order[rows.len() - g..])) / max
+    }
+
+    #[test]
+    fn many_distinct_totals_stay_near_the_exact_groups() {
+        // 64 items of 100 points scored to a thousandth, 20,000
+        // examinees: more distinct totals than the 4,096 bins, so
+        // neighbouring totals merge; only the boundary bins are shared, and
+        // the index stays within a hair of the exact one.
+        let keys = vec![
+            ItemKey {
+                max_points: 100.0,
+                options: 0,
+                correct: Vec::new(),
+            };
+            64
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut unit = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let rows: Vec<Vec<f64>> = (0..20_000)
+            .map(|_| {
+                let ability = unit();
+                (0..64)
+                    .map(|_| ((0.6 * ability + 0.4 * unit()) * 100_000.0).round() / 1000.0)
+                    .collect()
+            })
+            .collect();
+        let mut a = ItemAnalyzer::new(keys);
+        for r in &rows {
+            let resp: Vec<_> = r.iter().map(|&x| rw(x, Some(0))).collect();
+            a.add(&resp).unwrap();
+        }
+        assert!(a.bins.len() <= BIN_BUDGET / 64, "{} bins", a.bins.len());
+        assert!(a.bins.len() > 100, "{} bins", a.bins.len());
+        let r = a.finish();
+        for i in 0..4 {
+            let exact = exact_discrimination(&rows, i, 100.0);
+            let got = r.items[i].discrimination.unwrap();
+            assert!((got - exact).abs() < 1e-3, "item {i}: {got} vs {exact}");
+        }
     }
 
     #[test]

@@ -6,3 +6,4 @@
 pub mod composite;
 pub mod items;
 pub mod stats;
+mod total_bins;
