@@ -240,6 +240,14 @@ impl Report {
             ));
         }
         for (name, raw) in &self.baseline {
+            if ctx.mode == "paced" {
+                // Paced HTTP rates are the offered load, not a limit.
+                out.push_str(&format!(
+                    "baseline {name}: raw {:.0}/s (HTTP/raw: see a --saturate run)\n",
+                    raw.per_s
+                ));
+                continue;
+            }
             let http = self.operations.get(name).map_or(0.0, |s| s.per_s);
             out.push_str(&format!(
                 "baseline {name}: raw {:.0}/s, HTTP {:.0}/s, HTTP/raw {:.2}\n",
@@ -316,7 +324,7 @@ mod tests {
             cores: 2,
             backend: "sqlite".into(),
             sqlite_sync: Some("FULL".into()),
-            mode: "paced",
+            mode: "saturated",
             urls: vec!["http://127.0.0.1:1".into()],
             event_batch: 10,
         };

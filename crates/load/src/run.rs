@@ -319,12 +319,19 @@ fn phase(idx: usize, salt: u64) -> f64 {
     (x % 10_000) as f64 / 10_000.0
 }
 
-/// Paced: a candidate's exam from sign-in to submit.
+/// Paced: a candidate's exam from sign-in to submit, within `t0..end`.
 async fn paced(sh: Arc<Shared>, idx: usize, c: LoadCandidate, t0: Instant, end: Instant) -> Acked {
     let mut me = Candidate::new(idx, &c);
     let mut stop = sh.stop.clone();
     let n = sh.args.candidates.max(1) as f64;
     let spread = Duration::from_secs_f64(sh.args.start_spread * idx as f64 / n);
+    // Every candidate's exam lasts as long (the run less the start spread,
+    // at least half the run), so submits are spread like the starts.
+    let run = end.saturating_duration_since(t0);
+    let exam = run
+        .saturating_sub(Duration::from_secs_f64(sh.args.start_spread))
+        .max(run / 2);
+    let end = (t0 + spread + exam).min(end);
     if !sleep_until(t0 + spread, &mut stop).await {
         return me.acked;
     }
