@@ -18,6 +18,8 @@ use crate::audit::{Audit, AuditAction};
 use crate::config::{Config, FlagOverrides};
 use crate::identity::crypto::Hasher;
 
+pub mod load;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "invigil",
@@ -48,6 +50,11 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print the OpenAPI document (JSON) and exit; needs no configuration.
     Openapi,
+    /// Load-test running servers: simulated candidates over HTTP, an
+    /// optional raw database baseline, then every acknowledged write is
+    /// read back (`lost: N`; exit 1 when anything was lost). Uses the same
+    /// configuration (database) as `serve`.
+    Load(invigil_load::LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -195,11 +202,41 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("migrations applied ({})", db.backend().name());
             db.close().await.ok();
         }
+        Command::Load(args) => {
+            let config = load_config_quiet(&cli)?;
+            args.check().map_err(usage)?;
+            load(config, args.clone()).await?;
+        }
         Command::Admin(cmd) => {
             let mut config = load_config_quiet(&cli)?;
             config.db_max_connections = 2;
             admin(&config, cmd).await?;
         }
+    }
+    Ok(())
+}
+
+/// `invigil load`: this process gets the server's state (its writers, for
+/// the baseline; no jobs) on the configured database.
+async fn load(config: Config, args: invigil_load::LoadArgs) -> Result<(), Failure> {
+    let db = crate::app::open_db(&config).await?;
+    let state =
+        crate::state::AppState::new(db, config, std::sync::Arc::new(crate::clock::SystemClock));
+    let harness = load::ServerHarness {
+        state: state.clone(),
+    };
+    let outcome = invigil_load::run(args, &harness).await;
+    state.background.shutdown().await;
+    state.db.clone().close().await.ok();
+    let report = outcome?;
+    if report.lost > 0 {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{} acknowledged writes are not in the database",
+                report.lost
+            ),
+        });
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ mod foundation;
 mod identity;
 mod input;
 mod kill;
+mod load;
 mod openapi;
 mod pipeline;
 mod proctoring;
