@@ -1,7 +1,8 @@
 //! The item analysis of an exam (`GET /orgs/{org}/exams/{exam}/item-analysis`):
 //! the domain's [`ItemAnalyzer`] fed from the exam's analysable sessions
 //! (finished and fully graded), [`PAGE`] sessions at a time, so memory is
-//! bounded by one page plus the analyzer's sums (4 bytes per answer).
+//! bounded by one page plus the analyzer's sums (per item, option and
+//! score bin: a few MB at most, nothing per answer or per examinee).
 //!
 //! Items are questions: versions of one question count as one item (its
 //! key and options are those of the newest version served), in the order
@@ -18,7 +19,7 @@ use invigil_domain::content::Response as Given;
 use invigil_domain::content::{CorrectAnswer, QuestionType, parse_response, unpermute_response};
 use invigil_domain::reports::items::{ItemAnalyzer, ItemKey, ItemResponse};
 use invigil_store::content;
-use invigil_store::delivery::analysis::{self, SessionAnswers};
+use invigil_store::delivery::analysis::{self, AnalysisRow};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -113,16 +114,17 @@ pub async fn analyse(
     let mut analyzer = ItemAnalyzer::new(items.iter().map(|i| i.key.clone()).collect());
     let mut after = None;
     loop {
-        let page = analysis::analysable_page(db, org_id, exam_id, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.session.id);
-        for s in &page {
-            let responses = responses_of(s, &items, &index);
+        let (ids, rows) = analysis::analysable_page(db, org_id, exam_id, after, PAGE).await?;
+        let Some(last) = ids.last() else { break };
+        after = Some(*last);
+        // The rows come by session: each run of one session id is a sitting.
+        for sitting in rows.chunk_by(|a, b| a.session_id == b.session_id) {
+            let responses = responses_of(sitting, &items, &index);
             analyzer
                 .add(&responses)
                 .map_err(|e| ApiError::internal(format!("item analysis: {e}")))?;
         }
-        if (page.len() as u64) < PAGE {
+        if (ids.len() as u64) < PAGE {
             break;
         }
     }
@@ -246,26 +248,23 @@ async fn items_of(state: &AppState, org_id: Uuid, exam_id: Uuid) -> Result<Vec<I
 
 /// One session's responses in the items' order (`None`: not served).
 fn responses_of(
-    s: &SessionAnswers,
+    sitting: &[AnalysisRow],
     items: &[Item],
     index: &HashMap<Uuid, usize>,
 ) -> Vec<Option<ItemResponse>> {
     let mut out: Vec<Option<ItemResponse>> = vec![None; items.len()];
-    let answers: HashMap<Uuid, &invigil_store::delivery::Answer> =
-        s.answers.iter().map(|a| (a.question_id, a)).collect();
-    for served in &s.served {
+    for served in sitting {
         let Some(&i) = index.get(&served.question_id) else {
             continue;
         };
         let Some(item) = items.get(i) else { continue };
-        let answer = answers.get(&served.question_id);
-        let points = answer.and_then(|a| a.points_awarded).unwrap_or(0.0);
-        let given = answer.and_then(|a| {
+        let points = served.points_awarded.unwrap_or(0.0);
+        let given = served.response.as_ref().and_then(|r| {
             parse_response(
                 item.question_type,
                 usize::try_from(served.option_count).unwrap_or(0),
                 usize::try_from(served.blank_count).unwrap_or(0),
-                &a.response.0,
+                &r.0,
             )
             .ok()
         });
