@@ -14,7 +14,7 @@
 //!    1,000,000 answers, ~3 % omitted, scored from an ability model;
 //! 2. times `invigil_server::reports::items::analyse` (what
 //!    `GET /orgs/{org}/exams/{exam}/item-analysis` calls: sessions in pages
-//!    of 500, three queries per page, the domain's analyzer) several times
+//!    of 500, two narrow queries per page, the domain's analyzer) several times
 //!    and prints each run, the process's resident memory and the figures.
 //!
 //! Knobs: `INVIGIL_BENCH_SESSIONS` (20000), `INVIGIL_BENCH_RUNS` (3).
