@@ -122,7 +122,9 @@ pub fn composite_words(r: &StudentRecord) -> String {
         None => "No composite yet: no exam type with a weight has a result".to_owned(),
     };
     match missing.len() {
-        0 if r.composite.percent.is_some() => format!("{head}; every exam type counts."),
+        0 if r.composite.percent.is_some() => {
+            format!("{head}; every exam type with a weight has a result.")
+        }
         0 => format!("{head}."),
         1 => format!("{head}; {} has no result yet.", missing[0]),
         _ => format!("{head}; {} have no result yet.", and_list(missing)),
@@ -515,6 +517,10 @@ pub struct RecordPage {
     pub type_options: Vec<TypeOption>,
     pub today: String,
     pub added: bool,
+    /// The report's weights when they override the defaults, and the link
+    /// to the record with the defaults.
+    pub weights: Option<String>,
+    pub defaults_href: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -661,6 +667,8 @@ async fn record_view(
         type_options,
         today: state.now().date_naive().format("%Y-%m-%d").to_string(),
         added: false,
+        weights: weights.filter(|_| reads.is_some()).map(str::to_owned),
+        defaults_href: staff.href(&format!("/candidates/{user}/record")),
     })
 }
 
@@ -945,17 +953,7 @@ pub async fn import_upload(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    page.outcome = Some(ImportOutcome {
-        errors: outcome
-            .errors
-            .into_iter()
-            .map(|e| LineError {
-                line: e.line,
-                message: sentence(&e.message),
-            })
-            .collect(),
-        ..outcome
-    });
+    page.outcome = Some(outcome);
     (status, page).into_response()
 }
 

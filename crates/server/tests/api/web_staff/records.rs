@@ -146,6 +146,20 @@ async fn who_sees_student_records(app: TestApp) {
         assert!(html.contains(text), "{text}: {html}");
     }
     assert!(!html.contains("Record a result"), "{html}");
+    assert!(!html.contains("Weights of this report"), "{html}");
+    let page = viewer
+        .get(
+            &app,
+            &format!("/orgs/acme/candidates/{}/record?weights=STEP1:0", c1.id),
+        )
+        .await;
+    assert_page(&page, 200);
+    let html = page.text();
+    assert!(html.contains("Weights of this report: STEP1:0"), "{html}");
+    assert!(
+        html.contains("every exam type with a weight has a result."),
+        "{html}"
+    );
     assert_page(
         &viewer
             .get(
@@ -286,7 +300,7 @@ async fn external_results_by_form(app: TestApp) {
         "240 / 300",
         "80.0 %",
         "NBME transcript",
-        "85.0 % from QUIZ and STEP1; every exam type counts.",
+        "85.0 % from QUIZ and STEP1; every exam type with a weight has a result.",
     ] {
         assert!(html.contains(text), "{text}: {html}");
     }
