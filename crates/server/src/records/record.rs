@@ -309,3 +309,54 @@ pub async fn cohort(
         next_cursor: members.next.map(|k| k.to_string()),
     })
 }
+
+/// The candidates themselves (name, email, student number, class year), in
+/// the order given, without any result: what the people who record results
+/// but do not read reports (`ManageEnrollments`) see.
+pub async fn candidates_of(
+    state: &AppState,
+    auth: &Authorized,
+    user_ids: &[Uuid],
+) -> Result<Vec<RecordCandidate>, ApiError> {
+    let db = state.db.read();
+    let people: HashMap<Uuid, users::User> = users::by_ids(db, user_ids.to_vec())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let profiles: HashMap<Uuid, tenancy::CandidateProfile> =
+        tenancy::profiles_of_users(db, auth.org_id, user_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, p))
+            .collect();
+    Ok(user_ids
+        .iter()
+        .filter_map(|id| {
+            let u = people.get(id)?;
+            let p = profiles.get(id);
+            Some(RecordCandidate {
+                id: u.id,
+                name: u.name.clone(),
+                email: u.email.clone(),
+                student_number: p.and_then(|p| p.student_number.clone()),
+                class_year: p.and_then(|p| p.class_year),
+            })
+        })
+        .collect())
+}
+
+/// A page of the organization's candidates without results, by user id
+/// (the same pages as [`cohort`]).
+pub async fn roster(
+    state: &AppState,
+    auth: &Authorized,
+    page: Keyset<Uuid>,
+) -> Result<Page<RecordCandidate>, ApiError> {
+    let members = tenancy::candidates_page(state.db.read(), auth.org_id, page).await?;
+    let ids: Vec<Uuid> = members.items.iter().map(|m| m.user_id).collect();
+    Ok(Page {
+        items: candidates_of(state, auth, &ids).await?,
+        next_cursor: members.next.map(|k| k.to_string()),
+    })
+}

@@ -35,6 +35,7 @@ pub mod grading;
 pub mod home;
 pub mod live;
 pub mod questions;
+pub mod records;
 pub mod reports;
 pub mod results;
 pub mod review;
@@ -76,6 +77,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(live::router())
         .merge(review::router())
+        .merge(records::router())
         .merge(banks_router())
 }
 
@@ -125,13 +127,14 @@ pub enum Section {
     Review,
     Grading,
     Banks,
+    Records,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 6] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 7] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -165,6 +168,12 @@ impl Section {
                 Action::AuthorContent,
                 Action::ReviewContent,
             ],
+        ),
+        (
+            Section::Records,
+            "/records",
+            "Student records",
+            &[Action::ReadReports, Action::ManageEnrollments],
         ),
         (
             Section::Admin,

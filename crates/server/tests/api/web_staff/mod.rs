@@ -5,6 +5,7 @@ mod admin;
 mod exams;
 mod grading;
 mod live;
+mod records;
 mod results;
 
 use invigil_domain::identity::Role;
