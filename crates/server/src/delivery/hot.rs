@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -40,7 +40,7 @@ use invigil_store::delivery::{self, Session};
 use invigil_store::identity::sessions::{self, Authenticated};
 use invigil_store::identity::{AccountStatus, TokenKind};
 
-use crate::http::auth::{BrowserSession, ClientInfo, CurrentUser, bearer};
+use crate::http::auth::{BrowserSession, ClientInfo, CurrentUser, authenticate, bearer};
 use crate::http::error::ApiError;
 use crate::identity::crypto::hash_token;
 use crate::state::AppState;
@@ -63,10 +63,18 @@ pub struct SessionEntry {
 }
 
 struct Timed<T> {
-    at: Instant,
+    /// When it was put, by the application's clock (the clock that judges
+    /// deadlines and grace, so "at most the TTL old" holds on that clock).
+    at: DateTime<Utc>,
     /// Never used after this (the token's expiry), whatever the TTL.
     until: Option<DateTime<Utc>>,
     value: T,
+}
+
+/// Whether an entry put `at` is younger than `ttl` at `now` (a clock that
+/// went back makes it stale too).
+fn fresh(at: DateTime<Utc>, ttl: Duration, now: DateTime<Utc>) -> bool {
+    now >= at && chrono::TimeDelta::from_std(ttl).is_ok_and(|ttl| now - at < ttl)
 }
 
 /// A bounded, short-lived map.
@@ -92,13 +100,21 @@ impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
     fn get(&self, key: &K, ttl: Duration, now: DateTime<Utc>) -> Option<T> {
         let map = self.lock();
         let e = map.get(key)?;
-        (e.at.elapsed() < ttl && e.until.is_none_or(|u| now < u)).then(|| e.value.clone())
+        (fresh(e.at, ttl, now) && e.until.is_none_or(|u| now < u)).then(|| e.value.clone())
     }
 
-    fn put(&self, key: K, value: T, until: Option<DateTime<Utc>>, ttl: Duration, cap: usize) {
+    fn put(
+        &self,
+        key: K,
+        value: T,
+        until: Option<DateTime<Utc>>,
+        ttl: Duration,
+        cap: usize,
+        now: DateTime<Utc>,
+    ) {
         let mut map = self.lock();
         if map.len() >= cap && !map.contains_key(&key) {
-            map.retain(|_, e| e.at.elapsed() < ttl);
+            map.retain(|_, e| fresh(e.at, ttl, now));
             if map.len() >= cap {
                 map.clear();
             }
@@ -106,7 +122,7 @@ impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
         map.insert(
             key,
             Timed {
-                at: Instant::now(),
+                at: now,
                 until,
                 value,
             },
@@ -153,6 +169,15 @@ impl HotCache {
         self.capacity
     }
 
+    /// Whether a cached session may decide that proctoring events are still
+    /// taken: only when an entry lives no longer than the grace after a
+    /// session ends (events are taken for `grace` after it; the event writer
+    /// does not check again), so a stale "running" can never let one in
+    /// past that.
+    pub fn serves_events(&self, grace: chrono::TimeDelta) -> bool {
+        self.enabled() && chrono::TimeDelta::from_std(self.ttl).is_ok_and(|ttl| ttl <= grace)
+    }
+
     /// The principal of a token hash, if cached, alive and not expired.
     pub fn principal(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Authenticated> {
         if !self.enabled() {
@@ -161,11 +186,11 @@ impl HotCache {
         self.principals.get(&token_hash.to_owned(), self.ttl, now)
     }
 
-    pub fn put_principal(&self, token_hash: String, found: Authenticated) {
+    pub fn put_principal(&self, token_hash: String, found: Authenticated, now: DateTime<Utc>) {
         if self.enabled() {
             let until = Some(found.expires_at);
             self.principals
-                .put(token_hash, found, until, self.ttl, self.capacity);
+                .put(token_hash, found, until, self.ttl, self.capacity, now);
         }
     }
 
@@ -179,10 +204,10 @@ impl HotCache {
             .filter(|e| e.session.user_id == user_id)
     }
 
-    pub fn put_session(&self, entry: SessionEntry) {
+    pub fn put_session(&self, entry: SessionEntry, now: DateTime<Utc>) {
         if self.enabled() {
             self.sessions
-                .put(entry.session.id, entry, None, self.ttl, self.capacity);
+                .put(entry.session.id, entry, None, self.ttl, self.capacity, now);
         }
     }
 
@@ -211,26 +236,9 @@ impl FromRequestParts<AppState> for HotUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if parts.extensions.get::<BrowserSession>().is_some() || !state.hot.enabled() {
-            return CurrentUser::from_request_parts(parts, state)
-                .await
-                .map(HotUser);
-        }
-        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        let hash = hash_token(token);
-        let now = state.now();
-        let found = match state.hot.principal(&hash, now) {
-            Some(found) => found,
-            None => {
-                let found = sessions::authenticate(state.db.read(), &hash, TokenKind::Access, now)
-                    .await?
-                    .ok_or(ApiError::InvalidToken)?;
-                if found.user.status == AccountStatus::Active {
-                    state.hot.put_principal(hash, found.clone());
-                }
-                found
-            }
-        };
+        let found = access_principal(parts, state)
+            .await?
+            .ok_or(ApiError::InvalidToken)?;
         if found.user.status != AccountStatus::Active {
             return Err(ApiError::InvalidToken);
         }
@@ -241,6 +249,31 @@ impl FromRequestParts<AppState> for HotUser {
             client,
         }))
     }
+}
+
+/// Who a request's ACCESS token belongs to, through the cache (a browser
+/// request's own session, already looked up by its guard, as is): `None`
+/// when the bearer is not a live ACCESS token, 401 without a credential.
+pub async fn access_principal(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    if parts.extensions.get::<BrowserSession>().is_some() || !state.hot.enabled() {
+        return authenticate(parts, state, TokenKind::Access).await;
+    }
+    let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+    let hash = hash_token(token);
+    let now = state.now();
+    if let Some(found) = state.hot.principal(&hash, now) {
+        return Ok(Some(found));
+    }
+    let found = sessions::authenticate(state.db.read(), &hash, TokenKind::Access, now).await?;
+    if let Some(f) = &found
+        && f.user.status == AccountStatus::Active
+    {
+        state.hot.put_principal(hash, f.clone(), now);
+    }
+    Ok(found)
 }
 
 /// The shapes of a session's served questions.
@@ -269,18 +302,18 @@ async fn served_shapes(
 /// CANDIDATE member (as [`super::service::own_session`]).
 pub async fn own_session(
     state: &AppState,
-    me: &CurrentUser,
+    user_id: Uuid,
     id: Uuid,
 ) -> Result<SessionEntry, ApiError> {
-    if let Some(e) = state.hot.session(id, me.id(), state.now()) {
+    if let Some(e) = state.hot.session(id, user_id, state.now()) {
         return Ok(e);
     }
-    let session = super::service::own_session(state, me, id).await?;
+    let session = super::service::session_of_candidate(state, user_id, id).await?;
     let entry = SessionEntry {
         served: Arc::new(served_shapes(state, id).await?),
         session,
     };
-    state.hot.put_session(entry.clone());
+    state.hot.put_session(entry.clone(), state.now());
     Ok(entry)
 }
 
@@ -288,15 +321,15 @@ pub async fn own_session(
 /// make sure it is not stale) and kept.
 pub async fn fresh_session(
     state: &AppState,
-    me: &CurrentUser,
+    user_id: Uuid,
     cached: SessionEntry,
 ) -> Result<SessionEntry, ApiError> {
-    let session = super::service::own_session(state, me, cached.session.id).await?;
+    let session = super::service::session_of_candidate(state, user_id, cached.session.id).await?;
     let entry = SessionEntry {
         session,
         served: cached.served,
     };
-    state.hot.put_session(entry.clone());
+    state.hot.put_session(entry.clone(), state.now());
     Ok(entry)
 }
 
@@ -313,9 +346,20 @@ mod tests {
         let m = map();
         let now = Utc::now();
         let ttl = Duration::from_secs(60);
-        m.put(1, 10, None, ttl, 10);
-        m.put(2, 20, Some(now - chrono::TimeDelta::seconds(1)), ttl, 10);
+        m.put(1, 10, None, ttl, 10, now);
+        m.put(
+            2,
+            20,
+            Some(now - chrono::TimeDelta::seconds(1)),
+            ttl,
+            10,
+            now,
+        );
         assert_eq!(m.get(&1, ttl, now), Some(10));
+        // Older than the TTL on the application's clock, or put in its
+        // future (the clock went back): gone.
+        assert_eq!(m.get(&1, ttl, now + chrono::TimeDelta::seconds(61)), None);
+        assert_eq!(m.get(&1, ttl, now - chrono::TimeDelta::seconds(1)), None);
         // Past the token's expiry: gone, whatever the TTL.
         assert_eq!(m.get(&2, ttl, now), None);
         // A zero TTL keeps nothing.
@@ -328,16 +372,22 @@ mod tests {
         let now = Utc::now();
         let ttl = Duration::from_secs(60);
         for k in 0..3 {
-            m.put(k, k, None, ttl, 3);
+            m.put(k, k, None, ttl, 3, now);
         }
         assert_eq!(m.len(), 3);
         // Full of live entries: cleared to make room.
-        m.put(9, 9, None, ttl, 3);
+        m.put(9, 9, None, ttl, 3, now);
         assert_eq!(m.len(), 1);
         assert_eq!(m.get(&9, ttl, now), Some(9));
+        // Full with an expired entry: only that one goes.
+        let later = now + chrono::TimeDelta::seconds(120);
+        m.put(8, 8, None, ttl, 2, later);
+        m.put(7, 7, None, ttl, 2, later);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&8, ttl, later), Some(8));
         // Replacing a key never evicts.
-        m.put(10, 10, None, ttl, 2);
-        m.put(10, 11, None, ttl, 2);
+        m.put(10, 10, None, ttl, 2, now);
+        m.put(10, 11, None, ttl, 2, now);
         assert_eq!(m.get(&10, ttl, now), Some(11));
     }
 

@@ -178,8 +178,17 @@ pub async fn own_session(
     me: &CurrentUser,
     id: Uuid,
 ) -> Result<Session, ApiError> {
+    session_of_candidate(state, me.id(), id).await
+}
+
+/// [`own_session`] of the candidate `user_id`.
+pub async fn session_of_candidate(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Session, ApiError> {
     match delivery::session(state.db.read(), id).await? {
-        Some(s) if s.user_id == me.id() => {
+        Some(s) if s.user_id == user_id => {
             crate::authz::ensure_candidate_of_exam(state, s.org_id, s.exam_id, s.user_id).await?;
             Ok(s)
         }
@@ -218,7 +227,7 @@ pub async fn save_answer(
     arrived_at: DateTime<Utc>,
 ) -> Result<SaveResult, ApiError> {
     // What a save needs comes from the hot-path cache (`super::hot`).
-    let mut entry = super::hot::own_session(state, me, session_id).await?;
+    let mut entry = super::hot::own_session(state, me.id(), session_id).await?;
     let shape = *entry.served.get(&question_id).ok_or(ApiError::NotFound)?;
     apply_revision(None, body.revision)?;
     invigil_domain::content::parse_response(
@@ -242,7 +251,7 @@ pub async fn save_answer(
         .check_save(arrived_at, state.config.grace())
         .is_err()
     {
-        entry = super::hot::fresh_session(state, me, entry).await?;
+        entry = super::hot::fresh_session(state, me.id(), entry).await?;
         state_of(&entry.session).check_save(arrived_at, state.config.grace())?;
     }
     let s = &entry.session;

@@ -52,7 +52,8 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let db = state.db.read();
-        let (found, kind) = match authenticate(parts, state, TokenKind::Access).await? {
+        // The laptop's ACCESS token through the autosave path's cache.
+        let (found, kind) = match crate::delivery::hot::access_principal(parts, state).await? {
             Some(f) => (f, ClientKind::Candidate),
             None => (
                 authenticate(parts, state, TokenKind::Device)
@@ -68,27 +69,39 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
             .await
             .map_err(|_| ApiError::NotFound)?;
         let session_id = path_session(&params)?;
-        if kind == ClientKind::PairedPhone {
-            let bound = store::pairing_by_device_session(db, found.session_id)
-                .await?
-                .is_some_and(|p| p.session_id == session_id);
-            if !bound {
-                return Err(ApiError::NotFound);
-            }
-        }
-        let session = match delivery::session(db, session_id).await? {
-            Some(s) if s.user_id == found.user.id => s,
-            _ => return Err(ApiError::NotFound),
-        };
-        // The laptop and the paired phone alike act for the candidate: only
-        // while they are an ACTIVE CANDIDATE member of the exam's organization.
-        crate::authz::ensure_candidate_of_exam(
-            state,
-            session.org_id,
-            session.exam_id,
-            session.user_id,
-        )
-        .await?;
+        let session =
+            if kind == ClientKind::Candidate && state.hot.serves_events(state.config.grace()) {
+                // The session and the candidate's standing, cached (see
+                // `delivery::hot`; `serves_events` says why a cached state
+                // is safe here).
+                crate::delivery::hot::own_session(state, found.user.id, session_id)
+                    .await?
+                    .session
+            } else {
+                if kind == ClientKind::PairedPhone {
+                    let bound = store::pairing_by_device_session(db, found.session_id)
+                        .await?
+                        .is_some_and(|p| p.session_id == session_id);
+                    if !bound {
+                        return Err(ApiError::NotFound);
+                    }
+                }
+                let session = match delivery::session(db, session_id).await? {
+                    Some(s) if s.user_id == found.user.id => s,
+                    _ => return Err(ApiError::NotFound),
+                };
+                // The laptop and the paired phone alike act for the candidate:
+                // only while they are an ACTIVE CANDIDATE member of the exam's
+                // organization.
+                crate::authz::ensure_candidate_of_exam(
+                    state,
+                    session.org_id,
+                    session.exam_id,
+                    session.user_id,
+                )
+                .await?;
+                session
+            };
         let client = ClientInfo::from_request_parts(parts, state).await?;
         Ok(DeviceOrCandidate {
             session,

@@ -43,7 +43,15 @@ async fn standing_changes_reach_the_cached_save_path(app: TestApp) {
     let sid = body["session_id"].as_str().unwrap().to_owned();
     let q = qid(&body, "short_answer");
     let t = &s.candidate.token;
-    // Warm: the principal and the session are now cached.
+    // Warm: the principal and the session are now cached (a heartbeat uses
+    // the same entries).
+    app.post_json(
+        &format!("/api/v1/sessions/{sid}/heartbeat"),
+        t,
+        &json!({ "source": "LAPTOP" }),
+    )
+    .await
+    .assert(204);
     for rev in 1..=3 {
         save(&app, t, &sid, &q, json!({"text": "x"}), rev)
             .await
@@ -88,6 +96,14 @@ async fn standing_changes_reach_the_cached_save_path(app: TestApp) {
     save(&app, t, &sid, &q, json!({"text": "x"}), 8)
         .await
         .assert(403);
+    // Heartbeats and events go through the same cache: refused too.
+    app.post_json(
+        &format!("/api/v1/sessions/{sid}/heartbeat"),
+        t,
+        &json!({ "source": "LAPTOP" }),
+    )
+    .await
+    .assert(403);
     app.patch_json(
         &format!("/api/v1/orgs/acme/members/{}", s.candidate.id),
         &admin.token,
@@ -136,7 +152,8 @@ async fn another_replica_learns_within_the_ttl(app: TestApp) {
     save(&app, t, &sid, &q, json!({"text": "x"}), 2)
         .await
         .assert(403);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // The TTL runs on the application's clock (the one deadlines use).
+    app.clock.advance(Duration::milliseconds(400));
     assert_eq!(save_via(&replica, t, &sid, &q, 3).await, 403);
 }
 
