@@ -227,6 +227,31 @@ pub const WRITE_BUDGET_SQLITE: Duration = Duration::from_millis(25);
 /// (starts, submits, grading, proctor actions) until the end.
 pub const WRITE_BUDGET_POSTGRES: Duration = Duration::from_millis(100);
 
+/// Rows created and rows updated: the chunk and the totals of an upload that
+/// creates or updates one thing per row (candidate profiles, external results).
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub(crate) struct Counts {
+    pub created: u64,
+    pub updated: u64,
+}
+
+impl Counts {
+    /// Counts one row: created when `created`, else updated.
+    pub(crate) fn count(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.updated += 1;
+        }
+    }
+
+    /// Adds a chunk's counts.
+    pub(crate) fn add(&mut self, chunk: Counts) {
+        self.created += chunk.created;
+        self.updated += chunk.updated;
+    }
+}
+
 /// What every upload's writer works with: the app, who uploads and when,
 /// and whether bad lines are skipped rather than refusing the upload.
 #[derive(Clone)]

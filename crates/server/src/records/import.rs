@@ -27,7 +27,7 @@ use crate::audit::AuditAction;
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};
 use crate::state::AppState;
-use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, Upload, UploadRow};
+use crate::upload::{self, BulkWrite, Counts, Fields, OWN_ACCOUNT, Upload, UploadRow};
 
 const COLUMNS: [&str; 8] = [
     "email",
@@ -225,12 +225,6 @@ struct Import {
     org_id: Uuid,
 }
 
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-struct Counts {
-    created: u64,
-    updated: u64,
-}
-
 impl BulkWrite for Import {
     type Row = ResultRow;
     type Chunk = Counts;
@@ -262,11 +256,7 @@ impl BulkWrite for Import {
             up.now,
         )
         .await?;
-        if created {
-            chunk.created += 1;
-        } else {
-            chunk.updated += 1;
-        }
+        chunk.count(created);
         Ok(Ok(()))
     }
 
@@ -277,8 +267,7 @@ impl BulkWrite for Import {
         chunk: Counts,
         totals: &mut Counts,
     ) -> Result<(), ApiError> {
-        totals.created += chunk.created;
-        totals.updated += chunk.updated;
+        totals.add(chunk);
         Ok(())
     }
 

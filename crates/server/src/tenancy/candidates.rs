@@ -20,7 +20,7 @@ use crate::audit::AuditAction;
 use crate::authz::Authorized;
 use crate::http::error::{ApiError, LineError};
 use crate::state::AppState;
-use crate::upload::{self, BulkWrite, Fields, OWN_ACCOUNT, Upload, UploadRow};
+use crate::upload::{self, BulkWrite, Counts, Fields, OWN_ACCOUNT, Upload, UploadRow};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateRow {
@@ -182,13 +182,6 @@ struct Import {
     org: Organization,
 }
 
-/// Profiles created and updated.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-struct Counts {
-    created: u64,
-    updated: u64,
-}
-
 impl BulkWrite for Import {
     type Row = CandidateRow;
     type Chunk = Counts;
@@ -228,11 +221,7 @@ impl BulkWrite for Import {
             Err(ApiError::Conflict { detail, .. }) => return Ok(Err(detail)),
             Err(other) => return Err(other),
         };
-        if tenancy::upsert_profile(tx, self.org.id, user_id, &row.profile, up.now).await? {
-            chunk.created += 1;
-        } else {
-            chunk.updated += 1;
-        }
+        chunk.count(tenancy::upsert_profile(tx, self.org.id, user_id, &row.profile, up.now).await?);
         Ok(Ok(()))
     }
 
@@ -243,8 +232,7 @@ impl BulkWrite for Import {
         chunk: Counts,
         totals: &mut Counts,
     ) -> Result<(), ApiError> {
-        totals.created += chunk.created;
-        totals.updated += chunk.updated;
+        totals.add(chunk);
         Ok(())
     }
 
