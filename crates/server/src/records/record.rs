@@ -298,9 +298,7 @@ pub async fn cohort(
     page: Keyset<Uuid>,
     weights: Option<&str>,
 ) -> Result<Page<StudentRecord>, ApiError> {
-    // The weights are checked before any page is read.
-    let types = exams::exam_types_of_org(state.db.read(), auth.org_id).await?;
-    weights_for(&types, weights)?;
+    // `records_of` checks the weights (422) even for an empty page.
     let members = tenancy::candidates_page(state.db.read(), auth.org_id, page).await?;
     let ids: Vec<Uuid> = members.items.iter().map(|m| m.user_id).collect();
     let items = records_of(state, auth, &ids, weights).await?;
