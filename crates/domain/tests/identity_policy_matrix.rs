@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 /// Columns, in this order.
-const ACTIONS: [Action; 16] = [
+const ACTIONS: [Action; 20] = [
     Action::CreateOrg,
     Action::ManageOrg,
     Action::ReadMembers,
@@ -26,27 +26,32 @@ const ACTIONS: [Action; 16] = [
     Action::ReadReports,
     Action::ReadAuditLog,
     Action::TakeExams,
+    Action::TeachCourses,
+    Action::ManageCourses,
+    Action::LearnCourses,
+    Action::ManagePayments,
 ];
 
 /// What each role may do with an org-wide grant (for SUPER_ADMIN: as the platform super admin,
 /// which acts as ORG_ADMIN everywhere and alone creates organizations).
 /// Columns: CreateOrg ManageOrg ReadMembers ManageEnrollments AuthorContent ReadContent
 /// ReviewContent ManageExams ReadExams GradeAnswers ReviewSessions SessionActions
-/// ReopenDecisions ReadReports ReadAuditLog TakeExams.
+/// ReopenDecisions ReadReports ReadAuditLog TakeExams TeachCourses ManageCourses LearnCourses
+/// ManagePayments.
 const Y: bool = true;
 const N: bool = false;
 #[rustfmt::skip]
-const MATRIX: [(Role, [bool; 16]); 9] = [
-    //                        Crt Mng RdM Enr Aut RdC Rev MEx REx Grd RvS SAc Rop Rpt Aud Take
-    (Role::SuperAdmin,        [Y,  Y,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  Y,  N]),
-    (Role::OrgAdmin,          [N,  Y,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  Y,  N]),
-    (Role::ExamAuthor,        [N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N,  N,  N,  N,  N,  N]),
-    (Role::ExamCoordinator,   [N,  N,  N,  N,  N,  Y,  N,  Y,  Y,  Y,  N,  Y,  N,  Y,  N,  N]),
-    (Role::EnrollmentManager, [N,  N,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  N,  N,  N]),
-    (Role::ProctorReviewer,   [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  Y,  Y,  N,  N,  N,  N]),
-    (Role::QualityAssurance,  [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N,  N,  N,  Y,  Y,  Y,  N]),
-    (Role::ReportViewer,      [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  N,  N]),
-    (Role::Candidate,         [N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  Y]),
+const MATRIX: [(Role, [bool; 20]); 9] = [
+    //                        Crt Mng RdM Enr Aut RdC Rev MEx REx Grd RvS SAc Rop Rpt Aud Take Tch MCo Lrn Pay
+    (Role::SuperAdmin,        [Y,  Y,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  Y,  N,  Y,  Y,  N,  Y]),
+    (Role::OrgAdmin,          [N,  Y,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  Y,  N,  Y,  Y,  N,  Y]),
+    (Role::ExamAuthor,        [N,  N,  N,  N,  Y,  Y,  N,  N,  N,  Y,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N]),
+    (Role::ExamCoordinator,   [N,  N,  N,  N,  N,  Y,  N,  Y,  Y,  Y,  N,  Y,  N,  Y,  N,  N,  Y,  N,  N,  N]),
+    (Role::EnrollmentManager, [N,  N,  Y,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N]),
+    (Role::ProctorReviewer,   [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  Y,  Y,  N,  N,  N,  N,  N,  N,  N,  N]),
+    (Role::QualityAssurance,  [N,  N,  N,  N,  N,  Y,  Y,  N,  Y,  N,  N,  N,  Y,  Y,  Y,  N,  N,  N,  N,  N]),
+    (Role::ReportViewer,      [N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  Y,  N,  N,  N,  N,  N,  N]),
+    (Role::Candidate,         [N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  N,  Y,  N,  N,  Y,  N]),
 ];
 
 fn expected(role: Role, action: Action) -> bool {
@@ -124,7 +129,7 @@ fn super_admin_is_an_org_admin_everywhere_and_creates_orgs() {
         let with_candidate = decide(true, &[Grant::org_wide(Role::Candidate)], action, None);
         assert_eq!(
             allowed(with_candidate),
-            want || action == Action::TakeExams,
+            want || matches!(action, Action::TakeExams | Action::LearnCourses),
             "{}",
             action.name()
         );
@@ -214,6 +219,10 @@ fn department_scoping_is_declared_as_documented() {
         Action::ManageOrg,
         Action::ReadMembers,
         Action::ReadAuditLog,
+        Action::TeachCourses,
+        Action::ManageCourses,
+        Action::LearnCourses,
+        Action::ManagePayments,
     ];
     for action in ACTIONS {
         assert_eq!(
@@ -387,7 +396,7 @@ proptest! {
         is_super_admin in any::<bool>(),
         grants in prop::collection::vec(grant_strategy(), 0..5),
         extra in grant_strategy(),
-        action in (0usize..16).prop_map(|i| ACTIONS[i]),
+        action in (0usize..20).prop_map(|i| ACTIONS[i]),
         res in prop::option::of(0u8..5),
     ) {
         let res = res.map(dept);

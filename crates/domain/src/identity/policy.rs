@@ -85,6 +85,17 @@ pub enum Action {
     ReadAuditLog,
     /// Take exams, own sessions, results, integrity, appeals (ownership is the caller's check).
     TakeExams,
+    /// Teach courses (seed 004's teacher): create courses and edit the ones they instruct
+    /// (chapters, lectures, files, live sessions, course assessments, learners' progress).
+    /// Being one of a course's instructors is the caller's check.
+    TeachCourses,
+    /// Run the organization's learning catalog: categories, every course and its
+    /// instructors, review moderation, restoring soft-deleted courses, lectures and reviews.
+    ManageCourses,
+    /// Browse published courses, enroll, learn, review (ownership is the caller's check).
+    LearnCourses,
+    /// The payments ledger: payments, refunds, payouts, subscriptions, providers.
+    ManagePayments,
 }
 
 use Role::{
@@ -94,7 +105,7 @@ use Role::{
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 20] = [
         Action::CreateOrg,
         Action::ManageOrg,
         Action::ReadMembers,
@@ -111,6 +122,10 @@ impl Action {
         Action::ReadReports,
         Action::ReadAuditLog,
         Action::TakeExams,
+        Action::TeachCourses,
+        Action::ManageCourses,
+        Action::LearnCourses,
+        Action::ManagePayments,
     ];
 
     /// A stable snake_case name, for logs, audit entries and error details.
@@ -132,6 +147,10 @@ impl Action {
             Action::ReadReports => "read_reports",
             Action::ReadAuditLog => "read_audit_log",
             Action::TakeExams => "take_exams",
+            Action::TeachCourses => "teach_courses",
+            Action::ManageCourses => "manage_courses",
+            Action::LearnCourses => "learn_courses",
+            Action::ManagePayments => "manage_payments",
         }
     }
 
@@ -165,6 +184,11 @@ impl Action {
             Action::ReadReports => &[ReportViewer, ExamCoordinator, QualityAssurance, OrgAdmin],
             Action::ReadAuditLog => &[OrgAdmin, QualityAssurance],
             Action::TakeExams => &[Candidate],
+            // Seed 004's teacher maps onto the exam author and coordinator (Role::from_legacy).
+            Action::TeachCourses => &[ExamAuthor, ExamCoordinator, OrgAdmin],
+            Action::ManageCourses => &[OrgAdmin],
+            Action::LearnCourses => &[Candidate],
+            Action::ManagePayments => &[OrgAdmin],
         }
     }
 
@@ -176,9 +200,15 @@ impl Action {
     /// `ReadMembers`, `ReadAuditLog`) are not: they need an org-wide grant.
     pub fn is_department_scoped(self) -> bool {
         match self {
-            Action::CreateOrg | Action::ManageOrg | Action::ReadMembers | Action::ReadAuditLog => {
-                false
-            }
+            // Courses belong to the organization, not to a department.
+            Action::CreateOrg
+            | Action::ManageOrg
+            | Action::ReadMembers
+            | Action::ReadAuditLog
+            | Action::TeachCourses
+            | Action::ManageCourses
+            | Action::LearnCourses
+            | Action::ManagePayments => false,
             Action::ManageEnrollments
             | Action::AuthorContent
             | Action::ReadContent
