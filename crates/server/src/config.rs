@@ -106,6 +106,14 @@ pub struct Config {
     pub autosave_max_in_flight: usize,
     /// The same bound for proctoring events and heartbeats.
     pub events_max_in_flight: usize,
+    /// Exam starts and submits (the heavy session transactions: drawing the
+    /// questions, grading) running at once in this process. More wait for a
+    /// turn up to `sessions_admission_wait_ms`, then get 503 `overloaded` +
+    /// `Retry-After`, so a burst at an exam's opening neither exhausts the
+    /// database pool (which saves and events need) nor piles up in memory.
+    pub sessions_max_in_flight: usize,
+    /// How long a start or submit waits for a turn before the 503.
+    pub sessions_admission_wait_ms: u64,
     /// How long the autosave path keeps a token's principal and a
     /// candidate's session in memory (`delivery::hot`); 0 turns it off.
     /// Bounds how late another replica sees a sign-out or a suspension.
@@ -148,6 +156,8 @@ impl Default for Config {
             event_skew_secs: 30,
             autosave_max_in_flight: 512,
             events_max_in_flight: 512,
+            sessions_max_in_flight: 16,
+            sessions_admission_wait_ms: 10_000,
             hot_cache_ttl_ms: 2000,
             hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
@@ -193,6 +203,8 @@ const KEYS: &[&str] = &[
     "event_skew_secs",
     "autosave_max_in_flight",
     "events_max_in_flight",
+    "sessions_max_in_flight",
+    "sessions_admission_wait_ms",
     "hot_cache_ttl_ms",
     "hot_cache_capacity",
     "live_recheck_secs",
@@ -313,11 +325,12 @@ impl Config {
         }
         if self.autosave_max_in_flight == 0
             || self.events_max_in_flight == 0
+            || self.sessions_max_in_flight == 0
             || self.live_recheck_secs == 0
             || self.wal_checkpoint_interval_secs == 0
         {
             return Err(ConfigError(
-                "autosave_max_in_flight, events_max_in_flight, live_recheck_secs and wal_checkpoint_interval_secs must be at least 1".into(),
+                "autosave_max_in_flight, events_max_in_flight, sessions_max_in_flight, live_recheck_secs and wal_checkpoint_interval_secs must be at least 1".into(),
             ));
         }
         if self.request_timeout_secs == 0 {

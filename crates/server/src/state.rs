@@ -32,6 +32,8 @@ pub struct StateInner {
     pub proctoring: crate::proctoring::Proctoring,
     /// What the autosave path keeps in memory between saves.
     pub hot: crate::delivery::hot::HotCache,
+    /// Turns for exam starts and submits (`sessions_max_in_flight`).
+    pub sessions: crate::batch::Admission,
 }
 
 impl Deref for AppState {
@@ -61,6 +63,7 @@ impl AppState {
             std::time::Duration::from_millis(config.hot_cache_ttl_ms),
             config.hot_cache_capacity,
         );
+        let sessions = crate::batch::Admission::new("sessions", config.sessions_max_in_flight);
         AppState {
             inner: Arc::new(StateInner {
                 db,
@@ -72,8 +75,19 @@ impl AppState {
                 answers,
                 proctoring,
                 hot,
+                sessions,
             }),
         }
+    }
+
+    /// A turn for a session start or submit: waits up to
+    /// `sessions_admission_wait_ms`, then 503 `overloaded` + `Retry-After`.
+    /// Hold it until the transaction is done.
+    pub async fn session_turn(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, crate::http::error::ApiError> {
+        let wait = std::time::Duration::from_millis(self.config.sessions_admission_wait_ms);
+        self.sessions.admit_within(wait).await
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

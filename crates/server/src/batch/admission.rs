@@ -1,6 +1,8 @@
-//! Admission: bounds the requests of one kind (autosave, events) in flight
-//! in this process before they touch the database. `try_admit` never waits:
-//! over the limit a request gets 503 `overloaded` with `Retry-After`.
+//! Admission: bounds the requests of one kind (autosave, events, session
+//! starts and submits) in flight in this process before they touch the
+//! database. `try_admit` never waits: over the limit a request gets 503
+//! `overloaded` with `Retry-After`. `admit_within` waits a bounded time for a
+//! turn first (a short queue in front of heavy transactions), then the same 503.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,22 +52,40 @@ impl Admission {
 
     /// A permit held for the request's lifetime, or 503.
     pub fn try_admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.permits.clone().try_acquire_owned().map_err(|_| {
-            metrics::counter!("overloaded_total", "kind" => self.kind).increment(1);
-            self.log.refused.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut last) = self.log.last.lock()
-                && last.is_none_or(|t| t.elapsed() >= OVERLOAD_LOG_EVERY)
-            {
-                *last = Some(Instant::now());
-                let refused = self.log.refused.swap(0, Ordering::Relaxed);
-                tracing::warn!(
-                    kind = self.kind,
-                    refused,
-                    "overloaded: refusing requests with 503 (count since the last report)"
-                );
-            }
-            overloaded()
-        })
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| self.refuse())
+    }
+
+    /// A permit, waiting at most `wait` for one; then 503.
+    pub async fn admit_within(&self, wait: Duration) -> Result<OwnedSemaphorePermit, ApiError> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        match tokio::time::timeout(wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // Timed out (or the semaphore closed, which it never is).
+            _ => Err(self.refuse()),
+        }
+    }
+
+    /// Counts and logs a refusal; the 503 to answer.
+    fn refuse(&self) -> ApiError {
+        metrics::counter!("overloaded_total", "kind" => self.kind).increment(1);
+        self.log.refused.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.log.last.lock()
+            && last.is_none_or(|t| t.elapsed() >= OVERLOAD_LOG_EVERY)
+        {
+            *last = Some(Instant::now());
+            let refused = self.log.refused.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                kind = self.kind,
+                refused,
+                "overloaded: refusing requests with 503 (count since the last report)"
+            );
+        }
+        overloaded()
     }
 
     /// Permits free now (tests, metrics).

@@ -280,8 +280,10 @@ pub async fn submit(
     me: &CurrentUser,
     session_id: Uuid,
 ) -> Result<SessionView, ApiError> {
-    own_session(state, me, session_id).await?;
+    // Judged at arrival: waiting for a turn never makes a submit late.
     let now = state.now();
+    let _turn = state.session_turn().await?;
+    own_session(state, me, session_id).await?;
     let tx = begin(state).await?;
     let s = delivery::session_for_update(&tx, session_id)
         .await?

@@ -90,6 +90,9 @@ pub async fn start_or_resume(
     exam_id: Uuid,
     body: StartBody,
 ) -> Result<(SessionView, bool), ApiError> {
+    // A bounded number of starts at once (a burst at the opening queues
+    // briefly, then is shed) before anything is read.
+    let _turn = state.session_turn().await?;
     let enrollment = exam_store::enrollment_of(state.db.read(), exam_id, me.id())
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -306,6 +306,56 @@ async fn overload_is_refused_early_and_loses_nothing(app: TestApp) {
     assert_eq!(app.state.proctoring.events.admission.available(), 1);
 }
 
+// ---- starts and submits take turns (issue 14, point 3) ----
+
+/// A start or submit beyond `sessions_max_in_flight` waits for a turn; one
+/// that waits longer than `sessions_admission_wait_ms` gets 503 + Retry-After
+/// and writes nothing. A submit that waited is still judged by its arrival.
+async fn starts_and_submits_take_turns(app: TestApp) {
+    let s = setup_with(&app, ten_minutes()).await;
+    let t = &s.candidate.token;
+    let start_path = format!("/api/v1/exams/{}/sessions", s.exam_id);
+
+    // Every turn taken: the start is shed after the wait, nothing is written.
+    let hold = app.state.sessions.try_admit().unwrap();
+    let r = app.post(&start_path).token(t).json(&json!({})).send().await;
+    r.assert_problem(503, "overloaded");
+    assert!(r.header("retry-after").is_some());
+    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
+        .await
+        .unwrap();
+    assert!(sessions.is_empty(), "a shed start wrote a session");
+
+    // A turn freed while it waits: the start goes through.
+    let app_ref = &app;
+    let (r, ()) = tokio::join!(
+        app.post(&start_path).token(t).json(&json!({})).send(),
+        async move {
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+            drop(hold);
+        }
+    );
+    r.assert(201);
+    let sid = r.json()["session_id"].as_str().unwrap().to_owned();
+
+    // The submit arrives 1 s before deadline + grace and waits 2 s for its
+    // turn (the app clock moves on meanwhile): still in time.
+    let grace = app.state.config.grace();
+    app.clock
+        .advance(Duration::minutes(10) + grace - Duration::seconds(1));
+    let hold = app.state.sessions.try_admit().unwrap();
+    let submit_path = format!("/api/v1/sessions/{sid}/submit");
+    let release = async move {
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+        app_ref.clock.advance(Duration::seconds(2));
+        drop(hold);
+    };
+    let (r, ()) = tokio::join!(app.post(&submit_path).token(t).send(), release);
+    r.assert(200);
+    assert_eq!(r.json()["status"], "SUBMITTED", "{}", r.text());
+    assert_eq!(app.state.sessions.available(), 1);
+}
+
 both!(
     save_is_judged_by_its_arrival,
     sweeper_waits_for_saves_that_arrived_in_time,
@@ -316,3 +366,8 @@ both!(config = |c| {
     c.autosave_max_in_flight = 2;
     c.events_max_in_flight = 1;
 } => overload_is_refused_early_and_loses_nothing);
+
+both!(config = |c| {
+    c.sessions_max_in_flight = 1;
+    c.sessions_admission_wait_ms = 300;
+} => starts_and_submits_take_turns);
