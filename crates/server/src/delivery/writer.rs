@@ -126,7 +126,7 @@ impl BatchWrite for Autosave {
             .map(|s| (s.id, s))
             .collect();
         let mut refusals: Vec<Option<SaveRefusal>> = Vec::with_capacity(batch.len());
-        let mut keys = Vec::new();
+        let mut accepted = Vec::with_capacity(batch.len());
         for job in batch {
             // Judged at arrival (never later than now), like submit.
             let saved_at = job.saved_at.min(now);
@@ -138,14 +138,23 @@ impl BatchWrite for Autosave {
             };
             match verdict {
                 Ok(()) => {
-                    delivery::upsert_answer(&tx, job, saved_at).await?;
-                    keys.push((job.session_id, job.question_id));
+                    accepted.push((job, saved_at));
                     refusals.push(None);
                 }
                 Err(e) => refusals.push(Some(e)),
             }
         }
-        let stored = delivery::revisions(&tx, &keys).await?;
+        // One multi-row upsert, then the stored revisions in one read.
+        delivery::upsert_answers(&tx, &accepted).await?;
+        let keys: Vec<(Uuid, Uuid)> = accepted
+            .iter()
+            .map(|(job, _)| (job.session_id, job.question_id))
+            .collect();
+        let stored: HashMap<(Uuid, Uuid), Saved> = delivery::revisions(&tx, &keys)
+            .await?
+            .into_iter()
+            .map(|(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at }))
+            .collect();
         tx.commit().await?;
         Ok(batch
             .iter()
@@ -153,12 +162,8 @@ impl BatchWrite for Autosave {
             .map(|(job, refusal)| match refusal {
                 Some(e) => Err(e),
                 None => stored
-                    .iter()
-                    .find(|(s, q, _, _)| *s == job.session_id && *q == job.question_id)
-                    .map(|(_, _, revision, saved_at)| Saved {
-                        revision: *revision,
-                        saved_at: *saved_at,
-                    })
+                    .get(&(job.session_id, job.question_id))
+                    .copied()
                     .ok_or(SaveRefusal::Vanished),
             })
             .collect())

@@ -7,6 +7,8 @@
 pub mod analysis;
 pub mod entities;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -310,9 +312,37 @@ pub async fn upsert_answer<C: ConnectionTrait>(
     a: &AnswerSave,
     saved_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let stmt = Query::insert()
-        .into_table(answer::Entity)
-        .columns([
+    upsert_answers(conn, &[(a, saved_at)]).await
+}
+
+/// Rows per multi-row upsert: 7 parameters each, well inside SQLite's and
+/// PostgreSQL's parameter limits.
+const UPSERT_CHUNK: usize = 500;
+
+/// [`upsert_answer`] for many answers, in one statement per
+/// [`UPSERT_CHUNK`] rows (one round trip to the database instead of one per
+/// save). Of several saves of the same answer only the highest revision is
+/// sent (the first of equal ones), which is what upserting them one by one
+/// would leave stored; PostgreSQL refuses a statement that updates a row twice.
+pub async fn upsert_answers<C: ConnectionTrait>(
+    conn: &C,
+    saves: &[(&AnswerSave, DateTime<Utc>)],
+) -> StoreResult<()> {
+    let mut best: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(saves.len());
+    for (i, (a, _)) in saves.iter().enumerate() {
+        best.entry((a.session_id, a.question_id))
+            .and_modify(|j| {
+                if a.revision > saves[*j].0.revision {
+                    *j = i;
+                }
+            })
+            .or_insert(i);
+    }
+    let mut rows: Vec<usize> = best.into_values().collect();
+    rows.sort_unstable();
+    for chunk in rows.chunks(UPSERT_CHUNK) {
+        let mut stmt = Query::insert();
+        stmt.into_table(answer::Entity).columns([
             answer::Column::SessionId,
             answer::Column::QuestionId,
             answer::Column::OrgId,
@@ -320,18 +350,21 @@ pub async fn upsert_answer<C: ConnectionTrait>(
             answer::Column::Revision,
             answer::Column::LatencyMs,
             answer::Column::SavedAt,
-        ])
-        .values_panic([
-            a.session_id.into(),
-            a.question_id.into(),
-            a.org_id.into(),
-            // The text `StoredResponse` stores, without copying the value.
-            a.response.to_string().into(),
-            a.revision.into(),
-            a.latency_ms.into(),
-            saved_at.into(),
-        ])
-        .on_conflict(
+        ]);
+        for &i in chunk {
+            let (a, saved_at) = saves[i];
+            stmt.values_panic([
+                a.session_id.into(),
+                a.question_id.into(),
+                a.org_id.into(),
+                // The text `StoredResponse` stores, without copying the value.
+                a.response.to_string().into(),
+                a.revision.into(),
+                a.latency_ms.into(),
+                saved_at.into(),
+            ]);
+        }
+        stmt.on_conflict(
             OnConflict::columns([answer::Column::SessionId, answer::Column::QuestionId])
                 .update_columns([
                     answer::Column::Response,
@@ -343,9 +376,9 @@ pub async fn upsert_answer<C: ConnectionTrait>(
                     Expr::col((Alias::new("excluded"), answer::Column::Revision)),
                 ))
                 .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&stmt).await?;
+        );
+        conn.execute(&stmt).await?;
+    }
     Ok(())
 }
 
@@ -366,11 +399,17 @@ pub async fn revisions<C: ConnectionTrait>(
         }
         out.extend(
             answer::Entity::find()
+                .select_only()
+                .columns([
+                    answer::Column::SessionId,
+                    answer::Column::QuestionId,
+                    answer::Column::Revision,
+                    answer::Column::SavedAt,
+                ])
                 .filter(cond)
+                .into_tuple::<(Uuid, Uuid, i64, DateTime<Utc>)>()
                 .all(conn)
-                .await?
-                .into_iter()
-                .map(|a| (a.session_id, a.question_id, a.revision, a.saved_at)),
+                .await?,
         );
     }
     Ok(out)

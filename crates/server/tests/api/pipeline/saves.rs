@@ -306,6 +306,69 @@ async fn overload_is_refused_early_and_loses_nothing(app: TestApp) {
     assert_eq!(app.state.proctoring.events.admission.available(), 1);
 }
 
+// ---- one batch, one multi-row upsert (issue 14) ----
+
+/// Saves of the same answer in one writer batch, in a known order and out of
+/// revision order: the highest revision is stored (the first of equal ones),
+/// as if they had been upserted one by one, and every save is acknowledged
+/// with what is stored.
+async fn one_batch_keeps_the_highest_revision_of_each_answer(app: TestApp) {
+    let s = setup_with(&app, ten_minutes()).await;
+    let body = start(&app, &s).await;
+    let sid = body["session_id"].as_str().unwrap().to_owned();
+    let sa = qid(&body, "short_answer");
+    let tf = qid(&body, "true_false");
+    let t = &s.candidate.token;
+    let hold = app.state.answers.hold().await;
+    let plan: Vec<(String, Value, i64)> = vec![
+        (sa.clone(), json!({"text": "three"}), 3),
+        (sa.clone(), json!({"text": "five"}), 5),
+        (tf.clone(), json!({"value": true}), 1),
+        (sa.clone(), json!({"text": "four"}), 4),
+        (sa.clone(), json!({"text": "five again"}), 5),
+        (sa.clone(), json!({"text": "two"}), 2),
+    ];
+    let n = plan.len();
+    let app_ref = &app;
+    let sid_ref = &sid;
+    let saves = plan
+        .into_iter()
+        .enumerate()
+        .map(|(i, (q, response, rev))| async move {
+            // Queued in this order: save i waits until the i before it are queued.
+            wait_until("the earlier saves are queued", || {
+                app_ref.state.answers.queued() == i
+            })
+            .await;
+            save(app_ref, t, sid_ref, &q, response, rev).await
+        });
+    let release = async move {
+        wait_until("every save is queued", || {
+            app_ref.state.answers.queued() == n
+        })
+        .await;
+        drop(hold);
+    };
+    let (results, ()) = tokio::join!(futures_util::future::join_all(saves), release);
+    for (i, r) in results.iter().enumerate() {
+        r.assert(200);
+        let want = if i == 2 { 1 } else { 5 };
+        assert_eq!(r.json()["revision"], want, "save {i}: {}", r.text());
+    }
+    let stored = invigil_store::delivery::answers(app.db().read(), sid.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    let short = stored
+        .iter()
+        .find(|a| a.question_id.to_string() == sa)
+        .unwrap();
+    assert_eq!(
+        (short.revision, &short.response.0),
+        (5, &json!({"text": "five"}))
+    );
+}
+
 // ---- starts and submits take turns (issue 14, point 3) ----
 
 /// A start or submit beyond `sessions_max_in_flight` waits for a turn; one
@@ -357,6 +420,7 @@ async fn starts_and_submits_take_turns(app: TestApp) {
 }
 
 both!(
+    one_batch_keeps_the_highest_revision_of_each_answer,
     save_is_judged_by_its_arrival,
     sweeper_waits_for_saves_that_arrived_in_time,
     one_bad_event_job_is_refused_alone,
