@@ -32,6 +32,8 @@ pub struct StateInner {
     pub proctoring: crate::proctoring::Proctoring,
     /// What the autosave path keeps in memory between saves.
     pub hot: crate::delivery::hot::HotCache,
+    /// Where uploaded files and evidence frames are kept.
+    pub blobs: crate::files::blob::Blobs,
 }
 
 impl Deref for AppState {
@@ -61,6 +63,12 @@ impl AppState {
             std::time::Duration::from_millis(config.hot_cache_ttl_ms),
             config.hot_cache_capacity,
         );
+        // `app::start_state` checks the configuration's store first; a
+        // state made another way (tests, benches) falls back to local disk.
+        let blobs = crate::files::blob::Blobs::from_config(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "blob store unavailable: using local disk");
+            crate::files::blob::Blobs::local(&config.data_dir)
+        });
         AppState {
             inner: Arc::new(StateInner {
                 db,
@@ -72,6 +80,7 @@ impl AppState {
                 answers,
                 proctoring,
                 hot,
+                blobs,
             }),
         }
     }

@@ -145,7 +145,12 @@ fn build_parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenAp
         .nest("/api/v1", api_v1())
         .split_for_parts();
     let (streaming, streaming_spec) = OpenApiRouter::new()
-        .nest("/api/v1", crate::proctoring::routes::streaming_routes())
+        .nest(
+            "/api/v1",
+            crate::proctoring::routes::streaming_routes()
+                // Files: long uploads and downloads, the kind's own size limit.
+                .merge(crate::files::routes::routes()),
+        )
         .split_for_parts();
     spec.merge(streaming_spec);
     problem_bodies(&mut spec);
