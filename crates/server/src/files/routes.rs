@@ -42,10 +42,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub async fn upload_file(
     State(state): State<AppState>,
     ctx: OrgCtx,
-    ApiQuery(q): ApiQuery<UploadQuery>,
     req: Request,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
     let auth = service::authorize(&ctx)?;
+    // After the role check: a forbidden caller learns nothing from the query.
+    let axum::extract::Query(q) = axum::extract::Query::<UploadQuery>::try_from_uri(req.uri())
+        .map_err(|rej| ApiError::BadRequest(rej.body_text()))?;
     let (parts, body): (_, Body) = req.into_parts();
     let view = service::upload(&state, &auth, q, &parts.headers, body).await?;
     Ok((StatusCode::CREATED, Json(view)))
