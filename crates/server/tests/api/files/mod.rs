@@ -209,6 +209,17 @@ async fn upload_and_download_round_trip_with_ranges(app: TestApp) {
         r.header("content-disposition"),
         Some("inline; filename=\"intro a.mp4\"; filename*=UTF-8''intro%20a.mp4")
     );
+    // Not compressed, even when the client would take gzip.
+    let r = app
+        .get(&format!("{FILES}/{id}/content"))
+        .token(&author.token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await;
+    r.assert(200);
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert_eq!(r.body, body);
     // Revalidation and If-Range.
     app.get(&format!("{FILES}/{id}/content"))
         .token(&author.token)
