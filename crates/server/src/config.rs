@@ -629,4 +629,42 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn blob_store_settings() {
+        let l = Config::load_from(None, vec![], &FlagOverrides::default()).unwrap();
+        assert_eq!(l.config.blob_store, BlobBackend::Local);
+        assert_eq!(l.config.files_max_video_bytes, 2 * GIB);
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_BLOB_STORE", "s3"),
+                ("INVIGIL_S3_BUCKET", "course-files"),
+                ("INVIGIL_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("INVIGIL_S3_ALLOW_HTTP", "true"),
+                ("INVIGIL_S3_ACCESS_KEY_ID", "minio"),
+                ("INVIGIL_S3_SECRET_ACCESS_KEY", "very-secret-key"),
+                ("INVIGIL_FILES_QUOTA_BYTES", "1000"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.blob_store, BlobBackend::S3);
+        assert_eq!(l.config.s3_bucket.as_deref(), Some("course-files"));
+        assert_eq!(l.config.files_quota_bytes, 1000);
+        assert!(!format!("{:?}", l.config).contains("very-secret-key"));
+        // S3 without a bucket, or over plain HTTP without saying so: refused.
+        for bad in [
+            vec![("INVIGIL_BLOB_STORE", "s3")],
+            vec![
+                ("INVIGIL_BLOB_STORE", "s3"),
+                ("INVIGIL_S3_BUCKET", "b"),
+                ("INVIGIL_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ],
+            vec![("INVIGIL_BLOB_STORE", "ftp")],
+        ] {
+            assert!(Config::load_from(None, env(&bad), &FlagOverrides::default()).is_err());
+        }
+    }
 }
