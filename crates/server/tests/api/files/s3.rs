@@ -50,7 +50,11 @@ async fn bucket(app: &TestApp) -> bool {
         c.s3_endpoint.as_deref().unwrap(),
         c.s3_bucket.as_deref().unwrap()
     );
-    let r = reqwest::Client::new().put(&url).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .put(&url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the local S3 at {S3_ENV} does not answer: {e}"));
     assert!(
         r.status().is_success(),
         "creating the bucket: {}",
