@@ -124,6 +124,9 @@ audit_actions! {
     ReviewAppealed => "review.appealed" on "exam_session",
     EvidenceRead => "evidence.read" on "evidence_frame",
     EvidencePurged => "evidence.purged" on "evidence_frame",
+    // Files (uploads of course material).
+    FileUploaded => "file.uploaded" on "file",
+    FileDeleted => "file.deleted" on "file",
     // The log itself: a download of its entries (with the filters used).
     AuditExported => "audit.exported" on "organization",
 }

@@ -8,6 +8,7 @@ pub mod content;
 pub mod csv_records;
 pub mod delivery;
 pub mod exams;
+pub mod files;
 pub mod grading;
 pub mod identity;
 pub mod proctoring;

@@ -36,6 +36,8 @@ pub async fn start_state(config: Config) -> anyhow::Result<AppState> {
     // The evidence key is generated (0600) on first start when none is
     // configured; a bad configured key stops start-up here.
     crate::review::keys::ensure_key(&config)?;
+    // A bad blob store configuration (S3) stops start-up here too.
+    crate::files::blob::Blobs::from_config(&config).context("blob store")?;
     let db = open_db(&config).await?;
     let state = AppState::new(db, config, Arc::new(SystemClock));
     crate::jobs::spawn_all(&state);

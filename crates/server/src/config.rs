@@ -125,6 +125,38 @@ pub struct Config {
     pub live_recheck_secs: u64,
     /// How often the SQLite WAL is checkpointed (and truncated when idle).
     pub wal_checkpoint_interval_secs: u64,
+    /// Where uploaded files and evidence frames are kept: `local` (under
+    /// the data directory) or `s3` (an S3-compatible bucket).
+    pub blob_store: BlobBackend,
+    /// `blob_store = "s3"`: the bucket (it must exist).
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint, e.g. `https://s3.eu-central-1.amazonaws.com` or a
+    /// MinIO/Garage URL; unset: AWS for the region.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    /// Unset: the AWS environment/instance credentials.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// Allow an `http://` endpoint (a local S3 only).
+    pub s3_allow_http: bool,
+    /// Largest upload per file kind, in bytes.
+    pub files_max_video_bytes: u64,
+    pub files_max_pdf_bytes: u64,
+    pub files_max_image_bytes: u64,
+    pub files_max_audio_bytes: u64,
+    pub files_max_document_bytes: u64,
+    /// Bytes of files an organization may hold (its settings'
+    /// `files_quota_bytes` overrides it).
+    pub files_quota_bytes: u64,
+}
+
+/// The blob store backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobBackend {
+    #[default]
+    Local,
+    S3,
 }
 
 impl Default for Config {
@@ -162,9 +194,25 @@ impl Default for Config {
             hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
             wal_checkpoint_interval_secs: 60,
+            blob_store: BlobBackend::Local,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            files_max_video_bytes: 2 * GIB,
+            files_max_pdf_bytes: 100 * MIB,
+            files_max_image_bytes: 10 * MIB,
+            files_max_audio_bytes: 200 * MIB,
+            files_max_document_bytes: 50 * MIB,
+            files_quota_bytes: 10 * GIB,
         }
     }
 }
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
 
 /// Flags given on the command line; they override everything else.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -209,6 +257,19 @@ const KEYS: &[&str] = &[
     "hot_cache_capacity",
     "live_recheck_secs",
     "wal_checkpoint_interval_secs",
+    "blob_store",
+    "s3_bucket",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_allow_http",
+    "files_max_video_bytes",
+    "files_max_pdf_bytes",
+    "files_max_image_bytes",
+    "files_max_audio_bytes",
+    "files_max_document_bytes",
+    "files_quota_bytes",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -331,6 +392,22 @@ impl Config {
         {
             return Err(ConfigError(
                 "autosave_max_in_flight, events_max_in_flight, sessions_max_in_flight, live_recheck_secs and wal_checkpoint_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.blob_store == BlobBackend::S3
+            && self
+                .s3_bucket
+                .as_deref()
+                .is_none_or(|b| b.trim().is_empty())
+        {
+            return Err(ConfigError("blob_store = \"s3\" needs s3_bucket".into()));
+        }
+        if let Some(e) = &self.s3_endpoint
+            && !(e.starts_with("https://") || (e.starts_with("http://") && self.s3_allow_http))
+        {
+            return Err(ConfigError(
+                "s3_endpoint must start with https:// (http:// only with s3_allow_http = true)"
+                    .into(),
             ));
         }
         if self.request_timeout_secs == 0 {
@@ -564,5 +641,43 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn blob_store_settings() {
+        let l = Config::load_from(None, vec![], &FlagOverrides::default()).unwrap();
+        assert_eq!(l.config.blob_store, BlobBackend::Local);
+        assert_eq!(l.config.files_max_video_bytes, 2 * GIB);
+        let l = Config::load_from(
+            None,
+            env(&[
+                ("INVIGIL_BLOB_STORE", "s3"),
+                ("INVIGIL_S3_BUCKET", "course-files"),
+                ("INVIGIL_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("INVIGIL_S3_ALLOW_HTTP", "true"),
+                ("INVIGIL_S3_ACCESS_KEY_ID", "minio"),
+                ("INVIGIL_S3_SECRET_ACCESS_KEY", "very-secret-key"),
+                ("INVIGIL_FILES_QUOTA_BYTES", "1000"),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.blob_store, BlobBackend::S3);
+        assert_eq!(l.config.s3_bucket.as_deref(), Some("course-files"));
+        assert_eq!(l.config.files_quota_bytes, 1000);
+        assert!(!format!("{:?}", l.config).contains("very-secret-key"));
+        // S3 without a bucket, or over plain HTTP without saying so: refused.
+        for bad in [
+            vec![("INVIGIL_BLOB_STORE", "s3")],
+            vec![
+                ("INVIGIL_BLOB_STORE", "s3"),
+                ("INVIGIL_S3_BUCKET", "b"),
+                ("INVIGIL_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ],
+            vec![("INVIGIL_BLOB_STORE", "ftp")],
+        ] {
+            assert!(Config::load_from(None, env(&bad), &FlagOverrides::default()).is_err());
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod content;
 pub mod delivery;
 pub mod demo;
 pub mod exams;
+pub mod files;
 pub mod grading;
 pub mod http;
 pub mod identity;

@@ -34,6 +34,8 @@ pub struct StateInner {
     pub hot: crate::delivery::hot::HotCache,
     /// Turns for exam starts and submits (`sessions_max_in_flight`).
     pub sessions: crate::batch::Admission,
+    /// Where uploaded files and evidence frames are kept.
+    pub blobs: crate::files::blob::Blobs,
 }
 
 impl Deref for AppState {
@@ -64,6 +66,12 @@ impl AppState {
             config.hot_cache_capacity,
         );
         let sessions = crate::batch::Admission::new("sessions", config.sessions_max_in_flight);
+        // `app::start_state` checks the configuration's store first; a
+        // state made another way (tests, benches) falls back to local disk.
+        let blobs = crate::files::blob::Blobs::from_config(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "blob store unavailable: using local disk");
+            crate::files::blob::Blobs::local(&config.data_dir)
+        });
         AppState {
             inner: Arc::new(StateInner {
                 db,
@@ -76,6 +84,7 @@ impl AppState {
                 proctoring,
                 hot,
                 sessions,
+                blobs,
             }),
         }
     }

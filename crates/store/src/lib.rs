@@ -8,6 +8,7 @@ pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod exams;
+pub mod files;
 pub mod grading;
 pub mod idempotency;
 pub mod identity;

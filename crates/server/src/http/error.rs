@@ -69,6 +69,9 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 413 with a specific code and detail (`file_too_large`, `quota_exceeded`).
+    #[error("{detail}")]
+    TooLarge { code: &'static str, detail: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -151,6 +154,7 @@ impl ApiError {
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Conflict { code, .. } => (StatusCode::CONFLICT, code),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }

@@ -145,7 +145,12 @@ fn build_parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenAp
         .nest("/api/v1", api_v1())
         .split_for_parts();
     let (streaming, streaming_spec) = OpenApiRouter::new()
-        .nest("/api/v1", crate::proctoring::routes::streaming_routes())
+        .nest(
+            "/api/v1",
+            crate::proctoring::routes::streaming_routes()
+                // Files: long uploads and downloads, the kind's own size limit.
+                .merge(crate::files::routes::routes()),
+        )
         .split_for_parts();
     spec.merge(streaming_spec);
     problem_bodies(&mut spec);
@@ -241,7 +246,17 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(middleware::problem_net))
         .layer(axum::middleware::from_fn(middleware::record_metrics))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(
+            // Ranged downloads (files) go out as stored: compressing would
+            // drop `Accept-Ranges` and spend CPU on video.
+            tower_http::compression::Predicate::and(
+                tower_http::compression::predicate::DefaultPredicate::new(),
+                |_: axum::http::StatusCode,
+                 _: axum::http::Version,
+                 h: &axum::http::HeaderMap,
+                 _: &axum::http::Extensions| !h.contains_key(header::ACCEPT_RANGES),
+            ),
+        ))
         .layer(security);
     let router = match hsts_value {
         Some(v) => router.layer(SetResponseHeaderLayer::overriding(

@@ -3,9 +3,11 @@
 //! audited as `evidence.read`) and the retention purge (audited as
 //! `evidence.purged`).
 //!
-//! Storage: the ciphertext goes to an [`EvidenceStore`] (local disk under
-//! `<data_dir>/evidence/`, content-addressed by its SHA-256), the row keeps
-//! the nonce, the content type, the plaintext size and the storage key.
+//! Storage: the ciphertext goes to the server's blob store
+//! ([`EvidenceBlobs`]: local disk under `<data_dir>/evidence/` or the
+//! `evidence/` prefix of the S3 bucket, at `ab/cd/<sha256>`, content-addressed
+//! by its SHA-256), the row keeps the nonce, the content type, the plaintext
+//! size and the storage key (the bare SHA-256, as before the blob store).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -20,13 +22,14 @@ use invigil_domain::proctoring::EventSource;
 use invigil_domain::review::{ImageType, IntegrityStatus};
 use invigil_store::delivery::Session;
 use invigil_store::exams as exam_store;
-use invigil_store::proctoring::evidence::{self as store, EvidenceStore, Frame, LocalDiskStore};
+use invigil_store::proctoring::evidence::{self as store, Frame};
 use invigil_store::tenancy;
 
 use super::keys::{FrameAad, KeyError, MasterKey};
 use super::staff_session;
 use crate::audit::{Audit, AuditAction};
 use crate::authz::OrgCtx;
+use crate::files::blob::{BlobKey, BlobStore};
 use crate::http::auth::ClientInfo;
 use crate::http::error::ApiError;
 use crate::proctoring::auth::DeviceOrCandidate;
@@ -42,9 +45,54 @@ pub const MAX_RETENTION_DAYS: i64 = 3650;
 /// keep their evidence.
 pub const PURGEABLE: &[IntegrityStatus] = &[IntegrityStatus::Cleared];
 
-/// The evidence store of this server (local disk under the data directory).
-pub fn evidence_store(state: &AppState) -> LocalDiskStore {
-    LocalDiskStore::new(state.config.data_dir.join("evidence"))
+/// The evidence store of this server: its blob store's evidence place.
+pub fn evidence_store(state: &AppState) -> EvidenceBlobs {
+    EvidenceBlobs(state.blobs.evidence.clone())
+}
+
+/// Content-addressed ciphertexts in a blob store. A frame row keeps the hex
+/// SHA-256 as its storage key; the blob lives at `ab/cd/<sha256>`
+/// (two-level fan-out, so no directory grows past 65 536 entries) — the
+/// layout evidence had on local disk before, so old frames stay readable.
+#[derive(Debug, Clone)]
+pub struct EvidenceBlobs(pub BlobStore);
+
+impl EvidenceBlobs {
+    /// The blob key of a storage key; anything but 64 lower-case hex digits
+    /// (a bad row) is refused.
+    pub fn blob_key(key: &str) -> std::io::Result<BlobKey> {
+        let valid = key.len() == 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !valid {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not an evidence key",
+            ));
+        }
+        BlobKey::parse(&format!("{}/{}/{key}", &key[..2], &key[2..4]))
+    }
+
+    /// Stores `bytes` and returns their storage key; storing the same bytes
+    /// twice is harmless. Durable when it returns.
+    pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
+        let key = store::content_key(bytes);
+        self.0
+            .put(&Self::blob_key(&key)?, bytes::Bytes::copy_from_slice(bytes))
+            .await?;
+        Ok(key)
+    }
+
+    /// The bytes under `key`, or `None` when there are none.
+    pub async fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
+        Ok(self.0.get(&Self::blob_key(key)?).await?.map(|b| b.to_vec()))
+    }
+
+    /// Removes the bytes under `key`; a missing blob is not an error.
+    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
+        self.0.delete(&Self::blob_key(key)?).await
+    }
 }
 
 /// What can go wrong with a frame's ciphertext: its key, its blob, its

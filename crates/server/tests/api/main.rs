@@ -17,6 +17,7 @@ mod csv_imports;
 mod delivery;
 mod delivery_model;
 mod exams;
+mod files;
 mod foundation;
 mod identity;
 mod input;

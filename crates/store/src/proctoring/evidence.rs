@@ -1,15 +1,8 @@
-//! Evidence frames: the rows (metadata, nonce, where the ciphertext is) and
-//! the blob store that holds the ciphertext outside the database.
+//! Evidence frames: the rows (metadata, nonce, where the ciphertext is).
 //!
 //! Blobs are content-addressed: a blob's key is the hex SHA-256 of its bytes
-//! (the ciphertext; this layer never sees a key or a plaintext). On local
-//! disk a blob lives at `<root>/ab/cd/abcd…` (two-level fan-out, so no
-//! directory grows past 65 536 entries). [`EvidenceStore`] is the seam for an
-//! S3-compatible store later.
-
-use std::future::Future;
-use std::io;
-use std::path::{Path, PathBuf};
+//! (the ciphertext; this layer never sees a key or a plaintext). The bytes
+//! live in the server's blob store (local disk or S3, `files::blob`).
 
 use chrono::{DateTime, Utc};
 use invigil_domain::review::IntegrityStatus;
@@ -27,135 +20,9 @@ use crate::error::StoreResult;
 
 pub use frame::Model as Frame;
 
-/// Where encrypted evidence is kept.
-pub trait EvidenceStore: Send + Sync {
-    /// Stores `bytes` and returns their key (hex SHA-256 of `bytes`). Storing
-    /// the same bytes twice is harmless. Durable when it returns.
-    fn put(&self, bytes: &[u8]) -> impl Future<Output = io::Result<String>> + Send;
-    /// The bytes under `key`, or `None` when there are none.
-    fn get(&self, key: &str) -> impl Future<Output = io::Result<Option<Vec<u8>>>> + Send;
-    /// Removes the bytes under `key`; a missing blob is not an error.
-    fn delete(&self, key: &str) -> impl Future<Output = io::Result<()>> + Send;
-}
-
-/// The key of `bytes` in a content-addressed store.
+/// The key of `bytes` in a content-addressed store (hex SHA-256).
 pub fn content_key(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Blobs in a directory on local disk (`<data_dir>/evidence`). Files are
-/// written to a temporary name, fsynced and renamed, so a blob is either
-/// whole or absent.
-#[derive(Debug, Clone)]
-pub struct LocalDiskStore {
-    root: PathBuf,
-}
-
-impl LocalDiskStore {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalDiskStore { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// The file of `key`. Keys come from database rows: anything but 64
-    /// lowercase hex digits is refused, so a bad row can never name a path
-    /// outside the root.
-    pub fn path_of(&self, key: &str) -> io::Result<PathBuf> {
-        let valid = key.len() == 64
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !valid {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not an evidence key",
-            ));
-        }
-        Ok(self.root.join(&key[..2]).join(&key[2..4]).join(key))
-    }
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
-fn write_blob(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    if path.exists() {
-        return Ok(());
-    }
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("evidence path without a directory"))?;
-    create_private_dir(dir)?;
-    let tmp = dir.join(format!(".tmp-{}", Uuid::new_v4().simple()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // The rename is durable once the directory is.
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| io::Error::other(e.to_string()))?
-}
-
-impl EvidenceStore for LocalDiskStore {
-    async fn put(&self, bytes: &[u8]) -> io::Result<String> {
-        let key = content_key(bytes);
-        let path = self.path_of(&key)?;
-        let bytes = bytes.to_vec();
-        blocking(move || write_blob(&path, &bytes)).await?;
-        Ok(key)
-    }
-
-    async fn get(&self, key: &str) -> io::Result<Option<Vec<u8>>> {
-        let path = self.path_of(key)?;
-        match tokio::fs::read(&path).await {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn delete(&self, key: &str) -> io::Result<()> {
-        let path = self.path_of(key)?;
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 // ---- frame rows

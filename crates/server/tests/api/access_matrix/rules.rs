@@ -404,6 +404,37 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     // Evidence and review.
     ("POST", "/sessions/{session}/frames", Rule::AnyAuthenticated),
+    // Files: course staff (TeachCourses; ORG_ADMIN also has ManageCourses).
+    (
+        "POST",
+        "/orgs/{org}/files",
+        Rule::Policy(Action::TeachCourses),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/files",
+        Rule::Policy(Action::TeachCourses),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/files/usage",
+        Rule::Policy(Action::TeachCourses),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/files/{file}",
+        Rule::Policy(Action::TeachCourses),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/files/{file}",
+        Rule::Policy(Action::TeachCourses),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/files/{file}/content",
+        Rule::Policy(Action::TeachCourses),
+    ),
     (
         "GET",
         "/me/sessions/{session}/integrity",

@@ -96,10 +96,12 @@ async fn data_files_are_private() {
         0o600
     );
     // Evidence blobs: 0600 files in 0700 directories.
-    use invigil_store::proctoring::evidence::{EvidenceStore, LocalDiskStore};
-    let store = LocalDiskStore::new(data.join("evidence"));
-    let key = store.put(b"frame").await.unwrap();
-    let blob = store.path_of(&key).unwrap();
+    use invigil_server::files::blob::LocalStore;
+    use invigil_server::review::evidence::{EvidenceBlobs, evidence_store};
+    let key = evidence_store(&state).put(b"frame").await.unwrap();
+    let blob =
+        LocalStore::new(data.join("evidence")).path_of(&EvidenceBlobs::blob_key(&key).unwrap());
+    assert!(blob.ends_with(format!("{}/{}/{key}", &key[..2], &key[2..4])));
     assert_eq!(mode(&blob), 0o600);
     let mut dir = blob.parent();
     while let Some(d) = dir.filter(|d| d.starts_with(data.join("evidence"))) {
