@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod content;
+pub mod courses;
 pub mod csv_records;
 pub mod delivery;
 pub mod exams;

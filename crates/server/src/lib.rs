@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod courses;
 pub mod delivery;
 pub mod demo;
 pub mod exams;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod content;
+pub mod courses;
 pub mod db;
 pub mod delivery;
 pub mod error;

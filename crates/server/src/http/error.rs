@@ -62,6 +62,9 @@ pub enum ApiError {
     Denied(String),
     #[error("not found")]
     NotFound,
+    /// 402: the resource is paid for (a paid course's enrollment).
+    #[error("{0}")]
+    PaymentRequired(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A state conflict with its stable code (`conflict`, `session_closed`...).
@@ -151,6 +154,7 @@ impl ApiError {
             AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             Forbidden | Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment_required"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Conflict { code, .. } => (StatusCode::CONFLICT, code),
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

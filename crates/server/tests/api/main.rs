@@ -13,6 +13,7 @@ mod authz_rules;
 mod common;
 mod content;
 mod contract;
+mod courses;
 mod csv_imports;
 mod delivery;
 mod delivery_model;

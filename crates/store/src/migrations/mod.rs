@@ -12,6 +12,7 @@ mod m0005_proctoring;
 mod m0006_one_time_payload;
 mod m0007_external_results;
 mod m0008_files;
+mod m0009_courses;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_one_time_payload::Migration),
             Box::new(m0007_external_results::Migration),
             Box::new(m0008_files::Migration),
+            Box::new(m0009_courses::Migration),
         ]
     }
 }

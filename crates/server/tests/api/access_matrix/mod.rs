@@ -50,6 +50,7 @@ fn allowed(rule: Rule, role: Role) -> bool {
         Rule::SuperAdminOnly => is_super,
         Rule::Policy(a) | Rule::OnResource(a) => policy(a),
         Rule::CandidateOnlyInvite => policy(Action::ManageOrg) || policy(Action::ManageEnrollments),
+        Rule::AnyOf(actions) => actions.iter().any(|a| policy(*a)),
     }
 }
 

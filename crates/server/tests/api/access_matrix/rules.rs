@@ -26,7 +26,21 @@ pub(super) enum Rule {
     /// `ManageEnrollments`; a body that names no roles is checked after
     /// either may invite.
     CandidateOnlyInvite,
+    /// Allowed when the policy allows any of these actions (courses: learners,
+    /// teachers and course managers read the same routes; the service narrows
+    /// what each sees).
+    AnyOf(&'static [Action]),
 }
+
+const COURSE_READERS: Rule = Rule::AnyOf(&[
+    Action::ManageCourses,
+    Action::TeachCourses,
+    Action::LearnCourses,
+]);
+const COURSE_EDITORS: Rule = Rule::AnyOf(&[Action::ManageCourses, Action::TeachCourses]);
+const MANAGE_COURSES: Rule = Rule::Policy(Action::ManageCourses);
+const TEACH_COURSES: Rule = Rule::Policy(Action::TeachCourses);
+const LEARN_COURSES: Rule = Rule::Policy(Action::LearnCourses);
 
 /// Every route under `/api/v1`, as (method, path template after `/api/v1`).
 pub(super) const RULES: &[(&str, &str, Rule)] = &[
@@ -484,5 +498,171 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "POST",
         "/orgs/{org}/sessions/{session}/reopen",
         Rule::OnResource(Action::ReopenDecisions),
+    ),
+    // Courses (issue 15).
+    ("GET", "/orgs/{org}/course-categories", COURSE_READERS),
+    ("POST", "/orgs/{org}/course-categories", MANAGE_COURSES),
+    (
+        "PATCH",
+        "/orgs/{org}/course-categories/{id}",
+        MANAGE_COURSES,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/course-categories/{id}",
+        MANAGE_COURSES,
+    ),
+    ("GET", "/orgs/{org}/courses", COURSE_READERS),
+    ("POST", "/orgs/{org}/courses", TEACH_COURSES),
+    ("GET", "/orgs/{org}/courses/{course}", COURSE_READERS),
+    ("PATCH", "/orgs/{org}/courses/{course}", COURSE_EDITORS),
+    ("DELETE", "/orgs/{org}/courses/{course}", COURSE_EDITORS),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/publish",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/archive",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/restore",
+        MANAGE_COURSES,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/instructors",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/instructors",
+        MANAGE_COURSES,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/courses/{course}/instructors/{user_id}",
+        MANAGE_COURSES,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/chapters",
+        COURSE_EDITORS,
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/courses/{course}/chapters/{chapter}",
+        COURSE_EDITORS,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/courses/{course}/chapters/{chapter}",
+        COURSE_EDITORS,
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/courses/{course}/chapters/order",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/chapters/{chapter}/lectures",
+        COURSE_EDITORS,
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/courses/{course}/chapters/{chapter}/lectures/order",
+        COURSE_EDITORS,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}",
+        COURSE_READERS,
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}",
+        COURSE_EDITORS,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}/restore",
+        MANAGE_COURSES,
+    ),
+    ("POST", "/orgs/{org}/courses/{course}/enroll", LEARN_COURSES),
+    ("POST", "/orgs/{org}/courses/{course}/drop", LEARN_COURSES),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/enrollments",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/enrollments",
+        COURSE_EDITORS,
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}/progress",
+        LEARN_COURSES,
+    ),
+    ("GET", "/me/courses", Rule::AnyAuthenticated),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/reviews",
+        COURSE_READERS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/reviews",
+        LEARN_COURSES,
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/courses/{course}/reviews/{review}",
+        LEARN_COURSES,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/courses/{course}/reviews/{review}",
+        LEARN_COURSES,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/reviews/{review}/restore",
+        MANAGE_COURSES,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/reviews/{review}/moderation",
+        COURSE_EDITORS,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/assessments",
+        COURSE_READERS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/assessments",
+        COURSE_EDITORS,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/courses/{course}/assessments/{assessment}",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/assessments/{assessment}/enroll-me",
+        LEARN_COURSES,
     ),
 ];

@@ -1,0 +1,319 @@
+//! Handlers for learning: enrollments, progress, `GET /me/courses`,
+//! reviews and the assessments of a course.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use invigil_domain::identity::Action;
+
+use super::access::{Caller, EDITORS, READERS};
+use super::assessments::{self, AssessmentBody};
+use super::learn::{self, InviteBody, InviteResult, ProgressBody, ProgressView};
+use super::reviews::{self, ModerationBody, ReviewBody, ReviewPatch, ReviewQuery};
+use super::views::{AssessmentView, EnrollmentView, MyCourseView, ReviewView};
+use crate::authz::OrgCtx;
+use crate::http::auth::CurrentUser;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiPath, ApiQuery, json_body};
+use crate::http::page::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enroll_self))
+        .routes(routes!(drop_self))
+        .routes(routes!(list_enrollments, invite))
+        .routes(routes!(save_progress))
+        .routes(routes!(my_courses))
+        .routes(routes!(list_reviews, create_review))
+        .routes(routes!(patch_review, delete_review))
+        .routes(routes!(restore_review))
+        .routes(routes!(moderate_review))
+        .routes(routes!(list_assessments, create_assessment))
+        .routes(routes!(delete_assessment))
+        .routes(routes!(enroll_me))
+}
+
+type P2 = ApiPath<(String, Uuid)>;
+type P3 = ApiPath<(String, Uuid, Uuid)>;
+
+/// Enroll yourself in a published free course (learners). 402
+/// `payment_required` for a paid course, 409 `course_full` / `course_closed`.
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/enroll", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 200, body = EnrollmentView), (status = 402), (status = 403),
+        (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn enroll_self(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+) -> Result<Json<EnrollmentView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    learn::enroll_self(&state, &caller, id).await.map(Json)
+}
+
+/// Leave a course (progress is kept for a re-enrollment).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/drop", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 200, body = EnrollmentView), (status = 403), (status = 404),
+        (status = 409)),
+    security(("bearer" = [])))]
+pub async fn drop_self(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+) -> Result<Json<EnrollmentView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    learn::drop_self(&state, &caller, id).await.map(Json)
+}
+
+/// The course's enrollments (its staff).
+#[utoipa::path(get, path = "/orgs/{org}/courses/{course}/enrollments", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), PageQuery),
+    responses((status = 200, body = Page<EnrollmentView>), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn list_enrollments(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<EnrollmentView>>, ApiError> {
+    let caller = Caller::of(&ctx, EDITORS)?;
+    learn::list(&state, &caller, id, page.keyset()?)
+        .await
+        .map(Json)
+}
+
+/// Enroll members holding CANDIDATE, by user id or email (its staff; all
+/// or nothing: 422 names the ones that are not such members).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/enrollments", tag = "courses",
+    request_body = InviteBody, params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 200, body = InviteResult), (status = 403), (status = 404),
+        (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    req: Request,
+) -> Result<Json<InviteResult>, ApiError> {
+    let caller = Caller::of(&ctx, EDITORS)?;
+    let body: InviteBody = json_body(req, &state).await?;
+    learn::invite(&state, &caller, id, body).await.map(Json)
+}
+
+/// Save your progress in a lecture (idempotent; completed never goes back;
+/// the position is clamped to the lecture's duration).
+#[utoipa::path(put, path = "/orgs/{org}/courses/{course}/lectures/{lecture}/progress", tag = "courses",
+    request_body = ProgressBody,
+    params(("org" = String, Path), ("course" = Uuid, Path), ("lecture" = Uuid, Path)),
+    responses((status = 200, body = ProgressView), (status = 403), (status = 404),
+        (status = 409, description = "not_enrolled"), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn save_progress(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, lecture)): P3,
+    req: Request,
+) -> Result<Json<ProgressView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    let body: ProgressBody = json_body(req, &state).await?;
+    learn::save_progress(&state, &caller, id, lecture, body)
+        .await
+        .map(Json)
+}
+
+/// Your courses in every organization with progress and the lecture to
+/// open next ("continue where I left off").
+#[utoipa::path(get, path = "/me/courses", tag = "courses",
+    params(PageQuery), responses((status = 200, body = Page<MyCourseView>)),
+    security(("bearer" = [])))]
+pub async fn my_courses(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<MyCourseView>>, ApiError> {
+    learn::my_courses(&state, &me, page.keyset()?)
+        .await
+        .map(Json)
+}
+
+/// Reviews of a course, newest first (hidden ones for its staff).
+#[utoipa::path(get, path = "/orgs/{org}/courses/{course}/reviews", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ReviewQuery),
+    responses((status = 200, body = Page<ReviewView>), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn list_reviews(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
+) -> Result<Json<Page<ReviewView>>, ApiError> {
+    let caller = Caller::of(&ctx, READERS)?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    reviews::list(&state, &caller, id, q.deleted, page.keyset()?)
+        .await
+        .map(Json)
+}
+
+/// Review a course you are enrolled in (one per learner: 409 again).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews", tag = "courses",
+    request_body = ReviewBody, params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 201, body = ReviewView), (status = 403), (status = 404),
+        (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_review(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    req: Request,
+) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    let body: ReviewBody = json_body(req, &state).await?;
+    let v = reviews::create(&state, &caller, id, body).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Edit your review.
+#[utoipa::path(patch, path = "/orgs/{org}/courses/{course}/reviews/{review}", tag = "courses",
+    request_body = ReviewPatch,
+    params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
+    responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn patch_review(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, review)): P3,
+    req: Request,
+) -> Result<Json<ReviewView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    let body: ReviewPatch = json_body(req, &state).await?;
+    reviews::update(&state, &caller, id, review, body)
+        .await
+        .map(Json)
+}
+
+/// Delete your review (soft; course managers can restore it).
+#[utoipa::path(delete, path = "/orgs/{org}/courses/{course}/reviews/{review}", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete_review(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, review)): P3,
+) -> Result<StatusCode, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    reviews::delete(&state, &caller, id, review).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Restore a deleted review (course managers).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews/{review}/restore", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
+    responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn restore_review(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, review)): P3,
+) -> Result<Json<ReviewView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::ManageCourses])?;
+    reviews::restore(&state, &caller, id, review)
+        .await
+        .map(Json)
+}
+
+/// Hide a review with a reason, or show it again (the course's staff).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews/{review}/moderation", tag = "courses",
+    request_body = ModerationBody,
+    params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
+    responses((status = 200, body = ReviewView), (status = 403), (status = 404),
+        (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn moderate_review(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, review)): P3,
+    req: Request,
+) -> Result<Json<ReviewView>, ApiError> {
+    let caller = Caller::of(&ctx, EDITORS)?;
+    let body: ModerationBody = json_body(req, &state).await?;
+    reviews::moderate(&state, &caller, id, review, body)
+        .await
+        .map(Json)
+}
+
+/// The exams inside a course (for a learner: enrolled or not, and their
+/// result as soon as graded when the assessment shows results).
+#[utoipa::path(get, path = "/orgs/{org}/courses/{course}/assessments", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 200, body = Vec<AssessmentView>), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn list_assessments(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+) -> Result<Json<Vec<AssessmentView>>, ApiError> {
+    let caller = Caller::of(&ctx, READERS)?;
+    assessments::list(&state, &caller, id).await.map(Json)
+}
+
+/// Put an exam of the organization into a chapter (the course's staff).
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/assessments", tag = "courses",
+    request_body = AssessmentBody, params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 201, body = AssessmentView), (status = 403), (status = 404),
+        (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_assessment(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    req: Request,
+) -> Result<(StatusCode, Json<AssessmentView>), ApiError> {
+    let caller = Caller::of(&ctx, EDITORS)?;
+    let body: AssessmentBody = json_body(req, &state).await?;
+    let v = assessments::create(&state, &caller, id, body).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Take an exam out of the course (its sessions stay with the exam).
+#[utoipa::path(delete, path = "/orgs/{org}/courses/{course}/assessments/{assessment}", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ("assessment" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete_assessment(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, a)): P3,
+) -> Result<StatusCode, ApiError> {
+    let caller = Caller::of(&ctx, EDITORS)?;
+    assessments::delete(&state, &caller, id, a).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enroll yourself in the assessment's exam (learners enrolled in the
+/// course); then take it from `/me/exams` like any exam.
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/assessments/{assessment}/enroll-me", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ("assessment" = Uuid, Path)),
+    responses((status = 200, body = AssessmentView), (status = 403), (status = 404),
+        (status = 409)),
+    security(("bearer" = [])))]
+pub async fn enroll_me(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, a)): P3,
+) -> Result<Json<AssessmentView>, ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    assessments::enroll_me(&state, &caller, id, a)
+        .await
+        .map(Json)
+}
