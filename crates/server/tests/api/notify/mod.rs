@@ -404,3 +404,151 @@ both!(
     pages_and_read_all,
     templates_are_checked_previewed_used_and_reset,
 );
+
+mod web {
+    //! The pages: the header's unread badge, `/notifications` (mark one or
+    //! all read), the preferences form.
+
+    use super::*;
+    use crate::common::fixtures::PASSWORD;
+    use invigil_testkit::browser::{Browser, assert_page, assert_redirect, csrf_field as csrf};
+
+    pub(super) async fn notification_pages(app: TestApp) {
+        use invigil_domain::notify::{NoticeKind, Priority};
+        use invigil_store::notify::{self as store, NewNotification};
+        let org = app.org("acme").await;
+        let u = app.member(&org, "u@acme.org", &[Role::Candidate]).await;
+        let other = app.member(&org, "o@acme.org", &[Role::Candidate]).await;
+        let mut ids = Vec::new();
+        for (i, who) in [u.id, u.id, other.id].into_iter().enumerate() {
+            let n = store::insert(
+                app.db().write(),
+                NewNotification {
+                    user_id: who,
+                    org_id: Some(org.id),
+                    kind: NoticeKind::TestResult,
+                    priority: Priority::Medium,
+                    title: format!("Result <{i}>"),
+                    body: "Body & <b>text</b>".into(),
+                    link: Some("/me/results".into()),
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+            ids.push(n.id);
+        }
+        let mut b = Browser::default();
+        b.sign_in(&app, "u@acme.org", PASSWORD).await.assert(303);
+        let home = b.get(&app, "/me/exams").await;
+        assert_page(&home, 200);
+        let text = home.text();
+        assert!(text.contains("href=\"/notifications\""), "{text}");
+        assert!(
+            text.contains(">2<span class=\"visually-hidden\"> unread"),
+            "{text}"
+        );
+        let t = csrf(&home);
+        let page = b.get(&app, "/notifications").await;
+        assert_page(&page, 200);
+        let html = page.text();
+        // Escaped, never markup.
+        assert!(
+            html.contains("Result &#60;1&#62;") || html.contains("Result &lt;1&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>text</b>"), "{html}");
+        assert!(html.contains("Mark all as read"));
+        // Another user's notification: 404 page, nothing changes.
+        let r = b
+            .post(
+                &app,
+                &format!("/notifications/{}/read", ids[2]),
+                &[("csrf", &t)],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 404);
+        // Without the CSRF token: refused.
+        let r = b
+            .post(
+                &app,
+                &format!("/notifications/{}/read", ids[0]),
+                &[("csrf", "x")],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 403);
+        assert_redirect(
+            &b.post(
+                &app,
+                &format!("/notifications/{}/read", ids[0]),
+                &[("csrf", &t)],
+            )
+            .await,
+            "/notifications",
+        );
+        assert_eq!(
+            app.get_json(&format!("{ME}/unread-count"), &u.token).await["count"],
+            1
+        );
+        assert_redirect(
+            &b.post(&app, "/notifications/read-all", &[("csrf", &t)])
+                .await,
+            "/notifications",
+        );
+        assert_eq!(
+            app.get_json(&format!("{ME}/unread-count"), &u.token).await["count"],
+            0
+        );
+        assert_eq!(
+            app.get_json(&format!("{ME}/unread-count"), &other.token)
+                .await["count"],
+            1
+        );
+        let home = b.get(&app, "/me/exams").await;
+        assert!(!home.text().contains(" unread</span>"));
+        assert_eq!(
+            b.get(&app, "/notifications?cursor=zz")
+                .await
+                .status
+                .as_u16(),
+            400
+        );
+
+        // Preferences: unchecked boxes turn a channel off.
+        let p = b.get(&app, "/notifications/preferences").await;
+        assert_page(&p, 200);
+        assert!(p.text().contains("name=\"mail.TEST_RESULT\""));
+        assert_redirect(
+            &b.post(
+                &app,
+                "/notifications/preferences",
+                &[("csrf", &t), ("in_app.TEST_RESULT", "on")],
+            )
+            .await,
+            "/notifications/preferences?saved=1",
+        );
+        let prefs = app
+            .get_json("/api/v1/me/notification-preferences", &u.token)
+            .await;
+        let list = prefs["preferences"].as_array().unwrap();
+        let tr = list.iter().find(|p| p["kind"] == "TEST_RESULT").unwrap();
+        assert_eq!((&tr["in_app"], &tr["mail"]), (&json!(true), &json!(false)));
+        let pay = list.iter().find(|p| p["kind"] == "PAYMENT").unwrap();
+        assert_eq!(
+            (&pay["in_app"], &pay["mail"]),
+            (&json!(false), &json!(false))
+        );
+        let p = b.get(&app, "/notifications/preferences?saved=1").await;
+        assert!(p.text().contains("Your preferences are saved."));
+        // Signed out: to the sign-in page.
+        let mut anon = Browser::default();
+        assert_redirect(
+            &anon.get(&app, "/notifications").await,
+            "/signin?next=%2Fnotifications",
+        );
+    }
+}
+
+use web::notification_pages;
+
+both!(notification_pages);
