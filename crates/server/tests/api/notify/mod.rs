@@ -547,8 +547,112 @@ mod web {
             "/signin?next=%2Fnotifications",
         );
     }
+
+    pub(super) async fn template_pages(app: TestApp) {
+        let org = app.org("acme").await;
+        app.member(&org, "admin@acme.org", &[Role::OrgAdmin]).await;
+        app.member(&org, "c@acme.org", &[Role::Candidate]).await;
+        let mut b = Browser::default();
+        b.sign_in(&app, "admin@acme.org", PASSWORD)
+            .await
+            .assert(303);
+        let list = b.get(&app, "/orgs/acme/admin/notifications").await;
+        assert_page(&list, 200);
+        let t = csrf(&list);
+        let html = list.text();
+        assert!(html.contains("results_released"), "{html}");
+        assert!(html.contains("/orgs/acme/admin/notifications/results_released/MAIL"));
+        let admin = b.get(&app, "/orgs/acme/admin").await;
+        assert!(admin.text().contains("Notification templates"));
+        let url = "/orgs/acme/admin/notifications/results_released/MAIL";
+        let edit = b.get(&app, url).await;
+        assert_page(&edit, 200);
+        let html = edit.text();
+        assert!(
+            html.contains("Your result for Anatomy final is available"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "hx-post=\"/orgs/acme/admin/notifications/results_released/MAIL/preview\""
+            )
+        );
+        // A bad text: 422 with the error next to its field, nothing saved.
+        let r = b
+            .post(
+                &app,
+                url,
+                &[("csrf", &t), ("subject", "Hi {{ nope }}"), ("body", "ok")],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 422);
+        let html = r.text();
+        assert!(html.contains("id=\"subject-error\""), "{html}");
+        assert!(html.contains("unknown variable `nope`"), "{html}");
+        assert!(html.contains("value=\"Hi {{ nope }}\""), "{html}");
+        // The live preview: escaped values and text.
+        let r = b
+            .post(
+                &app,
+                &format!("{url}/preview"),
+                &[
+                    ("csrf", &t),
+                    ("subject", "S {{exam}}"),
+                    ("body", "<i>{{name}}</i>\nline"),
+                ],
+            )
+            .await;
+        r.assert(200);
+        let frag = r.text();
+        assert!(frag.contains("&lt;i&gt;Ana Lima&lt;/i&gt;<br>"), "{frag}");
+        let r = b
+            .post(
+                &app,
+                &format!("{url}/preview"),
+                &[("csrf", &t), ("subject", "S"), ("body", "{{#if exam}}")],
+            )
+            .await;
+        assert!(r.text().contains("not closed"), "{}", r.text());
+        // Save, then reset.
+        assert_redirect(
+            &b.post(
+                &app,
+                url,
+                &[
+                    ("csrf", &t),
+                    ("subject", "Graded: {{exam}}"),
+                    ("body", "Hello {{name}}"),
+                ],
+            )
+            .await,
+            &format!("{url}?saved=1"),
+        );
+        let edit = b.get(&app, &format!("{url}?saved=1")).await;
+        let html = edit.text();
+        assert!(
+            html.contains("The template is saved.") && html.contains("value=\"Graded: {{exam}}\""),
+            "{html}"
+        );
+        assert!(html.contains("Go back to the built-in text"));
+        assert_redirect(
+            &b.post(&app, &format!("{url}/reset"), &[("csrf", &t)]).await,
+            "/orgs/acme/admin/notifications?reset=1",
+        );
+        assert_eq!(
+            b.get(&app, "/orgs/acme/admin/notifications/nope/MAIL")
+                .await
+                .status
+                .as_u16(),
+            404
+        );
+        // A candidate may not open it.
+        let mut c = Browser::default();
+        c.sign_in(&app, "c@acme.org", PASSWORD).await.assert(303);
+        let r = c.get(&app, "/orgs/acme/admin/notifications").await;
+        assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
+    }
 }
 
-use web::notification_pages;
+use web::{notification_pages, template_pages};
 
-both!(notification_pages);
+both!(notification_pages, template_pages);
