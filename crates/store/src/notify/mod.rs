@@ -1,10 +1,9 @@
 //! Notifications persistence (issue 15): a user's in-app notifications, an
-//! organization's template overrides, a user's preferences per kind, and
-//! live sessions with participants ([`live`]). Notifications are the user's
+//! organization's template overrides and a user's preferences per kind (the
+//! live session tables have entities only so far). Notifications are the user's
 //! own: every function takes the user (or the organization for templates).
 
 pub mod entities;
-pub mod live;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;

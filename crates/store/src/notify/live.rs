@@ -1,2 +1,0 @@
-//! Live sessions and their participants. Every function takes the
-//! organization (participants through their session).
