@@ -76,6 +76,13 @@ audit_actions! {
     ExternalResultUpdated => "external_result.updated" on "external_result",
     ExternalResultDeleted => "external_result.deleted" on "external_result",
     ExternalResultsImported => "external_results.imported" on "organization",
+    // Notifications and live sessions.
+    NotificationTemplateSaved => "notification_template.saved" on "notification_template",
+    NotificationTemplateReset => "notification_template.reset" on "notification_template",
+    LiveSessionScheduled => "live_session.scheduled" on "live_session",
+    LiveSessionUpdated => "live_session.updated" on "live_session",
+    LiveSessionStatusChanged => "live_session.status_changed" on "live_session",
+    LiveSessionParticipantsAdded => "live_session.participants_added" on "live_session",
     // Content.
     BankCreated => "bank.created" on "question_bank",
     BankUpdated => "bank.updated" on "question_bank",

@@ -12,6 +12,7 @@ pub mod exams;
 pub mod files;
 pub mod grading;
 pub mod identity;
+pub mod notify;
 pub mod proctoring;
 pub mod reports;
 pub mod review;

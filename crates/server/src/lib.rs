@@ -19,6 +19,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod notify;
 pub mod proctoring;
 pub mod progress;
 pub mod records;

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod migrations;
+pub mod notify;
 pub mod outbox;
 pub mod page;
 pub mod proctoring;

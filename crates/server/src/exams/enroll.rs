@@ -22,10 +22,11 @@ use invigil_store::tenancy::{self, Organization};
 use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
-use crate::mail;
+use crate::notify::{self, Notice, Vars};
 use crate::state::AppState;
 use crate::tenancy::invitations::invite_in;
 use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, Upload, UploadRow, is_refused};
+use invigil_domain::notify::{NoticeKind, Priority};
 
 /// One person to enroll.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,7 +247,7 @@ struct Totals {
 struct Chunk {
     news: Vec<NewEnrollment>,
     /// (email, name) of ACTIVE people to notify once enrolled.
-    notices: Vec<(String, String)>,
+    notices: Vec<Uuid>,
     already: u64,
     invited: u64,
 }
@@ -317,7 +318,7 @@ impl BulkWrite for Enrollment {
             }
         };
         if let Some(u) = existing.as_ref().filter(|_| active) {
-            chunk.notices.push((u.email.clone(), u.name.clone()));
+            chunk.notices.push(u.id);
         }
         chunk.news.push(NewEnrollment {
             user_id,
@@ -346,21 +347,25 @@ impl BulkWrite for Enrollment {
         totals.already += chunk.already + (chunk.news.len() as u64 - enrolled);
         totals.enrolled += enrolled;
         totals.invited += chunk.invited;
-        let base = up.state.config.public_base();
-        for (to, name) in &chunk.notices {
-            mail::queue(
+        for user_id in &chunk.notices {
+            let vars = Vars::new()
+                .set("org", &self.org.name)
+                .set("exam", &exam.title)
+                .set("window", window_text(exam))
+                .set("duration_minutes", exam.duration_minutes.to_string())
+                .set("attempts", exam.max_attempts.to_string());
+            notify::send(
                 tx,
-                to,
-                &format!("You are enrolled in {}", exam.title),
-                &format!(
-                    "Hello {name},\n\n{} enrolled you in the exam \"{}\" on Invigil.\nYou may start it {} (duration {} minutes, {} attempt(s)).\nSign in at {base}/ to see your exams.\n",
-                    self.org.name,
-                    exam.title,
-                    window_text(exam),
-                    exam.duration_minutes,
-                    exam.max_attempts,
-                ),
-                up.now,
+                &up.state,
+                Notice {
+                    org_id: Some(up.auth.org_id),
+                    user_id: *user_id,
+                    kind: NoticeKind::Announcement,
+                    priority: Priority::Medium,
+                    template_key: "exam_enrollment",
+                    vars,
+                    link: Some("/me/exams".to_owned()),
+                },
             )
             .await?;
         }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::identity::Action;
+use invigil_domain::notify::{NoticeKind, Priority};
 use invigil_domain::review::{result_passed, results_withheld};
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams::{self as exam_store};
@@ -39,18 +40,19 @@ pub async fn release_results(
     let now = state.now();
     let tx = begin(state).await?;
     exam_store::release_results(&tx, auth.org_id, exam_id, now).await?;
-    for u in invigil_store::identity::users::by_ids(&tx, users.clone()).await? {
-        crate::mail::queue(
+    for u in &users {
+        crate::notify::send(
             &tx,
-            &u.email,
-            &format!("Your result for {} is available", exam.title),
-            &format!(
-                "Hello {},\n\nThe results of \"{}\" are released. See them at {}/ (My results).\n",
-                u.name,
-                exam.title,
-                state.config.public_base()
-            ),
-            now,
+            state,
+            crate::notify::Notice {
+                org_id: Some(auth.org_id),
+                user_id: *u,
+                kind: NoticeKind::TestResult,
+                priority: Priority::Medium,
+                template_key: "results_released",
+                vars: crate::notify::Vars::new().set("exam", &exam.title),
+                link: Some("/me/results".to_owned()),
+            },
         )
         .await?;
     }

@@ -17,6 +17,7 @@ use crate::audit::{Audit, AuditAction};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::mail;
+use crate::notify::Vars;
 use crate::state::AppState;
 
 /// An address that does not parse is a 422 on the `email` field (every
@@ -155,25 +156,26 @@ pub async fn change_email(
     )
     .await?;
     let link = mail::token_link(state, "verify-email", &token);
-    mail::queue(
+    crate::notify::mail_to(
         &tx,
+        state,
+        None,
+        "email_verification",
         email.as_str(),
-        "Confirm your new Invigil email address",
-        &format!("Hello {},\n\nConfirm this address for your Invigil account within 24 hours:\n\n{link}\n", me.user.name),
-        now,
+        Vars::new().set("name", &me.user.name).set("link", link),
     )
     .await?;
     let revert_link = mail::token_link(state, "revert-email", &revert);
-    mail::queue(
+    crate::notify::mail_to(
         &tx,
+        state,
+        None,
+        "email_change_notice",
         &me.user.email,
-        "Your Invigil email address is being changed",
-        &format!(
-            "Hello {},\n\nSomeone signed in to your Invigil account asked to change its email address from this one to {}.\n\nIf it was not you, open this link within 7 days to keep this address and sign out every session of the account:\n\n{revert_link}\n\nThen choose a new password (\"Forgot password\" on the sign-in page): whoever asked for the change knew your current one.\n",
-            me.user.name,
-            email.as_str()
-        ),
-        now,
+        Vars::new()
+            .set("name", &me.user.name)
+            .set("new_email", email.as_str())
+            .set("link", revert_link),
     )
     .await?;
     Audit::user(me.id(), &me.client, None, now)

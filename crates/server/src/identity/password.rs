@@ -50,12 +50,15 @@ pub async fn request_password_reset(
     )
     .await?;
     let link = mail::token_link(state, "reset-password", &token);
-    mail::queue(
+    crate::notify::mail_to(
         &tx,
+        state,
+        None,
+        "password_reset",
         &user.email,
-        "Reset your Invigil password",
-        &format!("Hello {},\n\nSomeone asked to reset the password of your Invigil account. If it was you, open this link within one hour:\n\n{link}\n\nIf it was not you, ignore this mail; your password stays as it is.\n", user.name),
-        now,
+        crate::notify::Vars::new()
+            .set("name", &user.name)
+            .set("link", link),
     )
     .await?;
     Audit::user(user.id, client, None, now)

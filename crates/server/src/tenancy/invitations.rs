@@ -19,6 +19,7 @@ use crate::http::error::ApiError;
 use crate::identity::INVITATION_TTL;
 use crate::identity::crypto::{hash_token, new_token};
 use crate::mail;
+use crate::notify::Vars;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -89,23 +90,19 @@ pub async fn invite(
     .await?;
     let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
     let link = mail::token_link(state, "accept-invitation", &token);
-    let how = if existing {
-        "You already have an Invigil account with this address: accept with your current password within 7 days"
-    } else {
-        "Choose your password and sign in within 7 days"
-    };
-    mail::queue(
+    crate::notify::mail_to(
         tx,
+        state,
+        Some(org.id),
+        "invitation",
         &user.email,
-        &format!("Invitation to {} on Invigil", org.name),
-        &format!(
-            "Hello {},\n\n{} invited you to {} on Invigil ({}).\n{how}:\n\n{link}\n\nIf you do not want to join, ignore this mail.\n",
-            if existing { user.name.as_str() } else { name },
-            actor.email,
-            org.name,
-            roles.join(", ")
-        ),
-        now,
+        Vars::new()
+            .set("name", if existing { user.name.as_str() } else { name })
+            .set("inviter", &actor.email)
+            .set("org", &org.name)
+            .set("roles", roles.join(", "))
+            .set("link", link)
+            .set("existing", if existing { "yes" } else { "" }),
     )
     .await?;
     Audit::by(actor, Some(org.id), now)
@@ -169,19 +166,17 @@ pub async fn invite_in(
     tenancy::add_roles(tx, org.id, user.id, &grant_rows(grants), now).await?;
     let roles: Vec<&str> = grants.iter().map(|g| g.role.as_str()).collect();
     let invitation_id = if user.status == AccountStatus::Active {
-        mail::queue(
+        crate::notify::mail_to(
             tx,
+            state,
+            Some(org.id),
+            "member_added",
             &user.email,
-            &format!("You were added to {} on Invigil", org.name),
-            &format!(
-                "Hello {},\n\n{} added you to {} on Invigil with the roles: {}.\nSign in at {}/ with your usual password.\n",
-                user.name,
-                actor.email,
-                org.name,
-                roles.join(", "),
-                state.config.public_base()
-            ),
-            now,
+            Vars::new()
+                .set("name", &user.name)
+                .set("inviter", &actor.email)
+                .set("org", &org.name)
+                .set("roles", roles.join(", ")),
         )
         .await?;
         None
@@ -206,17 +201,19 @@ pub async fn invite_in(
         )
         .await?;
         let link = mail::token_link(state, "accept-invitation", &token);
-        mail::queue(
+        crate::notify::mail_to(
             tx,
+            state,
+            Some(org.id),
+            "invitation",
             &user.email,
-            &format!("Invitation to {} on Invigil", org.name),
-            &format!(
-                "Hello {name},\n\n{} invited you to {} on Invigil ({}).\nChoose your password and sign in within 7 days:\n\n{link}\n",
-                actor.email,
-                org.name,
-                roles.join(", ")
-            ),
-            now,
+            Vars::new()
+                .set("name", name)
+                .set("inviter", &actor.email)
+                .set("org", &org.name)
+                .set("roles", roles.join(", "))
+                .set("link", link)
+                .set("existing", ""),
         )
         .await?;
         Some(id)

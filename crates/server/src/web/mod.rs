@@ -65,6 +65,7 @@ mod exam;
 mod form;
 mod home;
 mod links;
+mod notifications;
 pub mod pair;
 mod precheck;
 mod results;
@@ -112,6 +113,13 @@ pub fn router() -> Router<AppState> {
         .route("/me/results", get(results::results_page))
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
+        .route("/notifications", get(notifications::list_page))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::read_one))
+        .route(
+            "/notifications/preferences",
+            get(notifications::preferences_page).post(notifications::save_preferences),
+        )
         .route("/pair", get(pair::pair_page))
         // The page paths of the HTTP contract (API.md), kept as permanent
         // redirects to the pages' names.
@@ -159,6 +167,8 @@ pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 pub struct UserBadge {
     pub name: String,
     pub email: String,
+    /// Unread notifications (a badge on the header's link).
+    pub unread: u64,
 }
 
 /// What the base template needs on every page.
@@ -200,6 +210,7 @@ impl Layout {
             user: visitor.user.as_ref().map(|u| UserBadge {
                 name: u.user.name.clone(),
                 email: u.user.email.clone(),
+                unread: visitor.unread,
             }),
             csrf: csrf.to_owned(),
             htmx: false,

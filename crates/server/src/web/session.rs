@@ -110,6 +110,9 @@ pub struct Visitor {
     /// The anonymous CSRF cookie's value.
     anon_secret: Option<String>,
     pub client: ClientInfo,
+    /// The signed-in user's unread notifications (the header's badge),
+    /// counted on GET pages only: one COUNT.
+    pub unread: u64,
 }
 
 impl std::fmt::Debug for Visitor {
@@ -156,6 +159,7 @@ impl FromRequestParts<AppState> for Visitor {
             session_secret: None,
             anon_secret,
             client,
+            unread: 0,
         };
         let Some(token) = cookie(&parts.headers, names.session) else {
             return Ok(visitor);
@@ -170,6 +174,13 @@ impl FromRequestParts<AppState> for Visitor {
         .map_err(|e| error_page(&ApiError::from(e)))?;
         if let Some(found) = found.filter(|f| f.user.status == AccountStatus::Active) {
             visitor.session_secret = Some(token.to_owned());
+            if parts.method == axum::http::Method::GET {
+                // A failed count hides the badge rather than the page.
+                visitor.unread =
+                    invigil_store::notify::unread_count(state.db.read(), found.user.id)
+                        .await
+                        .unwrap_or(0);
+            }
             visitor.user = Some(CurrentUser {
                 user: found.user,
                 session_id: found.session_id,

@@ -24,6 +24,7 @@ mod identity;
 mod input;
 mod kill;
 mod load;
+mod notify;
 mod openapi;
 mod pipeline;
 mod proctoring;

@@ -13,6 +13,7 @@ mod m0006_one_time_payload;
 mod m0007_external_results;
 mod m0008_files;
 mod m0009_courses;
+mod m0010_notifications;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_external_results::Migration),
             Box::new(m0008_files::Migration),
             Box::new(m0009_courses::Migration),
+            Box::new(m0010_notifications::Migration),
         ]
     }
 }

@@ -269,6 +269,7 @@ impl Staff {
             user: Some(UserBadge {
                 name: self.ctx.user.user.name.clone(),
                 email: self.ctx.user.user.email.clone(),
+                unread: self.visitor.unread,
             }),
             csrf: self.csrf.clone(),
             htmx: true,

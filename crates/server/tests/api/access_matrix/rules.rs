@@ -57,6 +57,48 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ("DELETE", "/me/sessions/{id}", Rule::AnyAuthenticated),
     ("POST", "/me/password", Rule::AnyAuthenticated),
     ("POST", "/me/email", Rule::AnyAuthenticated),
+    ("GET", "/me/notifications", Rule::AnyAuthenticated),
+    (
+        "GET",
+        "/me/notifications/unread-count",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/me/notifications/{id}/read",
+        Rule::AnyAuthenticated,
+    ),
+    ("POST", "/me/notifications/read-all", Rule::AnyAuthenticated),
+    (
+        "GET",
+        "/me/notification-preferences",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "PUT",
+        "/me/notification-preferences",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/notification-templates",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/notification-templates/{key}/{channel}",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/notification-templates/{key}/{channel}",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/notification-templates/{key}/{channel}/preview",
+        Rule::Policy(Action::ManageOrg),
+    ),
     ("POST", "/orgs", Rule::SuperAdminOnly),
     ("GET", "/orgs/{org}", Rule::MemberView(Action::ManageOrg)),
     ("PATCH", "/orgs/{org}", Rule::Policy(Action::ManageOrg)),

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod departments;
 pub mod invitations;
 pub mod members;
+pub mod notification_templates;
 pub mod rules;
 
 use askama::Template;
@@ -74,6 +75,22 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org}/admin/rules/reset", post(rules::reset))
         .route("/orgs/{org}/admin/rules/{rule}", post(rules::save_rule))
         .route("/orgs/{org}/admin/audit", get(audit::page))
+        .route(
+            "/orgs/{org}/admin/notifications",
+            get(notification_templates::list),
+        )
+        .route(
+            "/orgs/{org}/admin/notifications/{key}/{channel}",
+            get(notification_templates::edit).post(notification_templates::save),
+        )
+        .route(
+            "/orgs/{org}/admin/notifications/{key}/{channel}/preview",
+            post(notification_templates::preview),
+        )
+        .route(
+            "/orgs/{org}/admin/notifications/{key}/{channel}/reset",
+            post(notification_templates::reset),
+        )
         .route("/orgs/{org}/admin/audit/verify", get(audit::verify))
         .route("/orgs/{org}/admin/audit/export", get(audit::export))
 }
@@ -89,7 +106,7 @@ pub struct AdminLink {
 
 /// The administration pages this person may open (`current`: this one).
 pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
-    let all: [(&str, Action, &'static str, &'static str); 5] = [
+    let all: [(&str, Action, &'static str, &'static str); 6] = [
         (
             "/admin/members",
             Action::ReadMembers,
@@ -113,6 +130,12 @@ pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
             Action::ManageOrg,
             "Proctoring rules",
             "What the risk engine flags during proctored exams, at each sensitivity, and how much it weighs.",
+        ),
+        (
+            "/admin/notifications",
+            Action::ManageOrg,
+            "Notification templates",
+            "The mails and in-app notices Invigil sends: your own texts with variables, previewed before saving.",
         ),
         (
             "/admin/audit",
