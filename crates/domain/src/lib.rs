@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod exams;
 pub mod grading;
 pub mod identity;
+pub mod payments;
 pub mod proctoring;
 pub mod reports;
 pub mod review;

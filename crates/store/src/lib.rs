@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod outbox;
 pub mod page;
+pub mod payments;
 pub mod proctoring;
 pub mod records;
 pub mod review;

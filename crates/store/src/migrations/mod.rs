@@ -11,6 +11,7 @@ mod m0004_exams;
 mod m0005_proctoring;
 mod m0006_one_time_payload;
 mod m0007_external_results;
+mod m0011_payments;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_proctoring::Migration),
             Box::new(m0006_one_time_payload::Migration),
             Box::new(m0007_external_results::Migration),
+            Box::new(m0011_payments::Migration),
         ]
     }
 }
