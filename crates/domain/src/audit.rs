@@ -124,6 +124,21 @@ audit_actions! {
     ReviewAppealed => "review.appealed" on "exam_session",
     EvidenceRead => "evidence.read" on "evidence_frame",
     EvidencePurged => "evidence.purged" on "evidence_frame",
+    // Payments (money writes).
+    PaymentCompleted => "payment.completed" on "payment",
+    PaymentFailed => "payment.failed" on "payment",
+    PaymentCancelled => "payment.cancelled" on "payment",
+    PaymentRefunded => "payment.refunded" on "payment",
+    PayoutCreated => "payout.created" on "payout",
+    PayoutPaid => "payout.paid" on "payout",
+    PayoutFailed => "payout.failed" on "payout",
+    PlanCreated => "plan.created" on "payment_plan",
+    PlanUpdated => "plan.updated" on "payment_plan",
+    PlanDeleted => "plan.deleted" on "payment_plan",
+    SubscriptionCreated => "subscription.created" on "subscription",
+    SubscriptionActivated => "subscription.activated" on "subscription",
+    SubscriptionUpdated => "subscription.updated" on "subscription",
+    SubscriptionCancelled => "subscription.cancelled" on "subscription",
     // The log itself: a download of its entries (with the filters used).
     AuditExported => "audit.exported" on "organization",
 }

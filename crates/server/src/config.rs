@@ -117,6 +117,16 @@ pub struct Config {
     pub live_recheck_secs: u64,
     /// How often the SQLite WAL is checkpointed (and truncated when idle).
     pub wal_checkpoint_interval_secs: u64,
+    /// Payments: the instructor's (payee's) share of what a payment kept,
+    /// in percent (0..=100); the platform keeps the rest.
+    pub payout_share_percent: u8,
+    /// Payments: base URL of the Stripe(-compatible) API.
+    pub stripe_api_base: String,
+    /// Payments: the Stripe secret key (`sk_...`); unset turns STRIPE off.
+    pub stripe_secret_key: Option<Secret>,
+    /// Payments: the signing secret of the Stripe webhook endpoint (`whsec_...`);
+    /// unset answers every webhook 400.
+    pub stripe_webhook_secret: Option<Secret>,
 }
 
 impl Default for Config {
@@ -152,6 +162,10 @@ impl Default for Config {
             hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
             wal_checkpoint_interval_secs: 60,
+            payout_share_percent: 70,
+            stripe_api_base: "https://api.stripe.com".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
         }
     }
 }
@@ -197,6 +211,10 @@ const KEYS: &[&str] = &[
     "hot_cache_capacity",
     "live_recheck_secs",
     "wal_checkpoint_interval_secs",
+    "payout_share_percent",
+    "stripe_api_base",
+    "stripe_secret_key",
+    "stripe_webhook_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +336,18 @@ impl Config {
         {
             return Err(ConfigError(
                 "autosave_max_in_flight, events_max_in_flight, live_recheck_secs and wal_checkpoint_interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.payout_share_percent > 100 {
+            return Err(ConfigError(
+                "payout_share_percent must be from 0 to 100".into(),
+            ));
+        }
+        if !(self.stripe_api_base.starts_with("https://")
+            || self.stripe_api_base.starts_with("http://"))
+        {
+            return Err(ConfigError(
+                "stripe_api_base must be an http:// or https:// URL".into(),
             ));
         }
         if self.request_timeout_secs == 0 {

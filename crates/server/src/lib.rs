@@ -17,6 +17,7 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod payments;
 pub mod proctoring;
 pub mod progress;
 pub mod records;

@@ -111,6 +111,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::audit::routes::routes())
         .merge(crate::reports::routes::routes())
         .merge(crate::records::routes::routes())
+        .merge(crate::payments::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()

@@ -23,6 +23,7 @@ mod input;
 mod kill;
 mod load;
 mod openapi;
+mod payments;
 mod pipeline;
 mod proctoring;
 mod records;

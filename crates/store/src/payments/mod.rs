@@ -686,3 +686,28 @@ pub async fn event<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// Per payee and currency: what their paid payments kept (amount less
+/// refunds) and their payouts not failed, as `(payee, currency, net, out)`,
+/// ordered by payee then currency. One payee's payments are locked on
+/// PostgreSQL (see [`payee_earnings`]).
+pub async fn payee_totals<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    payee: Option<Uuid>,
+) -> StoreResult<Vec<(Uuid, String, i64, i64)>> {
+    let mut acc: std::collections::BTreeMap<(Uuid, String), (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for (who, cur, amount, refunded) in payee_earnings(conn, org_id, payee).await? {
+        let e = acc.entry((who, cur)).or_default();
+        e.0 = e.0.saturating_add(amount.saturating_sub(refunded).max(0));
+    }
+    for (who, cur, amount) in payouts_owed(conn, org_id, payee).await? {
+        let e = acc.entry((who, cur)).or_default();
+        e.1 = e.1.saturating_add(amount);
+    }
+    Ok(acc
+        .into_iter()
+        .map(|((who, cur), (net, out))| (who, cur, net, out))
+        .collect())
+}
