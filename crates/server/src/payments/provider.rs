@@ -279,6 +279,17 @@ impl AnyProvider {
         }
     }
 
+    /// Stops renewal at the provider (MANUAL: nothing renews by itself).
+    pub async fn cancel_at_period_end(
+        &self,
+        provider_ref: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        match (self, provider_ref) {
+            (AnyProvider::Stripe(p), Some(r)) => p.client()?.cancel_at_period_end(r).await,
+            _ => Ok(()),
+        }
+    }
+
     pub async fn refund(
         &self,
         provider_ref: Option<&str>,

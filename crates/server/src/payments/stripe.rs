@@ -242,6 +242,27 @@ impl Stripe {
         })
     }
 
+    /// `POST /v1/subscriptions/{id}` with `cancel_at_period_end=true`:
+    /// Stripe stops renewing; its `customer.subscription.updated` follows.
+    pub async fn cancel_at_period_end(&self, subscription: &str) -> Result<(), ProviderError> {
+        if !subscription
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(ProviderError::Rejected(
+                "not a Stripe subscription id".into(),
+            ));
+        }
+        let form = vec![("cancel_at_period_end", "true".to_owned())];
+        self.post(
+            &format!("/v1/subscriptions/{subscription}"),
+            &form,
+            &format!("cancel-{subscription}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn post(
         &self,
         path: &str,

@@ -17,8 +17,8 @@ use invigil_domain::payments::{Currency, ProviderKind, PurposeKind, check_amount
 use invigil_store::Keyset;
 use invigil_store::payments::{self as store, Plan, PlanInput, Subscription, SubscriptionChange};
 
-use super::provider::CheckoutMode;
-use super::service::{CheckoutView, Purpose, open_checkout, start_checkout};
+use super::provider::{AnyProvider, CheckoutMode};
+use super::service::{CheckoutView, Purpose, open_checkout, provider_error, start_checkout};
 use crate::audit::Audit;
 use crate::authz::{Actor, Authorized};
 use crate::http::error::{ApiError, FieldError};
@@ -348,7 +348,25 @@ pub async fn cancel(
     org_id: Option<Uuid>,
     id: Uuid,
 ) -> Result<SubscriptionView, ApiError> {
+    let seen = store::subscription(state.db.read(), org_id, id)
+        .await?
+        .filter(|s| org_id.is_some() || s.user_id == actor.user_id)
+        .ok_or(ApiError::NotFound)?;
     let now = state.now();
+    if status_at(
+        seen.status,
+        seen.current_period_end,
+        seen.cancel_at_period_end,
+        now,
+    )
+    .is_live()
+    {
+        // The provider stops renewing first (no call inside a transaction).
+        AnyProvider::of(seen.provider, &state.config)
+            .cancel_at_period_end(seen.provider_ref.as_deref())
+            .await
+            .map_err(provider_error)?;
+    }
     let tx = begin(state).await?;
     let sub = store::subscription(&tx, org_id, id)
         .await?

@@ -159,6 +159,17 @@ async fn manual_payment_end_to_end(app: TestApp) {
         "{actions:?}"
     );
     assert!(actions.contains(&"payment.completed"), "{actions:?}");
+    // The completion hook's seam: a COURSE payment is recorded, the course
+    // named (the courses module enrolls the payer there once wired).
+    let done = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "payment.completed")
+        .unwrap();
+    assert_eq!(done["details"]["hook"]["kind"], "course_recorded", "{done}");
+    assert_eq!(done["details"]["hook"]["course_id"], p["purpose_id"]);
+    assert_eq!(done["details"]["detail"]["bank_reference"], "BANK-7781");
 
     // A second payment cancelled, a third failed: neither can be paid after.
     for (action, status) in [("cancel", "CANCELLED"), ("mark-failed", "FAILED")] {

@@ -236,7 +236,8 @@ async fn fake_stripe() -> String {
     }
     let router = Router::new()
         .route("/v1/checkout/sessions", post(echo))
-        .route("/v1/refunds", post(echo));
+        .route("/v1/refunds", post(echo))
+        .route("/v1/subscriptions/{id}", post(echo));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -275,6 +276,8 @@ async fn stripe_rest_client_against_a_local_fake(_app: TestApp) {
     let r = client.refund("pi_1", 500, "refund-key").await.unwrap();
     assert_eq!(r.provider_ref.as_deref(), Some("re_1"));
     assert!(!r.pending);
+    client.cancel_at_period_end("sub_1").await.unwrap();
+    assert!(client.cancel_at_period_end("sub_1/../x").await.is_err());
     // A wrong key is the provider's refusal, with its message.
     let bad = Stripe {
         api_base: base,
