@@ -157,6 +157,22 @@ audit_actions! {
     CourseReviewRestored => "course_review.restored" on "course_review",
     CourseAssessmentAdded => "course_assessment.added" on "course_assessment",
     CourseAssessmentRemoved => "course_assessment.removed" on "course_assessment",
+    // Payments (money writes).
+    PaymentCreated => "payment.created" on "payment",
+    PaymentCompleted => "payment.completed" on "payment",
+    PaymentFailed => "payment.failed" on "payment",
+    PaymentCancelled => "payment.cancelled" on "payment",
+    PaymentRefunded => "payment.refunded" on "payment",
+    PayoutCreated => "payout.created" on "payout",
+    PayoutPaid => "payout.paid" on "payout",
+    PayoutFailed => "payout.failed" on "payout",
+    PlanCreated => "plan.created" on "payment_plan",
+    PlanUpdated => "plan.updated" on "payment_plan",
+    PlanDeleted => "plan.deleted" on "payment_plan",
+    SubscriptionCreated => "subscription.created" on "subscription",
+    SubscriptionActivated => "subscription.activated" on "subscription",
+    SubscriptionUpdated => "subscription.updated" on "subscription",
+    SubscriptionCancelled => "subscription.cancelled" on "subscription",
     // The log itself: a download of its entries (with the filters used).
     AuditExported => "audit.exported" on "organization",
 }

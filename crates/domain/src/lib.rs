@@ -13,6 +13,7 @@ pub mod files;
 pub mod grading;
 pub mod identity;
 pub mod notify;
+pub mod payments;
 pub mod proctoring;
 pub mod reports;
 pub mod review;

@@ -148,6 +148,16 @@ pub struct Config {
     /// Bytes of files an organization may hold (its settings'
     /// `files_quota_bytes` overrides it).
     pub files_quota_bytes: u64,
+    /// Payments: the instructor's (payee's) share of what a payment kept,
+    /// in percent (0..=100); the platform keeps the rest.
+    pub payout_share_percent: u8,
+    /// Payments: base URL of the Stripe(-compatible) API.
+    pub stripe_api_base: String,
+    /// Payments: the Stripe secret key (`sk_...`); unset turns STRIPE off.
+    pub stripe_secret_key: Option<Secret>,
+    /// Payments: the signing secret of the Stripe webhook endpoint (`whsec_...`);
+    /// unset answers every webhook 400.
+    pub stripe_webhook_secret: Option<Secret>,
 }
 
 /// The blob store backend.
@@ -190,7 +200,7 @@ impl Default for Config {
             events_max_in_flight: 512,
             sessions_max_in_flight: 16,
             sessions_admission_wait_ms: 10_000,
-            hot_cache_ttl_ms: 2000,
+            hot_cache_ttl_ms: 10_000,
             hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
             wal_checkpoint_interval_secs: 60,
@@ -207,6 +217,10 @@ impl Default for Config {
             files_max_audio_bytes: 200 * MIB,
             files_max_document_bytes: 50 * MIB,
             files_quota_bytes: 10 * GIB,
+            payout_share_percent: 70,
+            stripe_api_base: "https://api.stripe.com".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
         }
     }
 }
@@ -270,6 +284,10 @@ const KEYS: &[&str] = &[
     "files_max_audio_bytes",
     "files_max_document_bytes",
     "files_quota_bytes",
+    "payout_share_percent",
+    "stripe_api_base",
+    "stripe_secret_key",
+    "stripe_webhook_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -408,6 +426,18 @@ impl Config {
             return Err(ConfigError(
                 "s3_endpoint must start with https:// (http:// only with s3_allow_http = true)"
                     .into(),
+            ));
+        }
+        if self.payout_share_percent > 100 {
+            return Err(ConfigError(
+                "payout_share_percent must be from 0 to 100".into(),
+            ));
+        }
+        if !(self.stripe_api_base.starts_with("https://")
+            || self.stripe_api_base.starts_with("http://"))
+        {
+            return Err(ConfigError(
+                "stripe_api_base must be an http:// or https:// URL".into(),
             ));
         }
         if self.request_timeout_secs == 0 {

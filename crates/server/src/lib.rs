@@ -20,6 +20,7 @@ pub mod identity;
 pub mod jobs;
 pub mod mail;
 pub mod notify;
+pub mod payments;
 pub mod proctoring;
 pub mod progress;
 pub mod records;

@@ -18,6 +18,7 @@ pub mod migrations;
 pub mod notify;
 pub mod outbox;
 pub mod page;
+pub mod payments;
 pub mod proctoring;
 pub mod records;
 pub mod review;

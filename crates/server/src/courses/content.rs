@@ -260,6 +260,7 @@ pub async fn create_lecture(
         .map(|l| l.sort_order + 1)
         .max()
         .unwrap_or(0);
+    check_file(&tx, &row).await?;
     let row = courses::insert_lecture(&tx, row).await?;
     commit(tx).await?;
     Ok(LectureView::of(&row, true))
@@ -306,10 +307,44 @@ pub async fn update_lecture(
     }
     check_lecture(&row, &mut e);
     e.done(()).map_err(ApiError::Validation)?;
+    check_file(&tx, &row).await?;
     row.updated_at = now;
     let row = courses::update_lecture(&tx, row).await?;
     commit(tx).await?;
     Ok(LectureView::of(&row, true))
+}
+
+/// A lecture's file is an uploaded file of the same organization, not
+/// deleted, of the lecture's kind (a VIDEO lecture plays a video, a PDF
+/// lecture shows a PDF; a TEXT lecture may attach any file): 422 on `file_id`.
+async fn check_file(tx: &invigil_store::Tx, row: &Lecture) -> Result<(), ApiError> {
+    use invigil_domain::courses::LectureKind;
+    use invigil_domain::files::FileKind;
+    let Some(id) = row.file_id else {
+        return Ok(());
+    };
+    let file = invigil_store::files::file_in_org(tx, row.org_id, id)
+        .await?
+        .filter(|f| f.deleted_at.is_none())
+        .ok_or_else(|| ApiError::field("file_id", "no such file in this organization"))?;
+    let fits = match row.kind {
+        LectureKind::Video => file.kind == FileKind::Video,
+        LectureKind::Pdf => file.kind == FileKind::Pdf,
+        LectureKind::Text => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "file_id",
+            format!(
+                "a {} lecture needs a {} file, not {}",
+                row.kind.name(),
+                row.kind.name(),
+                file.kind.name()
+            ),
+        ))
+    }
 }
 
 /// Soft delete (staff of the course) or restore (course managers).

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::courses::{
-    CourseEnrollmentStatus, EnrollError, EnrollmentSource, TestType, clamp_position,
+    CourseEnrollmentStatus, EnrollError, EnrollmentSource, Pricing, TestType, clamp_position,
     effective_status, grants_access, is_complete, may_enroll, next_lecture, progress_percent,
 };
 use invigil_domain::identity::{Email, MemberStatus, Role};
@@ -164,6 +164,98 @@ pub async fn enroll_self(
     };
     commit(tx).await?;
     Ok(EnrollmentView::of(&row, now))
+}
+
+/// What a learner sends to buy a course.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutBody {
+    /// MANUAL (invoice, the default) or STRIPE.
+    pub provider: Option<String>,
+}
+
+/// A learner buys a PAID course: a PENDING payment of the course's price
+/// (the payee is its first instructor) and the provider's checkout. The
+/// enrollment comes with the completed payment ([`enroll_paid`], from the
+/// payments module's completion hook). 409 `already_enrolled` while enrolled;
+/// a FREE course is enrolled into directly (422); a closed or full course is
+/// 409 as for enrolling.
+pub async fn checkout(
+    state: &AppState,
+    caller: &Caller,
+    course_id: Uuid,
+    body: CheckoutBody,
+) -> Result<crate::payments::service::CheckoutView, ApiError> {
+    use crate::payments::service::{Purpose, open_checkout, start_checkout};
+    use invigil_domain::payments::{ProviderKind, PurposeKind};
+    let provider = match body.provider.as_deref() {
+        None => ProviderKind::Manual,
+        Some(p) => ProviderKind::parse(p)
+            .ok_or_else(|| ApiError::field("provider", "must be MANUAL or STRIPE"))?,
+    };
+    let now = state.now();
+    let tx = begin(state).await?;
+    let seen = access::see(&tx, caller, course_id, false, now).await?;
+    let course = &seen.course;
+    if seen.enrolled {
+        return Err(ApiError::conflict_code(
+            "already_enrolled",
+            "you are enrolled in this course already",
+        ));
+    }
+    if course.pricing != Pricing::Paid {
+        return Err(ApiError::field(
+            "course",
+            "only a PAID course is bought; enroll in a free one directly",
+        ));
+    }
+    let taken = courses::seats_taken(&tx, course.org_id, course.id).await?;
+    let max = course.max_students.and_then(|m| u64::try_from(m).ok());
+    may_enroll(
+        course.status,
+        course.pricing,
+        EnrollmentSource::Paid,
+        taken,
+        max,
+    )
+    .map_err(enroll_error)?;
+    let currency = course
+        .currency
+        .clone()
+        .ok_or_else(|| ApiError::internal("a paid course without a currency"))?;
+    let payee = courses::instructors_of(&tx, course.org_id, course.id)
+        .await?
+        .first()
+        .map(|i| i.user_id);
+    let pending = start_checkout(
+        &tx,
+        course.org_id,
+        caller.user_id(),
+        Purpose {
+            kind: PurposeKind::Course,
+            id: course.id,
+        },
+        course.price_minor,
+        &currency,
+        payee,
+        provider,
+        &course.title,
+        now,
+    )
+    .await?;
+    caller
+        .auth
+        .audit(now)
+        .record(
+            &tx,
+            AuditAction::PaymentCreated,
+            pending.payment.id,
+            json!({ "course_id": course.id, "amount": course.price_minor,
+                "currency": currency, "provider": provider }),
+        )
+        .await?;
+    commit(tx).await?;
+    open_checkout(state, pending).await
 }
 
 /// The payments module's way in: enrolls `user_id` in `course_id` of

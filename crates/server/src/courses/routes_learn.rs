@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(enroll_self))
+        .routes(routes!(checkout))
         .routes(routes!(drop_self))
         .routes(routes!(list_enrollments, invite))
         .routes(routes!(save_progress))
@@ -55,6 +56,33 @@ pub async fn enroll_self(
 ) -> Result<Json<EnrollmentView>, ApiError> {
     let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
     learn::enroll_self(&state, &caller, id).await.map(Json)
+}
+
+/// Buy a PAID course (learners): a PENDING payment of its price and the
+/// provider's checkout (MANUAL: invoice instructions; STRIPE: a checkout
+/// URL). The enrollment comes when the payment completes. 409
+/// `already_enrolled`, `course_full` or `course_closed`; 422 for a free course.
+#[utoipa::path(post, path = "/orgs/{org}/courses/{course}/checkout", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path)),
+    request_body(content = Option<learn::CheckoutBody>, description = "optional `{provider}`: MANUAL (default) or STRIPE"),
+    responses((status = 201, body = crate::payments::service::CheckoutView), (status = 403),
+        (status = 404), (status = 409), (status = 422), (status = 502)),
+    security(("bearer" = [])))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id)): P2,
+    req: Request,
+) -> Result<(StatusCode, Json<crate::payments::service::CheckoutView>), ApiError> {
+    let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
+    let bytes = crate::http::extract::body_bytes(req, &state).await?;
+    let body: learn::CheckoutBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        learn::CheckoutBody::default()
+    } else {
+        crate::http::extract::parse_json(&bytes)?
+    };
+    let view = learn::checkout(&state, &caller, id, body).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Leave a course (progress is kept for a re-enrollment).

@@ -15,7 +15,7 @@
 //!   extension or a resume is never missed (never a stale deadline).
 //! - **The principal and the candidate's standing** (token, account,
 //!   membership, CANDIDATE grant) live at most [`Config::hot_cache_ttl_ms`]
-//!   (2 s by default) and never past the token's expiry. On this process
+//!   (10 s by default) and never past the token's expiry. On this process
 //!   every change that can take them away — sign-out, token and session
 //!   revocation, password and email changes, role and member status changes,
 //!   removal — empties the cache at once ([`HotCache::forget_all`]); another

@@ -26,6 +26,7 @@ mod kill;
 mod load;
 mod notify;
 mod openapi;
+mod payments;
 mod pipeline;
 mod proctoring;
 mod records;

@@ -14,6 +14,7 @@ mod m0007_external_results;
 mod m0008_files;
 mod m0009_courses;
 mod m0010_notifications;
+mod m0011_payments;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_files::Migration),
             Box::new(m0009_courses::Migration),
             Box::new(m0010_notifications::Migration),
+            Box::new(m0011_payments::Migration),
         ]
     }
 }

@@ -640,6 +640,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         MANAGE_COURSES,
     ),
     ("POST", "/orgs/{org}/courses/{course}/enroll", LEARN_COURSES),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/checkout",
+        LEARN_COURSES,
+    ),
     ("POST", "/orgs/{org}/courses/{course}/drop", LEARN_COURSES),
     (
         "GET",
@@ -707,4 +712,99 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/courses/{course}/assessments/{assessment}/enroll-me",
         LEARN_COURSES,
     ),
+    // Payments (issue 15 point 8).
+    (
+        "GET",
+        "/orgs/{org}/payments",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/payments/{id}",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payments/{id}/refund",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payments/{id}/mark-paid",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payments/{id}/mark-failed",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payments/{id}/cancel",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/payouts",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payouts",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/payouts/balances",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payouts/{id}/mark-paid",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/payouts/{id}/mark-failed",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    ("GET", "/orgs/{org}/plans", Rule::AnyMember),
+    (
+        "POST",
+        "/orgs/{org}/plans",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/plans/{id}",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/plans/{id}",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/subscriptions",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/subscriptions",
+        Rule::Policy(Action::LearnCourses),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/subscriptions/{id}/cancel",
+        Rule::Policy(Action::ManagePayments),
+    ),
+    ("GET", "/me/payments", Rule::AnyAuthenticated),
+    ("GET", "/me/subscriptions", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/me/subscriptions/{id}/cancel",
+        Rule::AnyAuthenticated,
+    ),
+    ("POST", "/webhooks/stripe", Rule::Public),
 ];

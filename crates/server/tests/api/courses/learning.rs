@@ -241,4 +241,106 @@ async fn paid_courses_need_a_payment(app: TestApp) {
     r.assert_problem(422, "validation_failed");
 }
 
-both!(enroll_learn_and_complete, paid_courses_need_a_payment);
+/// A learner buys a PAID course by invoice (MANUAL); staff mark it paid and
+/// the payer is enrolled as PAID in the same transaction. A lecture's file
+/// must be an uploaded file of the organization, of the lecture's kind.
+async fn buying_a_course_enrolls_when_paid(app: TestApp) {
+    let w = world(&app).await;
+    let (course, chapter, _) = published_course(
+        &app,
+        &w.teacher,
+        json!({"title": "Premium", "pricing": "PAID", "price_minor": 4900, "currency": "EUR"}),
+    )
+    .await;
+    let base = format!("{ORG}/courses/{course}");
+    // Bad input first: nothing is written.
+    app.post_json(
+        &format!("{base}/checkout"),
+        &w.learner.token,
+        &json!({"provider": "CASH"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post_json(&format!("{base}/checkout"), &w.teacher.token, &json!({}))
+        .await
+        .assert(403);
+    let r = app
+        .post_json(
+            &format!("{base}/checkout"),
+            &w.learner.token,
+            &json!({"provider": "MANUAL"}),
+        )
+        .await;
+    r.assert(201);
+    let pay = r.json();
+    assert_eq!(pay["payment"]["amount"], 4900, "{pay}");
+    assert_eq!(pay["payment"]["status"], "PENDING", "{pay}");
+    assert_eq!(
+        pay["payment"]["payee_user_id"],
+        w.teacher.id.to_string(),
+        "{pay}"
+    );
+    let pid = pay["payment"]["id"].as_str().unwrap();
+    // Not enrolled before the money arrives.
+    let d = app.get_json(&base, &w.learner.token).await;
+    assert!(d["enrollment"].is_null(), "{d}");
+    app.post_json(
+        &format!("{ORG}/payments/{pid}/mark-paid"),
+        &w.admin.token,
+        &json!({"reference": "BANK-1"}),
+    )
+    .await
+    .assert(200);
+    let d = app.get_json(&base, &w.learner.token).await;
+    assert_eq!(d["enrollment"]["source"], "PAID", "{d}");
+    assert_eq!(d["enrollment"]["status"], "ACTIVE", "{d}");
+    // Enrolled now: buying again is a conflict; a free course is not bought.
+    app.post_json(&format!("{base}/checkout"), &w.learner.token, &json!({}))
+        .await
+        .assert_problem(409, "already_enrolled");
+    let (free, _, _) = published_course(&app, &w.teacher, json!({"title": "Free one"})).await;
+    app.post_json(
+        &format!("{ORG}/courses/{free}/checkout"),
+        &w.learner2.token,
+        &json!({}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    // Lecture files: unknown, another kind, or a good one.
+    let lectures = format!("{base}/chapters/{chapter}/lectures");
+    app.post_json(
+        &lectures,
+        &w.teacher.token,
+        &json!({"title": "Ghost", "kind": "VIDEO", "file_id": uuid::Uuid::now_v7()}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let video = crate::files::upload_ok(
+        &app,
+        &w.teacher,
+        "kind=VIDEO&name=b.mp4",
+        crate::files::mp4(2048),
+    )
+    .await;
+    app.post_json(
+        &lectures,
+        &w.teacher.token,
+        &json!({"title": "Slides", "kind": "PDF", "file_id": video["id"]}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post_json(
+        &lectures,
+        &w.teacher.token,
+        &json!({"title": "Notes", "kind": "TEXT", "body": "see the video", "file_id": video["id"]}),
+    )
+    .await
+    .assert(201);
+}
+
+both!(
+    enroll_learn_and_complete,
+    paid_courses_need_a_payment,
+    buying_a_course_enrolls_when_paid
+);

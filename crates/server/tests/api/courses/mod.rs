@@ -72,12 +72,20 @@ pub async fn published_course(
         .await;
     r.assert(201);
     let chapter = id_of(&r.json());
+    // The video lecture plays an uploaded video of the organization.
+    let video = crate::files::upload_ok(
+        app,
+        who,
+        "kind=VIDEO&name=welcome.mp4",
+        crate::files::mp4(4096),
+    )
+    .await;
     let r = app
         .post_json(
             &format!("{base}/chapters/{chapter}/lectures"),
             &who.token,
             &json!({"title": "Welcome", "kind": "VIDEO", "duration_seconds": 600,
-                "file_id": Uuid::now_v7(), "is_preview": true}),
+                "file_id": video["id"], "is_preview": true}),
         )
         .await;
     r.assert(201);
