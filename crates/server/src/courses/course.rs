@@ -434,7 +434,7 @@ pub async fn detail(state: &AppState, caller: &Caller, id: Uuid) -> Result<Cours
         enrollment: seen
             .enrollment
             .as_ref()
-            .map(|e| super::views::EnrollmentView::of(e, now)),
+            .map(|e| super::views::CourseEnrollmentView::of(e, now)),
         is_staff: seen.staff,
     })
 }

@@ -33,7 +33,7 @@ use invigil_store::{Keyset, Tx, tenancy};
 
 use super::access::{self, Caller, Seen};
 use super::assessments;
-use super::views::{ChapterOutline, EnrollmentView, LectureOutline, MyCourseView};
+use super::views::{ChapterOutline, CourseEnrollmentView, LectureOutline, MyCourseView};
 use crate::audit::{Audit, AuditAction};
 use crate::http::auth::CurrentUser;
 use crate::http::error::{ApiError, FieldError};
@@ -138,7 +138,7 @@ pub async fn enroll_self(
     state: &AppState,
     caller: &Caller,
     course_id: Uuid,
-) -> Result<EnrollmentView, ApiError> {
+) -> Result<CourseEnrollmentView, ApiError> {
     let now = state.now();
     let tx = begin(state).await?;
     let seen = access::see(&tx, caller, course_id, false, now).await?;
@@ -163,7 +163,7 @@ pub async fn enroll_self(
             .ok_or_else(|| ApiError::internal("an active enrollment vanished"))?,
     };
     commit(tx).await?;
-    Ok(EnrollmentView::of(&row, now))
+    Ok(CourseEnrollmentView::of(&row, now))
 }
 
 /// What a learner sends to buy a course.
@@ -296,7 +296,7 @@ pub async fn drop_self(
     state: &AppState,
     caller: &Caller,
     course_id: Uuid,
-) -> Result<EnrollmentView, ApiError> {
+) -> Result<CourseEnrollmentView, ApiError> {
     let now = state.now();
     let tx = begin(state).await?;
     let seen = access::see(&tx, caller, course_id, false, now).await?;
@@ -318,13 +318,13 @@ pub async fn drop_self(
         )
         .await?;
     commit(tx).await?;
-    Ok(EnrollmentView::of(&en, now))
+    Ok(CourseEnrollmentView::of(&en, now))
 }
 
 /// Whom staff enroll: members holding CANDIDATE, by id or email.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct InviteBody {
+pub struct CourseInviteBody {
     #[serde(default)]
     pub user_ids: Vec<Uuid>,
     #[serde(default)]
@@ -334,8 +334,8 @@ pub struct InviteBody {
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
-pub struct InviteResult {
-    pub enrolled: Vec<EnrollmentView>,
+pub struct CourseInviteResult {
+    pub enrolled: Vec<CourseEnrollmentView>,
     /// Learners who were enrolled and active already.
     pub already_enrolled: Vec<Uuid>,
 }
@@ -347,8 +347,8 @@ pub async fn invite(
     state: &AppState,
     caller: &Caller,
     course_id: Uuid,
-    body: InviteBody,
-) -> Result<InviteResult, ApiError> {
+    body: CourseInviteBody,
+) -> Result<CourseInviteResult, ApiError> {
     let now = state.now();
     if body.user_ids.is_empty() && body.emails.is_empty() {
         return Err(ApiError::field("user_ids", "name at least one learner"));
@@ -403,7 +403,7 @@ pub async fn invite(
         return Err(ApiError::Validation(errors));
     }
     let audit = caller.auth.audit(now);
-    let mut out = InviteResult {
+    let mut out = CourseInviteResult {
         enrolled: Vec::new(),
         already_enrolled: Vec::new(),
     };
@@ -422,7 +422,7 @@ pub async fn invite(
         )
         .await?
         {
-            Some(row) => out.enrolled.push(EnrollmentView::of(&row, now)),
+            Some(row) => out.enrolled.push(CourseEnrollmentView::of(&row, now)),
             None => out.already_enrolled.push(id),
         }
     }
@@ -446,12 +446,14 @@ pub async fn list(
     caller: &Caller,
     course_id: Uuid,
     page: Keyset<Uuid>,
-) -> Result<Page<EnrollmentView>, ApiError> {
+) -> Result<Page<CourseEnrollmentView>, ApiError> {
     let now = state.now();
     let db = state.db.read();
     access::edit(db, caller, course_id, now).await?;
     let rows = courses::enrollments_page(db, caller.org_id(), course_id, page).await?;
-    Ok(Page::from_keyset(rows, |e| EnrollmentView::of(&e, now)))
+    Ok(Page::from_keyset(rows, |e| {
+        CourseEnrollmentView::of(&e, now)
+    }))
 }
 
 /// A course's active lectures in course order (chapters, then lectures).
@@ -582,7 +584,7 @@ pub struct ProgressView {
     pub lecture_id: Uuid,
     pub position_seconds: i32,
     pub completed_at: Option<DateTime<Utc>>,
-    pub enrollment: EnrollmentView,
+    pub enrollment: CourseEnrollmentView,
 }
 
 /// Saves the learner's progress in a lecture (idempotent).
@@ -641,7 +643,7 @@ pub async fn save_progress(
         lecture_id,
         position_seconds: row.position_seconds,
         completed_at: row.completed_at,
-        enrollment: EnrollmentView::of(&en, now),
+        enrollment: CourseEnrollmentView::of(&en, now),
     })
 }
 
@@ -737,7 +739,7 @@ pub async fn my_courses(
             course_id: course.id,
             course_slug: course.slug.clone(),
             title: course.title.clone(),
-            enrollment: EnrollmentView::of(en, now),
+            enrollment: CourseEnrollmentView::of(en, now),
             lectures_total: order.len() as u64,
             lectures_completed: done.len() as u64,
             next_lecture_id: next,

@@ -15,7 +15,7 @@ use invigil_store::{Keyset, Tx};
 
 use super::access::{self, Caller};
 use super::validate::Errors;
-use super::views::ReviewView;
+use super::views::CourseReviewView;
 use crate::audit::AuditAction;
 use crate::http::error::ApiError;
 use crate::http::page::Page;
@@ -80,7 +80,7 @@ pub async fn create(
     caller: &Caller,
     course_id: Uuid,
     body: ReviewBody,
-) -> Result<ReviewView, ApiError> {
+) -> Result<CourseReviewView, ApiError> {
     let now = state.now();
     let mut e = Errors::default();
     let r = rating(&mut e, body.rating);
@@ -135,7 +135,7 @@ pub async fn create(
         }
     };
     commit(tx).await?;
-    Ok(ReviewView::of(&row))
+    Ok(CourseReviewView::of(&row))
 }
 
 async fn own(tx: &Tx, caller: &Caller, course_id: Uuid, id: Uuid) -> Result<Review, ApiError> {
@@ -155,7 +155,7 @@ pub async fn update(
     course_id: Uuid,
     id: Uuid,
     p: ReviewPatch,
-) -> Result<ReviewView, ApiError> {
+) -> Result<CourseReviewView, ApiError> {
     let now = state.now();
     let tx = begin(state).await?;
     access::see(&tx, caller, course_id, false, now).await?;
@@ -171,7 +171,7 @@ pub async fn update(
     row.updated_at = now;
     let row = courses::update_review(&tx, row).await?;
     commit(tx).await?;
-    Ok(ReviewView::of(&row))
+    Ok(CourseReviewView::of(&row))
 }
 
 /// The author deletes their review (soft).
@@ -208,7 +208,7 @@ pub async fn restore(
     caller: &Caller,
     course_id: Uuid,
     id: Uuid,
-) -> Result<ReviewView, ApiError> {
+) -> Result<CourseReviewView, ApiError> {
     let now = state.now();
     let tx = begin(state).await?;
     access::see(&tx, caller, course_id, false, now).await?;
@@ -232,7 +232,7 @@ pub async fn restore(
         )
         .await?;
     commit(tx).await?;
-    Ok(ReviewView::of(&row))
+    Ok(CourseReviewView::of(&row))
 }
 
 /// Hides a review with a reason, or shows it again (the course's staff).
@@ -242,7 +242,7 @@ pub async fn moderate(
     course_id: Uuid,
     id: Uuid,
     body: ModerationBody,
-) -> Result<ReviewView, ApiError> {
+) -> Result<CourseReviewView, ApiError> {
     let now = state.now();
     let mut e = Errors::default();
     let reason = match (body.hidden, body.reason.as_deref()) {
@@ -288,7 +288,7 @@ pub async fn moderate(
         )
         .await?;
     commit(tx).await?;
-    Ok(ReviewView::of(&row))
+    Ok(CourseReviewView::of(&row))
 }
 
 /// Reviews of a course, newest first: visible ones and one's own for
@@ -300,7 +300,7 @@ pub async fn list(
     course_id: Uuid,
     deleted: bool,
     page: Keyset<Uuid>,
-) -> Result<Page<ReviewView>, ApiError> {
+) -> Result<Page<CourseReviewView>, ApiError> {
     let db = state.db.read();
     let seen = access::see(db, caller, course_id, false, state.now()).await?;
     let visibility = match (deleted, seen.staff) {
@@ -317,7 +317,7 @@ pub async fn list(
     let me = caller.user_id();
     let staff = seen.staff;
     Ok(Page::from_keyset(rows, |r| {
-        let mut v = ReviewView::of(&r);
+        let mut v = CourseReviewView::of(&r);
         if !staff && r.user_id != me {
             v.hidden_reason = None;
         }

@@ -12,9 +12,9 @@ use invigil_domain::identity::Action;
 
 use super::access::{Caller, EDITORS, READERS};
 use super::assessments::{self, AssessmentBody};
-use super::learn::{self, InviteBody, InviteResult, ProgressBody, ProgressView};
+use super::learn::{self, CourseInviteBody, CourseInviteResult, ProgressBody, ProgressView};
 use super::reviews::{self, ModerationBody, ReviewBody, ReviewPatch, ReviewQuery};
-use super::views::{AssessmentView, EnrollmentView, MyCourseView, ReviewView};
+use super::views::{AssessmentView, CourseEnrollmentView, CourseReviewView, MyCourseView};
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enroll_self))
         .routes(routes!(checkout))
         .routes(routes!(drop_self))
-        .routes(routes!(list_enrollments, invite))
+        .routes(routes!(list_course_enrollments, invite_to_course))
         .routes(routes!(save_progress))
         .routes(routes!(my_courses))
         .routes(routes!(list_reviews, create_review))
@@ -46,14 +46,14 @@ type P3 = ApiPath<(String, Uuid, Uuid)>;
 /// `payment_required` for a paid course, 409 `course_full` / `course_closed`.
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/enroll", tag = "courses",
     params(("org" = String, Path), ("course" = Uuid, Path)),
-    responses((status = 200, body = EnrollmentView), (status = 402), (status = 403),
+    responses((status = 200, body = CourseEnrollmentView), (status = 402), (status = 403),
         (status = 404), (status = 409)),
     security(("bearer" = [])))]
 pub async fn enroll_self(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
-) -> Result<Json<EnrollmentView>, ApiError> {
+) -> Result<Json<CourseEnrollmentView>, ApiError> {
     let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
     learn::enroll_self(&state, &caller, id).await.map(Json)
 }
@@ -88,14 +88,14 @@ pub async fn checkout(
 /// Leave a course (progress is kept for a re-enrollment).
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/drop", tag = "courses",
     params(("org" = String, Path), ("course" = Uuid, Path)),
-    responses((status = 200, body = EnrollmentView), (status = 403), (status = 404),
+    responses((status = 200, body = CourseEnrollmentView), (status = 403), (status = 404),
         (status = 409)),
     security(("bearer" = [])))]
 pub async fn drop_self(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
-) -> Result<Json<EnrollmentView>, ApiError> {
+) -> Result<Json<CourseEnrollmentView>, ApiError> {
     let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
     learn::drop_self(&state, &caller, id).await.map(Json)
 }
@@ -103,14 +103,14 @@ pub async fn drop_self(
 /// The course's enrollments (its staff).
 #[utoipa::path(get, path = "/orgs/{org}/courses/{course}/enrollments", tag = "courses",
     params(("org" = String, Path), ("course" = Uuid, Path), PageQuery),
-    responses((status = 200, body = Page<EnrollmentView>), (status = 403), (status = 404)),
+    responses((status = 200, body = Page<CourseEnrollmentView>), (status = 403), (status = 404)),
     security(("bearer" = [])))]
-pub async fn list_enrollments(
+pub async fn list_course_enrollments(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
     ApiQuery(page): ApiQuery<PageQuery>,
-) -> Result<Json<Page<EnrollmentView>>, ApiError> {
+) -> Result<Json<Page<CourseEnrollmentView>>, ApiError> {
     let caller = Caller::of(&ctx, EDITORS)?;
     learn::list(&state, &caller, id, page.keyset()?)
         .await
@@ -120,18 +120,18 @@ pub async fn list_enrollments(
 /// Enroll members holding CANDIDATE, by user id or email (its staff; all
 /// or nothing: 422 names the ones that are not such members).
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/enrollments", tag = "courses",
-    request_body = InviteBody, params(("org" = String, Path), ("course" = Uuid, Path)),
-    responses((status = 200, body = InviteResult), (status = 403), (status = 404),
+    request_body = CourseInviteBody, params(("org" = String, Path), ("course" = Uuid, Path)),
+    responses((status = 200, body = CourseInviteResult), (status = 403), (status = 404),
         (status = 409), (status = 422)),
     security(("bearer" = [])))]
-pub async fn invite(
+pub async fn invite_to_course(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
     req: Request,
-) -> Result<Json<InviteResult>, ApiError> {
+) -> Result<Json<CourseInviteResult>, ApiError> {
     let caller = Caller::of(&ctx, EDITORS)?;
-    let body: InviteBody = json_body(req, &state).await?;
+    let body: CourseInviteBody = json_body(req, &state).await?;
     learn::invite(&state, &caller, id, body).await.map(Json)
 }
 
@@ -174,14 +174,14 @@ pub async fn my_courses(
 /// Reviews of a course, newest first (hidden ones for its staff).
 #[utoipa::path(get, path = "/orgs/{org}/courses/{course}/reviews", tag = "courses",
     params(("org" = String, Path), ("course" = Uuid, Path), ReviewQuery),
-    responses((status = 200, body = Page<ReviewView>), (status = 403), (status = 404)),
+    responses((status = 200, body = Page<CourseReviewView>), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn list_reviews(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
     ApiQuery(q): ApiQuery<ReviewQuery>,
-) -> Result<Json<Page<ReviewView>>, ApiError> {
+) -> Result<Json<Page<CourseReviewView>>, ApiError> {
     let caller = Caller::of(&ctx, READERS)?;
     let page = PageQuery {
         limit: q.limit,
@@ -195,7 +195,7 @@ pub async fn list_reviews(
 /// Review a course you are enrolled in (one per learner: 409 again).
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews", tag = "courses",
     request_body = ReviewBody, params(("org" = String, Path), ("course" = Uuid, Path)),
-    responses((status = 201, body = ReviewView), (status = 403), (status = 404),
+    responses((status = 201, body = CourseReviewView), (status = 403), (status = 404),
         (status = 409), (status = 422)),
     security(("bearer" = [])))]
 pub async fn create_review(
@@ -203,7 +203,7 @@ pub async fn create_review(
     ctx: OrgCtx,
     ApiPath((_, id)): P2,
     req: Request,
-) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
+) -> Result<(StatusCode, Json<CourseReviewView>), ApiError> {
     let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
     let body: ReviewBody = json_body(req, &state).await?;
     let v = reviews::create(&state, &caller, id, body).await?;
@@ -214,14 +214,14 @@ pub async fn create_review(
 #[utoipa::path(patch, path = "/orgs/{org}/courses/{course}/reviews/{review}", tag = "courses",
     request_body = ReviewPatch,
     params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
-    responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = CourseReviewView), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn patch_review(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id, review)): P3,
     req: Request,
-) -> Result<Json<ReviewView>, ApiError> {
+) -> Result<Json<CourseReviewView>, ApiError> {
     let caller = Caller::of(&ctx, &[Action::LearnCourses])?;
     let body: ReviewPatch = json_body(req, &state).await?;
     reviews::update(&state, &caller, id, review, body)
@@ -247,13 +247,13 @@ pub async fn delete_review(
 /// Restore a deleted review (course managers).
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews/{review}/restore", tag = "courses",
     params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
-    responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 409)),
+    responses((status = 200, body = CourseReviewView), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 pub async fn restore_review(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath((_, id, review)): P3,
-) -> Result<Json<ReviewView>, ApiError> {
+) -> Result<Json<CourseReviewView>, ApiError> {
     let caller = Caller::of(&ctx, &[Action::ManageCourses])?;
     reviews::restore(&state, &caller, id, review)
         .await
@@ -264,7 +264,7 @@ pub async fn restore_review(
 #[utoipa::path(post, path = "/orgs/{org}/courses/{course}/reviews/{review}/moderation", tag = "courses",
     request_body = ModerationBody,
     params(("org" = String, Path), ("course" = Uuid, Path), ("review" = Uuid, Path)),
-    responses((status = 200, body = ReviewView), (status = 403), (status = 404),
+    responses((status = 200, body = CourseReviewView), (status = 403), (status = 404),
         (status = 409), (status = 422)),
     security(("bearer" = [])))]
 pub async fn moderate_review(
@@ -272,7 +272,7 @@ pub async fn moderate_review(
     ctx: OrgCtx,
     ApiPath((_, id, review)): P3,
     req: Request,
-) -> Result<Json<ReviewView>, ApiError> {
+) -> Result<Json<CourseReviewView>, ApiError> {
     let caller = Caller::of(&ctx, EDITORS)?;
     let body: ModerationBody = json_body(req, &state).await?;
     reviews::moderate(&state, &caller, id, review, body)

@@ -115,7 +115,7 @@ pub struct CourseDetail {
     pub rating_count: u64,
     pub chapters: Vec<ChapterOutline>,
     /// The caller's enrollment, if any.
-    pub enrollment: Option<EnrollmentView>,
+    pub enrollment: Option<CourseEnrollmentView>,
     /// Whether the caller is a course manager or one of its instructors.
     pub is_staff: bool,
 }
@@ -235,7 +235,7 @@ impl From<Chapter> for ChapterView {
 
 /// A learner's enrollment in a course.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EnrollmentView {
+pub struct CourseEnrollmentView {
     pub id: Uuid,
     pub course_id: Uuid,
     pub user_id: Uuid,
@@ -253,9 +253,9 @@ pub struct EnrollmentView {
     pub last_lecture_id: Option<Uuid>,
 }
 
-impl EnrollmentView {
+impl CourseEnrollmentView {
     pub fn of(e: &CourseEnrollment, now: DateTime<Utc>) -> Self {
-        EnrollmentView {
+        CourseEnrollmentView {
             id: e.id,
             course_id: e.course_id,
             user_id: e.user_id,
@@ -273,7 +273,7 @@ impl EnrollmentView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReviewView {
+pub struct CourseReviewView {
     pub id: Uuid,
     pub course_id: Uuid,
     pub user_id: Uuid,
@@ -287,9 +287,9 @@ pub struct ReviewView {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-impl ReviewView {
+impl CourseReviewView {
     pub fn of(r: &Review) -> Self {
-        ReviewView {
+        CourseReviewView {
             id: r.id,
             course_id: r.course_id,
             user_id: r.user_id,
@@ -359,7 +359,7 @@ pub struct MyCourseView {
     pub course_id: Uuid,
     pub course_slug: String,
     pub title: String,
-    pub enrollment: EnrollmentView,
+    pub enrollment: CourseEnrollmentView,
     pub lectures_total: u64,
     pub lectures_completed: u64,
     /// Continue where you left off: the lecture to open next (`null` when
