@@ -61,6 +61,42 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(id)
 }
 
+/// A mail to queue with [`enqueue_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues many mails with one statement per 200 (bulk notices).
+pub async fn enqueue_many<C: ConnectionTrait>(
+    conn: &C,
+    mails: Vec<NewMail>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut rows = mails.into_iter().map(|m| entity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        to_email: Set(m.to),
+        subject: Set(m.subject),
+        body: Set(m.body),
+        created_at: Set(now),
+        sent_at: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+    });
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        entity::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+}
+
 /// Mails not delivered yet, oldest first.
 pub async fn unsent<C: ConnectionTrait>(conn: &C, limit: u64) -> StoreResult<Vec<Mail>> {
     Ok(entity::Entity::find()

@@ -238,3 +238,46 @@ pub async fn enroll_me(
     v.enrolled_in_exam = Some(true);
     Ok(v)
 }
+
+/// Tells a learner the result of a course assessment that shows it at once
+/// (`practice_result`), in the transaction that finished the session; only a
+/// submitted, fully graded session (essays waiting for a grader do not).
+pub async fn tell_result(
+    tx: &invigil_store::Tx,
+    state: &AppState,
+    exam_title: &str,
+    session: &invigil_store::delivery::Session,
+) -> Result<(), ApiError> {
+    if session.status != invigil_domain::delivery::DeliveryStatus::Submitted
+        || session.pending_manual > 0
+        || !courses::exam_shows_result(tx, session.org_id, session.exam_id).await?
+    {
+        return Ok(());
+    }
+    let percent = match session.final_score {
+        Some(score) if session.max_score > 0.0 => (score / session.max_score * 100.0).round(),
+        _ => 0.0,
+    };
+    let passed = if session.passed == Some(true) {
+        "yes"
+    } else {
+        ""
+    };
+    crate::notify::send(
+        tx,
+        state,
+        crate::notify::Notice {
+            org_id: Some(session.org_id),
+            user_id: session.user_id,
+            kind: invigil_domain::notify::NoticeKind::TestResult,
+            priority: invigil_domain::notify::Priority::Medium,
+            template_key: "practice_result",
+            vars: crate::notify::Vars::new()
+                .set("exam", exam_title)
+                .set("score", format!("{percent} %"))
+                .set("passed", passed),
+            link: Some(format!("/me/results/{}", session.id)),
+        },
+    )
+    .await
+}

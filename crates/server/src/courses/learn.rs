@@ -27,6 +27,7 @@ use invigil_domain::courses::{
     effective_status, grants_access, is_complete, may_enroll, next_lecture, progress_percent,
 };
 use invigil_domain::identity::{Email, MemberStatus, Role};
+use invigil_domain::notify::{NoticeKind, Priority};
 use invigil_store::courses::{self, Course, CourseEnrollment, Lecture, LectureProgress};
 use invigil_store::identity::users;
 use invigil_store::{Keyset, Tx, tenancy};
@@ -38,6 +39,7 @@ use crate::audit::{Audit, AuditAction};
 use crate::http::auth::CurrentUser;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::Page;
+use crate::notify::{self, Broadcast, Vars};
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
 
@@ -131,6 +133,48 @@ async fn admit(
     Ok(Some(row))
 }
 
+/// The learner's page of a course, for links in notices.
+async fn course_link(tx: &Tx, course: &Course) -> Result<Option<String>, ApiError> {
+    Ok(tenancy::org_by_id(tx, course.org_id)
+        .await?
+        .map(|o| format!("/orgs/{}/learn/{}", o.slug, course.id)))
+}
+
+/// Tells learners just enrolled (`course_enrolled`) or who just completed
+/// the course (`course_completed`), in the transaction that did it.
+async fn tell_learners(
+    tx: &Tx,
+    state: &AppState,
+    course: &Course,
+    template_key: &str,
+    learners: &[Uuid],
+) -> Result<(), ApiError> {
+    if learners.is_empty() {
+        return Ok(());
+    }
+    let kind = if template_key == "course_completed" {
+        NoticeKind::Achievement
+    } else {
+        NoticeKind::CourseUpdate
+    };
+    notify::send_many(
+        tx,
+        state,
+        Broadcast {
+            org_id: Some(course.org_id),
+            kind,
+            priority: Priority::Medium,
+            template_key,
+            link: course_link(tx, course).await?,
+        },
+        learners
+            .iter()
+            .map(|u| (*u, Vars::new().set("course", &course.title)))
+            .collect(),
+    )
+    .await
+}
+
 /// A learner enrolls themselves in a published FREE course (402
 /// `payment_required` for a paid one; 409 when full or closed). Enrolling
 /// again while active answers the enrollment as it is.
@@ -157,7 +201,10 @@ pub async fn enroll_self(
     )
     .await?
     {
-        Some(row) => row,
+        Some(row) => {
+            tell_learners(&tx, state, &seen.course, "course_enrolled", &[row.user_id]).await?;
+            row
+        }
         None => seen
             .enrollment
             .ok_or_else(|| ApiError::internal("an active enrollment vanished"))?,
@@ -260,23 +307,24 @@ pub async fn checkout(
 
 /// The payments module's way in: enrolls `user_id` in `course_id` of
 /// `org_id` as PAID with the payment that paid for it, in the payment's
-/// transaction. `Ok(None)` when they were enrolled and active already.
+/// transaction, at the audit's time. `Ok(None)` when they were enrolled and active already.
 /// The caller has checked the payment; the course must be published and
 /// not full.
 pub async fn enroll_paid(
     tx: &Tx,
+    state: &AppState,
     audit: &Audit<'_>,
     org_id: Uuid,
     course_id: Uuid,
     user_id: Uuid,
     payment_id: Uuid,
-    now: DateTime<Utc>,
 ) -> Result<Option<CourseEnrollment>, ApiError> {
+    let now = audit.now;
     let course = courses::course(tx, org_id, course_id)
         .await?
         .filter(|c| c.deleted_at.is_none())
         .ok_or(ApiError::NotFound)?;
-    admit(
+    let row = admit(
         tx,
         audit,
         &course,
@@ -288,7 +336,11 @@ pub async fn enroll_paid(
         },
         now,
     )
-    .await
+    .await?;
+    if row.is_some() {
+        tell_learners(tx, state, &course, "course_enrolled", &[user_id]).await?;
+    }
+    Ok(row)
 }
 
 /// A learner leaves a course (progress kept for a re-enrollment).
@@ -426,6 +478,8 @@ pub async fn invite(
             None => out.already_enrolled.push(id),
         }
     }
+    let enrolled: Vec<Uuid> = out.enrolled.iter().map(|e| e.user_id).collect();
+    tell_learners(&tx, state, &course, "course_enrolled", &enrolled).await?;
     commit(tx).await?;
     Ok(out)
 }
@@ -503,6 +557,7 @@ async fn final_passed<C: invigil_store::courses::Conn>(
 /// rows; COMPLETED (with completed_at, audited) when earned.
 async fn recompute(
     tx: &Tx,
+    state: &AppState,
     audit: &Audit<'_>,
     course: &Course,
     mut en: CourseEnrollment,
@@ -534,6 +589,7 @@ async fn recompute(
                 json!({ "course_id": course.id, "user_id": en.user_id }),
             )
             .await?;
+        tell_learners(tx, state, course, "course_completed", &[en.user_id]).await?;
     }
     Ok(en)
 }
@@ -565,7 +621,7 @@ pub async fn settle_completion(
     let fresh = courses::enrollment_of(&tx, course.org_id, course.id, en.user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let out = recompute(&tx, &caller.auth.audit(now), course, fresh, now).await?;
+    let out = recompute(&tx, state, &caller.auth.audit(now), course, fresh, now).await?;
     commit(tx).await?;
     Ok(out)
 }
@@ -637,7 +693,7 @@ pub async fn save_progress(
     let mut en = en;
     en.last_activity_at = Some(now);
     en.last_lecture_id = Some(lecture_id);
-    let en = recompute(&tx, &caller.auth.audit(now), &seen.course, en, now).await?;
+    let en = recompute(&tx, state, &caller.auth.audit(now), &seen.course, en, now).await?;
     commit(tx).await?;
     Ok(ProgressView {
         lecture_id,

@@ -294,7 +294,7 @@ pub async fn submit(
             session_view(state, &s).await
         }
         SubmitOutcome::Submitted(next) => {
-            let row = finish(&tx, &s, &next, now).await?;
+            let row = finish(&tx, state, &s, &next, now).await?;
             candidate_audit(me, s.org_id, now)
                 .record(
                     &tx,
@@ -329,6 +329,7 @@ pub(super) fn publish(state: &AppState, row: &Session) {
 /// Persists a terminal state: grades, scores, enrollment completed.
 pub(super) async fn finish(
     tx: &Tx,
+    state: &AppState,
     s: &Session,
     next: &DeliveryState,
     now: DateTime<Utc>,
@@ -352,6 +353,7 @@ pub(super) async fn finish(
         now,
     )
     .await?;
+    crate::courses::assessments::tell_result(tx, state, &exam.title, &row).await?;
     Ok(row)
 }
 
@@ -366,7 +368,7 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
     let Some(next) = state_of(&s).auto_submit(now, state.config.grace()) else {
         return Ok(false);
     };
-    let row = finish(&tx, &s, &next, now).await?;
+    let row = finish(&tx, state, &s, &next, now).await?;
     let sweeper = ClientInfo {
         ip: None,
         user_agent: Some("invigil-sweeper".into()),

@@ -22,7 +22,7 @@ use invigil_store::tenancy::{self, Organization};
 use crate::audit::AuditAction;
 use crate::authz::{Authorized, OrgCtx};
 use crate::http::error::{ApiError, LineError};
-use crate::notify::{self, Notice, Vars};
+use crate::notify::{self, Broadcast, Vars};
 use crate::state::AppState;
 use crate::tenancy::invitations::invite_in;
 use crate::upload::{self, ACCOUNT_REFUSED, BulkWrite, OWN_ACCOUNT, Upload, UploadRow, is_refused};
@@ -347,28 +347,25 @@ impl BulkWrite for Enrollment {
         totals.already += chunk.already + (chunk.news.len() as u64 - enrolled);
         totals.enrolled += enrolled;
         totals.invited += chunk.invited;
-        for user_id in &chunk.notices {
-            let vars = Vars::new()
-                .set("org", &self.org.name)
-                .set("exam", &exam.title)
-                .set("window", window_text(exam))
-                .set("duration_minutes", exam.duration_minutes.to_string())
-                .set("attempts", exam.max_attempts.to_string());
-            notify::send(
-                tx,
-                &up.state,
-                Notice {
-                    org_id: Some(up.auth.org_id),
-                    user_id: *user_id,
-                    kind: NoticeKind::Announcement,
-                    priority: Priority::Medium,
-                    template_key: "exam_enrollment",
-                    vars,
-                    link: Some("/me/exams".to_owned()),
-                },
-            )
-            .await?;
-        }
+        let vars = Vars::new()
+            .set("org", &self.org.name)
+            .set("exam", &exam.title)
+            .set("window", window_text(exam))
+            .set("duration_minutes", exam.duration_minutes.to_string())
+            .set("attempts", exam.max_attempts.to_string());
+        notify::send_many(
+            tx,
+            &up.state,
+            Broadcast {
+                org_id: Some(up.auth.org_id),
+                kind: NoticeKind::Announcement,
+                priority: Priority::Medium,
+                template_key: "exam_enrollment",
+                link: Some("/me/exams".to_owned()),
+            },
+            chunk.notices.iter().map(|u| (*u, vars.clone())).collect(),
+        )
+        .await?;
         Ok(())
     }
 

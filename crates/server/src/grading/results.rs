@@ -40,22 +40,22 @@ pub async fn release_results(
     let now = state.now();
     let tx = begin(state).await?;
     exam_store::release_results(&tx, auth.org_id, exam_id, now).await?;
-    for u in &users {
-        crate::notify::send(
-            &tx,
-            state,
-            crate::notify::Notice {
-                org_id: Some(auth.org_id),
-                user_id: *u,
-                kind: NoticeKind::TestResult,
-                priority: Priority::Medium,
-                template_key: "results_released",
-                vars: crate::notify::Vars::new().set("exam", &exam.title),
-                link: Some("/me/results".to_owned()),
-            },
-        )
-        .await?;
-    }
+    crate::notify::send_many(
+        &tx,
+        state,
+        crate::notify::Broadcast {
+            org_id: Some(auth.org_id),
+            kind: NoticeKind::TestResult,
+            priority: Priority::Medium,
+            template_key: "results_released",
+            link: Some("/me/results".to_owned()),
+        },
+        users
+            .iter()
+            .map(|u| (*u, crate::notify::Vars::new().set("exam", &exam.title)))
+            .collect(),
+    )
+    .await?;
     let withheld = sessions
         .iter()
         .filter(|s| results_withheld(s.integrity_status))

@@ -14,15 +14,15 @@ pub mod preferences;
 pub mod routes;
 pub mod templates;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
 use invigil_domain::notify::catalog::{self, Spec};
-use invigil_domain::notify::template::Escape;
+use invigil_domain::notify::template::{Escape, Template};
 use invigil_domain::notify::{Channel, NoticeKind, Priority, is_local_link, one_line};
 use invigil_store::notify::{self as store, NewNotification};
-use invigil_store::{Tx, identity::users};
+use invigil_store::{Tx, identity::users, outbox};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -81,18 +81,18 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// Renders `spec` on `channel` from the organization's override (when
-/// given and still valid) or the default; `None` when the key is not sent
-/// on that channel. Missing variables take their sample only in previews:
-/// here they render empty.
-pub async fn render(
+/// A template's subject and body, parsed.
+type Compiled = (Template, Template);
+
+/// The organization's override of `spec` on `channel` (when given and still
+/// valid) or the default, parsed; `None` when the key is not sent on that
+/// channel.
+async fn compile(
     tx: &Tx,
     org_id: Option<Uuid>,
     spec: &Spec,
     channel: Channel,
-    vars: &Vars,
-    escape: Escape,
-) -> Result<Option<Rendered>, ApiError> {
+) -> Result<Option<Compiled>, ApiError> {
     let over = match org_id {
         Some(org) => store::override_of(tx, org, spec.key, channel).await?,
         None => None,
@@ -108,23 +108,41 @@ pub async fn render(
             }
         }
     });
-    let (subject, body) = match parsed {
-        Some(p) => p,
-        None => {
-            let Some(text) = spec.default_text(channel) else {
-                return Ok(None);
-            };
-            (
-                spec.parse(text.subject).map_err(ApiError::internal)?,
-                spec.parse(text.body).map_err(ApiError::internal)?,
-            )
-        }
+    if parsed.is_some() {
+        return Ok(parsed);
+    }
+    let Some(text) = spec.default_text(channel) else {
+        return Ok(None);
     };
+    Ok(Some((
+        spec.parse(text.subject).map_err(ApiError::internal)?,
+        spec.parse(text.body).map_err(ApiError::internal)?,
+    )))
+}
+
+/// Fills a compiled template in. Missing variables render empty (they take
+/// their sample only in previews).
+fn fill((subject, body): &Compiled, vars: &Vars, escape: Escape) -> Rendered {
     let value = |k: &str| vars.get(k);
-    Ok(Some(Rendered {
+    Rendered {
         subject: one_line(&subject.render(value, escape)),
         body: body.render(value, escape),
-    }))
+    }
+}
+
+/// Renders `spec` on `channel` from the organization's override or the
+/// default; `None` when the key is not sent on that channel.
+pub async fn render(
+    tx: &Tx,
+    org_id: Option<Uuid>,
+    spec: &Spec,
+    channel: Channel,
+    vars: &Vars,
+    escape: Escape,
+) -> Result<Option<Rendered>, ApiError> {
+    Ok(compile(tx, org_id, spec, channel)
+        .await?
+        .map(|t| fill(&t, vars, escape)))
 }
 
 fn spec_of(key: &str) -> Result<&'static Spec, ApiError> {
@@ -155,38 +173,99 @@ pub async fn mail_to(
 /// default) and as the key is sent on each channel. `name` and `base_url`
 /// are filled in when not given.
 pub async fn send(tx: &Tx, state: &AppState, notice: Notice<'_>) -> Result<(), ApiError> {
-    let spec = spec_of(notice.template_key)?;
-    let Some(user) = users::by_id(tx, notice.user_id).await? else {
-        return Ok(());
+    let broadcast = Broadcast {
+        org_id: notice.org_id,
+        kind: notice.kind,
+        priority: notice.priority,
+        template_key: notice.template_key,
+        link: notice.link,
     };
-    let (in_app, mail) = preferences::wanted(tx, user.id, notice.kind).await?;
-    let mut vars = notice.vars;
-    vars.or_set("name", || user.name.clone());
-    vars.or_set("base_url", || state.config.public_base());
-    let now = state.now();
-    if in_app
-        && let Some(r) =
-            render(tx, notice.org_id, spec, Channel::InApp, &vars, Escape::None).await?
-    {
-        store::insert(
-            tx,
-            NewNotification {
-                user_id: user.id,
-                org_id: notice.org_id,
-                kind: notice.kind,
-                priority: notice.priority,
-                title: r.subject,
-                body: r.body,
-                link: notice.link.filter(|l| is_local_link(l)),
-            },
-            now,
-        )
-        .await?;
+    send_many(tx, state, broadcast, vec![(notice.user_id, notice.vars)]).await
+}
+
+/// One notice to many users ([`send_many`]): everything but the variables.
+#[derive(Debug, Clone)]
+pub struct Broadcast<'a> {
+    pub org_id: Option<Uuid>,
+    pub kind: NoticeKind,
+    pub priority: Priority,
+    pub template_key: &'a str,
+    /// A path of our UI; anything else is dropped.
+    pub link: Option<String>,
+}
+
+/// Users read, preferences read and rows written per round of [`send_many`].
+const SEND_CHUNK: usize = 500;
+
+/// [`send`] to many users at once (an exam's candidates, a course's
+/// learners), each with their own variables: the templates are read and
+/// parsed once, and users, preferences, notifications and mails go by the
+/// chunk of [`SEND_CHUNK`] (a few statements each), not one by one.
+pub async fn send_many(
+    tx: &Tx,
+    state: &AppState,
+    b: Broadcast<'_>,
+    recipients: Vec<(Uuid, Vars)>,
+) -> Result<(), ApiError> {
+    let spec = spec_of(b.template_key)?;
+    if recipients.is_empty() {
+        return Ok(());
     }
-    if mail
-        && let Some(m) = render(tx, notice.org_id, spec, Channel::Mail, &vars, Escape::None).await?
-    {
-        crate::mail::queue(tx, &user.email, &m.subject, &m.body, now).await?;
+    let in_app_t = compile(tx, b.org_id, spec, Channel::InApp).await?;
+    let mail_t = compile(tx, b.org_id, spec, Channel::Mail).await?;
+    let link = b.link.filter(|l| is_local_link(l));
+    let base = state.config.public_base();
+    let now = state.now();
+    for chunk in recipients.chunks(SEND_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(u, _)| *u).collect();
+        let users: HashMap<Uuid, users::User> = users::by_ids(tx, ids.clone())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let prefs: HashMap<Uuid, store::Preference> = if b.kind == NoticeKind::Account {
+            HashMap::new()
+        } else {
+            store::preferences_for(tx, ids, b.kind)
+                .await?
+                .into_iter()
+                .map(|p| (p.user_id, p))
+                .collect()
+        };
+        let mut notes = Vec::new();
+        let mut mails = Vec::new();
+        for (user_id, vars) in chunk {
+            // A user erased meanwhile gets nothing.
+            let Some(user) = users.get(user_id) else {
+                continue;
+            };
+            let (in_app, mail) = preferences::wanted_of(b.kind, prefs.get(user_id));
+            let mut vars = vars.clone();
+            vars.or_set("name", || user.name.clone());
+            vars.or_set("base_url", || base.clone());
+            if in_app && let Some(t) = &in_app_t {
+                let r = fill(t, &vars, Escape::None);
+                notes.push(NewNotification {
+                    user_id: user.id,
+                    org_id: b.org_id,
+                    kind: b.kind,
+                    priority: b.priority,
+                    title: r.subject,
+                    body: r.body,
+                    link: link.clone(),
+                });
+            }
+            if mail && let Some(t) = &mail_t {
+                let m = fill(t, &vars, Escape::None);
+                mails.push(outbox::NewMail {
+                    to: user.email.clone(),
+                    subject: m.subject,
+                    body: m.body,
+                });
+            }
+        }
+        store::insert_many(tx, notes, now).await?;
+        outbox::enqueue_many(tx, mails, now).await?;
     }
     Ok(())
 }

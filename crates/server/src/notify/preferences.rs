@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::notify::NoticeKind;
-use invigil_store::Tx;
 use invigil_store::notify as store;
 
 use crate::http::error::{ApiError, FieldError};
@@ -38,14 +37,13 @@ pub fn choosable() -> impl Iterator<Item = NoticeKind> {
         .filter(|k| *k != NoticeKind::Account)
 }
 
-/// (in-app, mail) wanted for `kind`.
-pub async fn wanted(tx: &Tx, user_id: Uuid, kind: NoticeKind) -> Result<(bool, bool), ApiError> {
+/// (in-app, mail) wanted for `kind` given the user's stored preference:
+/// ACCOUNT mails always, no preference means both.
+pub fn wanted_of(kind: NoticeKind, stored: Option<&store::Preference>) -> (bool, bool) {
     if kind == NoticeKind::Account {
-        return Ok((false, true));
+        return (false, true);
     }
-    Ok(store::preference_of(tx, user_id, kind)
-        .await?
-        .map_or((true, true), |p| (p.in_app, p.mail)))
+    stored.map_or((true, true), |p| (p.in_app, p.mail))
 }
 
 /// Every choosable kind with the stored preference or the default.
@@ -102,4 +100,33 @@ pub async fn put(
     let out = view(&store::preferences_of(&tx, user_id).await?);
     commit(tx).await?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(in_app: bool, mail: bool) -> store::Preference {
+        store::Preference {
+            user_id: Uuid::nil(),
+            kind: NoticeKind::TestResult,
+            in_app,
+            mail,
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn account_mails_are_always_sent_and_never_in_app() {
+        let off = stored(false, false);
+        assert_eq!(wanted_of(NoticeKind::Account, Some(&off)), (false, true));
+        assert_eq!(wanted_of(NoticeKind::Account, None), (false, true));
+    }
+
+    #[test]
+    fn no_preference_means_both_and_a_stored_one_is_obeyed() {
+        assert_eq!(wanted_of(NoticeKind::TestResult, None), (true, true));
+        let p = stored(true, false);
+        assert_eq!(wanted_of(NoticeKind::TestResult, Some(&p)), (true, false));
+    }
 }

@@ -13,7 +13,7 @@ use invigil_domain::audit::AuditAction;
 use invigil_domain::payments::subscription::{SubscriptionStatus, period_end};
 use invigil_domain::payments::{
     Currency, MoneyError, PaymentStatus, ProviderKind, PurposeKind, RefundStatus, check_amount,
-    refund_outcome, status_after_refunds,
+    display_amount, refund_outcome, status_after_refunds,
 };
 use invigil_domain::text::Text;
 use invigil_store::Tx;
@@ -307,6 +307,7 @@ pub enum Completion {
 /// The hook run in the transaction that completes a payment.
 pub async fn on_completed(
     tx: &Tx,
+    state: &AppState,
     audit: &Audit<'_>,
     payment: &Payment,
     provider_subscription: Option<String>,
@@ -317,12 +318,12 @@ pub async fn on_completed(
             let course_id = payment.purpose_id;
             let enrolled = crate::courses::learn::enroll_paid(
                 tx,
+                state,
                 audit,
                 payment.org_id,
                 course_id,
                 payment.payer_user_id,
                 payment.id,
-                now,
             )
             .await;
             match enrolled {
@@ -374,9 +375,38 @@ pub async fn on_completed(
     }
 }
 
+/// Confirms a completed payment to its payer (`payment_received`): what was
+/// paid for is the course's title or the plan's name.
+async fn tell_payer(tx: &Tx, state: &AppState, p: &Payment) -> Result<(), ApiError> {
+    let description = match p.purpose_kind {
+        PurposeKind::Course => invigil_store::courses::course(tx, p.org_id, p.purpose_id)
+            .await?
+            .map(|c| c.title),
+        PurposeKind::Subscription => None,
+    }
+    .unwrap_or_else(|| format!("payment {}", p.reference));
+    crate::notify::send(
+        tx,
+        state,
+        crate::notify::Notice {
+            org_id: Some(p.org_id),
+            user_id: p.payer_user_id,
+            kind: invigil_domain::notify::NoticeKind::Payment,
+            priority: invigil_domain::notify::Priority::Medium,
+            template_key: "payment_received",
+            vars: crate::notify::Vars::new()
+                .set("amount", display_amount(p.amount, &p.currency))
+                .set("description", description),
+            link: None,
+        },
+    )
+    .await
+}
+
 /// Completes a payment (staff or provider) and runs the hook, audited.
 pub async fn complete(
     tx: &Tx,
+    state: &AppState,
     audit: &Audit<'_>,
     current: Payment,
     provider_ref: Option<String>,
@@ -396,7 +426,8 @@ pub async fn complete(
         now,
     )
     .await?;
-    let done = on_completed(tx, audit, &p, provider_subscription, now).await?;
+    let done = on_completed(tx, state, audit, &p, provider_subscription, now).await?;
+    tell_payer(tx, state, &p).await?;
     audit
         .record(
             tx,
@@ -545,6 +576,7 @@ pub async fn mark_paid(
     let audit = auth.audit(now);
     let (p, _) = complete(
         &tx,
+        state,
         &audit,
         p,
         None,

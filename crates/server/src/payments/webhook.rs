@@ -66,7 +66,7 @@ pub async fn apply(
         // Another delivery of the same event won the race.
         return Ok(replayed());
     };
-    let (org, outcome) = handle(&tx, client, provider, &event, now).await?;
+    let (org, outcome) = handle(&tx, state, client, provider, &event, now).await?;
     store::set_event_outcome(&tx, row, org, &outcome).await?;
     commit(tx).await?;
     Ok(WebhookAck {
@@ -84,6 +84,7 @@ fn replayed() -> WebhookAck {
 
 async fn handle(
     tx: &Tx,
+    state: &AppState,
     client: &ClientInfo,
     provider: ProviderKind,
     event: &ProviderEvent,
@@ -113,6 +114,7 @@ async fn handle(
                 Ok(Some(_)) => {
                     complete(
                         tx,
+                        state,
                         &audit,
                         p,
                         payment_intent.clone(),
@@ -201,9 +203,17 @@ async fn handle(
             let audit = Audit::anonymous(client, org, now);
             // A refund reported before the completion: the charge was paid.
             if matches!(p.status, PaymentStatus::Pending | PaymentStatus::Failed) {
-                p = complete(tx, &audit, p, payment_intent.clone(), None, detail.clone())
-                    .await?
-                    .0;
+                p = complete(
+                    tx,
+                    state,
+                    &audit,
+                    p,
+                    payment_intent.clone(),
+                    None,
+                    detail.clone(),
+                )
+                .await?
+                .0;
             }
             if !p.status.is_paid() {
                 return Ok((org, format!("ignored: a {} payment", p.status)));

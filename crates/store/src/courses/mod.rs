@@ -720,6 +720,22 @@ pub async fn assessments_of<C: ConnectionTrait>(
         .await?)
 }
 
+/// Whether the exam is a course assessment showing its result at once
+/// (PRACTICE, or `show_result`), in any course of the org.
+pub async fn exam_shows_result<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<bool> {
+    Ok(assessment::Entity::find()
+        .filter(assessment::Column::OrgId.eq(org_id))
+        .filter(assessment::Column::ExamId.eq(exam_id))
+        .filter(assessment::Column::ShowResult.eq(true))
+        .count(conn)
+        .await?
+        > 0)
+}
+
 /// How many assessments sit in a chapter.
 pub async fn assessments_in_chapter<C: ConnectionTrait>(
     conn: &C,

@@ -35,12 +35,8 @@ pub struct NewNotification {
     pub link: Option<String>,
 }
 
-pub async fn insert<C: ConnectionTrait>(
-    conn: &C,
-    n: NewNotification,
-    now: DateTime<Utc>,
-) -> StoreResult<Notification> {
-    Ok(notification::ActiveModel {
+fn row(n: NewNotification, now: DateTime<Utc>) -> notification::ActiveModel {
+    notification::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(n.user_id),
         org_id: Set(n.org_id),
@@ -52,8 +48,33 @@ pub async fn insert<C: ConnectionTrait>(
         read_at: Set(None),
         created_at: Set(now),
     }
-    .insert(conn)
-    .await?)
+}
+
+/// Writes one notification.
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    n: NewNotification,
+    now: DateTime<Utc>,
+) -> StoreResult<Notification> {
+    Ok(row(n, now).insert(conn).await?)
+}
+
+/// Writes many notifications with one statement per 200 (bulk notices).
+pub async fn insert_many<C: ConnectionTrait>(
+    conn: &C,
+    ns: Vec<NewNotification>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut rows = ns.into_iter().map(|n| row(n, now));
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        notification::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
 }
 
 /// A page of the user's notifications, newest first; only unread ones with
@@ -217,6 +238,20 @@ pub async fn preferences_of<C: ConnectionTrait>(
 ) -> StoreResult<Vec<Preference>> {
     Ok(preference::Entity::find()
         .filter(preference::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?)
+}
+
+/// The stored preferences for one kind of the users among `user_ids` (at
+/// most a few hundred: callers chunk).
+pub async fn preferences_for<C: ConnectionTrait>(
+    conn: &C,
+    user_ids: Vec<Uuid>,
+    kind: NoticeKind,
+) -> StoreResult<Vec<Preference>> {
+    Ok(preference::Entity::find()
+        .filter(preference::Column::UserId.is_in(user_ids))
+        .filter(preference::Column::Kind.eq(kind))
         .all(conn)
         .await?)
 }

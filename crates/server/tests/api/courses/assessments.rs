@@ -128,6 +128,18 @@ async fn practice_and_final_exams_in_a_course(app: TestApp) {
         .unwrap();
     assert_eq!(p["my_result"]["passed"], true, "{list}");
     assert_eq!(p["my_result"]["score"], 1.0);
+    // ... and as a notification linking to the result.
+    let notes = app
+        .get_json("/api/v1/me/notifications", &w.learner.token)
+        .await;
+    let note = &notes["items"][0];
+    assert_eq!(note["kind"], "TEST_RESULT", "{notes}");
+    assert_eq!(
+        note["body"],
+        format!("You scored 100 % in \"{}\". Passed.", "Exam"),
+        "{notes}"
+    );
+    assert!(note["link"].as_str().unwrap().starts_with("/me/results/"));
     // Every lecture done, but the final is required: still ACTIVE.
     for l in [video, text] {
         app.put_json(
@@ -147,6 +159,14 @@ async fn practice_and_final_exams_in_a_course(app: TestApp) {
         .await
         .assert(200);
     sit(&app, final_exam, &w.learner, false).await;
+    // No practice notice for the final (its result is not shown).
+    let count = app
+        .get_json("/api/v1/me/notifications", &w.learner.token)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(count, 2, "practice result + course enrolled");
     let d = app.get_json(&base, &w.learner.token).await;
     assert_eq!(d["enrollment"]["status"], "ACTIVE");
     let fin = &d["chapters"][0]["assessments"]

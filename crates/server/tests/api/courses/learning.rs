@@ -111,6 +111,26 @@ async fn enroll_learn_and_complete(app: TestApp) {
     assert!(en["completed_at"].is_string());
     let me = app.get_json("/api/v1/me/courses", &w.learner.token).await;
     assert!(me["items"][0]["next_lecture_id"].is_null());
+    // The learner was told: enrolled (linking to the course), then completed.
+    let notes = app
+        .get_json("/api/v1/me/notifications", &w.learner.token)
+        .await;
+    let titles: Vec<&str> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Course completed: Learnable", "Enrolled in Learnable"],
+        "{notes}"
+    );
+    assert_eq!(
+        notes["items"][1]["link"],
+        format!("/orgs/acme/learn/{course}")
+    );
+    assert_eq!(notes["items"][0]["kind"], "ACHIEVEMENT");
     // Invitations: members holding CANDIDATE, by id or email; all or nothing.
     let inv = format!("{base}/enrollments");
     let r = app
@@ -137,6 +157,10 @@ async fn enroll_learn_and_complete(app: TestApp) {
         r.json()["enrolled"][0]["user_id"],
         w.learner2.id.to_string()
     );
+    let n = app
+        .get_json("/api/v1/me/notifications/unread-count", &w.learner2.token)
+        .await;
+    assert_eq!(n["count"], 1, "{n}");
     app.post_as(&format!("{base}/enroll"), &third.token)
         .await
         .assert_problem(409, "course_full");
@@ -216,12 +240,12 @@ async fn paid_courses_need_a_payment(app: TestApp) {
     let payment = Uuid::now_v7();
     let en = invigil_server::courses::learn::enroll_paid(
         &tx,
+        &app.state,
         &audit,
         w.org.id,
         course,
         w.learner.id,
         payment,
-        now,
     )
     .await
     .unwrap()
@@ -294,6 +318,13 @@ async fn buying_a_course_enrolls_when_paid(app: TestApp) {
     let d = app.get_json(&base, &w.learner.token).await;
     assert_eq!(d["enrollment"]["source"], "PAID", "{d}");
     assert_eq!(d["enrollment"]["status"], "ACTIVE", "{d}");
+    // The payer is told twice: the payment received, the enrollment.
+    let notes = app
+        .get_json("/api/v1/me/notifications", &w.learner.token)
+        .await
+        .to_string();
+    assert!(notes.contains("Enrolled in Premium"), "{notes}");
+    assert!(notes.contains("49.00 EUR"), "{notes}");
     // Enrolled now: buying again is a conflict; a free course is not bought.
     app.post_json(&format!("{base}/checkout"), &w.learner.token, &json!({}))
         .await
