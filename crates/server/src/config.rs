@@ -116,8 +116,13 @@ pub struct Config {
     pub sessions_admission_wait_ms: u64,
     /// How long the autosave path keeps a token's principal and a
     /// candidate's session in memory (`delivery::hot`); 0 turns it off.
-    /// Bounds how late another replica sees a sign-out or a suspension.
+    /// Other replicas learn of a sign-out or a suspension through the cache
+    /// epoch (`cache_epoch_poll_ms`); the TTL is the backstop.
     pub hot_cache_ttl_ms: u64,
+    /// How often every replica polls the cache epoch (a sign-out, a
+    /// suspension on another replica empties this one's cache); 0 turns the
+    /// poll off (then only the TTL bounds it).
+    pub cache_epoch_poll_ms: u64,
     /// Most entries of each hot-path cache map.
     pub hot_cache_capacity: usize,
     /// How often an open live feed checks that its token still works; a
@@ -200,7 +205,8 @@ impl Default for Config {
             events_max_in_flight: 512,
             sessions_max_in_flight: 16,
             sessions_admission_wait_ms: 10_000,
-            hot_cache_ttl_ms: 10_000,
+            hot_cache_ttl_ms: 300_000,
+            cache_epoch_poll_ms: 1_000,
             hot_cache_capacity: 20_000,
             live_recheck_secs: 3,
             wal_checkpoint_interval_secs: 60,
@@ -268,6 +274,7 @@ const KEYS: &[&str] = &[
     "sessions_max_in_flight",
     "sessions_admission_wait_ms",
     "hot_cache_ttl_ms",
+    "cache_epoch_poll_ms",
     "hot_cache_capacity",
     "live_recheck_secs",
     "wal_checkpoint_interval_secs",
@@ -397,9 +404,14 @@ impl Config {
                 "heartbeat_timeout_secs and watchdog_interval_secs must be at least 1".into(),
             ));
         }
-        if self.hot_cache_ttl_ms > 60_000 || self.hot_cache_capacity == 0 {
+        if self.hot_cache_ttl_ms > 3_600_000 || self.hot_cache_capacity == 0 {
             return Err(ConfigError(
-                "hot_cache_ttl_ms must be at most 60000 and hot_cache_capacity at least 1".into(),
+                "hot_cache_ttl_ms must be at most 3600000 and hot_cache_capacity at least 1".into(),
+            ));
+        }
+        if self.cache_epoch_poll_ms != 0 && !(100..=60_000).contains(&self.cache_epoch_poll_ms) {
+            return Err(ConfigError(
+                "cache_epoch_poll_ms must be 0 (off) or from 100 to 60000".into(),
             ));
         }
         if self.autosave_max_in_flight == 0

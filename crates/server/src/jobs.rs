@@ -14,6 +14,8 @@ use crate::state::AppState;
 
 /// Starts every job of the application.
 pub fn spawn_all(state: &AppState) {
+    // Not leased: every replica empties its own cache.
+    crate::delivery::hot::watch_epoch(state);
     spawn_leased(state, "cleanup", Duration::from_secs(600), |s| async move {
         cleanup(&s).await.map(|_| ())
     });

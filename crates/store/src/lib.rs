@@ -3,6 +3,7 @@
 //! crate may branch on the backend, and it says why where it does.
 
 pub mod audit;
+pub mod cache_epochs;
 pub mod content;
 pub mod courses;
 pub mod db;

@@ -15,11 +15,18 @@
 //!   extension or a resume is never missed (never a stale deadline).
 //! - **The principal and the candidate's standing** (token, account,
 //!   membership, CANDIDATE grant) live at most [`Config::hot_cache_ttl_ms`]
-//!   (10 s by default) and never past the token's expiry. On this process
-//!   every change that can take them away — sign-out, token and session
-//!   revocation, password and email changes, role and member status changes,
-//!   removal — empties the cache at once ([`HotCache::forget_all`]); another
-//!   replica sees it within the TTL.
+//!   (5 min by default) and never past the token's expiry. Every change
+//!   that can take them away — sign-out, token and session revocation,
+//!   password and email changes, role and member status changes, removal —
+//!   calls [`standing_changed`] once committed: it empties this process's
+//!   cache at once and moves the standing epoch on in the database; every
+//!   replica polls that epoch ([`watch_epoch`], every
+//!   `cache_epoch_poll_ms`, 1 s by default) and empties its own cache when
+//!   it moved. A value read from the database before an emptying is never
+//!   put after it ([`Mark`]). The TTL is the backstop should a poll fail.
+//! - **Proctoring events** from the laptop use a cached session at most
+//!   the grace old ([`own_session_for_events`]): the event writer does not
+//!   check the session's state again.
 //!
 //! Memory is bounded: at most [`HotCache::capacity`] entries per map; a full
 //! map first drops expired entries, then everything.
@@ -77,19 +84,29 @@ fn fresh(at: DateTime<Utc>, ttl: Duration, now: DateTime<Utc>) -> bool {
     now >= at && chrono::TimeDelta::from_std(ttl).is_ok_and(|ttl| now - at < ttl)
 }
 
-/// A bounded, short-lived map.
+/// A bounded, short-lived map. Its generation moves on at every clear, so
+/// a value read from the database before a clear is not put after it
+/// ([`TimedMap::put`] takes the generation seen before the read).
 struct TimedMap<K, T> {
-    map: Mutex<HashMap<K, Timed<T>>>,
+    map: Mutex<Inner<K, T>>,
+}
+
+struct Inner<K, T> {
+    generation: u64,
+    entries: HashMap<K, Timed<T>>,
 }
 
 impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
     fn new() -> Self {
         TimedMap {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(Inner {
+                generation: 0,
+                entries: HashMap::new(),
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<K, Timed<T>>> {
+    fn lock(&self) -> MutexGuard<'_, Inner<K, T>> {
         // A panic while holding the lock cannot leave the map half-written
         // (every operation is one call on it): keep using it.
         self.map
@@ -97,14 +114,21 @@ impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
     fn get(&self, key: &K, ttl: Duration, now: DateTime<Utc>) -> Option<T> {
         let map = self.lock();
-        let e = map.get(key)?;
+        let e = map.entries.get(key)?;
         (fresh(e.at, ttl, now) && e.until.is_none_or(|u| now < u)).then(|| e.value.clone())
     }
 
+    /// Puts `value` unless the map was cleared since `generation` was read.
+    #[allow(clippy::too_many_arguments)]
     fn put(
         &self,
+        generation: u64,
         key: K,
         value: T,
         until: Option<DateTime<Utc>>,
@@ -113,13 +137,16 @@ impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
         now: DateTime<Utc>,
     ) {
         let mut map = self.lock();
-        if map.len() >= cap && !map.contains_key(&key) {
-            map.retain(|_, e| fresh(e.at, ttl, now));
-            if map.len() >= cap {
-                map.clear();
+        if map.generation != generation {
+            return;
+        }
+        if map.entries.len() >= cap && !map.entries.contains_key(&key) {
+            map.entries.retain(|_, e| fresh(e.at, ttl, now));
+            if map.entries.len() >= cap {
+                map.entries.clear();
             }
         }
-        map.insert(
+        map.entries.insert(
             key,
             Timed {
                 at: now,
@@ -130,12 +157,22 @@ impl<K: std::hash::Hash + Eq, T: Clone> TimedMap<K, T> {
     }
 
     fn clear(&self) {
-        self.lock().clear();
+        let mut map = self.lock();
+        map.generation += 1;
+        map.entries.clear();
     }
 
     fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().entries.len()
     }
+}
+
+/// The cache's generations before a database read: what was read is put
+/// only if nothing emptied the cache meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    principals: u64,
+    sessions: u64,
 }
 
 /// The cache; see the module documentation.
@@ -169,13 +206,12 @@ impl HotCache {
         self.capacity
     }
 
-    /// Whether a cached session may decide that proctoring events are still
-    /// taken: only when an entry lives no longer than the grace after a
-    /// session ends (events are taken for `grace` after it; the event writer
-    /// does not check again), so a stale "running" can never let one in
-    /// past that.
-    pub fn serves_events(&self, grace: chrono::TimeDelta) -> bool {
-        self.enabled() && chrono::TimeDelta::from_std(self.ttl).is_ok_and(|ttl| ttl <= grace)
+    /// Where the cache is before a database read (see [`Mark`]).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            principals: self.principals.generation(),
+            sessions: self.sessions.generation(),
+        }
     }
 
     /// The principal of a token hash, if cached, alive and not expired.
@@ -186,28 +222,57 @@ impl HotCache {
         self.principals.get(&token_hash.to_owned(), self.ttl, now)
     }
 
-    pub fn put_principal(&self, token_hash: String, found: Authenticated, now: DateTime<Utc>) {
+    /// Keeps a principal read after `mark`.
+    pub fn put_principal(
+        &self,
+        mark: Mark,
+        token_hash: String,
+        found: Authenticated,
+        now: DateTime<Utc>,
+    ) {
         if self.enabled() {
             let until = Some(found.expires_at);
-            self.principals
-                .put(token_hash, found, until, self.ttl, self.capacity, now);
+            self.principals.put(
+                mark.principals,
+                token_hash,
+                found,
+                until,
+                self.ttl,
+                self.capacity,
+                now,
+            );
         }
     }
 
-    /// A session of `user_id`, if cached and alive.
-    pub fn session(&self, id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Option<SessionEntry> {
+    /// A session of `user_id`, if cached, alive and at most `max_age` old
+    /// (the TTL bounds it too).
+    pub fn session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        max_age: Duration,
+        now: DateTime<Utc>,
+    ) -> Option<SessionEntry> {
         if !self.enabled() {
             return None;
         }
         self.sessions
-            .get(&id, self.ttl, now)
+            .get(&id, self.ttl.min(max_age), now)
             .filter(|e| e.session.user_id == user_id)
     }
 
-    pub fn put_session(&self, entry: SessionEntry, now: DateTime<Utc>) {
+    /// Keeps a session read after `mark`.
+    pub fn put_session(&self, mark: Mark, entry: SessionEntry, now: DateTime<Utc>) {
         if self.enabled() {
-            self.sessions
-                .put(entry.session.id, entry, None, self.ttl, self.capacity, now);
+            self.sessions.put(
+                mark.sessions,
+                entry.session.id,
+                entry,
+                None,
+                self.ttl,
+                self.capacity,
+                now,
+            );
         }
     }
 
@@ -267,11 +332,12 @@ pub async fn access_principal(
     if let Some(found) = state.hot.principal(&hash, now) {
         return Ok(Some(found));
     }
+    let mark = state.hot.mark();
     let found = sessions::authenticate(state.db.read(), &hash, TokenKind::Access, now).await?;
     if let Some(f) = &found
         && f.user.status == AccountStatus::Active
     {
-        state.hot.put_principal(hash, f.clone(), now);
+        state.hot.put_principal(mark, hash, f.clone(), now);
     }
     Ok(found)
 }
@@ -305,15 +371,38 @@ pub async fn own_session(
     user_id: Uuid,
     id: Uuid,
 ) -> Result<SessionEntry, ApiError> {
-    if let Some(e) = state.hot.session(id, user_id, state.now()) {
+    own_session_within(state, user_id, id, Duration::MAX).await
+}
+
+/// [`own_session`] for proctoring events from the laptop: a cached entry
+/// at most the grace old. The event writer does not check the session's
+/// state again, so a stale "running" must never let an event in later than
+/// the grace after the session ended.
+pub async fn own_session_for_events(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<SessionEntry, ApiError> {
+    let grace = state.config.grace().to_std().unwrap_or(Duration::ZERO);
+    own_session_within(state, user_id, id, grace).await
+}
+
+async fn own_session_within(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    max_age: Duration,
+) -> Result<SessionEntry, ApiError> {
+    if let Some(e) = state.hot.session(id, user_id, max_age, state.now()) {
         return Ok(e);
     }
+    let mark = state.hot.mark();
     let session = super::service::session_of_candidate(state, user_id, id).await?;
     let entry = SessionEntry {
         served: Arc::new(served_shapes(state, id).await?),
         session,
     };
-    state.hot.put_session(entry.clone(), state.now());
+    state.hot.put_session(mark, entry.clone(), state.now());
     Ok(entry)
 }
 
@@ -324,13 +413,66 @@ pub async fn fresh_session(
     user_id: Uuid,
     cached: SessionEntry,
 ) -> Result<SessionEntry, ApiError> {
+    let mark = state.hot.mark();
     let session = super::service::session_of_candidate(state, user_id, cached.session.id).await?;
     let entry = SessionEntry {
         session,
         served: cached.served,
     };
-    state.hot.put_session(entry.clone(), state.now());
+    state.hot.put_session(mark, entry.clone(), state.now());
     Ok(entry)
+}
+
+/// The cache epoch of the candidates' standing (`invigil_store::cache_epochs`).
+const STANDING_EPOCH: &str = "standing";
+
+/// After a change that may take away a principal or a candidate's standing
+/// (sign-out, revocations, password and email changes, role and member
+/// status changes, removals), once committed: empties this process's cache
+/// and moves the epoch on, so every other replica empties its own at its
+/// next poll ([`watch_epoch`]). Failing to move it only leaves the others
+/// to their TTL: logged, not an error of the request.
+pub async fn standing_changed(state: &AppState) {
+    state.hot.forget_all();
+    if let Err(e) = invigil_store::cache_epochs::bump(state.db.write(), STANDING_EPOCH).await {
+        tracing::warn!(error = %e, "cannot move the cache epoch on: other replicas wait out their TTL");
+    }
+}
+
+/// One poll of the standing epoch: empties the cache when it moved since
+/// `seen` (the first poll only records it).
+pub async fn poll_epoch(state: &AppState, seen: &mut Option<i64>) -> Result<(), ApiError> {
+    let now = invigil_store::cache_epochs::current(state.db.read(), STANDING_EPOCH).await?;
+    if seen.is_some_and(|s| s != now) {
+        state.hot.forget_all();
+    }
+    *seen = Some(now);
+    Ok(())
+}
+
+/// Polls the standing epoch every `cache_epoch_poll_ms` on this replica
+/// (every replica runs it: it is not a leased job).
+pub fn watch_epoch(state: &AppState) {
+    let every = state.config.cache_epoch_poll_ms;
+    if every == 0 || !state.hot.enabled() {
+        return;
+    }
+    let st = state.clone();
+    let token = state.background.token();
+    state.background.spawn("cache-epoch", async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen = None;
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = poll_epoch(&st, &mut seen).await {
+                tracing::warn!(error = %e, "cannot read the cache epoch");
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -346,8 +488,9 @@ mod tests {
         let m = map();
         let now = Utc::now();
         let ttl = Duration::from_secs(60);
-        m.put(1, 10, None, ttl, 10, now);
+        m.put(0, 1, 10, None, ttl, 10, now);
         m.put(
+            0,
             2,
             20,
             Some(now - chrono::TimeDelta::seconds(1)),
@@ -372,23 +515,36 @@ mod tests {
         let now = Utc::now();
         let ttl = Duration::from_secs(60);
         for k in 0..3 {
-            m.put(k, k, None, ttl, 3, now);
+            m.put(0, k, k, None, ttl, 3, now);
         }
         assert_eq!(m.len(), 3);
         // Full of live entries: cleared to make room.
-        m.put(9, 9, None, ttl, 3, now);
+        m.put(0, 9, 9, None, ttl, 3, now);
         assert_eq!(m.len(), 1);
         assert_eq!(m.get(&9, ttl, now), Some(9));
         // Full with an expired entry: only that one goes.
         let later = now + chrono::TimeDelta::seconds(120);
-        m.put(8, 8, None, ttl, 2, later);
-        m.put(7, 7, None, ttl, 2, later);
+        m.put(0, 8, 8, None, ttl, 2, later);
+        m.put(0, 7, 7, None, ttl, 2, later);
         assert_eq!(m.len(), 2);
         assert_eq!(m.get(&8, ttl, later), Some(8));
         // Replacing a key never evicts.
-        m.put(10, 10, None, ttl, 2, now);
-        m.put(10, 11, None, ttl, 2, now);
+        m.put(0, 10, 10, None, ttl, 2, now);
+        m.put(0, 10, 11, None, ttl, 2, now);
         assert_eq!(m.get(&10, ttl, now), Some(11));
+    }
+
+    #[test]
+    fn a_value_read_before_a_clear_is_not_put_after_it() {
+        let m = map();
+        let now = Utc::now();
+        let ttl = Duration::from_secs(60);
+        let before = m.generation();
+        m.clear();
+        m.put(before, 1, 10, None, ttl, 10, now);
+        assert_eq!(m.get(&1, ttl, now), None);
+        m.put(m.generation(), 1, 11, None, ttl, 10, now);
+        assert_eq!(m.get(&1, ttl, now), Some(11));
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub async fn verify_email(
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }
 
@@ -228,6 +228,6 @@ pub async fn revert_email(
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }

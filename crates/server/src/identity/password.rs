@@ -118,7 +118,7 @@ pub async fn confirm_password_reset(
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }
 
@@ -158,6 +158,6 @@ pub async fn change_password(
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }

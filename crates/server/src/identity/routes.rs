@@ -263,7 +263,7 @@ pub async fn revoke_my_session(
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(&state).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

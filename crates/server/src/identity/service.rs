@@ -341,7 +341,7 @@ pub async fn refresh(
                 .await?;
             tx.commit().await?;
             // Whatever was revoked no longer works on the autosave path.
-            state.hot.forget_all();
+            crate::delivery::hot::standing_changed(state).await;
             Err(ApiError::InvalidToken)
         }
         RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -363,7 +363,7 @@ pub async fn logout(state: &AppState, me: &CurrentUser) -> Result<(), ApiError> 
         .await?;
     tx.commit().await?;
     // Whatever was revoked no longer works on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }
 

@@ -69,39 +69,37 @@ impl FromRequestParts<AppState> for DeviceOrCandidate {
             .await
             .map_err(|_| ApiError::NotFound)?;
         let session_id = path_session(&params)?;
-        let session =
-            if kind == ClientKind::Candidate && state.hot.serves_events(state.config.grace()) {
-                // The session and the candidate's standing, cached (see
-                // `delivery::hot`; `serves_events` says why a cached state
-                // is safe here).
-                crate::delivery::hot::own_session(state, found.user.id, session_id)
+        let session = if kind == ClientKind::Candidate && state.hot.enabled() {
+            // The session and the candidate's standing, cached at most
+            // the grace (see `delivery::hot::own_session_for_events`).
+            crate::delivery::hot::own_session_for_events(state, found.user.id, session_id)
+                .await?
+                .session
+        } else {
+            if kind == ClientKind::PairedPhone {
+                let bound = store::pairing_by_device_session(db, found.session_id)
                     .await?
-                    .session
-            } else {
-                if kind == ClientKind::PairedPhone {
-                    let bound = store::pairing_by_device_session(db, found.session_id)
-                        .await?
-                        .is_some_and(|p| p.session_id == session_id);
-                    if !bound {
-                        return Err(ApiError::NotFound);
-                    }
+                    .is_some_and(|p| p.session_id == session_id);
+                if !bound {
+                    return Err(ApiError::NotFound);
                 }
-                let session = match delivery::session(db, session_id).await? {
-                    Some(s) if s.user_id == found.user.id => s,
-                    _ => return Err(ApiError::NotFound),
-                };
-                // The laptop and the paired phone alike act for the candidate:
-                // only while they are an ACTIVE CANDIDATE member of the exam's
-                // organization.
-                crate::authz::ensure_candidate_of_exam(
-                    state,
-                    session.org_id,
-                    session.exam_id,
-                    session.user_id,
-                )
-                .await?;
-                session
+            }
+            let session = match delivery::session(db, session_id).await? {
+                Some(s) if s.user_id == found.user.id => s,
+                _ => return Err(ApiError::NotFound),
             };
+            // The laptop and the paired phone alike act for the candidate:
+            // only while they are an ACTIVE CANDIDATE member of the exam's
+            // organization.
+            crate::authz::ensure_candidate_of_exam(
+                state,
+                session.org_id,
+                session.exam_id,
+                session.user_id,
+            )
+            .await?;
+            session
+        };
         let client = ClientInfo::from_request_parts(parts, state).await?;
         Ok(DeviceOrCandidate {
             session,

@@ -515,7 +515,7 @@ pub async fn replace_roles(
         .await?;
     commit(tx).await?;
     // The standing it changed no longer holds on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }
 
@@ -555,7 +555,7 @@ pub async fn set_member_status(
     .await?;
     commit(tx).await?;
     // The standing it changed no longer holds on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }
 
@@ -597,6 +597,6 @@ pub async fn remove_member(
         .await?;
     commit(tx).await?;
     // The standing it changed no longer holds on the autosave path.
-    state.hot.forget_all();
+    crate::delivery::hot::standing_changed(state).await;
     Ok(())
 }

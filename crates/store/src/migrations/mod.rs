@@ -15,6 +15,7 @@ mod m0008_files;
 mod m0009_courses;
 mod m0010_notifications;
 mod m0011_payments;
+mod m0015_cache_epochs;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_courses::Migration),
             Box::new(m0010_notifications::Migration),
             Box::new(m0011_payments::Migration),
+            Box::new(m0015_cache_epochs::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The autosave path's in-process cache (`delivery::hot`): what takes a
 //! candidate's standing away on this process refuses the next save at once;
-//! another replica learns it within `hot_cache_ttl_ms`; a cached session
+//! another replica learns it at its next poll of the cache epoch (the TTL,
+//! `hot_cache_ttl_ms`, is the backstop); a cached session
 //! state never refuses a save the database would take, nor lets one into a
 //! paused session.
 
@@ -157,5 +158,54 @@ async fn another_replica_learns_within_the_ttl(app: TestApp) {
     assert_eq!(save_via(&replica, t, &sid, &q, 3).await, 403);
 }
 
+/// With the default TTL (minutes), another replica learns of a suspension
+/// at its next poll of the standing epoch, not at the end of the TTL.
+async fn another_replica_learns_at_its_next_epoch_poll(app: TestApp) {
+    use invigil_server::delivery::hot::poll_epoch;
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let admin = app
+        .member(&s.org, "admin@acme.org", &[Role::OrgAdmin])
+        .await;
+    let body = start(&app, &s).await;
+    let sid = body["session_id"].as_str().unwrap().to_owned();
+    let q = qid(&body, "short_answer");
+    let t = &s.candidate.token;
+    let (other, replica) = app.replica();
+    let mut seen = None;
+    poll_epoch(&other, &mut seen).await.unwrap();
+    assert_eq!(save_via(&replica, t, &sid, &q, 1).await, 200);
+    // Nothing changed: a poll keeps the cache.
+    poll_epoch(&other, &mut seen).await.unwrap();
+    assert_ne!(other.hot.len(), (0, 0));
+    app.patch_json(
+        &format!("/api/v1/orgs/acme/members/{}", s.candidate.id),
+        &admin.token,
+        &json!({ "status": "SUSPENDED" }),
+    )
+    .await
+    .assert(200);
+    // Before its poll the replica still holds the old standing (that is
+    // the second it may lag) ...
+    assert_eq!(save_via(&replica, t, &sid, &q, 2).await, 200);
+    // ... and after it, refuses at once, long before the TTL.
+    poll_epoch(&other, &mut seen).await.unwrap();
+    assert_eq!(other.hot.len(), (0, 0));
+    assert_eq!(save_via(&replica, t, &sid, &q, 3).await, 403);
+    // A sign-out on this process reaches it the same way.
+    app.patch_json(
+        &format!("/api/v1/orgs/acme/members/{}", s.candidate.id),
+        &admin.token,
+        &json!({ "status": "ACTIVE" }),
+    )
+    .await
+    .assert(200);
+    poll_epoch(&other, &mut seen).await.unwrap();
+    assert_eq!(save_via(&replica, t, &sid, &q, 4).await, 200);
+    app.post_as("/api/v1/auth/logout", t).await.assert(204);
+    poll_epoch(&other, &mut seen).await.unwrap();
+    assert_eq!(save_via(&replica, t, &sid, &q, 5).await, 401);
+}
+
 both!(standing_changes_reach_the_cached_save_path);
+both!(another_replica_learns_at_its_next_epoch_poll);
 both!(config = |c| c.hot_cache_ttl_ms = 300 => another_replica_learns_within_the_ttl);
