@@ -227,8 +227,14 @@ pub async fn show(
 }
 
 /// The editor again with why something was refused, on the page.
-pub async fn refused(state: &AppState, staff: &Staff, id: Uuid, why: String) -> Response {
-    refused_at(state, staff, id, Target::Page, why, StatusCode::CONFLICT).await
+pub async fn refused(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    why: String,
+    code: StatusCode,
+) -> Response {
+    refused_at(state, staff, id, Target::Page, why, code).await
 }
 
 async fn refused_at(

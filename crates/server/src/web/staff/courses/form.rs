@@ -410,20 +410,13 @@ async fn submit(
     };
     match result {
         Ok(view) => see_other(&staff.href(&format!("/courses/{}?done=saved", view.id))),
-        Err(e) => match place(e) {
-            Ok(errors) => {
-                render(
-                    &state,
-                    &staff,
-                    course,
-                    data,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+        Err(e) => {
+            let code = e.parts().0;
+            match place(e) {
+                Ok(errors) => render(&state, &staff, course, data, errors, code).await,
+                Err(e) => error_page(&e),
             }
-            Err(e) => error_page(&e),
-        },
+        }
     }
 }
 

@@ -357,7 +357,9 @@ pub async fn set_status(
     match run.await {
         Ok((id, action)) => see_other(&staff.href(&format!("/courses/{id}?done={action}"))),
         Err(e) => match (refusal(&e), path_id(&course)) {
-            (Some(why), Ok(id)) => editor::refused(&state, &staff, id, why).await,
+            (Some(why), Ok(id)) if !matches!(e, ApiError::Denied(_)) => {
+                editor::refused(&state, &staff, id, why, e.parts().0).await
+            }
             _ => error_page(&e),
         },
     }
