@@ -45,7 +45,7 @@ pub fn tree(all: &[CategoryView]) -> Vec<(usize, &CategoryView)> {
         children.entry(parent).or_default().push(c);
     }
     for list in children.values_mut() {
-        list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        list.sort_by_key(|a| a.name.to_lowercase());
     }
     let mut out = Vec::with_capacity(all.len());
     let mut stack: Vec<(usize, &CategoryView)> = children

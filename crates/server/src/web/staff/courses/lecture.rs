@@ -529,9 +529,10 @@ fn place_errors(e: &ApiError) -> Option<FormErrors> {
 
 /// Streams the file part into the files service and sets it on the
 /// lecture.
+/// The caller's authorization for files is the one the course pages
+/// already hold (TeachCourses or ManageCourses, as `files::authorize`).
 async fn attach(
     state: &AppState,
-    staff: &Staff,
     caller: &Caller,
     course: Uuid,
     lecture: Uuid,
@@ -545,7 +546,7 @@ async fn attach(
             "a TEXT lecture has no video or PDF: choose VIDEO or PDF to upload one",
         ));
     }
-    let auth = files::authorize(&staff.ctx)?;
+    let auth = caller.auth.clone();
     let q = UploadQuery {
         kind: kind.name().to_owned(),
         name: filename,
@@ -667,7 +668,7 @@ async fn submit(state: AppState, staff: Staff, place: Place, req: Request) -> Re
     let Some(filename) = filename else {
         return see_other(&staff.href(&format!("/courses/{course}?done=lecture")));
     };
-    match attach(&state, &staff, &caller, course, lecture, kind, filename, m).await {
+    match attach(&state, &caller, course, lecture, kind, filename, m).await {
         Ok(()) => see_other(&staff.href(&format!("/courses/{course}?done=lecture"))),
         Err(e) => match file_message(&e) {
             Some(message) => {
