@@ -445,7 +445,7 @@ async fn render(
             errors,
             kinds: vec![("VIDEO", "Video"), ("PDF", "PDF"), ("TEXT", "Text")],
             limits: format!(
-                "Videos up to {}, PDFs up to {}.",
+                "videos up to {}, PDFs up to {}",
                 mib(cfg.files_max_video_bytes),
                 mib(cfg.files_max_pdf_bytes)
             ),
