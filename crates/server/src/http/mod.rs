@@ -204,6 +204,11 @@ pub fn router(state: AppState) -> Router {
         .merge(
             crate::web::staff::live::streaming_router()
                 .route_layer(axum::middleware::from_fn(middleware::tag_route)),
+        )
+        // The staff lecture form: its video or PDF streamed to the files service.
+        .merge(
+            crate::web::staff::courses::streaming_router()
+                .route_layer(axum::middleware::from_fn(middleware::tag_route)),
         );
 
     let security = ServiceBuilder::new()

@@ -28,6 +28,7 @@
 
 pub mod admin;
 pub mod banks;
+pub mod courses;
 pub mod enrollments;
 pub mod exam_form;
 pub mod exams;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(review::router())
         .merge(records::router())
         .merge(banks_router())
+        .merge(courses::router())
 }
 
 /// Question banks, the question editor and QA (banks.rs, questions.rs).
@@ -128,13 +130,14 @@ pub enum Section {
     Grading,
     Banks,
     Records,
+    Courses,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 7] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 8] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -174,6 +177,12 @@ impl Section {
             "/records",
             "Student records",
             &[Action::ReadReports, Action::ManageEnrollments],
+        ),
+        (
+            Section::Courses,
+            "/courses",
+            "Courses",
+            &[Action::TeachCourses, Action::ManageCourses],
         ),
         (
             Section::Admin,

@@ -2,6 +2,7 @@
 //! One file per page set; this one covers the shared guard and overview.
 
 mod admin;
+mod courses;
 mod exams;
 mod grading;
 mod live;
