@@ -352,25 +352,60 @@ pub async fn drop_self(
     let now = state.now();
     let tx = begin(state).await?;
     let seen = access::see(&tx, caller, course_id, false, now).await?;
-    let mut en = seen
+    let en = seen
         .enrollment
         .filter(|e| e.status != CourseEnrollmentStatus::Dropped)
         .ok_or_else(|| ApiError::conflict("you are not enrolled in this course"))?;
+    let en = mark_dropped(&tx, caller, en, false, now).await?;
+    commit(tx).await?;
+    Ok(CourseEnrollmentView::of(&en, now))
+}
+
+/// Staff take a learner out of a course they may edit (progress kept for a
+/// re-enrollment); 409 when the learner has left already.
+pub async fn drop_learner(
+    state: &AppState,
+    caller: &Caller,
+    course_id: Uuid,
+    user_id: Uuid,
+) -> Result<CourseEnrollmentView, ApiError> {
+    let now = state.now();
+    let tx = begin(state).await?;
+    access::edit(&tx, caller, course_id, now).await?;
+    let en = courses::enrollment_of(&tx, caller.org_id(), course_id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if en.status == CourseEnrollmentStatus::Dropped {
+        return Err(ApiError::conflict(
+            "the learner has left the course already",
+        ));
+    }
+    let en = mark_dropped(&tx, caller, en, true, now).await?;
+    commit(tx).await?;
+    Ok(CourseEnrollmentView::of(&en, now))
+}
+
+async fn mark_dropped(
+    tx: &Tx,
+    caller: &Caller,
+    mut en: CourseEnrollment,
+    by_staff: bool,
+    now: DateTime<Utc>,
+) -> Result<CourseEnrollment, ApiError> {
     en.status = CourseEnrollmentStatus::Dropped;
     en.updated_at = now;
-    let en = courses::update_enrollment(&tx, en).await?;
+    let en = courses::update_enrollment(tx, en).await?;
     caller
         .auth
         .audit(now)
         .record(
-            &tx,
+            tx,
             AuditAction::CourseEnrollmentDropped,
             en.id,
-            json!({ "course_id": course_id, "user_id": en.user_id }),
+            json!({ "course_id": en.course_id, "user_id": en.user_id, "by_staff": by_staff }),
         )
         .await?;
-    commit(tx).await?;
-    Ok(CourseEnrollmentView::of(&en, now))
+    Ok(en)
 }
 
 /// Whom staff enroll: members holding CANDIDATE, by id or email.

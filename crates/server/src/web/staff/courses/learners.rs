@@ -13,22 +13,18 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use invigil_domain::courses::CourseEnrollmentStatus;
 use invigil_store::Keyset;
-use invigil_store::courses as store;
 use invigil_store::identity::users;
 
 use super::{Pager, Section, Staff, caller, path_id, refusal};
-use crate::audit::AuditAction;
-use crate::courses::access::{self, Caller};
+use crate::courses::access;
 use crate::courses::learn::{self, CourseInviteBody};
 use crate::courses::reviews::{self, ModerationBody};
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
-use crate::tenancy::service::{begin, commit};
 use crate::web::errors::{FormErrors, error_page, sentence};
 use crate::web::form::WebForm;
 use crate::web::session::see_other;
@@ -42,43 +38,6 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{c}/reviews"), get(reviews_page))
         .route(&format!("{c}/reviews/{{review}}/moderate"), post(moderate))
         .route(&format!("{c}/reviews/{{review}}/restore"), post(restore))
-}
-
-/// A learner leaves the course because staff said so (the course's staff):
-/// the enrollment becomes DROPPED (progress kept), audited like a learner's
-/// own drop with who did it.
-pub async fn drop_enrollment(
-    state: &AppState,
-    caller: &Caller,
-    course_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), ApiError> {
-    let now = state.now();
-    let tx = begin(state).await?;
-    access::edit(&tx, caller, course_id, now).await?;
-    let mut en = store::enrollment_of(&tx, caller.org_id(), course_id, user_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if en.status == CourseEnrollmentStatus::Dropped {
-        return Err(ApiError::conflict(
-            "the learner has left the course already",
-        ));
-    }
-    en.status = CourseEnrollmentStatus::Dropped;
-    en.updated_at = now;
-    let en = store::update_enrollment(&tx, en).await?;
-    caller
-        .auth
-        .audit(now)
-        .record(
-            &tx,
-            AuditAction::CourseEnrollmentDropped,
-            en.id,
-            json!({ "course_id": course_id, "user_id": en.user_id, "by_staff": true }),
-        )
-        .await?;
-    commit(tx).await?;
-    Ok(())
 }
 
 #[derive(Debug)]
@@ -337,7 +296,7 @@ pub async fn drop_learner(
     let run = async {
         let caller = caller(&staff)?;
         let id = path_id(&course)?;
-        drop_enrollment(&state, &caller, id, path_id(&user)?).await?;
+        learn::drop_learner(&state, &caller, id, path_id(&user)?).await?;
         Ok::<_, ApiError>(id)
     };
     match run.await {
