@@ -18,7 +18,7 @@ use uuid::Uuid;
 use invigil_domain::notify::live::{LiveStatus, may_join};
 use invigil_store::Keyset;
 
-use super::errors::{csrf_refused, error_page};
+use super::errors::{ErrorPage, csrf_refused, error_page, page, sentence};
 use super::form::WebForm;
 use super::session::SignedIn;
 use super::{Layout, when};
@@ -193,6 +193,23 @@ pub async fn join(
             join_url: j.join_url,
         }
         .into_response(),
-        Err(e) => error_page(&e),
+        Err(e) => refused(&e, ("/me/live", "Back to my live classes")),
+    }
+}
+
+/// The error page of a refused live class action, with the service's
+/// reason when it is a state conflict (not open yet, ended, cancelled).
+pub fn refused(e: &ApiError, back: (&str, &str)) -> Response {
+    match e {
+        ApiError::Conflict { detail, .. } => page(
+            axum::http::StatusCode::CONFLICT,
+            ErrorPage {
+                layout: Layout::anonymous("Not possible now"),
+                heading: "Not possible now".to_owned(),
+                message: sentence(detail),
+                link: (back.0.to_owned(), back.1.to_owned()),
+            },
+        ),
+        other => error_page(other),
     }
 }

@@ -65,7 +65,7 @@ mod exam;
 mod form;
 mod home;
 mod links;
-mod live_classes;
+pub mod live_classes;
 mod notifications;
 pub mod pair;
 mod precheck;

@@ -318,11 +318,9 @@ pub async fn act(
         "enrolled" => service::add_enrolled(&state, &caller, id).await.map(|_| ()),
         _ => Err(ApiError::NotFound),
     };
+    let back = staff.href(&format!("/courses/{course}/live"));
     match done {
-        Ok(()) => see_other(&format!(
-            "{}#class-{id}",
-            staff.href(&format!("/courses/{course}/live"))
-        )),
-        Err(e) => error_page(&e),
+        Ok(()) => see_other(&format!("{back}#class-{id}")),
+        Err(e) => crate::web::live_classes::refused(&e, (&back, "Back to the live classes")),
     }
 }

@@ -2,6 +2,8 @@
 //! participants and attendance, joining in the window, cancel notices and
 //! reminders sent once — through the real router on both backends.
 
+mod pages;
+
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -12,9 +14,9 @@ use crate::both;
 use crate::common::TestApp;
 use crate::courses::{ORG, World, id_of, published_course, world};
 
-const MEET: &str = "https://meet.example.org/abc-defg-hij";
+pub const MEET: &str = "https://meet.example.org/abc-defg-hij";
 
-fn at(t: DateTime<Utc>) -> String {
+pub fn at(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -39,7 +41,7 @@ fn items(v: &Value) -> &Vec<Value> {
 
 /// A published course of the teacher with both learners enrolled, and a
 /// live class of it starting in `in_minutes`. (course, live session).
-async fn class_in(app: &TestApp, w: &World, in_minutes: i64) -> (Uuid, Uuid) {
+pub async fn class_in(app: &TestApp, w: &World, in_minutes: i64) -> (Uuid, Uuid) {
     let (course, _, _) = published_course(app, &w.teacher, json!({"title": "Live Rust"})).await;
     for who in [&w.learner, &w.learner2] {
         app.post_as(&format!("{ORG}/courses/{course}/enroll"), &who.token)
