@@ -83,6 +83,9 @@ audit_actions! {
     LiveSessionUpdated => "live_session.updated" on "live_session",
     LiveSessionStatusChanged => "live_session.status_changed" on "live_session",
     LiveSessionParticipantsAdded => "live_session.participants_added" on "live_session",
+    LiveSessionParticipantRemoved => "live_session.participant_removed" on "live_session",
+    LiveSessionJoined => "live_session.joined" on "live_session",
+    LiveSessionLeft => "live_session.left" on "live_session",
     // Content.
     BankCreated => "bank.created" on "question_bank",
     BankUpdated => "bank.updated" on "question_bank",

@@ -127,3 +127,29 @@ document.addEventListener('htmx:xhr:progress', (event) => {
   bar.max = event.detail.total;
   bar.value = event.detail.loaded;
 });
+
+// ---- Live classes (helper "live") -----------------------------------------
+// A button with data-enable-at (an RFC 3339 time) is enabled at that time:
+// the Join button of a live class whose join window opens while the page is
+// shown. The server checks the window again when the form is sent.
+for (const button of document.querySelectorAll('button[data-enable-at]')) {
+  const at = Date.parse(button.dataset.enableAt ?? '');
+  if (Number.isNaN(at)) continue;
+  const enable = () => {
+    button.disabled = false;
+    button.removeAttribute('data-enable-at');
+  };
+  const wait = at - Date.now();
+  if (wait <= 0) enable();
+  else if (wait < 2 ** 31 - 1) setTimeout(enable, wait);
+}
+// A form that opens in a new tab (Join) may be sent again a moment later:
+// whoever closes the meeting's tab can join once more.
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.target !== '_blank') return;
+  setTimeout(() => {
+    delete form.dataset.sent;
+    for (const b of form.querySelectorAll('button[aria-disabled]')) b.removeAttribute('aria-disabled');
+  }, 3000);
+});

@@ -163,6 +163,9 @@ pub struct Config {
     /// Payments: the signing secret of the Stripe webhook endpoint (`whsec_...`);
     /// unset answers every webhook 400.
     pub stripe_webhook_secret: Option<Secret>,
+    /// Live classes: how many minutes before the start every participant
+    /// gets the reminder (1 to 10080).
+    pub live_reminder_minutes: u64,
 }
 
 /// The blob store backend.
@@ -227,6 +230,7 @@ impl Default for Config {
             stripe_api_base: "https://api.stripe.com".into(),
             stripe_secret_key: None,
             stripe_webhook_secret: None,
+            live_reminder_minutes: 15,
         }
     }
 }
@@ -295,6 +299,7 @@ const KEYS: &[&str] = &[
     "stripe_api_base",
     "stripe_secret_key",
     "stripe_webhook_secret",
+    "live_reminder_minutes",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -438,6 +443,11 @@ impl Config {
             return Err(ConfigError(
                 "s3_endpoint must start with https:// (http:// only with s3_allow_http = true)"
                     .into(),
+            ));
+        }
+        if !(1..=10_080).contains(&self.live_reminder_minutes) {
+            return Err(ConfigError(
+                "live_reminder_minutes must be from 1 to 10080 (a week)".into(),
             ));
         }
         if self.payout_share_percent > 100 {

@@ -18,6 +18,7 @@ pub mod grading;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod notify;
 pub mod payments;

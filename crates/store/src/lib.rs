@@ -15,6 +15,7 @@ pub mod grading;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod live;
 pub mod migrations;
 pub mod notify;
 pub mod outbox;

@@ -65,6 +65,7 @@ mod exam;
 mod form;
 mod home;
 mod links;
+pub mod live_classes;
 mod notifications;
 pub mod pair;
 mod precheck;
@@ -113,6 +114,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/results", get(results::results_page))
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
+        .route("/me/live", get(live_classes::list_page))
+        .route("/me/live/{org}/{id}/join", post(live_classes::join))
         .route("/notifications", get(notifications::list_page))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))

@@ -23,6 +23,7 @@ mod foundation;
 mod identity;
 mod input;
 mod kill;
+mod live;
 mod load;
 mod notify;
 mod openapi;

@@ -35,6 +35,7 @@ pub mod exams;
 pub mod grading;
 pub mod home;
 pub mod live;
+pub mod live_classes;
 pub mod questions;
 pub mod records;
 pub mod reports;
@@ -77,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .merge(results::router())
         .merge(admin::router())
         .merge(live::router())
+        .merge(live_classes::router())
         .merge(review::router())
         .merge(records::router())
         .merge(banks_router())

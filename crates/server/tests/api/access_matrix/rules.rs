@@ -712,6 +712,62 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/courses/{course}/assessments/{assessment}/enroll-me",
         LEARN_COURSES,
     ),
+    // Live sessions (issue 15 point 7): staff routes need an instructor of
+    // the course or a course manager; join / leave / get a participant.
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/live-sessions",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/courses/{course}/live-sessions",
+        COURSE_EDITORS,
+    ),
+    ("GET", "/orgs/{org}/live-sessions/{id}", COURSE_READERS),
+    ("PATCH", "/orgs/{org}/live-sessions/{id}", COURSE_EDITORS),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/start",
+        COURSE_EDITORS,
+    ),
+    ("POST", "/orgs/{org}/live-sessions/{id}/end", COURSE_EDITORS),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/cancel",
+        COURSE_EDITORS,
+    ),
+    (
+        "GET",
+        "/orgs/{org}/live-sessions/{id}/participants",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/participants",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/participants/enrolled",
+        COURSE_EDITORS,
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/live-sessions/{id}/participants/{user_id}",
+        COURSE_EDITORS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/join",
+        COURSE_READERS,
+    ),
+    (
+        "POST",
+        "/orgs/{org}/live-sessions/{id}/leave",
+        COURSE_READERS,
+    ),
+    ("GET", "/me/live-sessions", Rule::AnyAuthenticated),
     // Payments (issue 15 point 8).
     (
         "GET",
