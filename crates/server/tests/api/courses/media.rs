@@ -159,3 +159,117 @@ async fn a_draft_courses_preview_and_another_orgs_lectures_stay_hidden(app: Test
         .assert_problem(404, "not_found");
     app.get_as(&video_url, &w.learner.token).await.assert(200);
 }
+
+/// The learner pages on the cookie: catalog, course, enroll by form (CSRF
+/// checked), the lecture page with its text made safe, the video through the
+/// page's file route with ranges, progress through `/web-api/v1`, a refused
+/// review shown by its field, and another organization's course 404.
+both!(the_learner_pages_enroll_play_and_review);
+async fn the_learner_pages_enroll_play_and_review(app: TestApp) {
+    use axum::http::Method;
+    use invigil_testkit::browser::{Browser, assert_page, csrf_field};
+
+    let w = world(&app).await;
+    let (course, _, [video, text]) =
+        published_course(&app, &w.teacher, json!({"title": "Watchable"})).await;
+    let mut b = Browser::default();
+    b.sign_in(&app, "ann@acme.org", crate::common::fixtures::PASSWORD)
+        .await
+        .assert(303);
+    let r = b.get(&app, "/courses").await;
+    assert_page(&r, 200);
+    assert!(r.text().contains("Watchable"), "{}", r.text());
+    let page = format!("/orgs/acme/learn/{course}");
+    let r = b.get(&app, &page).await;
+    assert_page(&r, 200);
+    assert!(r.text().contains("Enroll for free"));
+    let csrf = csrf_field(&r);
+    // A wrong token changes nothing.
+    b.post(&app, &format!("{page}/enroll"), &[("csrf", "nope")])
+        .await
+        .assert(403);
+    assert!(
+        app.get_json(&format!("{ORG}/courses/{course}"), &w.learner.token)
+            .await["enrollment"]
+            .is_null()
+    );
+    let r = b
+        .post(&app, &format!("{page}/enroll"), &[("csrf", csrf.as_str())])
+        .await;
+    r.assert(303);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{page}?done=enrolled").as_str())
+    );
+
+    // The text lecture: Markdown rendered, the script tag not.
+    let r = b.get(&app, &format!("{page}/lectures/{text}")).await;
+    assert_page(&r, 200);
+    assert!(r.text().contains("<h1>Notes</h1>"), "{}", r.text());
+    assert!(!r.text().contains("<script>x"));
+    // The video page points at the file route; it answers ranges.
+    let r = b.get(&app, &format!("{page}/lectures/{video}")).await;
+    assert_page(&r, 200);
+    let file = format!("{page}/lectures/{video}/file");
+    assert!(r.text().contains(&file));
+    let r = app
+        .get(&file)
+        .header("cookie", &b.header())
+        .header("range", "bytes=10-19")
+        .send()
+        .await;
+    r.assert(206);
+    assert_eq!(r.body, &mp4(4096)[10..20]);
+    // Progress as the page's script saves it.
+    let r = b
+        .api(
+            &app,
+            Method::PUT,
+            &format!("/web-api/v1/orgs/acme/courses/{course}/lectures/{video}/progress"),
+            Some(&json!({"position_seconds": 42})),
+        )
+        .await;
+    r.assert(200);
+    assert_eq!(r.json()["position_seconds"], 42);
+    let r = b.get(&app, &format!("{page}/lectures/{video}")).await;
+    assert!(r.text().contains(r#"data-position="42""#));
+
+    // A review out of range comes back with the message by the field.
+    let r = b
+        .post(
+            &app,
+            &format!("{page}/review"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("rating", "9"),
+                ("comment", "Great"),
+            ],
+        )
+        .await;
+    assert_page(&r, 422);
+    assert!(r.text().contains(r#"id="rating-error""#), "{}", r.text());
+    let r = b
+        .post(
+            &app,
+            &format!("{page}/review"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("rating", "4"),
+                ("comment", "Great"),
+            ],
+        )
+        .await;
+    r.assert(303);
+    let reviews = app
+        .get_json(&format!("{ORG}/courses/{course}/reviews"), &w.learner.token)
+        .await;
+    assert_eq!(reviews["items"][0]["rating"], 4);
+
+    // Another organization: its pages and files are not there.
+    app.org("globex").await;
+    assert_page(
+        &b.get(&app, &format!("/orgs/globex/learn/{course}")).await,
+        404,
+    );
+    assert_page(&b.get(&app, "/orgs/acme/learn/not-an-id").await, 404);
+}
