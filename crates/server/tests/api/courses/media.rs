@@ -160,11 +160,11 @@ async fn a_draft_courses_preview_and_another_orgs_lectures_stay_hidden(app: Test
     app.get_as(&video_url, &w.learner.token).await.assert(200);
 }
 
+both!(the_learner_pages_enroll_play_and_review);
 /// The learner pages on the cookie: catalog, course, enroll by form (CSRF
 /// checked), the lecture page with its text made safe, the video through the
 /// page's file route with ranges, progress through `/web-api/v1`, a refused
 /// review shown by its field, and another organization's course 404.
-both!(the_learner_pages_enroll_play_and_review);
 async fn the_learner_pages_enroll_play_and_review(app: TestApp) {
     use axum::http::Method;
     use invigil_testkit::browser::{Browser, assert_page, csrf_field};
