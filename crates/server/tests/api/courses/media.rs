@@ -273,3 +273,48 @@ async fn the_learner_pages_enroll_play_and_review(app: TestApp) {
     );
     assert_page(&b.get(&app, "/orgs/acme/learn/not-an-id").await, 404);
 }
+
+both!(buying_a_paid_course_on_its_page_leaves_the_invoice_pending);
+/// A PAID course's page: Buy (the checkout service, MANUAL provider) and then
+/// the pending invoice instead of the button; the content stays closed.
+async fn buying_a_paid_course_on_its_page_leaves_the_invoice_pending(app: TestApp) {
+    use invigil_testkit::browser::{Browser, assert_page, csrf_field};
+
+    let w = world(&app).await;
+    let (course, _, [_, text]) = published_course(
+        &app,
+        &w.teacher,
+        json!({"title": "Premium", "pricing": "PAID", "price_minor": 4900, "currency": "EUR"}),
+    )
+    .await;
+    let mut b = Browser::default();
+    b.sign_in(&app, "ann@acme.org", crate::common::fixtures::PASSWORD)
+        .await
+        .assert(303);
+    let page = format!("/orgs/acme/learn/{course}");
+    let r = b.get(&app, &page).await;
+    assert_page(&r, 200);
+    assert!(r.text().contains("Buy for EUR 49.00"), "{}", r.text());
+    let csrf = csrf_field(&r);
+    let r = b
+        .post(&app, &format!("{page}/buy"), &[("csrf", csrf.as_str())])
+        .await;
+    r.assert(303);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{page}?done=checkout").as_str())
+    );
+    let r = b.get(&app, &format!("{page}?done=checkout")).await;
+    assert_page(&r, 200);
+    let html = r.text();
+    assert!(html.contains("Payment pending"), "{html}");
+    assert!(html.contains("EUR 49.00"));
+    assert!(!html.contains("Buy for"));
+    // Not enrolled yet: the reading is closed, its file too.
+    let r = b.get(&app, &format!("{page}/lectures/{text}")).await;
+    assert_page(&r, 200);
+    assert!(
+        r.text()
+            .contains("Enroll in the course to open this lecture")
+    );
+}
