@@ -4,7 +4,9 @@
 // while it plays and on pause, a reload resumes there, the end completes
 // it: checked through the API), reads the text and PDF lectures, posts a
 // review, passes the practice quiz through the existing exam pages, sees
-// the result on the course page, and finds the notification. axe-core on
+// the result on the course page, and finds the notifications of the
+// enrollment and of the practice result (sent by the courses module; the
+// lead wires them on main). axe-core on
 // the catalog, course and lecture pages; screenshots learn-*.png.
 
 import { after, before, describe, test } from 'node:test';
@@ -215,18 +217,22 @@ describe('learning', () => {
     assert.equal(practice.my_result.passed, true);
   });
 
-  // Needs the lead's wiring of course_enrolled / practice_result
-  // notifications (crates/server/src/courses/learn.rs on main).
-  test('the learner sees the notification', async () => {
-    const list = await apiGet('/me/notifications');
-    const items = list.items || list;
-    assert.ok(
-      items.some((n) => /Learning how to learn|Practice quiz/i.test(`${n.title} ${n.body}`)),
-      `a course notification in ${JSON.stringify(items.map((n) => n.title))}`,
-    );
+  // Needs the course_enrolled and practice_result notifications sent by
+  // the courses module (the lead wires them on main: courses/learn.rs).
+  test('the learner sees the notifications of the enrollment and the practice result', async () => {
+    const wanted = [/^Enrolled in Learning how to learn$/, /^Practice result: Practice quiz: learning how to learn$/];
+    let titles = [];
+    for (let i = 0; i < 20; i += 1) {
+      const list = await apiGet('/me/notifications');
+      titles = (list.items || list).map((n) => n.title);
+      if (wanted.every((w) => titles.some((t) => w.test(t)))) break;
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+    for (const w of wanted) assert.ok(titles.some((t) => w.test(t)), `${w} in ${JSON.stringify(titles)}`);
     await page.getByRole('link', { name: /^Notifications/ }).click();
     await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
-    await page.locator('.notification', { hasText: /Learning how to learn|Practice quiz/i }).first().waitFor();
+    await page.locator('.notification', { hasText: 'Practice result: Practice quiz' }).first().waitFor();
     await screenshot(page, 'learn-notification');
+    await expectAccessible(page, 'notifications after the course');
   });
 });
