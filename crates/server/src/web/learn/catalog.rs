@@ -228,7 +228,7 @@ async fn build(
                 org_name: org.name.clone(),
                 summary: summary(&c.description, 180),
                 level: level_label(c.level),
-                language: c.language.clone(),
+                language: super::language_label(&c.language),
                 price: price_label(c.pricing, c.price_minor, c.currency.as_deref()),
                 free: c.pricing == invigil_domain::courses::Pricing::Free,
                 rating,

@@ -300,7 +300,7 @@ async fn build(
         org_name,
         description_html: c.description_html.clone(),
         level: level_label(c.level),
-        language: c.language.clone(),
+        language: super::language_label(&c.language),
         price: price_label(c.pricing, c.price_minor, c.currency.as_deref()),
         paid: c.pricing != Pricing::Free,
         what_you_learn: c.what_you_learn.clone(),

@@ -181,6 +181,31 @@ pub fn duration_label(seconds: i32) -> String {
     }
 }
 
+/// A language tag in words for the common ones (`en` -> English), else the tag.
+pub fn language_label(tag: &str) -> String {
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(tag)
+        .to_ascii_lowercase();
+    let name = match primary.as_str() {
+        "en" => "English",
+        "de" => "German",
+        "fr" => "French",
+        "es" => "Spanish",
+        "pt" => "Portuguese",
+        "it" => "Italian",
+        "nl" => "Dutch",
+        "pl" => "Polish",
+        _ => return tag.to_owned(),
+    };
+    if primary.len() == tag.len() {
+        name.to_owned()
+    } else {
+        format!("{name} ({tag})")
+    }
+}
+
 /// A rating average as shown: one decimal.
 pub fn rating_label(average: f64) -> String {
     format!("{average:.1}")
@@ -204,6 +229,9 @@ mod tests {
         assert_eq!(duration_label(120), "2 min");
         assert_eq!(duration_label(3900), "1 h 5 min");
         assert_eq!(rating_label(4.25), "4.2");
+        assert_eq!(language_label("en"), "English");
+        assert_eq!(language_label("pt-BR"), "Portuguese (pt-BR)");
+        assert_eq!(language_label("sw"), "sw");
         assert_eq!(level_label(CourseLevel::Beginner), "Beginner");
         assert_eq!(kind_label(LectureKind::Text), "Reading");
     }
