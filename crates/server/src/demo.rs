@@ -1,7 +1,8 @@
 //! Demo data for `invigil demo`: one organization with departments and the
 //! eleven demo users of seed 000 (seven with one role, four with several).
 //! Passwords are random on every run and printed at start; running again
-//! resets them. Later modules add banks, exams and sessions here.
+//! resets them. Later modules add banks, exams and sessions here, and the
+//! demo course ([`course`]).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -9,6 +10,9 @@ use uuid::Uuid;
 use invigil_domain::identity::Role;
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, ProfileInput};
+
+#[path = "demo_course.rs"]
+pub mod course;
 
 use crate::identity::crypto::random_password;
 use crate::state::AppState;
@@ -185,6 +189,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     load_exam(state, org.id, bank_id).await?;
     load_finished_exam(state, org.id).await?;
     load_records(state, org.id).await?;
+    course::load(state, org.id).await?;
     Ok(accounts)
 }
 

@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod content;
 pub mod course;
 pub mod learn;
+pub mod media;
 pub mod reviews;
 pub mod routes;
 pub mod routes_learn;

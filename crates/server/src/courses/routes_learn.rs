@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(drop_self))
         .routes(routes!(list_course_enrollments, invite_to_course))
         .routes(routes!(save_progress))
+        .routes(routes!(lecture_file))
         .routes(routes!(my_courses))
         .routes(routes!(list_reviews, create_review))
         .routes(routes!(patch_review, delete_review))
@@ -154,6 +156,28 @@ pub async fn save_progress(
     learn::save_progress(&state, &caller, id, lecture, body)
         .await
         .map(Json)
+}
+
+/// A lecture's file (video or PDF), streamed with HTTP ranges so a video
+/// seeks: for an enrolled learner (active, not expired), the course's
+/// staff, and every reader for a free-preview lecture of a published
+/// course. Anyone else, and a lecture without a file, 404.
+#[utoipa::path(get, path = "/orgs/{org}/courses/{course}/lectures/{lecture}/file", tag = "courses",
+    params(("org" = String, Path), ("course" = Uuid, Path), ("lecture" = Uuid, Path)),
+    responses((status = 200, description = "the whole file"),
+        (status = 206, description = "the requested range"),
+        (status = 304, description = "If-None-Match matched the ETag"),
+        (status = 403), (status = 404),
+        (status = 416, description = "range_not_satisfiable; Content-Range: bytes */size")),
+    security(("bearer" = [])))]
+pub async fn lecture_file(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath((_, id, lecture)): P3,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = Caller::of(&ctx, READERS)?;
+    super::media::lecture_file(&state, &caller, id, lecture, &headers).await
 }
 
 /// Your courses in every organization with progress and the lecture to

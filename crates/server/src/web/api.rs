@@ -107,6 +107,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/sessions/{session}/pairing-qr",
             post(super::pair::pairing_qr),
         )
+        .route(
+            "/orgs/{org}/courses/{course}/lectures/{lecture}/progress",
+            put(crate::courses::routes_learn::save_progress),
+        )
         .route("/me/results", get(grading::routes::my_results))
         .route(
             "/me/sessions/{session}/integrity",

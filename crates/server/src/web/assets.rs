@@ -73,6 +73,12 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        // the lecture page: resume the video and save its position.
+        name: "learn.js",
+        bytes: include_bytes!("../../assets/learn.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         // the staff enrollment page: a chosen CSV file read into the form.
         name: "staff-enroll.js",
         bytes: include_bytes!("../../assets/staff-enroll.js"),

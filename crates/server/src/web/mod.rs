@@ -64,6 +64,7 @@ pub mod errors;
 mod exam;
 mod form;
 mod home;
+mod learn;
 mod links;
 pub mod live_classes;
 mod notifications;
@@ -132,6 +133,7 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{session}", any(contract_path))
         .route("/assets/{file}", get(assets::serve))
         .merge(staff::router())
+        .merge(learn::router())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
 }
 

@@ -661,6 +661,11 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "/orgs/{org}/courses/{course}/lectures/{lecture}/progress",
         LEARN_COURSES,
     ),
+    (
+        "GET",
+        "/orgs/{org}/courses/{course}/lectures/{lecture}/file",
+        COURSE_READERS,
+    ),
     ("GET", "/me/courses", Rule::AnyAuthenticated),
     (
         "GET",

@@ -5,6 +5,7 @@
 mod assessments;
 mod catalog;
 mod learning;
+mod media;
 mod reviews;
 
 use serde_json::{Value, json};
