@@ -59,6 +59,7 @@
 
 pub mod api;
 pub mod assets;
+mod billing;
 pub mod csrf;
 pub mod errors;
 mod exam;
@@ -113,6 +114,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/results", get(results::results_page))
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
+        .route("/me/billing", get(billing::billing_page))
+        .route("/me/payments", get(billing::payments_redirect))
+        .route(
+            "/me/billing/subscriptions/{id}/cancel",
+            post(billing::cancel_subscription),
+        )
         .route("/notifications", get(notifications::list_page))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))

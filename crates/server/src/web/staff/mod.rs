@@ -31,9 +31,11 @@ pub mod banks;
 pub mod enrollments;
 pub mod exam_form;
 pub mod exams;
+pub mod files;
 pub mod grading;
 pub mod home;
 pub mod live;
+pub mod payments;
 pub mod questions;
 pub mod records;
 pub mod reports;
@@ -78,6 +80,8 @@ pub fn router() -> Router<AppState> {
         .merge(live::router())
         .merge(review::router())
         .merge(records::router())
+        .merge(payments::router())
+        .merge(files::router())
         .merge(banks_router())
 }
 
@@ -128,13 +132,15 @@ pub enum Section {
     Grading,
     Banks,
     Records,
+    Payments,
+    Files,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 7] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 9] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -174,6 +180,18 @@ impl Section {
             "/records",
             "Student records",
             &[Action::ReadReports, Action::ManageEnrollments],
+        ),
+        (
+            Section::Payments,
+            "/payments",
+            "Payments",
+            &[Action::ManagePayments],
+        ),
+        (
+            Section::Files,
+            "/files",
+            "Files",
+            &[Action::TeachCourses, Action::ManageCourses],
         ),
         (
             Section::Admin,
