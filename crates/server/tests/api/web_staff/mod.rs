@@ -5,6 +5,8 @@ mod admin;
 mod exams;
 mod grading;
 mod live;
+mod money;
+mod money_files;
 mod records;
 mod results;
 
