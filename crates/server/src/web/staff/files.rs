@@ -394,8 +394,8 @@ pub struct FilesQuery {
     pub done: Option<String>,
 }
 
-fn authorize(staff: &Staff) -> Result<Authorized, Response> {
-    files::authorize(&staff.ctx).map_err(|e| error_page(&e))
+fn authorize(staff: &Staff) -> Result<Authorized, ApiError> {
+    files::authorize(&staff.ctx)
 }
 
 const KINDS: [FileKind; 5] = [
@@ -443,11 +443,11 @@ async fn render(
     let who = people(state, list.items.iter().map(|f| f.uploaded_by)).await?;
     let used = u64::try_from(usage.used_bytes).unwrap_or(0);
     let quota = usage.quota_bytes;
-    let percent = if quota == 0 {
-        100
-    } else {
-        (used.saturating_mul(100) / quota).min(100)
-    };
+    let percent = used
+        .saturating_mul(100)
+        .checked_div(quota)
+        .unwrap_or(100)
+        .min(100);
     let base = staff.href("/files");
     Ok(FilesPage {
         layout: staff.layout("Files", Section::Files),
@@ -509,7 +509,7 @@ pub async fn list(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let notice = match q.done.as_deref() {
         Some("uploaded") => "The file is uploaded.",
@@ -578,7 +578,7 @@ pub async fn upload(State(state): State<AppState>, staff: Staff, req: Request) -
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let Ok(b) = boundary(headers) else {
         return error_page(&ApiError::UnsupportedMediaType(
@@ -707,7 +707,7 @@ pub async fn download(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let Ok(id) = id.parse::<Uuid>() else {
         return error_page(&ApiError::NotFound);
@@ -733,7 +733,7 @@ pub async fn delete(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let Ok(id) = id.parse::<Uuid>() else {
         return error_page(&ApiError::NotFound);
@@ -794,7 +794,7 @@ Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--XY not yet\r\n--XyZ--\r\n";
 
     #[tokio::test]
     async fn broken_bodies_are_errors_not_panics() {
-        let mut m = Multipart::new(body(vec![&FORM[..60]]), "XyZ");
+        let mut m = Multipart::new(body(vec![&FORM[..66]]), "XyZ");
         m.next_part().await.unwrap();
         assert_eq!(m.text().await, Ok("tok".into()));
         assert_eq!(m.next_part().await, Err(MultipartError::Truncated));

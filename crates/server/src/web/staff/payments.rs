@@ -90,7 +90,7 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     let digits = major.to_string();
     let mut grouped = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -232,11 +232,8 @@ pub fn tabs(staff: &Staff, current: &str) -> Vec<Tab> {
 }
 
 /// The section's guard: ORG_ADMIN (`ManagePayments`).
-pub fn authorize(staff: &Staff) -> Result<Authorized, Response> {
-    staff
-        .ctx
-        .authorize(Action::ManagePayments)
-        .map_err(|e| error_page(&e))
+pub fn authorize(staff: &Staff) -> Result<Authorized, ApiError> {
+    staff.ctx.authorize(Action::ManagePayments)
 }
 
 /// Names and emails of users, for the tables.
@@ -267,7 +264,7 @@ async fn courses(state: &AppState, org_id: Uuid) -> Result<Vec<(Uuid, String)>, 
     )
     .await?;
     let mut list: Vec<(Uuid, String)> = page.items.into_iter().map(|c| (c.id, c.title)).collect();
-    list.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    list.sort_by_key(|a| a.1.to_lowercase());
     Ok(list)
 }
 
@@ -358,7 +355,7 @@ pub async fn ledger(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     match ledger_page(&state, &staff, &auth, q).await {
         Ok(p) => p.into_response(),
@@ -554,8 +551,8 @@ pub struct DetailQuery {
     pub done: Option<String>,
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, Response> {
-    raw.parse().map_err(|_| error_page(&ApiError::NotFound))
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 /// `GET /orgs/{org}/payments/{id}`.
@@ -567,11 +564,11 @@ pub async fn detail(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let notice = match q.done.as_deref() {
         Some("paid") => "The payment is marked paid.",
@@ -778,11 +775,11 @@ pub async fn mark_paid(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let body = MarkPaidBody {
         reference: form.value.reference.clone(),
@@ -813,11 +810,11 @@ pub async fn close(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let (to, done) = match form.value.op.as_str() {
         "failed" => (PaymentStatus::Failed, "failed"),
@@ -879,11 +876,11 @@ pub async fn refund(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let f = form.value;
     let typed = PaymentForms {

@@ -122,7 +122,7 @@ pub async fn page(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let form = PayoutForm {
         payee: q.payee.clone().unwrap_or_default(),
@@ -175,14 +175,14 @@ async fn render(
             .unwrap_or_else(|| ("Unknown person".into(), String::new()))
     };
     // A payee with one currency: the form's currency follows.
-    if form.currency.is_empty() && !form.payee.is_empty() {
-        if let Some(b) = balances
+    if form.currency.is_empty()
+        && !form.payee.is_empty()
+        && let Some(b) = balances
             .items
             .iter()
             .find(|b| b.payee_user_id.to_string() == form.payee)
-        {
-            form.currency = b.currency.clone();
-        }
+    {
+        form.currency = b.currency.clone();
     }
     let mut payees: Vec<(String, String)> = Vec::new();
     for b in &balances.items {
@@ -325,7 +325,7 @@ pub async fn create(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let f = form.value;
     let mut errors = Vec::new();
@@ -460,7 +460,7 @@ pub async fn mark(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let Ok(id) = id.parse::<Uuid>() else {
         return error_page(&ApiError::NotFound);

@@ -177,7 +177,7 @@ async fn plans_render(
 
 /// A service refusal as the form's messages: the status and the errors,
 /// or the error page.
-fn plan_errors(e: ApiError) -> Result<(axum::http::StatusCode, FormErrors), Response> {
+fn plan_errors(e: ApiError) -> Result<(axum::http::StatusCode, FormErrors), Box<Response>> {
     match e {
         ApiError::Conflict { detail, .. } => Ok((
             axum::http::StatusCode::CONFLICT,
@@ -188,7 +188,7 @@ fn plan_errors(e: ApiError) -> Result<(axum::http::StatusCode, FormErrors), Resp
         )),
         other => match form_failure(other, &PLAN_FIELDS) {
             Failure::Form(f) => Ok((f.status, f.errors)),
-            Failure::Page(p) => Err(p),
+            Failure::Page(p) => Err(Box::new(p)),
         },
     }
 }
@@ -201,7 +201,7 @@ pub async fn plans_page(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let notice = match q.done.as_deref() {
         Some("created") => "The plan is created.",
@@ -230,7 +230,7 @@ pub async fn create_plan(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let f = form.value;
     let result = match f.price() {
@@ -256,7 +256,7 @@ pub async fn create_plan(
         Err(e) => {
             let (status, errors) = match plan_errors(e) {
                 Ok(v) => v,
-                Err(page) => return page,
+                Err(page) => return *page,
             };
             match plans_render(&state, &staff, &auth, f, None).await {
                 Ok(mut p) => {
@@ -285,7 +285,7 @@ pub async fn edit_page(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     match plan_of(&state, &auth, &id).await {
         Ok(p) => PlanPage {
@@ -313,7 +313,7 @@ pub async fn update_plan(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let plan = match plan_of(&state, &auth, &id).await {
         Ok(p) => p,
@@ -344,7 +344,7 @@ pub async fn update_plan(
         Err(e) => {
             let (status, errors) = match plan_errors(e) {
                 Ok(v) => v,
-                Err(page) => return page,
+                Err(page) => return *page,
             };
             let page = PlanPage {
                 layout: staff.layout(&format!("Plan {}", plan.name), Section::Payments),
@@ -377,7 +377,7 @@ pub async fn set_active(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let plan = match plan_of(&state, &auth, &id).await {
         Ok(p) => p,
@@ -458,7 +458,7 @@ pub async fn subscriptions_page(
 ) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let notice = match q.done.as_deref() {
         Some("cancelled") => "The subscription is cancelled: it ends with its current period.",
@@ -542,7 +542,7 @@ pub async fn cancel_subscription(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let Ok(id) = id.parse::<Uuid>() else {
         return error_page(&ApiError::NotFound);
