@@ -45,8 +45,8 @@ pub struct PaymentRow {
     pub refunded: String,
     pub status: String,
     pub badge: &'static str,
-    /// A pending MANUAL invoice: how to pay it.
-    pub instructions: Option<String>,
+    /// A pending MANUAL invoice: the page says how to pay it.
+    pub due: bool,
     /// A pending STRIPE checkout: nothing to do but wait or retry.
     pub waiting: bool,
 }
@@ -170,13 +170,7 @@ async fn render(
             },
             status: status_words(&p.status),
             badge: payment_badge(&p.status),
-            instructions: (pending && p.provider == ProviderKind::Manual.name()).then(|| {
-                format!(
-                    "Pay {amount} to {org} by bank transfer, quoting the reference {}. \
-                     The payment is confirmed here when {org} receives it.",
-                    p.reference
-                )
-            }),
+            due: pending && p.provider == ProviderKind::Manual.name(),
             waiting: pending && p.provider != ProviderKind::Manual.name(),
             amount,
             org,

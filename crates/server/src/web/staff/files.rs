@@ -478,7 +478,11 @@ async fn render(
         used: size_words(used),
         quota: size_words(quota),
         percent,
-        percent_words: format!("{percent} %"),
+        percent_words: if percent == 0 && used > 0 {
+            "less than 1 %".to_owned()
+        } else {
+            format!("{percent} %")
+        },
         nearly_full: percent >= 90,
         upload_action: format!("{base}/upload"),
         kind: String::new(),
