@@ -210,6 +210,11 @@ pub fn router(state: AppState) -> Router {
         .merge(
             crate::web::staff::courses::streaming_router()
                 .route_layer(axum::middleware::from_fn(middleware::tag_route)),
+        )
+        // The staff files page's streamed upload and ranged download.
+        .merge(
+            crate::web::staff::files::streaming_router()
+                .route_layer(axum::middleware::from_fn(middleware::tag_route)),
         );
 
     let security = ServiceBuilder::new()

@@ -462,6 +462,8 @@ pub struct PaymentQuery {
     pub purpose: Option<Uuid>,
     /// COURSE or SUBSCRIPTION.
     pub purpose_kind: Option<String>,
+    /// MANUAL or STRIPE.
+    pub provider: Option<String>,
 }
 
 impl PaymentQuery {
@@ -478,11 +480,19 @@ impl PaymentQuery {
                 ApiError::field("purpose_kind", "must be COURSE or SUBSCRIPTION")
             })?),
         };
+        let provider = match &self.provider {
+            None => None,
+            Some(s) => Some(
+                ProviderKind::parse(s)
+                    .ok_or_else(|| ApiError::field("provider", "must be MANUAL or STRIPE"))?,
+            ),
+        };
         Ok(PaymentFilter {
             status,
             payer_user_id: self.payer,
             purpose_id: self.purpose,
             purpose_kind,
+            provider,
         })
     }
 }

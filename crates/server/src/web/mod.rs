@@ -59,6 +59,7 @@
 
 pub mod api;
 pub mod assets;
+mod billing;
 pub mod csrf;
 pub mod errors;
 mod exam;
@@ -117,6 +118,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/results/{session}/appeal", post(results::appeal))
         .route("/me/live", get(live_classes::list_page))
         .route("/me/live/{org}/{id}/join", post(live_classes::join))
+        .route("/me/billing", get(billing::billing_page))
+        .route("/me/payments", get(billing::payments_redirect))
+        .route(
+            "/me/billing/subscriptions/{id}/cancel",
+            post(billing::cancel_subscription),
+        )
         .route("/notifications", get(notifications::list_page))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))

@@ -774,3 +774,22 @@ pub async fn graded_sessions_of<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// The lectures (not deleted) that show one of these files: what the
+/// staff files page lists as "used by".
+pub async fn lectures_using_files<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    file_ids: &[Uuid],
+) -> StoreResult<Vec<Lecture>> {
+    if file_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(lecture::Entity::find()
+        .filter(lecture::Column::OrgId.eq(org_id))
+        .filter(lecture::Column::FileId.is_in(file_ids.to_vec()))
+        .filter(lecture::Column::DeletedAt.is_null())
+        .order_by_asc(lecture::Column::Id)
+        .all(conn)
+        .await?)
+}

@@ -164,6 +164,7 @@ pub struct PaymentFilter {
     pub payer_user_id: Option<Uuid>,
     pub purpose_id: Option<Uuid>,
     pub purpose_kind: Option<PurposeKind>,
+    pub provider: Option<ProviderKind>,
 }
 
 /// A page of the organization's payments, newest first.
@@ -185,6 +186,9 @@ pub async fn payments_page<C: ConnectionTrait>(
     }
     if let Some(k) = f.purpose_kind {
         q = q.filter(payment::Column::PurposeKind.eq(k));
+    }
+    if let Some(p) = f.provider {
+        q = q.filter(payment::Column::Provider.eq(p));
     }
     page.fetch(conn, q, payment::Column::Id, Order::Desc, |r| r.id)
         .await

@@ -32,10 +32,12 @@ pub mod courses;
 pub mod enrollments;
 pub mod exam_form;
 pub mod exams;
+pub mod files;
 pub mod grading;
 pub mod home;
 pub mod live;
 pub mod live_classes;
+pub mod payments;
 pub mod questions;
 pub mod records;
 pub mod reports;
@@ -81,6 +83,8 @@ pub fn router() -> Router<AppState> {
         .merge(live_classes::router())
         .merge(review::router())
         .merge(records::router())
+        .merge(payments::router())
+        .merge(files::router())
         .merge(banks_router())
         .merge(courses::router())
 }
@@ -133,13 +137,15 @@ pub enum Section {
     Banks,
     Records,
     Courses,
+    Payments,
+    Files,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 8] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 10] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -184,6 +190,18 @@ impl Section {
             Section::Courses,
             "/courses",
             "Courses",
+            &[Action::TeachCourses, Action::ManageCourses],
+        ),
+        (
+            Section::Payments,
+            "/payments",
+            "Payments",
+            &[Action::ManagePayments],
+        ),
+        (
+            Section::Files,
+            "/files",
+            "Files",
             &[Action::TeachCourses, Action::ManageCourses],
         ),
         (

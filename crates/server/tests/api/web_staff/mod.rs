@@ -6,6 +6,8 @@ mod courses;
 mod exams;
 mod grading;
 mod live;
+mod money;
+mod money_files;
 mod records;
 mod results;
 
