@@ -68,6 +68,7 @@ mod home;
 mod learn;
 mod links;
 pub mod live_classes;
+pub mod multipart;
 mod notifications;
 pub mod pair;
 mod precheck;

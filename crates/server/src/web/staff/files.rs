@@ -109,8 +109,7 @@ pub fn kind_of_name(name: &str) -> FileKind {
     }
 }
 
-mod multipart;
-pub use multipart::{Multipart, MultipartError, PartHead, boundary};
+pub use crate::web::multipart::{Multipart, MultipartError, PartHead, boundary};
 
 // ---- the page
 

@@ -18,12 +18,10 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::{Body, BodyDataStream, Bytes};
+use axum::body::{Body, BodyDataStream};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::BytesMut;
-use futures_util::StreamExt;
 use uuid::Uuid;
 
 use invigil_domain::courses::LectureKind;
@@ -37,215 +35,43 @@ use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::errors::{FormErrors, error_page, sentence};
+use crate::web::multipart::{self, Multipart, MultipartError};
 use crate::web::session::see_other;
 
 /// Most bytes of the form's text fields together (a lecture's Markdown is
 /// at most 100,000 characters).
 pub const FIELDS_LIMIT: usize = 512 * 1024;
 
-/// A `multipart/form-data` body read as it arrives.
-pub struct Multipart {
-    stream: BodyDataStream,
-    buf: BytesMut,
-    /// `\r\n--boundary`: what ends a part.
-    delimiter: Vec<u8>,
-}
+type Reader = Multipart<BodyDataStream>;
 
-/// A part's `name`, and its `filename` for a file input.
-#[derive(Debug, Clone)]
-pub struct PartHead {
-    pub name: String,
-    pub filename: Option<String>,
-}
-
-fn malformed() -> ApiError {
-    ApiError::BadRequest("malformed form".into())
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The `name` and `filename` of a part's headers.
-fn disposition(headers: &str) -> Option<PartHead> {
-    let line = headers.split("\r\n").find(|l| {
-        l.split_once(':')
-            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
-    })?;
-    let (_, value) = line.split_once(':')?;
-    let mut name = None;
-    let mut filename = None;
-    for param in value.split(';').skip(1) {
-        let Some((k, v)) = param.split_once('=') else {
-            continue;
-        };
-        let v = v.trim().trim_matches('"').to_owned();
-        match k.trim().to_ascii_lowercase().as_str() {
-            "name" => name = Some(v),
-            "filename" => filename = Some(v),
-            _ => {}
-        }
-    }
-    Some(PartHead {
-        name: name?,
-        filename,
-    })
-}
-
-impl Multipart {
-    /// `None` unless the content type is `multipart/form-data` with a
-    /// boundary.
-    pub fn new(headers: &HeaderMap, body: Body) -> Option<Multipart> {
-        let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-        let mut params = ct.split(';');
-        if !params
-            .next()?
-            .trim()
-            .eq_ignore_ascii_case("multipart/form-data")
-        {
-            return None;
-        }
-        let boundary = params.find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("boundary")
-                .then(|| v.trim().trim_matches('"').to_owned())
-                .filter(|b| !b.is_empty() && b.len() <= 200)
-        })?;
-        // The body starts with `--boundary`: seen as a delimiter after a
-        // virtual line break.
-        let mut buf = BytesMut::new();
-        buf.extend_from_slice(b"\r\n");
-        Some(Multipart {
-            stream: body.into_data_stream(),
-            buf,
-            delimiter: format!("\r\n--{boundary}").into_bytes(),
-        })
-    }
-
-    /// Reads one more chunk; `false` at the end of the body.
-    async fn fill(&mut self) -> Result<bool, ApiError> {
-        match self.stream.next().await {
-            Some(Ok(chunk)) => {
-                self.buf.extend_from_slice(&chunk);
-                Ok(true)
-            }
-            Some(Err(e)) => Err(ApiError::BadRequest(format!(
-                "reading the form failed: {e}"
-            ))),
-            None => Ok(false),
-        }
-    }
-
-    /// Reads until `needle` is buffered (at most `limit` bytes before it);
-    /// its position.
-    async fn until(&mut self, needle: &[u8], limit: usize) -> Result<usize, ApiError> {
-        loop {
-            if let Some(i) = find(&self.buf, needle) {
-                return Ok(i);
-            }
-            if self.buf.len() > limit + needle.len() {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            if !self.fill().await? {
-                return Err(malformed());
-            }
-        }
-    }
-
-    /// Skips to the first part (the preamble, if any).
-    async fn open(&mut self) -> Result<(), ApiError> {
-        let delimiter = self.delimiter.clone();
-        let i = self.until(&delimiter, 4096).await?;
-        let _ = self.buf.split_to(i + delimiter.len());
-        Ok(())
-    }
-
-    /// The next part's head (the reader stands after a delimiter), `None`
-    /// after the closing one.
-    pub async fn next_part(&mut self) -> Result<Option<PartHead>, ApiError> {
-        while self.buf.len() < 2 {
-            if !self.fill().await? {
-                return Err(malformed());
-            }
-        }
-        if self.buf.starts_with(b"--") {
-            return Ok(None);
-        }
-        let i = self.until(b"\r\n\r\n", 8192).await?;
-        let head = self.buf.split_to(i + 4);
-        let text =
-            std::str::from_utf8(head.get(2..i).ok_or_else(malformed)?).map_err(|_| malformed())?;
-        disposition(text).map(Some).ok_or_else(malformed)
-    }
-
-    /// The value of the current part (at most `limit` bytes).
-    pub async fn value(&mut self, limit: usize) -> Result<Vec<u8>, ApiError> {
-        let delimiter = self.delimiter.clone();
-        let i = self.until(&delimiter, limit).await?;
-        let value = self.buf.split_to(i).to_vec();
-        let _ = self.buf.split_to(delimiter.len());
-        Ok(value)
-    }
-
-    /// The rest of the current part as a stream of chunks (what follows
-    /// the part is not read).
-    pub fn into_part_stream(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-        futures_util::stream::unfold(Some(self), |state| async move {
-            let mut m = state?;
-            loop {
-                if let Some(i) = find(&m.buf, &m.delimiter) {
-                    let last = m.buf.split_to(i).freeze();
-                    // The part is over: the stream ends after this chunk.
-                    return (!last.is_empty()).then_some((Ok(last), None));
-                }
-                // Keep what could be the start of a delimiter.
-                let keep = m.delimiter.len() - 1;
-                if m.buf.len() > keep + 64 * 1024 {
-                    let n = m.buf.len() - keep;
-                    let chunk = m.buf.split_to(n).freeze();
-                    return Some((Ok(chunk), Some(m)));
-                }
-                match m.stream.next().await {
-                    Some(Ok(chunk)) => m.buf.extend_from_slice(&chunk),
-                    Some(Err(e)) => return Some((Err(std::io::Error::other(e)), None)),
-                    None => {
-                        return Some((
-                            Err(std::io::Error::other("the form ended inside the file")),
-                            None,
-                        ));
-                    }
-                }
-            }
-        })
+/// A malformed form in words (a field over the limit is 413).
+fn unreadable(e: MultipartError) -> ApiError {
+    match e {
+        MultipartError::TooLong => ApiError::PayloadTooLarge,
+        e => ApiError::BadRequest(e.to_string()),
     }
 }
 
 /// The text fields before the file, and the file part's name when one was
 /// chosen (the reader then stands at its first byte).
 pub async fn read_fields(
-    m: &mut Multipart,
+    m: &mut Reader,
 ) -> Result<(HashMap<String, String>, Option<String>), ApiError> {
-    m.open().await?;
     let mut fields = HashMap::new();
     let mut total = 0usize;
-    while let Some(head) = m.next_part().await? {
+    while let Some(head) = m.next_part().await.map_err(unreadable)? {
         match head.filename {
             Some(f) if !f.trim().is_empty() => return Ok((fields, Some(f))),
-            Some(_) => {
-                // An empty file input: its (empty) part is skipped.
-                m.value(FIELDS_LIMIT).await?;
-            }
+            // An empty file input: its (empty) part is skipped by the next.
+            Some(_) => {}
             None => {
-                let v = m.value(FIELDS_LIMIT.saturating_sub(total)).await?;
-                total += v.len();
-                let text = String::from_utf8(v)
-                    .map_err(|_| ApiError::field(head.name.clone(), "must be UTF-8 text"))?;
+                let text = match m.text_within(FIELDS_LIMIT.saturating_sub(total)).await {
+                    Err(MultipartError::Malformed) => {
+                        return Err(ApiError::field(head.name, "must be UTF-8 text"));
+                    }
+                    other => other.map_err(unreadable)?,
+                };
+                total += text.len();
                 if invigil_domain::text::find_forbidden_control(&text).is_some() {
                     return Err(ApiError::field(
                         head.name,
@@ -538,7 +364,7 @@ async fn attach(
     lecture: Uuid,
     kind: LectureKind,
     filename: String,
-    m: Multipart,
+    m: Reader,
 ) -> Result<(), ApiError> {
     if kind == LectureKind::Text {
         return Err(ApiError::field(
@@ -596,11 +422,12 @@ async fn submit(state: AppState, staff: Staff, place: Place, req: Request) -> Re
     {
         return crate::web::errors::csrf_refused();
     }
-    let Some(mut m) = Multipart::new(&parts.headers, body) else {
+    let Ok(boundary) = multipart::boundary(&parts.headers) else {
         return error_page(&ApiError::UnsupportedMediaType(
             "expected a form with a file (multipart/form-data)".into(),
         ));
     };
+    let mut m = Multipart::new(body.into_data_stream(), &boundary);
     let (fields, filename) = match read_fields(&mut m).await {
         Ok(v) => v,
         Err(e) => return error_page(&e),
@@ -727,7 +554,6 @@ pub async fn update(
 mod tests {
     use super::{Multipart, parse_duration, read_fields};
     use axum::body::Body;
-    use axum::http::{HeaderMap, HeaderValue, header};
     use futures_util::StreamExt;
 
     #[test]
@@ -747,13 +573,8 @@ mod tests {
     ) -> (Vec<(String, String)>, Option<String>, Vec<u8>) {
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
             body.chunks(chunk).map(|c| Ok(c.to_vec())).collect();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("multipart/form-data; boundary=XyZ"),
-        );
         let body = Body::from_stream(futures_util::stream::iter(chunks));
-        let mut m = Multipart::new(&headers, body).unwrap();
+        let mut m = Multipart::new(body.into_data_stream(), "XyZ");
         let (fields, file) = read_fields(&mut m).await.unwrap();
         let mut fields: Vec<_> = fields.into_iter().collect();
         fields.sort();

@@ -1,5 +1,7 @@
-//! A `multipart/form-data` body read as it arrives (see the files page's
-//! module documentation): nothing is held whole but the small fields.
+//! A `multipart/form-data` body read as it arrives, for the pages that
+//! upload a file (the staff files page, the lecture form): parts one by
+//! one, a file's bytes chunk by chunk straight into the files service;
+//! nothing is held whole but the small fields.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
@@ -218,14 +220,37 @@ where
 
     /// A small field's whole content (at most [`FIELD_LIMIT`] bytes).
     pub async fn text(&mut self) -> Result<String, MultipartError> {
+        self.text_within(FIELD_LIMIT).await
+    }
+
+    /// A field's whole content, at most `limit` bytes (a lecture's text).
+    pub async fn text_within(&mut self, limit: usize) -> Result<String, MultipartError> {
         let mut out = Vec::new();
         while let Some(c) = self.next_chunk().await? {
             out.extend_from_slice(&c);
-            if out.len() > FIELD_LIMIT {
+            if out.len() > limit {
                 return Err(MultipartError::TooLong);
             }
         }
         String::from_utf8(out).map_err(|_| MultipartError::Malformed)
+    }
+
+    /// The rest of the current part as a stream of chunks, for a service
+    /// that reads a body (what follows the part is not read).
+    pub fn into_part_stream(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
+    where
+        S: Send + 'static,
+    {
+        futures_util::stream::unfold(Some(self), |state| async move {
+            let mut m = state?;
+            match m.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(m))),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e)), None)),
+            }
+        })
     }
 
     /// Reads and drops the rest of the body, at most `limit` more bytes;
