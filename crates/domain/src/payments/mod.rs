@@ -6,6 +6,7 @@
 //! ([`payee_share`], [`check_payout`]). No card data exists here: providers
 //! keep it and we keep their references.
 
+pub mod money;
 pub mod subscription;
 
 use thiserror::Error;
@@ -121,25 +122,6 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Currencies without minor units (ISO 4217 exponent 0) among those our
-/// users meet; every other currency has two decimals here.
-const ZERO_DECIMAL: &[&str] = &[
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-    "XAF", "XOF", "XPF",
-];
-
-/// An amount in minor units as people read it: `4900, "EUR"` is
-/// `49.00 EUR`, `-150, "USD"` is `-1.50 USD`, `500, "JPY"` is `500 JPY`.
-pub fn display_amount(minor: i64, currency: &str) -> String {
-    let code = currency.to_ascii_uppercase();
-    if ZERO_DECIMAL.contains(&code.as_str()) {
-        return format!("{minor} {code}");
-    }
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02} {code}", abs / 100, abs % 100)
 }
 
 impl std::fmt::Display for Currency {
@@ -281,15 +263,6 @@ pub fn check_payout(amount: i64, balance: i64) -> Result<i64, MoneyError> {
 mod tests {
     use super::PaymentStatus::*;
     use super::*;
-
-    #[test]
-    fn amounts_display_with_their_currency_decimals() {
-        assert_eq!(display_amount(4900, "EUR"), "49.00 EUR");
-        assert_eq!(display_amount(5, "eur"), "0.05 EUR");
-        assert_eq!(display_amount(-150, "USD"), "-1.50 USD");
-        assert_eq!(display_amount(500, "JPY"), "500 JPY");
-        assert_eq!(display_amount(i64::MIN, "USD"), "-92233720368547758.08 USD");
-    }
 
     #[test]
     fn amounts_and_currencies() {

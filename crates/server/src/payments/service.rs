@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use invigil_domain::audit::AuditAction;
+use invigil_domain::payments::money::format_money;
 use invigil_domain::payments::subscription::{SubscriptionStatus, period_end};
 use invigil_domain::payments::{
     Currency, MoneyError, PaymentStatus, ProviderKind, PurposeKind, RefundStatus, check_amount,
-    display_amount, refund_outcome, status_after_refunds,
+    refund_outcome, status_after_refunds,
 };
 use invigil_domain::text::Text;
 use invigil_store::Tx;
@@ -395,7 +396,7 @@ async fn tell_payer(tx: &Tx, state: &AppState, p: &Payment) -> Result<(), ApiErr
             priority: invigil_domain::notify::Priority::Medium,
             template_key: "payment_received",
             vars: crate::notify::Vars::new()
-                .set("amount", display_amount(p.amount, &p.currency))
+                .set("amount", format_money(p.amount, &p.currency))
                 .set("description", description),
             link: None,
         },

@@ -144,14 +144,9 @@ pub fn kind_label(kind: LectureKind) -> &'static str {
     }
 }
 
-/// An amount in minor units: `EUR 49.00`.
-pub fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", m / 100, m % 100)
-}
+pub use invigil_domain::payments::money::format_money as money;
 
-/// What a course costs, as shown: "Free", `EUR 49.00`, "Subscription".
+/// What a course costs, as shown: "Free", `49.00 EUR`, "Subscription".
 pub fn price_label(pricing: Pricing, minor: i64, currency: Option<&str>) -> String {
     match pricing {
         Pricing::Free => "Free".into(),
@@ -217,10 +212,10 @@ mod tests {
 
     #[test]
     fn labels_read_well() {
-        assert_eq!(money(4900, "EUR"), "EUR 49.00");
-        assert_eq!(money(5, "USD"), "USD 0.05");
+        assert_eq!(money(4900, "EUR"), "49.00 EUR");
+        assert_eq!(money(5, "USD"), "0.05 USD");
         assert_eq!(price_label(Pricing::Free, 0, None), "Free");
-        assert_eq!(price_label(Pricing::Paid, 1999, Some("EUR")), "EUR 19.99");
+        assert_eq!(price_label(Pricing::Paid, 1999, Some("EUR")), "19.99 EUR");
         assert_eq!(clock(7), "0:07");
         assert_eq!(clock(750), "12:30");
         assert_eq!(clock(3723), "1:02:03");

@@ -60,7 +60,8 @@ pub fn router() -> Router<AppState> {
         .merge(plans::router())
 }
 
-pub use money::{exponent, format_money, in_money, major_input, parse_amount};
+pub use invigil_domain::payments::money::{exponent, format_money, major_input, parse_amount};
+pub use money::in_money;
 
 /// The badge class of a payment status.
 pub fn payment_badge(s: &str) -> &'static str {

@@ -113,7 +113,7 @@ pub fn price_words(c: &CourseView) -> String {
         invigil_domain::courses::Pricing::Free => "Free".to_owned(),
         p => {
             let cur = c.currency.clone().unwrap_or_default();
-            let amount = format!("{}.{:02} {cur}", c.price_minor / 100, c.price_minor % 100);
+            let amount = invigil_domain::payments::money::format_money(c.price_minor, &cur);
             if p == invigil_domain::courses::Pricing::Subscription {
                 format!("Subscription, {amount}")
             } else {
