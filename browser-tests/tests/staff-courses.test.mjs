@@ -52,7 +52,7 @@ describe('staff course pages', () => {
     const page = await signedIn(browser, server, AUTHOR);
     acceptConfirmations(page);
     await page.goto(`${server.url}/orgs/${ORG}`);
-    await page.getByRole('link', { name: 'Courses', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Courses', exact: true }).click();
     await page.getByRole('heading', { name: 'Courses', level: 1 }).waitFor();
     await screenshot(page, 'teach-list-empty');
     await expectAccessible(page, 'courses list');
