@@ -239,6 +239,26 @@ pub async fn enroll_me(
     Ok(v)
 }
 
+/// What finishing a session means for courses, in the transaction that
+/// finished it: the result of a practice told to the learner at once, and a
+/// passed FINAL_EXAM completing the courses that required it (so the course
+/// is COMPLETED, and the learner told, without waiting for a read).
+pub async fn after_finish(
+    tx: &invigil_store::Tx,
+    state: &AppState,
+    exam_title: &str,
+    session: &invigil_store::delivery::Session,
+) -> Result<(), ApiError> {
+    tell_result(tx, state, exam_title, session).await?;
+    if session.passed != Some(true) || session.pending_manual > 0 {
+        return Ok(());
+    }
+    for course_id in courses::courses_with_final(tx, session.org_id, session.exam_id).await? {
+        super::learn::settle_final(tx, state, course_id, session).await?;
+    }
+    Ok(())
+}
+
 /// Tells a learner the result of a course assessment that shows it at once
 /// (`practice_result`), in the transaction that finished the session; only a
 /// submitted, fully graded session (essays waiting for a grader do not).

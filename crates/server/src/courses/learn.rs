@@ -9,10 +9,10 @@
 //! or EXPIRED enrollment comes back ACTIVE on re-enrollment, progress kept.
 //!
 //! Completion: every active lecture completed and, when the course requires
-//! it, a passed FINAL_EXAM assessment. It is settled on every progress write
-//! and whenever the course is read by the learner (the outline, the detail),
-//! so passing the final exam completes the course at the next read without
-//! hooking the grading pipeline.
+//! it, a passed FINAL_EXAM assessment. It is settled on every progress write,
+//! when a final exam's session finishes passed ([`settle_final`], from the
+//! delivery's finish), and whenever the course is read by the learner (the
+//! outline, the detail: a final passed later, after a grader's marks).
 
 use std::collections::{HashMap, HashSet};
 
@@ -659,6 +659,34 @@ pub async fn settle_completion(
     let out = recompute(&tx, state, &caller.auth.audit(now), course, fresh, now).await?;
     commit(tx).await?;
     Ok(out)
+}
+
+/// A passed final exam (`session`, just finished in `tx`) completes the
+/// learner's ACTIVE enrollment in `course_id` when every lecture is done;
+/// audited as the learner's.
+pub async fn settle_final(
+    tx: &Tx,
+    state: &AppState,
+    course_id: Uuid,
+    session: &invigil_store::delivery::Session,
+) -> Result<(), ApiError> {
+    let Some(course) = courses::course(tx, session.org_id, course_id)
+        .await?
+        .filter(|c| c.deleted_at.is_none() && c.requires_final_pass)
+    else {
+        return Ok(());
+    };
+    let Some(en) = courses::enrollment_of(tx, course.org_id, course.id, session.user_id)
+        .await?
+        .filter(|e| e.status == CourseEnrollmentStatus::Active)
+    else {
+        return Ok(());
+    };
+    let now = state.now();
+    let client = crate::http::auth::ClientInfo::default();
+    let audit = Audit::user(session.user_id, &client, Some(course.org_id), now);
+    recompute(tx, state, &audit, &course, en, now).await?;
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

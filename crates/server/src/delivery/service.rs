@@ -353,7 +353,7 @@ pub(super) async fn finish(
         now,
     )
     .await?;
-    crate::courses::assessments::tell_result(tx, state, &exam.title, &row).await?;
+    crate::courses::assessments::after_finish(tx, state, &exam.title, &row).await?;
     Ok(row)
 }
 

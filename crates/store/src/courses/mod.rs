@@ -736,6 +736,26 @@ pub async fn exam_shows_result<C: ConnectionTrait>(
         > 0)
 }
 
+/// The courses (ids) of the org in which the exam is a FINAL_EXAM.
+pub async fn courses_with_final<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    exam_id: Uuid,
+) -> StoreResult<Vec<Uuid>> {
+    let mut ids: Vec<Uuid> = assessment::Entity::find()
+        .filter(assessment::Column::OrgId.eq(org_id))
+        .filter(assessment::Column::ExamId.eq(exam_id))
+        .filter(assessment::Column::TestType.eq(invigil_domain::courses::TestType::FinalExam))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| a.course_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// How many assessments sit in a chapter.
 pub async fn assessments_in_chapter<C: ConnectionTrait>(
     conn: &C,

@@ -161,13 +161,7 @@ async fn render(
     for v in list.items {
         rows.push(row(state, &caller, v).await?);
     }
-    // Courses have no section of the console yet: no entry is current.
-    let mut layout = staff.layout(&format!("Live classes · {title}"), Section::Courses);
-    if let Some(nav) = layout.staff.as_mut() {
-        for item in &mut nav.items {
-            item.current = false;
-        }
-    }
+    let layout = staff.layout(&format!("Live classes · {title}"), Section::Courses);
     Ok(LivePage {
         layout,
         course_title: title,

@@ -1,5 +1,6 @@
 //! Exams inside a course: enroll-me through the exams module, the practice
-//! result shown as soon as graded, a passed final completing the course.
+//! result shown as soon as graded, a passed final completing the course at
+//! submit.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -178,6 +179,19 @@ async fn practice_and_final_exams_in_a_course(app: TestApp) {
         .unwrap();
     assert!(fin["my_result"].is_null(), "{fin}");
     sit(&app, final_exam, &w.learner, true).await;
+    // Completed at submit, before the learner reads the course again: the
+    // staff's list says so, and the learner was told.
+    let list = app
+        .get_json(&format!("{base}/enrollments"), &w.teacher.token)
+        .await;
+    assert_eq!(list["items"][0]["status"], "COMPLETED", "{list}");
+    let notes = app
+        .get_json("/api/v1/me/notifications", &w.learner.token)
+        .await;
+    assert_eq!(
+        notes["items"][0]["title"], "Course completed: Examined",
+        "{notes}"
+    );
     let d = app.get_json(&base, &w.learner.token).await;
     assert_eq!(d["enrollment"]["status"], "COMPLETED", "{d}");
     // Staff remove an assessment; audited.
