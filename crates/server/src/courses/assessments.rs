@@ -249,11 +249,25 @@ pub async fn after_finish(
     exam_title: &str,
     session: &invigil_store::delivery::Session,
 ) -> Result<(), ApiError> {
-    tell_result(tx, state, exam_title, session).await?;
-    if session.passed != Some(true) || session.pending_manual > 0 {
+    // Essays waiting for a grader: nothing is final yet.
+    if session.pending_manual > 0 {
         return Ok(());
     }
-    for course_id in courses::courses_with_final(tx, session.org_id, session.exam_id).await? {
+    let places = courses::assessments_of_exam(tx, session.org_id, session.exam_id).await?;
+    if places.iter().any(|a| a.show_result) {
+        tell_result(tx, state, exam_title, session).await?;
+    }
+    if session.passed != Some(true) {
+        return Ok(());
+    }
+    let mut finals: Vec<Uuid> = places
+        .iter()
+        .filter(|a| a.test_type == TestType::FinalExam)
+        .map(|a| a.course_id)
+        .collect();
+    finals.sort();
+    finals.dedup();
+    for course_id in finals {
         super::learn::settle_final(tx, state, course_id, session).await?;
     }
     Ok(())
@@ -261,17 +275,14 @@ pub async fn after_finish(
 
 /// Tells a learner the result of a course assessment that shows it at once
 /// (`practice_result`), in the transaction that finished the session; only a
-/// submitted, fully graded session (essays waiting for a grader do not).
-pub async fn tell_result(
+/// submitted session (the caller checked it is fully graded and shown).
+async fn tell_result(
     tx: &invigil_store::Tx,
     state: &AppState,
     exam_title: &str,
     session: &invigil_store::delivery::Session,
 ) -> Result<(), ApiError> {
-    if session.status != invigil_domain::delivery::DeliveryStatus::Submitted
-        || session.pending_manual > 0
-        || !courses::exam_shows_result(tx, session.org_id, session.exam_id).await?
-    {
+    if session.status != invigil_domain::delivery::DeliveryStatus::Submitted {
         return Ok(());
     }
     let percent = match session.final_score {

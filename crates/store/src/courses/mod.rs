@@ -720,40 +720,19 @@ pub async fn assessments_of<C: ConnectionTrait>(
         .await?)
 }
 
-/// Whether the exam is a course assessment showing its result at once
-/// (PRACTICE, or `show_result`), in any course of the org.
-pub async fn exam_shows_result<C: ConnectionTrait>(
+/// The exam's places in the org's courses (a session that finishes reads
+/// them once: a practice shows its result, a final completes courses).
+pub async fn assessments_of_exam<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     exam_id: Uuid,
-) -> StoreResult<bool> {
+) -> StoreResult<Vec<CourseAssessment>> {
     Ok(assessment::Entity::find()
         .filter(assessment::Column::OrgId.eq(org_id))
         .filter(assessment::Column::ExamId.eq(exam_id))
-        .filter(assessment::Column::ShowResult.eq(true))
-        .count(conn)
-        .await?
-        > 0)
-}
-
-/// The courses (ids) of the org in which the exam is a FINAL_EXAM.
-pub async fn courses_with_final<C: ConnectionTrait>(
-    conn: &C,
-    org_id: Uuid,
-    exam_id: Uuid,
-) -> StoreResult<Vec<Uuid>> {
-    let mut ids: Vec<Uuid> = assessment::Entity::find()
-        .filter(assessment::Column::OrgId.eq(org_id))
-        .filter(assessment::Column::ExamId.eq(exam_id))
-        .filter(assessment::Column::TestType.eq(invigil_domain::courses::TestType::FinalExam))
+        .order_by_asc(assessment::Column::Id)
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| a.course_id)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+        .await?)
 }
 
 /// How many assessments sit in a chapter.
