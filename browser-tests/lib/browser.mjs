@@ -79,3 +79,9 @@ export async function expectAccessible(page, name) {
   assert.deepEqual(violations, [], `axe on ${name}`);
   assert.deepEqual(page.problems, [], `CSP or script errors on ${name}`);
 }
+
+/** Opens the header's account menu (Profile, Progress, Certificates, Live classes, Billing, Sign out). */
+export async function openAccountMenu(page) {
+  const menu = page.locator('details.account-menu');
+  if (!(await menu.evaluate((d) => d.open))) await menu.locator('summary').click();
+}

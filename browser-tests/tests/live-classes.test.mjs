@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
+import { expectAccessible, launch, newPage, screenshot, openAccountMenu } from '../lib/browser.mjs';
 
 const ORG = 'demo-university';
 const AUTHOR = 'author@demo.example.org';
@@ -108,6 +108,7 @@ describe('live classes', () => {
     await learner.context().route('https://meet.example.org/**', (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: '<title>Meeting</title><p>meeting</p>' }));
     await signIn(learner, server, CANDIDATE);
+    await openAccountMenu(learner);
     await learner.getByRole('link', { name: 'Live classes' }).click();
     await learner.getByRole('heading', { name: 'My live classes', level: 1 }).waitFor();
     const mine = learner.locator('li.live-class', { hasText: 'Anatomy office hour' });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
+import { expectAccessible, launch, newPage, screenshot, openAccountMenu } from '../lib/browser.mjs';
 
 const ORG = 'demo-university';
 const ADMIN = 'admin@demo.example.org';
@@ -69,6 +69,7 @@ describe('payments, billing and files', () => {
 
     const learner = await newPage(browser);
     await signIn(learner, server, CANDIDATE);
+    await openAccountMenu(learner);
     await learner.getByRole('link', { name: 'Billing' }).click();
     await learner.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
     await learner.getByText(`quoting the reference ${reference}`).waitFor();

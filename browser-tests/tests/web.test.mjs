@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startDemo } from '../lib/invigil.mjs';
-import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
+import { expectAccessible, launch, newPage, screenshot, openAccountMenu } from '../lib/browser.mjs';
 
 const CANDIDATE = 'candidate@demo.example.org';
 
@@ -80,6 +80,7 @@ describe('web UI', () => {
     await screenshot(page, '05-my-exams-200-percent');
     await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
 
+    await openAccountMenu(page);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/signin\?notice=signed_out$/);
     await page.getByText('You are signed out.').waitFor();

@@ -176,6 +176,37 @@ audit_actions! {
     SubscriptionActivated => "subscription.activated" on "subscription",
     SubscriptionUpdated => "subscription.updated" on "subscription",
     SubscriptionCancelled => "subscription.cancelled" on "subscription",
+    // People and careers (seed 002): sign-up and single sign-on.
+    AuthSignUp => "auth.sign_up" on "user",
+    AuthSsoLogin => "auth.sso_login" on "session",
+    AuthSsoLoginFailed => "auth.sso_login_failed" on "organization",
+    AuthSsoLinked => "auth.sso_linked" on "user",
+    OrgSsoConfigured => "org.sso_configured" on "organization",
+    OrgSignUpSettingsChanged => "org.sign_up_settings_changed" on "organization",
+    // Profiles, account status, erasure, API keys.
+    ProfileUpdated => "profile.updated" on "user",
+    ProfileAvatarChanged => "profile.avatar_changed" on "user",
+    InstructorProfileUpdated => "instructor_profile.updated" on "user",
+    CompanyProfileUpdated => "company_profile.updated" on "organization",
+    UserStatusChanged => "user.status_changed" on "user",
+    UserErased => "user.erased" on "user",
+    ApiKeyCreated => "api_key.created" on "api_key",
+    ApiKeyRevoked => "api_key.revoked" on "api_key",
+    // Certificates.
+    CertificateIssued => "certificate.issued" on "certificate",
+    CertificateRevoked => "certificate.revoked" on "certificate",
+    CertificatePublicationChanged => "certificate.publication_changed" on "certificate",
+    // Hiring.
+    JobPostingCreated => "job_posting.created" on "job_posting",
+    JobPostingUpdated => "job_posting.updated" on "job_posting",
+    JobPostingClosed => "job_posting.closed" on "job_posting",
+    JobApplicationCreated => "job_application.created" on "job_application",
+    JobApplicationWithdrawn => "job_application.withdrawn" on "job_application",
+    JobApplicationStatusChanged => "job_application.status_changed" on "job_application",
+    CandidateViewed => "candidate.viewed" on "user",
+    // Practice interviews (seed 002 chat sessions).
+    PracticeScenarioSaved => "practice_scenario.saved" on "practice_scenario",
+    PracticeTranscriptsPurged => "practice_session.purged" on "organization",
     // The log itself: a download of its entries (with the filters used).
     AuditExported => "audit.exported" on "organization",
 }

@@ -153,3 +153,18 @@ document.addEventListener('submit', (event) => {
     for (const b of form.querySelectorAll('button[aria-disabled]')) b.removeAttribute('aria-disabled');
   }, 3000);
 });
+
+// ---- The account menu ------------------------------------------------------
+// A <details> disclosure: closes on Escape (focus back on its summary) and on
+// a click outside it.
+for (const menu of document.querySelectorAll('details.account-menu')) {
+  menu.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && menu.open) {
+      menu.open = false;
+      menu.querySelector('summary')?.focus();
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (menu.open && event.target instanceof Node && !menu.contains(event.target)) menu.open = false;
+  });
+}

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use invigil_domain::identity::Role;
+use invigil_domain::identity::{OrgKind, Role};
 use invigil_store::identity::{AccountStatus, users};
 use invigil_store::tenancy::{self, ProfileInput};
 
@@ -122,6 +122,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
                 DEMO_ORG,
                 "Demo University",
                 Some("demo.example.org".into()),
+                OrgKind::Institution,
                 now,
             )
             .await?

@@ -43,6 +43,7 @@ impl TestApp {
             slug,
             &format!("Org {slug}"),
             None,
+            invigil_domain::identity::OrgKind::Institution,
             Utc::now(),
         )
         .await

@@ -16,4 +16,4 @@ pub use policy::{
     may_take_exam, visible_departments,
 };
 pub use role::{Role, UnknownRole};
-pub use status::{AccountStatus, MemberStatus, OneTimeKind, RevokeReason, TokenKind};
+pub use status::{AccountStatus, MemberStatus, OneTimeKind, OrgKind, RevokeReason, TokenKind};

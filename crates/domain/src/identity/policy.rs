@@ -96,6 +96,19 @@ pub enum Action {
     LearnCourses,
     /// The payments ledger: payments, refunds, payouts, subscriptions, providers.
     ManagePayments,
+    /// Platform accounts (seed 002): an account's global status (ACTIVE, SUSPENDED,
+    /// DEACTIVATED, PENDING_VERIFICATION) and the erasure of a person's personal data. Like
+    /// [`Action::CreateOrg`], only the platform super admin.
+    ManageAccounts,
+    /// The organization's API keys for integrations: create, list, revoke.
+    ManageApiKeys,
+    /// Certificates of the organization's exams: list, revoke, reissue.
+    ManageCertificates,
+    /// Hiring (seed 002, a COMPANY organization): job postings and their assessments.
+    ManageJobs,
+    /// Hiring: read the applicants of job postings (candidate views: results, certificate,
+    /// profile) of people who applied and consented, and keep notes on them.
+    ViewApplicants,
 }
 
 use Role::{
@@ -105,7 +118,7 @@ use Role::{
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 25] = [
         Action::CreateOrg,
         Action::ManageOrg,
         Action::ReadMembers,
@@ -126,6 +139,11 @@ impl Action {
         Action::ManageCourses,
         Action::LearnCourses,
         Action::ManagePayments,
+        Action::ManageAccounts,
+        Action::ManageApiKeys,
+        Action::ManageCertificates,
+        Action::ManageJobs,
+        Action::ViewApplicants,
     ];
 
     /// A stable snake_case name, for logs, audit entries and error details.
@@ -151,6 +169,11 @@ impl Action {
             Action::ManageCourses => "manage_courses",
             Action::LearnCourses => "learn_courses",
             Action::ManagePayments => "manage_payments",
+            Action::ManageAccounts => "manage_accounts",
+            Action::ManageApiKeys => "manage_api_keys",
+            Action::ManageCertificates => "manage_certificates",
+            Action::ManageJobs => "manage_jobs",
+            Action::ViewApplicants => "view_applicants",
         }
     }
 
@@ -189,7 +212,20 @@ impl Action {
             Action::ManageCourses => &[OrgAdmin],
             Action::LearnCourses => &[Candidate],
             Action::ManagePayments => &[OrgAdmin],
+            Action::ManageAccounts => &[SuperAdmin],
+            Action::ManageApiKeys => &[OrgAdmin],
+            Action::ManageCertificates => &[ExamCoordinator, OrgAdmin],
+            // Seed 002's company user (a recruiter) maps onto the coordinator, who runs the
+            // posting's assessment, and the report viewer, who reads applicants' results.
+            Action::ManageJobs => &[ExamCoordinator, OrgAdmin],
+            Action::ViewApplicants => &[ExamCoordinator, ReportViewer, OrgAdmin],
         }
+    }
+
+    /// Platform actions (creating organizations, managing accounts): the super admin flag
+    /// alone decides, never a grant.
+    pub fn is_platform(self) -> bool {
+        matches!(self, Action::CreateOrg | Action::ManageAccounts)
     }
 
     /// Whether the action works on a resource that may belong to a department: a bank, an
@@ -208,7 +244,12 @@ impl Action {
             | Action::TeachCourses
             | Action::ManageCourses
             | Action::LearnCourses
-            | Action::ManagePayments => false,
+            | Action::ManagePayments
+            | Action::ManageAccounts
+            | Action::ManageApiKeys
+            | Action::ManageCertificates
+            | Action::ManageJobs
+            | Action::ViewApplicants => false,
             Action::ManageEnrollments
             | Action::AuthorContent
             | Action::ReadContent
@@ -269,7 +310,7 @@ pub fn decide(
     action: Action,
     resource_department: Option<Uuid>,
 ) -> Decision {
-    if action == Action::CreateOrg {
+    if action.is_platform() {
         return if is_super_admin {
             Decision::Allow
         } else {
@@ -315,7 +356,7 @@ impl Visibility {
 /// query can filter instead of calling [`decide`] per row. `visible_departments(..).includes(d)`
 /// equals `decide(.., d) == Allow` for every `d`.
 pub fn visible_departments(is_super_admin: bool, grants: &[Grant], action: Action) -> Visibility {
-    if action == Action::CreateOrg {
+    if action.is_platform() {
         return if is_super_admin {
             Visibility::All
         } else {

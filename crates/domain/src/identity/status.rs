@@ -55,6 +55,18 @@ crate::stored_enum! {
         Invitation = "INVITATION",
         /// Sent to the old address on an email change: restores it (7 days).
         EmailRevert = "EMAIL_REVERT",
+        /// Self sign-up (seed 002): verifies the address of a new account,
+        /// which stays PENDING_VERIFICATION until it is used.
+        SignUp = "SIGN_UP",
+    }
+}
+
+crate::stored_enum! {
+    /// What an organization is (seed 002): an institution that teaches and
+    /// examines, or a company that hires through job postings.
+    pub enum OrgKind {
+        Institution = "INSTITUTION",
+        Company = "COMPANY",
     }
 }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use invigil_domain::content::{BankStatus, Difficulty, QuestionInput, QuestionType, validate};
 use invigil_domain::exams::{EnrollmentStatus, ExamStatus, Sensitivity};
-use invigil_domain::identity::Role;
+use invigil_domain::identity::{OrgKind, Role};
 use invigil_load::{BoxFut, Harness, RawOutcome};
 use invigil_store::content::{self, NewBank};
 use invigil_store::delivery::AnswerSave;
@@ -133,9 +133,16 @@ pub async fn seed_exam_with_logins(
     let metas = question_metas()?;
 
     let tx = state.db.begin().await?;
-    let org = tenancy::create_org(&tx, &slug, &format!("Load test {tag}"), None, now)
-        .await
-        .context("create the organization")?;
+    let org = tenancy::create_org(
+        &tx,
+        &slug,
+        &format!("Load test {tag}"),
+        None,
+        OrgKind::Institution,
+        now,
+    )
+    .await
+    .context("create the organization")?;
     let author = member(
         &tx,
         org.id,

@@ -71,6 +71,9 @@ pub struct OrgPublicView {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
+    /// INSTITUTION or COMPANY.
+    #[schema(value_type = String, example = "INSTITUTION")]
+    pub kind: invigil_domain::identity::OrgKind,
 }
 
 /// `GET /orgs/{org}`: the full organization for ORG_ADMIN (and SUPER_ADMIN),
@@ -96,6 +99,7 @@ pub async fn get_org(ctx: OrgCtx) -> Result<Json<OrgRead>, ApiError> {
         id: ctx.org.id,
         slug: ctx.org.slug,
         name: ctx.org.name,
+        kind: ctx.org.kind,
     })))
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::identity::{Grant, MemberStatus, RevokeReason, Role};
+use invigil_domain::identity::{Grant, MemberStatus, OrgKind, RevokeReason, Role};
 use invigil_domain::text::Text;
 use invigil_store::identity::{one_time, sessions};
 use invigil_store::tenancy::{self, Organization, RoleRow};
@@ -27,6 +27,9 @@ pub struct OrgView {
     /// Free-form settings object (proctoring rules among them).
     #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub settings: serde_json::Value,
+    /// INSTITUTION or COMPANY.
+    #[schema(value_type = String, example = "INSTITUTION")]
+    pub kind: OrgKind,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -42,6 +45,7 @@ impl TryFrom<Organization> for OrgView {
             slug: o.slug,
             name: o.name,
             domain: o.domain,
+            kind: o.kind,
             created_at: o.created_at,
             updated_at: o.updated_at,
         })
@@ -99,6 +103,10 @@ pub struct CreateOrgBody {
     pub name: String,
     pub slug: String,
     pub domain: Option<String>,
+    /// INSTITUTION (the default) or COMPANY (hires through job postings).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "INSTITUTION")]
+    pub kind: Option<OrgKind>,
 }
 
 /// `POST /orgs` (SUPER_ADMIN).
@@ -128,13 +136,21 @@ pub async fn create_org(
     }
     let now = state.now();
     let tx = begin(state).await?;
-    let org = tenancy::create_org(&tx, &slug, &name, domain, now).await?;
+    let org = tenancy::create_org(
+        &tx,
+        &slug,
+        &name,
+        domain,
+        body.kind.unwrap_or(OrgKind::Institution),
+        now,
+    )
+    .await?;
     Audit::by(actor, Some(org.id), now)
         .record(
             &tx,
             AuditAction::OrgCreated,
             org.id,
-            serde_json::json!({ "slug": slug, "name": name }),
+            serde_json::json!({ "slug": slug, "name": name, "kind": org.kind.name() }),
         )
         .await?;
     commit(tx).await?;

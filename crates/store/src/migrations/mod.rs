@@ -16,6 +16,12 @@ mod m0009_courses;
 mod m0010_notifications;
 mod m0011_payments;
 mod m0015_cache_epochs;
+mod m0016_org_kind;
+mod m0017_profiles;
+mod m0018_sso;
+mod m0019_certificates;
+mod m0020_hiring;
+mod m0021_practice;
 
 pub struct Migrator;
 
@@ -35,6 +41,12 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_notifications::Migration),
             Box::new(m0011_payments::Migration),
             Box::new(m0015_cache_epochs::Migration),
+            Box::new(m0016_org_kind::Migration),
+            Box::new(m0017_profiles::Migration),
+            Box::new(m0018_sso::Migration),
+            Box::new(m0019_certificates::Migration),
+            Box::new(m0020_hiring::Migration),
+            Box::new(m0021_practice::Migration),
         ]
     }
 }

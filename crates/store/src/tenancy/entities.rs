@@ -2,6 +2,7 @@
 //! candidate profiles. Every row but the organization itself carries `org_id`.
 
 pub mod organization {
+    use invigil_domain::identity::OrgKind;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,6 +15,8 @@ pub mod organization {
         pub domain: Option<String>,
         /// JSON object, kept as text so it round-trips byte for byte.
         pub settings: String,
+        /// INSTITUTION or COMPANY (seed 002; m0016).
+        pub kind: OrgKind,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use invigil_domain::identity::{MemberStatus, Role};
+use invigil_domain::identity::{MemberStatus, OrgKind, Role};
 
 use entities::{candidate_profile, department, member, organization, user_role};
 
@@ -70,6 +70,7 @@ pub async fn create_org<C: ConnectionTrait>(
     slug: &str,
     name: &str,
     domain: Option<String>,
+    kind: OrgKind,
     now: DateTime<Utc>,
 ) -> StoreResult<Organization> {
     organization::ActiveModel {
@@ -78,6 +79,7 @@ pub async fn create_org<C: ConnectionTrait>(
         name: Set(name.to_owned()),
         domain: Set(domain),
         settings: Set("{}".to_owned()),
+        kind: Set(kind),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -139,13 +139,15 @@ pub enum Section {
     Courses,
     Payments,
     Files,
+    Certificates,
+    Hiring,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 10] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 12] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -203,6 +205,18 @@ impl Section {
             "/files",
             "Files",
             &[Action::TeachCourses, Action::ManageCourses],
+        ),
+        (
+            Section::Certificates,
+            "/certificates",
+            "Certificates",
+            &[Action::ManageCertificates],
+        ),
+        (
+            Section::Hiring,
+            "/hiring",
+            "Hiring",
+            &[Action::ManageJobs, Action::ViewApplicants],
         ),
         (
             Section::Admin,
