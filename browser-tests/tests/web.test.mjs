@@ -58,10 +58,16 @@ describe('web UI', () => {
     await page.waitForURL(/\/me\/exams$/);
     await page.getByRole('heading', { name: 'My exams' }).waitFor();
     await page.getByRole('heading', { name: /Demo exam/ }).waitFor();
-    const header = await page.locator('header').innerText();
-    assert.match(header, /candidate@demo\.example\.org/);
     await screenshot(page, '04-my-exams');
     await expectAccessible(page, 'my exams');
+    // The account menu names the person and lists their personal pages.
+    await openAccountMenu(page);
+    const header = await page.locator('header').innerText();
+    assert.match(header, /candidate@demo\.example\.org/);
+    await page.getByRole('link', { name: 'Profile' }).waitFor();
+    await screenshot(page, '04-my-exams-account-menu');
+    await expectAccessible(page, 'my exams with the account menu open');
+    await page.keyboard.press('Escape');
 
     // The cookie: HttpOnly, SameSite=Lax, not readable by scripts.
     const cookies = await page.context().cookies();
