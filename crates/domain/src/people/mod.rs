@@ -69,7 +69,8 @@ pub fn check_locale(s: &str) -> Result<(), String> {
     let ok = s.len() <= 35
         && (2..=3).contains(&lang.len())
         && lang.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        && parts
+            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     if ok { Ok(()) } else { Err(MSG.into()) }
 }
 
@@ -136,7 +137,9 @@ pub fn clean_text(s: &str, max: usize) -> Result<Option<String>, String> {
     if let Some((i, c)) = find_forbidden_control(t) {
         return Err(crate::text::control_message(i, c));
     }
-    if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if t.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err("must not contain control characters".into());
     }
     if t.chars().count() > max {
@@ -335,7 +338,12 @@ mod tests {
 
     #[test]
     fn preferences() {
-        assert!(check_preferences(&json!({"email_notifications": true, "theme": "dark", "language": "de"})).is_ok());
+        assert!(
+            check_preferences(
+                &json!({"email_notifications": true, "theme": "dark", "language": "de"})
+            )
+            .is_ok()
+        );
         assert!(check_preferences(&json!([])).is_err());
         assert_eq!(
             check_preferences(&json!({"colour": "red"})).unwrap_err().0,
@@ -377,7 +385,10 @@ mod tests {
 
     #[test]
     fn free_text() {
-        assert_eq!(clean_text("  hi\nthere ", 100).unwrap().as_deref(), Some("hi\nthere"));
+        assert_eq!(
+            clean_text("  hi\nthere ", 100).unwrap().as_deref(),
+            Some("hi\nthere")
+        );
         assert_eq!(clean_text("   ", 100).unwrap(), None);
         assert!(clean_text("a\u{1b}b", 100).is_err());
         assert!(clean_text(&"x".repeat(101), 100).is_err());

@@ -119,28 +119,29 @@ pub async fn set_status(
     body: StatusBody,
 ) -> Result<UserView, ApiError> {
     if user_id == admin.actor.user_id {
-        return Err(ApiError::Denied("nobody changes their own account status".into()));
+        return Err(ApiError::Denied(
+            "nobody changes their own account status".into(),
+        ));
     }
     let reason = Text::<500>::parse("reason", &body.reason)
         .map_err(|e| ApiError::Validation(vec![FieldError::new("reason", e.to_string())]))?;
     let now = state.now();
     let tx = state.db.begin().await?;
-    let before = users::by_id(&tx, user_id).await?.ok_or(ApiError::NotFound)?;
+    let before = users::by_id(&tx, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if before.email == people::erased_email(user_id) {
-        return Err(ApiError::conflict_code("already_erased", "this account was erased"));
+        return Err(ApiError::conflict_code(
+            "already_erased",
+            "this account was erased",
+        ));
     }
     users::set_status(&tx, user_id, body.status, now).await?;
     let revoked = if body.status == AccountStatus::Active {
         0
     } else {
-        sessions::revoke_all_for_user(
-            &tx,
-            user_id,
-            None,
-            RevokeReason::AccountStatusChanged,
-            now,
-        )
-        .await?
+        sessions::revoke_all_for_user(&tx, user_id, None, RevokeReason::AccountStatusChanged, now)
+            .await?
     };
     admin
         .audit(now)

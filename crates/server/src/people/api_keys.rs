@@ -57,7 +57,10 @@ pub async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<KeyPrin
         .await?
         .filter(|u| u.status == AccountStatus::Active)
         .ok_or(ApiError::InvalidToken)?;
-    if key.last_used_at.is_none_or(|t| t < now - chrono::Duration::minutes(1)) {
+    if key
+        .last_used_at
+        .is_none_or(|t| t < now - chrono::Duration::minutes(1))
+    {
         people::touch_api_key(state.db.write(), key.id, now).await?;
     }
     let mut client = ClientInfo::from_request_parts(parts, state).await?;

@@ -64,15 +64,22 @@ pub async fn erase(
     body: ErasureBody,
 ) -> Result<ErasureSummary, ApiError> {
     if user_id == admin.actor.user_id {
-        return Err(ApiError::Denied("nobody erases their own account here".into()));
+        return Err(ApiError::Denied(
+            "nobody erases their own account here".into(),
+        ));
     }
     let reason = Text::<500>::parse("reason", &body.reason)
         .map_err(|e| ApiError::Validation(vec![FieldError::new("reason", e.to_string())]))?;
     let now = state.now();
     let tx = state.db.begin().await?;
-    let user = users::by_id(&tx, user_id).await?.ok_or(ApiError::NotFound)?;
+    let user = users::by_id(&tx, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if user.email == people::erased_email(user_id) {
-        return Err(ApiError::conflict_code("already_erased", "this account was erased already"));
+        return Err(ApiError::conflict_code(
+            "already_erased",
+            "this account was erased already",
+        ));
     }
     if user.is_super_admin {
         return Err(ApiError::conflict_code(

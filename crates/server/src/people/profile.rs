@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use invigil_domain::identity::{Action, Decision, OrgKind, decide};
 use invigil_domain::people::{
-    MAX_IMAGE_BYTES, MAX_LONG_TEXT, check_company_size, check_country, check_link,
-    check_locale, check_phone, check_preferences, check_time_zone, check_years, clean_list,
-    clean_text, sniff_image,
+    MAX_IMAGE_BYTES, MAX_LONG_TEXT, check_company_size, check_country, check_link, check_locale,
+    check_phone, check_preferences, check_time_zone, check_years, clean_list, clean_text,
+    sniff_image,
 };
 use invigil_domain::text::Text;
 use invigil_store::identity::users;
@@ -33,7 +33,7 @@ use crate::tenancy::service::double_option;
 
 /// A person's profile; `null` fields are unset.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProfileView {
+pub struct PersonProfileView {
     pub user_id: Uuid,
     pub name: String,
     pub email: String,
@@ -45,7 +45,7 @@ pub struct ProfileView {
     pub languages: Vec<String>,
     pub location: Option<String>,
     pub links: LinksView,
-    #[schema(value_type = Object)]
+    #[schema(value_type = PreferencesDoc)]
     pub preferences: serde_json::Value,
     pub avatar_url: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -96,8 +96,21 @@ pub struct PatchMeBody {
     /// Known keys: email_notifications, sms_notifications, marketing_emails
     /// (booleans), theme (light, dark, system), language (BCP 47).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<PreferencesDoc>)]
     pub preferences: Option<Option<serde_json::Value>>,
+}
+
+/// The known preferences (the document's description of the object; the
+/// service checks each key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreferencesDoc {
+    pub email_notifications: Option<bool>,
+    pub sms_notifications: Option<bool>,
+    pub marketing_emails: Option<bool>,
+    /// light, dark or system.
+    pub theme: Option<String>,
+    /// A BCP 47 language tag.
+    pub language: Option<String>,
 }
 
 pub fn avatar_url(user_id: Uuid, p: Option<&Profile>) -> Option<String> {
@@ -130,11 +143,11 @@ fn empty_profile(user_id: Uuid, now: DateTime<Utc>) -> Profile {
     }
 }
 
-fn view(user: &users::User, p: Option<Profile>) -> ProfileView {
+fn view(user: &users::User, p: Option<Profile>) -> PersonProfileView {
     let avatar = avatar_url(user.id, p.as_ref());
     let p = p.map(|p| (true, p));
     let (stored, p) = p.unwrap_or_else(|| (false, empty_profile(user.id, user.created_at)));
-    ProfileView {
+    PersonProfileView {
         user_id: user.id,
         name: user.name.clone(),
         email: user.email.clone(),
@@ -156,7 +169,10 @@ fn view(user: &users::User, p: Option<Profile>) -> ProfileView {
     }
 }
 
-pub async fn get_profile(state: &AppState, me: &CurrentUser) -> Result<ProfileView, ApiError> {
+pub async fn get_profile(
+    state: &AppState,
+    me: &CurrentUser,
+) -> Result<PersonProfileView, ApiError> {
     let p = people::profile(state.db.read(), me.id()).await?;
     Ok(view(&me.user, p))
 }
@@ -198,7 +214,7 @@ pub async fn patch_me(
     state: &AppState,
     me: &CurrentUser,
     body: PatchMeBody,
-) -> Result<ProfileView, ApiError> {
+) -> Result<PersonProfileView, ApiError> {
     let now = state.now();
     let mut errors = Vec::new();
     let mut changed: Vec<&str> = Vec::new();
@@ -209,7 +225,9 @@ pub async fn patch_me(
     });
     let tx = state.db.begin().await?;
     let before = people::profile(&tx, me.id()).await?;
-    let mut p = before.clone().unwrap_or_else(|| empty_profile(me.id(), now));
+    let mut p = before
+        .clone()
+        .unwrap_or_else(|| empty_profile(me.id(), now));
     if let Some(v) = body.bio {
         p.bio = opt_text("bio", v, MAX_LONG_TEXT, None, &mut errors);
         changed.push("bio");
@@ -322,8 +340,12 @@ pub fn check_image(content_type: Option<&str>, bytes: &Bytes) -> Result<&'static
 /// A new blob key for an image of `owner` (a fresh one per upload, so a
 /// replaced image is never served from a cache under the new one's name).
 fn image_key(kind: &str, owner: Uuid) -> Result<BlobKey, ApiError> {
-    BlobKey::parse(&format!("{kind}/{}/{}", owner.simple(), Uuid::now_v7().simple()))
-        .map_err(ApiError::caused_by)
+    BlobKey::parse(&format!(
+        "{kind}/{}/{}",
+        owner.simple(),
+        Uuid::now_v7().simple()
+    ))
+    .map_err(ApiError::caused_by)
 }
 
 async fn remove_blob(state: &AppState, key: Option<String>) {
@@ -340,7 +362,7 @@ pub async fn put_avatar(
     me: &CurrentUser,
     content_type: Option<&str>,
     bytes: Bytes,
-) -> Result<ProfileView, ApiError> {
+) -> Result<PersonProfileView, ApiError> {
     let kind = check_image(content_type, &bytes)?;
     let key = image_key("avatars", me.id())?;
     state
@@ -427,7 +449,9 @@ pub async fn avatar(
             return Err(ApiError::NotFound);
         }
     }
-    let p = people::profile(db, user_id).await?.ok_or(ApiError::NotFound)?;
+    let p = people::profile(db, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     image_bytes(state, p.avatar_key, p.avatar_type).await
 }
 
@@ -590,8 +614,12 @@ pub async fn verify_instructor(
     let before = people::instructor_profile(&tx, user_id).await?;
     let row = InstructorProfile {
         user_id,
-        specializations: before.as_ref().map_or("[]".into(), |b| b.specializations.clone()),
-        certifications: before.as_ref().map_or("[]".into(), |b| b.certifications.clone()),
+        specializations: before
+            .as_ref()
+            .map_or("[]".into(), |b| b.specializations.clone()),
+        certifications: before
+            .as_ref()
+            .map_or("[]".into(), |b| b.certifications.clone()),
         years_of_experience: before.as_ref().and_then(|b| b.years_of_experience),
         is_verified: body.is_verified,
         verified_at: body.is_verified.then_some(now),
@@ -697,10 +725,28 @@ pub async fn put_company(
     let name = Text::<200>::parse("company_name", &body.company_name)
         .map_err(|e| errors.push(FieldError::new("company_name", e.to_string())))
         .ok();
-    let industry = opt_text("industry", body.industry, 100, Some(single_line), &mut errors);
-    let size = opt_text("company_size", body.company_size, 10, Some(check_company_size), &mut errors);
+    let industry = opt_text(
+        "industry",
+        body.industry,
+        100,
+        Some(single_line),
+        &mut errors,
+    );
+    let size = opt_text(
+        "company_size",
+        body.company_size,
+        10,
+        Some(check_company_size),
+        &mut errors,
+    );
     let website = opt_text("website", body.website, 500, Some(check_link), &mut errors);
-    let description = opt_text("description", body.description, MAX_LONG_TEXT, None, &mut errors);
+    let description = opt_text(
+        "description",
+        body.description,
+        MAX_LONG_TEXT,
+        None,
+        &mut errors,
+    );
     let address = opt_text("address", body.address, 500, None, &mut errors);
     let country = opt_text("country", body.country, 2, Some(check_country), &mut errors);
     let (Some(name), true) = (name, errors.is_empty()) else {

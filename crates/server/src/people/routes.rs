@@ -18,7 +18,7 @@ use super::api_keys::{self, ApiKeyView, CreateKeyBody, CreatedKey};
 use super::erasure::{self, ErasureBody, ErasureSummary};
 use super::profile::{
     self, CompanyProfileBody, CompanyProfileView, InstructorProfileBody, InstructorProfileView,
-    PatchMeBody, ProfileView, VerificationBody,
+    PatchMeBody, PersonProfileView, VerificationBody,
 };
 use crate::authz::OrgCtx;
 use crate::http::auth::CurrentUser;
@@ -71,23 +71,23 @@ fn content_type(req: &Request) -> Option<String> {
 
 /// Your profile (seed 002 Profile).
 #[utoipa::path(get, path = "/me/profile", tag = "people",
-    responses((status = 200, body = ProfileView), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = PersonProfileView), (status = 401)), security(("bearer" = [])))]
 pub async fn get_my_profile(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<ProfileView>, ApiError> {
+) -> Result<Json<PersonProfileView>, ApiError> {
     profile::get_profile(&state, &me).await.map(Json)
 }
 
 /// Change your name and profile: a given field replaces, `null` clears.
 #[utoipa::path(patch, path = "/me", tag = "people", request_body = PatchMeBody,
-    responses((status = 200, body = ProfileView), (status = 401), (status = 422)),
+    responses((status = 200, body = PersonProfileView), (status = 401), (status = 422)),
     security(("bearer" = [])))]
 pub async fn patch_me(
     State(state): State<AppState>,
     me: CurrentUser,
     req: Request,
-) -> Result<Json<ProfileView>, ApiError> {
+) -> Result<Json<PersonProfileView>, ApiError> {
     let body: PatchMeBody = json_body(req, &state).await?;
     profile::patch_me(&state, &me, body).await.map(Json)
 }
@@ -96,14 +96,14 @@ pub async fn patch_me(
 #[utoipa::path(put, path = "/me/avatar", tag = "people",
     request_body(content((String = "image/png"), (String = "image/jpeg"), (String = "image/webp")),
         description = "the image; its bytes must match its type"),
-    responses((status = 200, body = ProfileView), (status = 401), (status = 413),
+    responses((status = 200, body = PersonProfileView), (status = 401), (status = 413),
         (status = 415)),
     security(("bearer" = [])))]
 pub async fn put_my_avatar(
     State(state): State<AppState>,
     me: CurrentUser,
     req: Request,
-) -> Result<Json<ProfileView>, ApiError> {
+) -> Result<Json<PersonProfileView>, ApiError> {
     let ct = content_type(&req);
     let bytes = body_bytes(req, &state).await?;
     profile::put_avatar(&state, &me, ct.as_deref(), bytes)
@@ -245,9 +245,16 @@ pub async fn put_company_logo(
     let auth = ctx.authorize(Action::ManageOrg)?;
     let ct = content_type(&req);
     let bytes = body_bytes(req, &state).await?;
-    profile::put_logo(&state, &auth, ctx.org.kind, &ctx.org.slug, ct.as_deref(), bytes)
-        .await
-        .map(Json)
+    profile::put_logo(
+        &state,
+        &auth,
+        ctx.org.kind,
+        &ctx.org.slug,
+        ct.as_deref(),
+        bytes,
+    )
+    .await
+    .map(Json)
 }
 
 /// Search the platform's accounts by email or name (super admin).
@@ -278,7 +285,9 @@ pub async fn patch_user(
 ) -> Result<Json<UserView>, ApiError> {
     let admin = AccountAdmin::of(&me)?;
     let body: StatusBody = json_body(req, &state).await?;
-    accounts::set_status(&state, &admin, id, body).await.map(Json)
+    accounts::set_status(&state, &admin, id, body)
+        .await
+        .map(Json)
 }
 
 /// Erase a person (super admin): personal data deleted or anonymized,
@@ -310,7 +319,9 @@ pub async fn list_api_keys(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ApiKeyView>>, ApiError> {
     let auth = ctx.authorize(Action::ManageApiKeys)?;
-    api_keys::list(&state, &auth, page.keyset()?).await.map(Json)
+    api_keys::list(&state, &auth, page.keyset()?)
+        .await
+        .map(Json)
 }
 
 /// Make an API key (ORG_ADMIN): the secret is in this answer only.

@@ -79,7 +79,9 @@ pub async fn company_profile<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
 ) -> StoreResult<Option<CompanyProfile>> {
-    Ok(company_profile::Entity::find_by_id(org_id).one(conn).await?)
+    Ok(company_profile::Entity::find_by_id(org_id)
+        .one(conn)
+        .await?)
 }
 
 pub async fn save_company_profile<C: ConnectionTrait>(
@@ -207,8 +209,14 @@ pub async fn search_users<C: ConnectionTrait>(
         let lower = |c: user::Column| Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(c)));
         find = find.filter(
             Condition::any()
-                .add(lower(user::Column::Email).like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')))
-                .add(lower(user::Column::Name).like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))),
+                .add(
+                    lower(user::Column::Email)
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                )
+                .add(
+                    lower(user::Column::Name)
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                ),
         );
     }
     page.fetch(conn, find, user::Column::Id, Order::Asc, |u| u.id)
@@ -225,9 +233,15 @@ pub async fn anonymize_user<C: ConnectionTrait>(
 ) -> StoreResult<()> {
     let short = &user_id.simple().to_string()[..8];
     user::Entity::update_many()
-        .col_expr(user::Column::Name, Expr::value(format!("Erased user {short}")))
+        .col_expr(
+            user::Column::Name,
+            Expr::value(format!("Erased user {short}")),
+        )
         .col_expr(user::Column::Email, Expr::value(erased_email(user_id)))
-        .col_expr(user::Column::PasswordHash, Expr::value(Option::<String>::None))
+        .col_expr(
+            user::Column::PasswordHash,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(
             user::Column::Status,
             Expr::value(invigil_domain::identity::AccountStatus::Deactivated.name()),
@@ -249,7 +263,10 @@ pub fn erased_email(user_id: Uuid) -> String {
 }
 
 /// The blob key of the person's avatar, if they have one.
-pub async fn avatar_key<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<Option<String>> {
+pub async fn avatar_key<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> StoreResult<Option<String>> {
     Ok(profile::Entity::find_by_id(user_id)
         .one(conn)
         .await?

@@ -69,17 +69,33 @@ async fn profile_validation_matrix(app: TestApp) {
         ("skills", json!({"skills": many})),
         ("skills", json!({"skills": ["x".repeat(61)]})),
         ("phone", json!({"phone": "call me maybe"})),
-        ("links.github", json!({"links": {"github": "javascript:alert(1)"}})),
-        ("links.website", json!({"links": {"website": "ftp://x.org"}})),
-        ("preferences.colour", json!({"preferences": {"colour": "red"}})),
-        ("preferences.theme", json!({"preferences": {"theme": "pink"}})),
+        (
+            "links.github",
+            json!({"links": {"github": "javascript:alert(1)"}}),
+        ),
+        (
+            "links.website",
+            json!({"links": {"website": "ftp://x.org"}}),
+        ),
+        (
+            "preferences.colour",
+            json!({"preferences": {"colour": "red"}}),
+        ),
+        (
+            "preferences.theme",
+            json!({"preferences": {"theme": "pink"}}),
+        ),
         ("preferences", json!({"preferences": "dark"})),
         ("name", json!({"name": "  "})),
     ] {
         let r = app.patch_json("/api/v1/me", &me.token, &body).await;
         let v = r.assert_problem(422, "validation_failed");
         assert!(
-            v["errors"].as_array().unwrap().iter().any(|e| e["field"] == field),
+            v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
             "{field}: {v}"
         );
     }
@@ -90,14 +106,22 @@ async fn profile_validation_matrix(app: TestApp) {
     app.patch_json("/api/v1/me", &me.token, &json!({"skills": "Rust"}))
         .await
         .assert(422);
-    app.patch_json("/api/v1/me", &me.token, &json!({"links": {"twitter": "https://x.com"}}))
-        .await
-        .assert(422);
+    app.patch_json(
+        "/api/v1/me",
+        &me.token,
+        &json!({"links": {"twitter": "https://x.com"}}),
+    )
+    .await
+    .assert(422);
     // Nothing changed.
     assert_eq!(app.get_json("/api/v1/me/profile", &me.token).await, p);
     // null clears.
     let r = app
-        .patch_json("/api/v1/me", &me.token, &json!({"phone": null, "skills": null}))
+        .patch_json(
+            "/api/v1/me",
+            &me.token,
+            &json!({"phone": null, "skills": null}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["phone"], Value::Null);
@@ -111,7 +135,12 @@ async fn profile_validation_matrix(app: TestApp) {
         .map(|(_, d)| d)
         .collect();
     assert_eq!(updates.len(), 2);
-    assert!(updates[0]["fields"].as_array().unwrap().contains(&json!("phone")));
+    assert!(
+        updates[0]["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("phone"))
+    );
     for (_, d) in &rows {
         assert!(!d.to_string().contains("7946"), "{d}");
     }
@@ -122,7 +151,9 @@ async fn avatars(app: TestApp) {
     let other = app.org("other").await;
     let me = app.member(&org, "ada@acme.org", &[Role::Candidate]).await;
     let colleague = app.member(&org, "bob@acme.org", &[Role::ExamAuthor]).await;
-    let stranger = app.member(&other, "eve@other.org", &[Role::Candidate]).await;
+    let stranger = app
+        .member(&other, "eve@other.org", &[Role::Candidate])
+        .await;
     let url = format!("/api/v1/users/{}/avatar", me.id);
     app.get_as(&url, &me.token).await.assert(404);
     // Wrong bytes, wrong type, too large.
@@ -160,7 +191,10 @@ async fn avatars(app: TestApp) {
         .await;
     r.assert(200);
     assert_eq!(r.json()["avatar_url"], url.as_str());
-    assert_eq!(app.get_json("/api/v1/me", &me.token).await["avatar_url"], url.as_str());
+    assert_eq!(
+        app.get_json("/api/v1/me", &me.token).await["avatar_url"],
+        url.as_str()
+    );
     for who in [&me, &colleague] {
         let r = app.get_as(&url, &who.token).await;
         r.assert(200);
@@ -170,10 +204,17 @@ async fn avatars(app: TestApp) {
     // Someone who shares no organization: 404, as if there were none.
     app.get_as(&url, &stranger.token).await.assert(404);
     app.get(&url).send().await.assert(401);
-    app.delete_as("/api/v1/me/avatar", &me.token).await.assert(204);
+    app.delete_as("/api/v1/me/avatar", &me.token)
+        .await
+        .assert(204);
     app.get_as(&url, &me.token).await.assert(404);
-    app.delete_as("/api/v1/me/avatar", &me.token).await.assert(404);
-    assert_eq!(app.get_json("/api/v1/me", &me.token).await["avatar_url"], Value::Null);
+    app.delete_as("/api/v1/me/avatar", &me.token)
+        .await
+        .assert(404);
+    assert_eq!(
+        app.get_json("/api/v1/me", &me.token).await["avatar_url"],
+        Value::Null
+    );
 }
 
 async fn instructor_and_company_profiles(app: TestApp) {
@@ -187,26 +228,46 @@ async fn instructor_and_company_profiles(app: TestApp) {
         .await;
     r.assert(200);
     assert_eq!(r.json()["is_verified"], false);
-    app.put_json("/api/v1/me/instructor-profile", &teacher.token, &json!({"years_of_experience": 900}))
-        .await
-        .assert_problem(422, "validation_failed");
+    app.put_json(
+        "/api/v1/me/instructor-profile",
+        &teacher.token,
+        &json!({"years_of_experience": 900}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
     let verify = |u: uuid::Uuid| format!("/api/v1/orgs/acme/members/{u}/instructor-verification");
-    app.post_json(&verify(teacher.id), &teacher.token, &json!({"is_verified": true}))
-        .await
-        .assert(403);
-    app.post_json(&verify(cand.id), &admin.token, &json!({"is_verified": true}))
-        .await
-        .assert_problem(409, "not_an_instructor");
+    app.post_json(
+        &verify(teacher.id),
+        &teacher.token,
+        &json!({"is_verified": true}),
+    )
+    .await
+    .assert(403);
+    app.post_json(
+        &verify(cand.id),
+        &admin.token,
+        &json!({"is_verified": true}),
+    )
+    .await
+    .assert_problem(409, "not_an_instructor");
     let r = app
-        .post_json(&verify(teacher.id), &admin.token, &json!({"is_verified": true}))
+        .post_json(
+            &verify(teacher.id),
+            &admin.token,
+            &json!({"is_verified": true}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["is_verified"], true);
     assert_eq!(r.json()["specializations"], json!(["Algebra"]));
     // Editing keeps the verification; the person cannot set it.
-    app.put_json("/api/v1/me/instructor-profile", &teacher.token, &json!({"is_verified": true}))
-        .await
-        .assert(422);
+    app.put_json(
+        "/api/v1/me/instructor-profile",
+        &teacher.token,
+        &json!({"is_verified": true}),
+    )
+    .await
+    .assert(422);
 
     // Company profile: an INSTITUTION has none.
     let body = json!({"company_name": "Acme Ltd", "company_size": "51-200", "country": "DE",
@@ -232,15 +293,23 @@ async fn instructor_and_company_profiles(app: TestApp) {
             .await
             .assert(422);
     }
-    app.put_json("/api/v1/orgs/hireco/company-profile", &co_member.token, &body)
-        .await
-        .assert(403);
+    app.put_json(
+        "/api/v1/orgs/hireco/company-profile",
+        &co_member.token,
+        &body,
+    )
+    .await
+    .assert(403);
     app.put_json("/api/v1/orgs/hireco/company-profile", &admin.token, &body)
         .await
         .assert(404);
-    app.put_json("/api/v1/orgs/hireco/company-profile", &co_admin.token, &body)
-        .await
-        .assert(200);
+    app.put_json(
+        "/api/v1/orgs/hireco/company-profile",
+        &co_admin.token,
+        &body,
+    )
+    .await
+    .assert(200);
     let v = app
         .get_json("/api/v1/orgs/hireco/company-profile", &co_member.token)
         .await;
@@ -271,52 +340,84 @@ async fn status_change_revokes_and_blocks_sign_in(app: TestApp) {
     let admin = app.member(&org, "admin@acme.org", &[Role::OrgAdmin]).await;
     let user = app.member(&org, "ada@acme.org", &[Role::Candidate]).await;
     // Only the super admin; never oneself.
-    app.get_as("/api/v1/users?q=ada", &admin.token).await.assert(403);
-    app.patch_json(&format!("/api/v1/users/{}", user.id), &admin.token,
-        &json!({"status": "SUSPENDED", "reason": "x"}))
+    app.get_as("/api/v1/users?q=ada", &admin.token)
         .await
         .assert(403);
-    app.patch_json(&format!("/api/v1/users/{}", root.id), &root.token,
-        &json!({"status": "SUSPENDED", "reason": "x"}))
-        .await
-        .assert(403);
-    let found = app.get_json("/api/v1/users?q=ADA%40acme", &root.token).await;
+    app.patch_json(
+        &format!("/api/v1/users/{}", user.id),
+        &admin.token,
+        &json!({"status": "SUSPENDED", "reason": "x"}),
+    )
+    .await
+    .assert(403);
+    app.patch_json(
+        &format!("/api/v1/users/{}", root.id),
+        &root.token,
+        &json!({"status": "SUSPENDED", "reason": "x"}),
+    )
+    .await
+    .assert(403);
+    let found = app
+        .get_json("/api/v1/users?q=ADA%40acme", &root.token)
+        .await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["items"][0]["email"], "ada@acme.org");
     let none = app.get_json("/api/v1/users?q=%25", &root.token).await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0, "{none}");
     let url = format!("/api/v1/users/{}", user.id);
-    app.patch_json(&url, &root.token, &json!({"status": "BANNED", "reason": "x"}))
-        .await
-        .assert(422);
+    app.patch_json(
+        &url,
+        &root.token,
+        &json!({"status": "BANNED", "reason": "x"}),
+    )
+    .await
+    .assert(422);
     app.patch_json(&url, &root.token, &json!({"status": "SUSPENDED"}))
         .await
         .assert(422);
-    app.patch_json(&url, &root.token, &json!({"status": "SUSPENDED", "reason": " "}))
-        .await
-        .assert(422);
-    app.patch_json(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()), &root.token,
-        &json!({"status": "SUSPENDED", "reason": "x"}))
-        .await
-        .assert(404);
+    app.patch_json(
+        &url,
+        &root.token,
+        &json!({"status": "SUSPENDED", "reason": " "}),
+    )
+    .await
+    .assert(422);
+    app.patch_json(
+        &format!("/api/v1/users/{}", uuid::Uuid::now_v7()),
+        &root.token,
+        &json!({"status": "SUSPENDED", "reason": "x"}),
+    )
+    .await
+    .assert(404);
     assert!(app.token_works(&user.token).await);
     for status in ["SUSPENDED", "DEACTIVATED", "PENDING_VERIFICATION"] {
         let session = app.login(&user.email, PASSWORD).await;
         session.assert(200);
         let token = session.json()["access_token"].as_str().unwrap().to_owned();
         let r = app
-            .patch_json(&url, &root.token, &json!({"status": status, "reason": "policy breach"}))
+            .patch_json(
+                &url,
+                &root.token,
+                &json!({"status": status, "reason": "policy breach"}),
+            )
             .await;
         r.assert(200);
         assert_eq!(r.json()["status"], status);
-        assert!(!app.token_works(&token).await, "{status}: session still works");
+        assert!(
+            !app.token_works(&token).await,
+            "{status}: session still works"
+        );
         app.get_as("/api/v1/me", &token).await.assert(401);
         app.login(&user.email, PASSWORD)
             .await
             .assert_problem(403, "account_disabled");
-        app.patch_json(&url, &root.token, &json!({"status": "ACTIVE", "reason": "appeal"}))
-            .await
-            .assert(200);
+        app.patch_json(
+            &url,
+            &root.token,
+            &json!({"status": "ACTIVE", "reason": "appeal"}),
+        )
+        .await
+        .assert(200);
     }
     app.login(&user.email, PASSWORD).await.assert(200);
     let rows = audit_entries(&app).await;
@@ -334,15 +435,24 @@ async fn status_change_revokes_and_blocks_sign_in(app: TestApp) {
 async fn erasure_keeps_graded_records(app: TestApp) {
     let s = crate::delivery::setup_with(&app, crate::delivery::ExamOpts::default()).await;
     let root = app.super_admin("root@platform.org").await;
-    let admin = app.member(&s.org, "admin@acme.org", &[Role::OrgAdmin]).await;
+    let admin = app
+        .member(&s.org, "admin@acme.org", &[Role::OrgAdmin])
+        .await;
     let session = crate::delivery::start(&app, &s).await;
     let sid = session["session_id"].as_str().unwrap().to_owned();
-    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), &s.candidate.token)
-        .await
-        .assert(200);
-    app.patch_json("/api/v1/me", &s.candidate.token, &json!({"bio": "me", "phone": "+1 555 0100"}))
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{sid}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
+    app.patch_json(
+        "/api/v1/me",
+        &s.candidate.token,
+        &json!({"bio": "me", "phone": "+1 555 0100"}),
+    )
+    .await
+    .assert(200);
     app.put("/api/v1/me/avatar")
         .token(&s.candidate.token)
         .body("image/png", PNG.to_vec())
@@ -353,17 +463,30 @@ async fn erasure_keeps_graded_records(app: TestApp) {
     app.post_json(&url, &admin.token, &json!({"reason": "request"}))
         .await
         .assert(403);
-    app.post_json(&url, &root.token, &json!({})).await.assert(422);
-    app.post_json(&format!("/api/v1/users/{}/erasure", root.id), &root.token, &json!({"reason": "x"}))
+    app.post_json(&url, &root.token, &json!({}))
         .await
-        .assert(403);
+        .assert(422);
+    app.post_json(
+        &format!("/api/v1/users/{}/erasure", root.id),
+        &root.token,
+        &json!({"reason": "x"}),
+    )
+    .await
+    .assert(403);
     let other_root = app.super_admin("root2@platform.org").await;
-    app.post_json(&format!("/api/v1/users/{}/erasure", other_root.id), &root.token,
-        &json!({"reason": "x"}))
-        .await
-        .assert_problem(409, "super_admin");
+    app.post_json(
+        &format!("/api/v1/users/{}/erasure", other_root.id),
+        &root.token,
+        &json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "super_admin");
     let r = app
-        .post_json(&url, &root.token, &json!({"reason": "GDPR art. 17 request"}))
+        .post_json(
+            &url,
+            &root.token,
+            &json!({"reason": "GDPR art. 17 request"}),
+        )
         .await;
     r.assert(200);
     let v = r.json();
@@ -374,24 +497,40 @@ async fn erasure_keeps_graded_records(app: TestApp) {
     // Signed out, cannot sign in, no personal data left.
     assert!(!app.token_works(&s.candidate.token).await);
     app.login("cand@acme.org", PASSWORD).await.assert(401);
-    let u = users::by_id(app.db().read(), s.candidate.id).await.unwrap().unwrap();
-    assert_eq!(u.password_hash, None);
-    assert_eq!(u.status.name(), "DEACTIVATED");
-    assert!(invigil_store::people::profile(app.db().read(), s.candidate.id)
+    let u = users::by_id(app.db().read(), s.candidate.id)
         .await
         .unwrap()
-        .is_none());
-    app.get_as(&format!("/api/v1/users/{}/avatar", s.candidate.id), &admin.token)
-        .await
-        .assert(404);
+        .unwrap();
+    assert_eq!(u.password_hash, None);
+    assert_eq!(u.status.name(), "DEACTIVATED");
+    assert!(
+        invigil_store::people::profile(app.db().read(), s.candidate.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.get_as(
+        &format!("/api/v1/users/{}/avatar", s.candidate.id),
+        &admin.token,
+    )
+    .await
+    .assert(404);
     // The graded session stays, under the anonymous name.
     let rows = app
-        .get_json(&format!("/api/v1/orgs/acme/exams/{}/sessions", s.exam_id), &s.coordinator.token)
+        .get_json(
+            &format!("/api/v1/orgs/acme/exams/{}/sessions", s.exam_id),
+            &s.coordinator.token,
+        )
         .await;
     let items = rows["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{rows}");
     assert_eq!(items[0]["session_id"], sid.as_str());
-    assert!(items[0]["candidate"]["name"].as_str().unwrap().starts_with("Erased user "));
+    assert!(
+        items[0]["candidate"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Erased user ")
+    );
     // Audit: the old email only as its hash; the chains still verify.
     let entries = audit_entries(&app).await;
     let erased: Vec<&Value> = entries
@@ -410,22 +549,33 @@ async fn erasure_keeps_graded_records(app: TestApp) {
     app.post_json(&url, &root.token, &json!({"reason": "again"}))
         .await
         .assert_problem(409, "already_erased");
-    app.patch_json(&format!("/api/v1/users/{}", s.candidate.id), &root.token,
-        &json!({"status": "ACTIVE", "reason": "x"}))
-        .await
-        .assert_problem(409, "already_erased");
+    app.patch_json(
+        &format!("/api/v1/users/{}", s.candidate.id),
+        &root.token,
+        &json!({"status": "ACTIVE", "reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "already_erased");
 }
 
 async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
     let org = app.org("acme").await;
     let other = app.org("other").await;
     let admin = app.member(&org, "admin@acme.org", &[Role::OrgAdmin]).await;
-    let author = app.member(&org, "author@acme.org", &[Role::ExamAuthor]).await;
-    let _other_admin = app.member(&other, "admin@other.org", &[Role::OrgAdmin]).await;
+    let author = app
+        .member(&org, "author@acme.org", &[Role::ExamAuthor])
+        .await;
+    let _other_admin = app
+        .member(&other, "admin@other.org", &[Role::OrgAdmin])
+        .await;
     let keys = "/api/v1/orgs/acme/api-keys";
-    app.post_json(keys, &author.token, &json!({"name": "ci", "roles": ["ORG_ADMIN"]}))
-        .await
-        .assert(403);
+    app.post_json(
+        keys,
+        &author.token,
+        &json!({"name": "ci", "roles": ["ORG_ADMIN"]}),
+    )
+    .await
+    .assert(403);
     for bad in [
         json!({"name": "ci", "roles": ["SUPER_ADMIN"]}),
         json!({"name": "ci", "roles": ["CANDIDATE"]}),
@@ -437,16 +587,27 @@ async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
         app.post_json(keys, &admin.token, &bad).await.assert(422);
     }
     let r = app
-        .post_json(keys, &admin.token, &json!({"name": "HR sync", "roles": ["ORG_ADMIN"],
-            "expires_at": (app.state.now() + Duration::days(1)).to_rfc3339()}))
+        .post_json(
+            keys,
+            &admin.token,
+            &json!({"name": "HR sync", "roles": ["ORG_ADMIN"],
+            "expires_at": (app.state.now() + Duration::days(1)).to_rfc3339()}),
+        )
         .await;
     r.assert(201);
     let created = r.json();
     let secret = created["secret"].as_str().unwrap().to_owned();
-    assert!(secret.starts_with("ivk_") && secret.len() == 4 + 43, "{secret}");
+    assert!(
+        secret.starts_with("ivk_") && secret.len() == 4 + 43,
+        "{secret}"
+    );
     let key_id = created["id"].as_str().unwrap().to_owned();
     let r = app
-        .post_json(keys, &admin.token, &json!({"name": "reports", "roles": ["REPORT_VIEWER"]}))
+        .post_json(
+            keys,
+            &admin.token,
+            &json!({"name": "reports", "roles": ["REPORT_VIEWER"]}),
+        )
         .await;
     r.assert(201);
     let viewer = r.json()["secret"].as_str().unwrap().to_owned();
@@ -458,10 +619,16 @@ async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
 
     // Its role's route works, and the audit names the key.
     let r = app
-        .post_json("/api/v1/orgs/acme/departments", &secret, &json!({"name": "Made by key"}))
+        .post_json(
+            "/api/v1/orgs/acme/departments",
+            &secret,
+            &json!({"name": "Made by key"}),
+        )
         .await;
     r.assert(201);
-    app.get_as("/api/v1/orgs/acme/members", &secret).await.assert(200);
+    app.get_as("/api/v1/orgs/acme/members", &secret)
+        .await
+        .assert(200);
     let entries = audit_entries(&app).await;
     let (_, d) = entries
         .iter()
@@ -471,14 +638,20 @@ async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
     let used = app.get_json(keys, &admin.token).await;
     assert!(used["items"][1]["last_used_at"].is_string(), "{used}");
     // A route its roles do not allow: 403.
-    app.post_json("/api/v1/orgs/acme/departments", &viewer, &json!({"name": "No"}))
-        .await
-        .assert(403);
+    app.post_json(
+        "/api/v1/orgs/acme/departments",
+        &viewer,
+        &json!({"name": "No"}),
+    )
+    .await
+    .assert(403);
     app.post_json(keys, &viewer, &json!({"name": "x", "roles": ["ORG_ADMIN"]}))
         .await
         .assert(403);
     // Another organization: 404. Personal and platform routes: 403.
-    app.get_as("/api/v1/orgs/other/members", &secret).await.assert(404);
+    app.get_as("/api/v1/orgs/other/members", &secret)
+        .await
+        .assert(404);
     app.get_as("/api/v1/me", &secret)
         .await
         .assert_problem(403, "api_key_not_allowed");
@@ -489,28 +662,43 @@ async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
         .await
         .assert_problem(403, "api_key_not_allowed");
     // A made-up key: 401.
-    app.get_as("/api/v1/orgs/acme/members", "ivk_nope").await.assert(401);
+    app.get_as("/api/v1/orgs/acme/members", "ivk_nope")
+        .await
+        .assert(401);
     // Revoked: 401; revoking again 409; another org's admin cannot see it.
     app.delete_as(&format!("{keys}/{key_id}"), &admin.token)
         .await
         .assert(204);
-    app.get_as("/api/v1/orgs/acme/members", &secret).await.assert(401);
+    app.get_as("/api/v1/orgs/acme/members", &secret)
+        .await
+        .assert(401);
     app.delete_as(&format!("{keys}/{key_id}"), &admin.token)
         .await
         .assert(409);
-    app.delete_as(&format!("/api/v1/orgs/other/api-keys/{key_id}"), &_other_admin.token)
-        .await
-        .assert(404);
+    app.delete_as(
+        &format!("/api/v1/orgs/other/api-keys/{key_id}"),
+        &_other_admin.token,
+    )
+    .await
+    .assert(404);
     // Expired: 401.
     let r = app
-        .post_json(keys, &admin.token, &json!({"name": "short", "roles": ["ORG_ADMIN"],
-            "expires_at": (app.state.now() + Duration::minutes(5)).to_rfc3339()}))
+        .post_json(
+            keys,
+            &admin.token,
+            &json!({"name": "short", "roles": ["ORG_ADMIN"],
+            "expires_at": (app.state.now() + Duration::minutes(5)).to_rfc3339()}),
+        )
         .await;
     r.assert(201);
     let short = r.json()["secret"].as_str().unwrap().to_owned();
-    app.get_as("/api/v1/orgs/acme/members", &short).await.assert(200);
+    app.get_as("/api/v1/orgs/acme/members", &short)
+        .await
+        .assert(200);
     app.clock.advance(Duration::minutes(6));
-    app.get_as("/api/v1/orgs/acme/members", &short).await.assert(401);
+    app.get_as("/api/v1/orgs/acme/members", &short)
+        .await
+        .assert(401);
     let actions = app.audit_actions(&org).await;
     assert!(actions.iter().any(|a| a == "api_key.created"));
     assert!(actions.iter().any(|a| a == "api_key.revoked"));
