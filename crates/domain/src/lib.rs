@@ -14,6 +14,7 @@ pub mod grading;
 pub mod identity;
 pub mod notify;
 pub mod payments;
+pub mod people;
 pub mod proctoring;
 pub mod reports;
 pub mod review;

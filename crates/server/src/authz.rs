@@ -23,7 +23,7 @@ use invigil_domain::identity::{
 };
 use invigil_store::tenancy::{self, Organization, RoleRow};
 
-use crate::http::auth::{ClientInfo, CurrentUser};
+use crate::http::auth::{BrowserSession, ClientInfo, CurrentUser, bearer};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -202,16 +202,57 @@ impl FromRequestParts<AppState> for OrgCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let key = if parts.extensions.get::<BrowserSession>().is_none()
+            && bearer(parts).is_some_and(crate::people::api_keys::is_api_key)
+        {
+            Some(crate::people::api_keys::authenticate(parts, state).await?)
+        } else {
+            None
+        };
+        let user = match &key {
+            Some(k) => k.user.clone(),
+            None => CurrentUser::from_request_parts(parts, state).await?,
+        };
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::NotFound)?;
         let slug = params.get("org").ok_or(ApiError::NotFound)?;
-        OrgCtx::resolve(state, user, slug).await
+        match key {
+            Some(k) => OrgCtx::for_api_key(state, k, slug).await,
+            None => OrgCtx::resolve(state, user, slug).await,
+        }
     }
 }
 
 impl OrgCtx {
+    /// The organization `slug` for an API key: 404 unless it is the key's
+    /// own; the grants are the key's roles, never more.
+    pub async fn for_api_key(
+        state: &AppState,
+        key: crate::people::api_keys::KeyPrincipal,
+        slug: &str,
+    ) -> Result<OrgCtx, ApiError> {
+        let org = tenancy::org_by_slug(state.db.read(), slug)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if org.id != key.org_id {
+            return Err(ApiError::NotFound);
+        }
+        Ok(OrgCtx {
+            org,
+            user: key.user,
+            grants: key
+                .roles
+                .into_iter()
+                .map(|role| Grant {
+                    role,
+                    department_id: None,
+                })
+                .collect(),
+            is_super_admin: false,
+        })
+    }
+
     /// The organization `slug` for `user`: 404 when it does not exist or
     /// they are not a member (super admins excepted), 403 when their
     /// membership is not ACTIVE. Used by the API extractor and the staff

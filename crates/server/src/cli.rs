@@ -468,6 +468,7 @@ async fn create_user(
     let cli = crate::http::auth::ClientInfo {
         ip: None,
         user_agent: Some("invigil-cli".into()),
+        ..crate::http::auth::ClientInfo::default()
     };
     let action = if super_admin {
         AuditAction::AdminSuperadminCreated

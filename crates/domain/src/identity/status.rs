@@ -88,6 +88,10 @@ crate::stored_enum! {
         MemberRemoved = "member_removed",
         /// A phone's credential: another phone was paired to the exam session.
         PhoneReplaced = "replaced by a newly paired phone",
+        /// A super admin suspended or deactivated the account.
+        AccountStatusChanged = "account_status_changed",
+        /// The account was erased.
+        AccountErased = "account_erased",
     }
 }
 

@@ -88,8 +88,13 @@ impl<'a> Audit<'a> {
         action: AuditAction,
         resource_type: &'static str,
         resource: impl ResourceId,
-        details: serde_json::Value,
+        mut details: serde_json::Value,
     ) -> Result<(), StoreError> {
+        // Done with an API key: the entry names the key (the actor is the
+        // key's creator).
+        if let (Some(key), Some(obj)) = (self.client.api_key_id, details.as_object_mut()) {
+            obj.insert("api_key_id".into(), serde_json::json!(key));
+        }
         audit::append(
             tx,
             NewEntry {

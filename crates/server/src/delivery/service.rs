@@ -372,6 +372,7 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
     let sweeper = ClientInfo {
         ip: None,
         user_agent: Some("invigil-sweeper".into()),
+        ..ClientInfo::default()
     };
     Audit::anonymous(&sweeper, Some(s.org_id), now)
         .record(

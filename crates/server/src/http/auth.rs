@@ -19,6 +19,9 @@ use crate::state::AppState;
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The API key the request authenticated with (its audit entries name
+    /// it); `None` for a person's own sign-in.
+    pub api_key_id: Option<Uuid>,
 }
 
 impl ClientInfo {
@@ -75,6 +78,7 @@ impl FromRequestParts<AppState> for ClientInfo {
         Ok(ClientInfo {
             ip: client_ip(peer, xff, &state.config.trusted_proxies),
             user_agent,
+            api_key_id: None,
         })
     }
 }
@@ -134,6 +138,14 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if parts.extensions.get::<BrowserSession>().is_none()
+            && bearer(parts).is_some_and(crate::people::api_keys::is_api_key)
+        {
+            // A key acts only on its organization's routes ([`OrgCtx`]):
+            // a working one is refused here, a bad one is 401.
+            crate::people::api_keys::authenticate(parts, state).await?;
+            return Err(ApiError::api_key_not_allowed());
+        }
         let found = authenticate(parts, state, TokenKind::Access)
             .await?
             .ok_or(ApiError::InvalidToken)?;

@@ -57,6 +57,9 @@ pub enum ApiError {
     AccountDisabled,
     #[error("forbidden")]
     Forbidden,
+    /// 403 with a specific code and detail (`api_key_not_allowed`).
+    #[error("{detail}")]
+    ForbiddenCode { code: &'static str, detail: String },
     /// Forbidden by a rule worth explaining (e.g. the two-person rule).
     #[error("{0}")]
     Denied(String),
@@ -127,6 +130,15 @@ impl ApiError {
         }
     }
 
+    /// 403 `api_key_not_allowed`: an API key on a route that is not its
+    /// organization's (`/me`, platform routes).
+    pub fn api_key_not_allowed() -> Self {
+        ApiError::ForbiddenCode {
+            code: "api_key_not_allowed",
+            detail: "an API key acts only on its organization's routes".into(),
+        }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
@@ -153,6 +165,7 @@ impl ApiError {
             BadOneTimeToken => (StatusCode::BAD_REQUEST, "invalid_token"),
             AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             Forbidden | Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ForbiddenCode { code, .. } => (StatusCode::FORBIDDEN, code),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),
             PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment_required"),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -116,6 +116,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::notify::routes::routes())
         .merge(crate::payments::routes::routes())
         .merge(crate::live::routes::routes())
+        .merge(crate::people::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()
@@ -127,6 +128,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
     let frame_limit = OpenApiRouter::new()
         .merge(crate::review::routes::frame_routes())
+        .merge(crate::people::routes::image_routes())
         .layer(DefaultBodyLimit::max(FRAME_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(FRAME_BODY_LIMIT));
     OpenApiRouter::new()

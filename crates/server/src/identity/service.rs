@@ -526,6 +526,8 @@ pub struct MeView {
     pub is_super_admin: bool,
     pub email_verified: bool,
     pub memberships: Vec<MembershipView>,
+    /// `GET /users/{id}/avatar` when the person has an avatar.
+    pub avatar_url: Option<String>,
 }
 
 /// `GET /me`.
@@ -560,5 +562,11 @@ pub async fn me(state: &AppState, me: &CurrentUser) -> Result<MeView, ApiError> 
         is_super_admin: me.user.is_super_admin,
         email_verified: me.user.email_verified_at.is_some(),
         memberships,
+        avatar_url: crate::people::profile::avatar_url(
+            me.id(),
+            invigil_store::people::profile(state.db.read(), me.id())
+                .await?
+                .as_ref(),
+        ),
     })
 }

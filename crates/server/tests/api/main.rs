@@ -28,6 +28,7 @@ mod load;
 mod notify;
 mod openapi;
 mod payments;
+mod people;
 mod pipeline;
 mod proctoring;
 mod records;

@@ -169,3 +169,12 @@ pub async fn invitations_in_org<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// Removes every one-time token of a user, of every kind (erasure).
+pub async fn delete_all_for_user<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<u64> {
+    Ok(one_time_token::Entity::delete_many()
+        .filter(one_time_token::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

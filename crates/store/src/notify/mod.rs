@@ -298,3 +298,17 @@ pub async fn set_preference<C: ConnectionTrait>(
     }
     Ok(())
 }
+
+/// Erasure of a person (issue 16): their notifications and notification
+/// preferences are deleted (they quote names, exams and links).
+pub async fn erase_person<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<()> {
+    notification::Entity::delete_many()
+        .filter(notification::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    preference::Entity::delete_many()
+        .filter(preference::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

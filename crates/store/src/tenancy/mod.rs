@@ -525,3 +525,18 @@ pub async fn profile<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// Erasure of a person (issue 16): the personal fields of their candidate
+/// profiles (student number) are cleared in every organization; the class
+/// year and accommodations stay, they explain graded timings.
+pub async fn erase_person<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<()> {
+    entities::candidate_profile::Entity::update_many()
+        .col_expr(
+            entities::candidate_profile::Column::StudentNumber,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(entities::candidate_profile::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

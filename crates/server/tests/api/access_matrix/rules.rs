@@ -868,4 +868,47 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         Rule::AnyAuthenticated,
     ),
     ("POST", "/webhooks/stripe", Rule::Public),
+    // People (issue 16): profiles, avatars, company profiles, accounts, API keys.
+    ("GET", "/me/profile", Rule::AnyAuthenticated),
+    ("PATCH", "/me", Rule::AnyAuthenticated),
+    ("PUT", "/me/avatar", Rule::AnyAuthenticated),
+    ("DELETE", "/me/avatar", Rule::AnyAuthenticated),
+    ("GET", "/users/{id}/avatar", Rule::AnyAuthenticated),
+    ("GET", "/me/instructor-profile", Rule::AnyAuthenticated),
+    ("PUT", "/me/instructor-profile", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/orgs/{org}/members/{user_id}/instructor-verification",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    ("GET", "/orgs/{org}/company-profile", Rule::AnyMember),
+    (
+        "PUT",
+        "/orgs/{org}/company-profile",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    ("GET", "/orgs/{org}/company-profile/logo", Rule::AnyMember),
+    (
+        "PUT",
+        "/orgs/{org}/company-profile/logo",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    ("GET", "/users", Rule::SuperAdminOnly),
+    ("PATCH", "/users/{id}", Rule::SuperAdminOnly),
+    ("POST", "/users/{id}/erasure", Rule::SuperAdminOnly),
+    (
+        "GET",
+        "/orgs/{org}/api-keys",
+        Rule::Policy(Action::ManageApiKeys),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/api-keys",
+        Rule::Policy(Action::ManageApiKeys),
+    ),
+    (
+        "DELETE",
+        "/orgs/{org}/api-keys/{id}",
+        Rule::Policy(Action::ManageApiKeys),
+    ),
 ];
