@@ -19,6 +19,7 @@ mod delivery;
 mod delivery_model;
 mod exams;
 mod files;
+mod hiring;
 mod foundation;
 mod identity;
 mod input;
