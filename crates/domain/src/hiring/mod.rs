@@ -47,7 +47,9 @@ pub enum PostingError {
     Transition(PostingStatus, PostingStatus),
     #[error("a closed job posting cannot be changed")]
     Closed,
-    #[error("the assessment of an open job posting must be an exam that is ACTIVE or SCHEDULED (it is {0})")]
+    #[error(
+        "the assessment of an open job posting must be an exam that is ACTIVE or SCHEDULED (it is {0})"
+    )]
     ExamNotOpen(ExamStatus),
 }
 
@@ -122,7 +124,10 @@ pub fn recruiter_may_set(
 /// Whether the applicant may still withdraw (not after being hired, and
 /// only once).
 pub fn may_withdraw(status: ApplicationStatus) -> bool {
-    !matches!(status, ApplicationStatus::Withdrawn | ApplicationStatus::Hired)
+    !matches!(
+        status,
+        ApplicationStatus::Withdrawn | ApplicationStatus::Hired
+    )
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use uuid::Uuid;
 use invigil_domain::hiring::{self as rules, DecisionError};
 use invigil_domain::identity::Action;
 use invigil_domain::review::result_passed;
+use invigil_store::Keyset;
 use invigil_store::courses::Conn;
 use invigil_store::delivery::{self, Session};
 use invigil_store::hiring::{self as store, Application, CandidateView, Posting};
 use invigil_store::identity::users::{self, User};
-use invigil_store::Keyset;
 
 use super::service::{MAX_NOTE, company};
 use super::views::{
@@ -252,8 +252,15 @@ pub async fn update(
     }
     if notes.is_some() || p.is_interested.is_some() {
         store::record_view(&tx, ctx.org.id, a.user_id, ctx.user.id(), now).await?;
-        store::set_view_notes(&tx, ctx.org.id, a.user_id, ctx.user.id(), notes, p.is_interested)
-            .await?;
+        store::set_view_notes(
+            &tx,
+            ctx.org.id,
+            a.user_id,
+            ctx.user.id(),
+            notes,
+            p.is_interested,
+        )
+        .await?;
     }
     let v = detail(&tx, ctx, &posting, &a).await?;
     commit(tx).await?;

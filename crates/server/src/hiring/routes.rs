@@ -7,6 +7,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use invigil_domain::identity::Action;
+
 use super::views::{
     ApplicantPatch, ApplicantView, ApplyBody, JobQuery, MyApplicationView, PostingBody,
     PostingPatch, PostingQuery, PostingView,
@@ -66,7 +68,7 @@ pub async fn create_job_posting(
     ctx: OrgCtx,
     req: Request,
 ) -> Result<(StatusCode, Json<PostingView>), ApiError> {
-    let _allowed = service::company(&ctx, invigil_domain::identity::Action::ManageJobs)?;
+    let _allowed = ctx.authorize(Action::ManageJobs)?;
     let body: PostingBody = json_body(req, &state).await?;
     let v = service::create(&state, &ctx, body).await?;
     Ok((StatusCode::CREATED, Json(v)))
@@ -99,7 +101,7 @@ pub async fn patch_job_posting(
     ApiPath((_, id)): P2,
     req: Request,
 ) -> Result<Json<PostingView>, ApiError> {
-    let _allowed = service::company(&ctx, invigil_domain::identity::Action::ManageJobs)?;
+    let _allowed = ctx.authorize(Action::ManageJobs)?;
     let body: PostingPatch = json_body(req, &state).await?;
     service::update(&state, &ctx, id, body).await.map(Json)
 }
@@ -168,7 +170,7 @@ pub async fn patch_applicant(
     ApiPath((_, id, application)): P3,
     req: Request,
 ) -> Result<Json<ApplicantView>, ApiError> {
-    let _allowed = service::company(&ctx, invigil_domain::identity::Action::ViewApplicants)?;
+    let _allowed = ctx.authorize(Action::ViewApplicants)?;
     let body: ApplicantPatch = json_body(req, &state).await?;
     applicants::update(&state, &ctx, id, application, body)
         .await

@@ -16,16 +16,14 @@ use invigil_domain::hiring::{
 use invigil_domain::identity::{Action, MemberStatus, OrgKind, Role};
 use invigil_domain::notify::{NoticeKind, Priority};
 use invigil_domain::text::check_text;
+use invigil_store::courses::Conn;
 use invigil_store::delivery::{self, Session};
 use invigil_store::exams::{self, Exam, NewEnrollment};
 use invigil_store::hiring::{self as store, Application, Posting};
 use invigil_store::tenancy::{self, Organization};
-use invigil_store::courses::Conn;
 use invigil_store::{Keyset, Tx};
 
-use super::views::{
-    ApplyBody, MyApplicationView, PostingBody, PostingPatch, PostingView,
-};
+use super::views::{ApplyBody, MyApplicationView, PostingBody, PostingPatch, PostingView};
 use crate::audit::{Audit, AuditAction};
 use crate::authz::{Actor, Authorized, OrgCtx};
 use crate::courses::validate::Errors;
@@ -65,7 +63,11 @@ pub fn exam_link(exam_id: Uuid) -> String {
     format!("/me/exams/{exam_id}/check")
 }
 
-fn optional_line<const MAX: usize>(e: &mut Errors, field: &str, raw: Option<&str>) -> Option<String> {
+fn optional_line<const MAX: usize>(
+    e: &mut Errors,
+    field: &str,
+    raw: Option<&str>,
+) -> Option<String> {
     raw.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| e.line::<MAX>(field, s))
@@ -158,7 +160,11 @@ pub async fn view<C: Conn>(
 /// Creates a posting (DRAFT, or OPEN when asked and its exam is ACTIVE or
 /// SCHEDULED).
 #[tracing::instrument(skip_all, err, fields(org_id = %ctx.org.id))]
-pub async fn create(state: &AppState, ctx: &OrgCtx, body: PostingBody) -> Result<PostingView, ApiError> {
+pub async fn create(
+    state: &AppState,
+    ctx: &OrgCtx,
+    body: PostingBody,
+) -> Result<PostingView, ApiError> {
     let auth = company(ctx, Action::ManageJobs)?;
     let now = state.now();
     let mut e = Errors::default();
@@ -280,7 +286,10 @@ pub async fn update(
         .salary
         .map(|l| optional_line::<100>(&mut e, "salary", l.as_deref()));
     if p.status == Some(PostingStatus::Closed) {
-        e.push("status", "must be DRAFT or OPEN (close with POST .../close)");
+        e.push(
+            "status",
+            "must be DRAFT or OPEN (close with POST .../close)",
+        );
     }
     e.done(()).map_err(ApiError::Validation)?;
     let tx = begin(state).await?;
@@ -340,8 +349,12 @@ pub async fn update(
         }
         row.status = status;
     }
-    row.search_text =
-        store::search_text(&row.title, &row.description, &skills, row.location.as_deref());
+    row.search_text = store::search_text(
+        &row.title,
+        &row.description,
+        &skills,
+        row.location.as_deref(),
+    );
     row.updated_at = now;
     let row = store::update_posting(&tx, row).await?;
     auth.audit(now)
@@ -394,7 +407,10 @@ pub async fn board(
 ) -> Result<Page<PostingView>, ApiError> {
     if let Some(q) = q {
         if q.chars().count() > MAX_QUERY {
-            return Err(ApiError::field("q", format!("must be at most {MAX_QUERY} characters")));
+            return Err(ApiError::field(
+                "q",
+                format!("must be at most {MAX_QUERY} characters"),
+            ));
         }
         check_text(q).map_err(|m| ApiError::field("q", m))?;
     }
@@ -499,7 +515,12 @@ pub async fn apply(
             "must be true: the company sees your assessment result and details",
         );
     }
-    let cover_note = note(&mut e, "cover_note", body.cover_note.as_deref(), MAX_COVER_NOTE);
+    let cover_note = note(
+        &mut e,
+        "cover_note",
+        body.cover_note.as_deref(),
+        MAX_COVER_NOTE,
+    );
     e.done(()).map_err(ApiError::Validation)?;
     let tx = begin(state).await?;
     let posting = store::public_posting(&tx, id)
@@ -511,7 +532,10 @@ pub async fn apply(
             "this job posting is closed to new applications",
         ));
     }
-    if store::application_by(&tx, posting.id, me.id()).await?.is_some() {
+    if store::application_by(&tx, posting.id, me.id())
+        .await?
+        .is_some()
+    {
         return Err(ApiError::conflict_code(
             "already_applied",
             "you applied to this job already",
@@ -648,7 +672,13 @@ async fn my_view_of<C: Conn>(
         .await?
         .map(|e| e.title)
         .unwrap_or_default();
-    Ok(my_view(a, &p, &org, &exam_title, assessed(sessions, p.exam_id)))
+    Ok(my_view(
+        a,
+        &p,
+        &org,
+        &exam_title,
+        assessed(sessions, p.exam_id),
+    ))
 }
 
 /// My applications in every company, newest first.

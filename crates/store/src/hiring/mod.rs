@@ -34,13 +34,21 @@ impl Posting {
 
     /// The stored `required_skills`.
     pub fn skills_list(&self) -> StoreResult<Vec<String>> {
-        decode_json(format_args!("job posting {}", self.id), &self.required_skills)
+        decode_json(
+            format_args!("job posting {}", self.id),
+            &self.required_skills,
+        )
     }
 }
 
 /// The text the public board searches: lower-cased title, description,
 /// skills and location.
-pub fn search_text(title: &str, description: &str, skills: &[String], location: Option<&str>) -> String {
+pub fn search_text(
+    title: &str,
+    description: &str,
+    skills: &[String],
+    location: Option<&str>,
+) -> String {
     let mut s = format!("{title}\n{description}\n{}", skills.join("\n"));
     if let Some(l) = location {
         s.push('\n');
@@ -106,11 +114,10 @@ pub async fn open_postings<C: ConnectionTrait>(
         .filter(job_posting::Column::Status.eq(PostingStatus::Open))
         .filter(job_posting::Column::OrgId.in_subquery(company_orgs()));
     if let Some(text) = q.map(str::trim).filter(|t| !t.is_empty()) {
-        sel = sel.filter(
-            Expr::col(job_posting::Column::SearchText).like(
+        sel =
+            sel.filter(Expr::col(job_posting::Column::SearchText).like(
                 LikeExpr::new(format!("%{}%", like_escape(&text.to_lowercase()))).escape('\\'),
-            ),
-        );
+            ));
     }
     page.fetch(conn, sel, job_posting::Column::Id, Order::Desc, |p| p.id)
         .await

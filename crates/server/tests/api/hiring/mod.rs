@@ -151,7 +151,10 @@ async fn postings_validate_publish_close(app: TestApp) {
     for (field, change) in [
         ("title", json!({"title": " "})),
         ("description", json!({"description": ""})),
-        ("requirements", json!({"requirements": ["ok", "bad\u{0007}"]})),
+        (
+            "requirements",
+            json!({"requirements": ["ok", "bad\u{0007}"]}),
+        ),
         ("exam_id", json!({"exam_id": h.other_exam})),
         ("exam_id", json!({"exam_id": Uuid::now_v7()})),
         ("status", json!({"status": "CLOSED"})),
@@ -177,11 +180,19 @@ async fn postings_validate_publish_close(app: TestApp) {
         .await
         .assert(422);
     // Publishing needs an ACTIVE or SCHEDULED exam.
-    app.post_json(&url, &h.recruiter.token, &posting_body(h.draft_exam, "OPEN"))
-        .await
-        .assert_problem(409, "exam_not_open");
+    app.post_json(
+        &url,
+        &h.recruiter.token,
+        &posting_body(h.draft_exam, "OPEN"),
+    )
+    .await
+    .assert_problem(409, "exam_not_open");
     let r = app
-        .post_json(&url, &h.recruiter.token, &posting_body(h.draft_exam, "DRAFT"))
+        .post_json(
+            &url,
+            &h.recruiter.token,
+            &posting_body(h.draft_exam, "DRAFT"),
+        )
         .await;
     r.assert(201);
     let draft = r.json();
@@ -217,9 +228,18 @@ async fn postings_validate_publish_close(app: TestApp) {
     board.assert(200);
     assert_eq!(items(&board.json()).len(), 1);
     assert!(board.json()["items"][0]["applicants"].is_null());
-    for (q, n) in [("SENIOR rust", 1), ("axum", 1), ("remote", 1), ("cobol", 0), ("%", 0)] {
+    for (q, n) in [
+        ("SENIOR rust", 1),
+        ("axum", 1),
+        ("remote", 1),
+        ("cobol", 0),
+        ("%", 0),
+    ] {
         let r = app
-            .get(&format!("/api/v1/jobs?q={}", q.replace(' ', "+").replace('%', "%25")))
+            .get(&format!(
+                "/api/v1/jobs?q={}",
+                q.replace(' ', "+").replace('%', "%25")
+            ))
             .send()
             .await;
         r.assert(200);
@@ -240,9 +260,12 @@ async fn postings_validate_publish_close(app: TestApp) {
         .await
         .assert_problem(403, "forbidden");
     app.get_as(&one, &h.other_recruiter.token).await.assert(404);
-    app.get_as(&format!("/api/v1/orgs/globex/job-postings/{draft_id}"), &h.other_recruiter.token)
-        .await
-        .assert(404);
+    app.get_as(
+        &format!("/api/v1/orgs/globex/job-postings/{draft_id}"),
+        &h.other_recruiter.token,
+    )
+    .await
+    .assert(404);
     // Close: no more changes, gone from the board, still readable.
     let r = app
         .post_as(&format!("{one}/close"), &h.recruiter.token)
@@ -272,7 +295,9 @@ async fn postings_validate_publish_close(app: TestApp) {
 
 async fn an_institution_has_no_job_postings(app: TestApp) {
     let inst = app.org("school").await;
-    let admin = app.member(&inst, "admin@school.test", &[Role::OrgAdmin]).await;
+    let admin = app
+        .member(&inst, "admin@school.test", &[Role::OrgAdmin])
+        .await;
     let exam = exam_in(&app, &inst, admin.id, "ACTIVE").await;
     let url = "/api/v1/orgs/school/job-postings";
     app.post_json(url, &admin.token, &posting_body(exam, "OPEN"))
@@ -326,10 +351,7 @@ async fn applying_enrolls_once_and_refuses_bad_requests(app: TestApp) {
     let mine = apply(&app, &h.applicant, posting).await;
     assert_eq!(mine["status"], "APPLIED");
     assert_eq!(mine["company"], "Acme Hiring");
-    assert_eq!(
-        mine["exam_link"],
-        format!("/me/exams/{}/check", h.exam)
-    );
+    assert_eq!(mine["exam_link"], format!("/me/exams/{}/check", h.exam));
     let m = tenancy::member(app.db().read(), h.company.id, h.applicant.id)
         .await
         .unwrap()
@@ -339,21 +361,32 @@ async fn applying_enrolls_once_and_refuses_bad_requests(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(roles, vec![(Role::Candidate, None)]);
-    assert_eq!(enrollments_of(&app, &h.company, h.exam, h.applicant.id).await, 1);
+    assert_eq!(
+        enrollments_of(&app, &h.company, h.exam, h.applicant.id).await,
+        1
+    );
     let my_exams = app.get_json("/api/v1/me/exams", &h.applicant.token).await;
-    assert!(my_exams.to_string().contains(&h.exam.to_string()), "{my_exams}");
+    assert!(
+        my_exams.to_string().contains(&h.exam.to_string()),
+        "{my_exams}"
+    );
     let notes = app
         .get_json("/api/v1/me/notifications", &h.applicant.token)
         .await;
     assert!(
-        notes.to_string().contains(&format!("/me/exams/{}/check", h.exam)),
+        notes
+            .to_string()
+            .contains(&format!("/me/exams/{}/check", h.exam)),
         "{notes}"
     );
     // Twice: 409, still one enrollment.
     app.post_json(&url, &h.applicant.token, &json!({"consent": true}))
         .await
         .assert_problem(409, "already_applied");
-    assert_eq!(enrollments_of(&app, &h.company, h.exam, h.applicant.id).await, 1);
+    assert_eq!(
+        enrollments_of(&app, &h.company, h.exam, h.applicant.id).await,
+        1
+    );
     // Someone enrolled already (a candidate member) is not enrolled again.
     crate::delivery::enroll(&app, &h.company, h.exam, h.member_candidate.id, None).await;
     apply(&app, &h.member_candidate, posting).await;
@@ -372,7 +405,11 @@ async fn applying_enrolls_once_and_refuses_bad_requests(app: TestApp) {
     assert_eq!(items(&list).len(), 1);
     assert_eq!(list["items"][0]["job_title"], "Rust engineer");
     assert_eq!(
-        items(&app.get_json("/api/v1/me/applications", &h.outsider.token).await).len(),
+        items(
+            &app.get_json("/api/v1/me/applications", &h.outsider.token)
+                .await
+        )
+        .len(),
         0
     );
     // Closed: no new applications.
@@ -421,7 +458,10 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
     // Bob withdraws: the company loses him.
     let w = app
         .post_as(
-            &format!("/api/v1/me/applications/{}/withdraw", bob["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/me/applications/{}/withdraw",
+                bob["id"].as_str().unwrap()
+            ),
             &h.applicant2.token,
         )
         .await;
@@ -429,14 +469,20 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
     assert_eq!(w.json()["status"], "WITHDRAWN");
     assert_eq!(w.json()["consent"], false);
     app.post_as(
-        &format!("/api/v1/me/applications/{}/withdraw", bob["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/me/applications/{}/withdraw",
+            bob["id"].as_str().unwrap()
+        ),
         &h.applicant2.token,
     )
     .await
     .assert(409);
     // Someone else's application: 404.
     app.post_as(
-        &format!("/api/v1/me/applications/{}/withdraw", ann["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/me/applications/{}/withdraw",
+            ann["id"].as_str().unwrap()
+        ),
         &h.applicant2.token,
     )
     .await
@@ -452,7 +498,10 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
     assert_eq!(list["items"][0]["status"], "APPLIED");
     assert!(list["items"][0]["result"].is_null());
     let posting_view = app
-        .get_json(&format!("{BASE}/job-postings/{posting}"), &h.recruiter.token)
+        .get_json(
+            &format!("{BASE}/job-postings/{posting}"),
+            &h.recruiter.token,
+        )
         .await;
     assert_eq!(posting_view["applicants"], 1);
     // One by one: only Ann's application answers.
@@ -489,9 +538,7 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
         .await
         .assert(404);
     app.get_as(
-        &format!(
-            "/api/v1/orgs/globex/job-postings/{other_posting}/applicants/{ann_id}"
-        ),
+        &format!("/api/v1/orgs/globex/job-postings/{other_posting}/applicants/{ann_id}"),
         &h.other_recruiter.token,
     )
     .await
@@ -533,9 +580,12 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
     // Ann takes the assessment: she reads ASSESSED with her result.
     let s = app.start_session(h.exam, &h.applicant.token).await;
     let sid = s["session_id"].as_str().unwrap().to_owned();
-    app.post_as(&format!("/api/v1/sessions/{sid}/submit"), &h.applicant.token)
-        .await
-        .assert(200);
+    app.post_as(
+        &format!("/api/v1/sessions/{sid}/submit"),
+        &h.applicant.token,
+    )
+    .await
+    .assert(200);
     let v = app
         .get_json(&format!("{base}/{ann_id}"), &h.recruiter.token)
         .await;
@@ -593,7 +643,10 @@ async fn the_hiring_visibility_matrix(app: TestApp) {
     app.get_as(&format!("{base}/{ann_id}"), &h.viewer.token)
         .await
         .assert(404);
-    assert_eq!(items(&app.get_json(&base, &h.recruiter.token).await).len(), 0);
+    assert_eq!(
+        items(&app.get_json(&base, &h.recruiter.token).await).len(),
+        0
+    );
     assert!(
         invigil_store::hiring::view_of(app.db().read(), h.company.id, h.applicant.id, h.viewer.id)
             .await
@@ -617,17 +670,29 @@ async fn erasure_forgets_applications_and_views(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(
-        items(&app.get_json("/api/v1/me/applications", &h.applicant.token).await).len(),
+        items(
+            &app.get_json("/api/v1/me/applications", &h.applicant.token)
+                .await
+        )
+        .len(),
         0
     );
     assert!(
-        invigil_store::hiring::view_of(app.db().read(), h.company.id, h.applicant.id, h.recruiter.id)
-            .await
-            .unwrap()
-            .is_none()
+        invigil_store::hiring::view_of(
+            app.db().read(),
+            h.company.id,
+            h.applicant.id,
+            h.recruiter.id
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     let p = app
-        .get_json(&format!("{BASE}/job-postings/{posting}"), &h.recruiter.token)
+        .get_json(
+            &format!("{BASE}/job-postings/{posting}"),
+            &h.recruiter.token,
+        )
         .await;
     assert_eq!(p["applicants"], 0);
 }
