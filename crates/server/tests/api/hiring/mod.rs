@@ -4,6 +4,8 @@
 //! consented and did not withdraw) — through the real router on both
 //! backends.
 
+mod pages;
+
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,6 +18,7 @@ use crate::common::{TestApp, TestUser};
 use crate::delivery::{ExamOpts, approved_bank, insert_exam};
 
 const BASE: &str = "/api/v1/orgs/acme-hiring";
+const JOB_TITLE: &str = "Rust engineer";
 
 struct Hiring {
     company: Organization,
