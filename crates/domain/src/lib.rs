@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod exams;
 pub mod files;
 pub mod grading;
+pub mod hiring;
 pub mod identity;
 pub mod notify;
 pub mod payments;

@@ -13,6 +13,8 @@ use invigil_store::tenancy::{self, ProfileInput};
 
 #[path = "demo_course.rs"]
 pub mod course;
+#[path = "demo_hiring.rs"]
+pub mod hiring;
 
 use crate::identity::crypto::random_password;
 use crate::state::AppState;
@@ -191,6 +193,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     load_finished_exam(state, org.id).await?;
     load_records(state, org.id).await?;
     course::load(state, org.id).await?;
+    accounts.extend(hiring::load(state).await?);
     Ok(accounts)
 }
 

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod exams;
 pub mod files;
 pub mod grading;
+pub mod hiring;
 pub mod http;
 pub mod identity;
 pub mod jobs;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exams;
 pub mod files;
 pub mod grading;
+pub mod hiring;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;

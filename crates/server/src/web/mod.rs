@@ -65,6 +65,7 @@ pub mod errors;
 mod exam;
 mod form;
 mod home;
+pub mod jobs;
 mod learn;
 mod links;
 pub mod live_classes;
@@ -119,6 +120,11 @@ pub fn router() -> Router<AppState> {
         .route("/me/results/{session}/appeal", post(results::appeal))
         .route("/me/live", get(live_classes::list_page))
         .route("/me/live/{org}/{id}/join", post(live_classes::join))
+        .route("/jobs", get(jobs::board_page))
+        .route("/jobs/{id}", get(jobs::job_page))
+        .route("/jobs/{id}/apply", post(jobs::apply))
+        .route("/me/applications", get(jobs::my_applications_page))
+        .route("/me/applications/{id}/withdraw", post(jobs::withdraw))
         .route("/me/billing", get(billing::billing_page))
         .route("/me/payments", get(billing::payments_redirect))
         .route(

@@ -20,6 +20,7 @@ mod delivery_model;
 mod exams;
 mod files;
 mod foundation;
+mod hiring;
 mod identity;
 mod input;
 mod kill;

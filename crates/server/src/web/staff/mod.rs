@@ -34,6 +34,7 @@ pub mod exam_form;
 pub mod exams;
 pub mod files;
 pub mod grading;
+pub mod hiring;
 pub mod home;
 pub mod live;
 pub mod live_classes;
@@ -53,7 +54,7 @@ use axum::response::Response;
 use axum::routing::get;
 use std::collections::HashMap;
 
-use invigil_domain::identity::{Action, Visibility};
+use invigil_domain::identity::{Action, OrgKind, Visibility};
 
 use super::errors::{csrf_refused, error_page};
 use super::session::{SignedIn, Visitor};
@@ -87,6 +88,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(banks_router())
         .merge(courses::router())
+        .merge(hiring::router())
 }
 
 /// Question banks, the question editor and QA (banks.rs, questions.rs).
@@ -301,6 +303,8 @@ impl Staff {
         let items = Section::ALL
             .iter()
             .filter(|(_, _, _, actions)| actions.is_empty() || actions.iter().any(|a| self.may(*a)))
+            // Only a company hires.
+            .filter(|(s, _, _, _)| *s != Section::Hiring || self.ctx.org.kind == OrgKind::Company)
             .map(|(s, path, label, _)| NavItem {
                 href: self.href(path),
                 label,

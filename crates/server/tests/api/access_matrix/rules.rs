@@ -41,6 +41,7 @@ const COURSE_EDITORS: Rule = Rule::AnyOf(&[Action::ManageCourses, Action::TeachC
 const MANAGE_COURSES: Rule = Rule::Policy(Action::ManageCourses);
 const TEACH_COURSES: Rule = Rule::Policy(Action::TeachCourses);
 const LEARN_COURSES: Rule = Rule::Policy(Action::LearnCourses);
+const RECRUITING_READERS: Rule = Rule::AnyOf(&[Action::ManageJobs, Action::ViewApplicants]);
 
 /// Every route under `/api/v1`, as (method, path template after `/api/v1`).
 pub(super) const RULES: &[(&str, &str, Rule)] = &[
@@ -910,5 +911,48 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "DELETE",
         "/orgs/{org}/api-keys/{id}",
         Rule::Policy(Action::ManageApiKeys),
+    // Hiring (issue 16 item 6): job postings, the public board, applying,
+    // applicants (an institution org answers 409 `not_a_company` to the
+    // allowed roles).
+    ("GET", "/orgs/{org}/job-postings", RECRUITING_READERS),
+    (
+        "POST",
+        "/orgs/{org}/job-postings",
+        Rule::Policy(Action::ManageJobs),
+    ),
+    ("GET", "/orgs/{org}/job-postings/{id}", RECRUITING_READERS),
+    (
+        "PATCH",
+        "/orgs/{org}/job-postings/{id}",
+        Rule::Policy(Action::ManageJobs),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/job-postings/{id}/close",
+        Rule::Policy(Action::ManageJobs),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/job-postings/{id}/applicants",
+        Rule::Policy(Action::ViewApplicants),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/job-postings/{id}/applicants/{application_id}",
+        Rule::Policy(Action::ViewApplicants),
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/job-postings/{id}/applicants/{application_id}",
+        Rule::Policy(Action::ViewApplicants),
+    ),
+    ("GET", "/jobs", Rule::Public),
+    ("GET", "/jobs/{id}", Rule::Public),
+    ("POST", "/jobs/{id}/applications", Rule::AnyAuthenticated),
+    ("GET", "/me/applications", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/me/applications/{id}/withdraw",
+        Rule::AnyAuthenticated,
     ),
 ];
