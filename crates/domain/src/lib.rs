@@ -14,7 +14,9 @@ pub mod grading;
 pub mod identity;
 pub mod notify;
 pub mod payments;
+pub mod practice;
 pub mod proctoring;
+pub mod progress;
 pub mod reports;
 pub mod review;
 #[doc(hidden)]
