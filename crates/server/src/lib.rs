@@ -22,6 +22,7 @@ pub mod live;
 pub mod mail;
 pub mod notify;
 pub mod payments;
+pub mod practice;
 pub mod proctoring;
 pub mod progress;
 pub mod records;

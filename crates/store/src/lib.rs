@@ -21,6 +21,7 @@ pub mod notify;
 pub mod outbox;
 pub mod page;
 pub mod payments;
+pub mod practice;
 pub mod proctoring;
 pub mod records;
 pub mod review;

@@ -191,7 +191,7 @@ pub fn summarize(acts: &[Activity], today: NaiveDate, window: u32) -> Summary {
     let mut points = 0u64;
     let mut badges: Vec<Earned> = Vec::new();
     let mut practices = 0u32;
-    let mut earn = |badges: &mut Vec<Earned>, badge: Badge, at: DateTime<Utc>| {
+    let earn = |badges: &mut Vec<Earned>, badge: Badge, at: DateTime<Utc>| {
         if !badges.iter().any(|e| e.badge == badge) {
             badges.push(Earned { badge, at });
         }
