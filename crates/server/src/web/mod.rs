@@ -71,6 +71,7 @@ pub mod live_classes;
 pub mod multipart;
 mod notifications;
 pub mod pair;
+pub mod practice;
 mod precheck;
 mod results;
 pub mod session;
@@ -119,6 +120,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/results/{session}/appeal", post(results::appeal))
         .route("/me/live", get(live_classes::list_page))
         .route("/me/live/{org}/{id}/join", post(live_classes::join))
+        .route("/me/practice", get(practice::list_page))
+        .route("/me/practice/{org}/start", post(practice::start))
+        .route("/me/practice/{session}", get(practice::session_page_get))
+        .route("/me/practice/{session}/answer", post(practice::answer))
+        .route("/me/practice/{session}/abandon", post(practice::abandon))
+        .route("/me/progress", get(practice::progress_page))
         .route("/me/billing", get(billing::billing_page))
         .route("/me/payments", get(billing::payments_redirect))
         .route(

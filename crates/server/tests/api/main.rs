@@ -29,6 +29,7 @@ mod notify;
 mod openapi;
 mod payments;
 mod pipeline;
+mod practice;
 mod proctoring;
 mod records;
 mod reports;
