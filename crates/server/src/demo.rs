@@ -191,6 +191,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     load_finished_exam(state, org.id).await?;
     load_records(state, org.id).await?;
     course::load(state, org.id).await?;
+    crate::demo_practice::load(state, org.id).await?;
     Ok(accounts)
 }
 

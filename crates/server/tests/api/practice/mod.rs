@@ -4,6 +4,7 @@
 //! and streaks on a moved clock, and the OpenAI-compatible evaluator
 //! against a loopback HTTP peer — through the real router on both backends.
 
+mod pages;
 mod remote;
 
 use chrono::Duration;
