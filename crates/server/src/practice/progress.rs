@@ -7,7 +7,7 @@ use uuid::Uuid;
 use invigil_domain::progress::{self as rules, Activity, ActivityKind, Summary};
 use invigil_store::practice as store;
 
-use super::views::{BadgeView, DayView, ProgressView};
+use super::views::{LearnerProgressView, PracticeBadgeView, PracticeDayView};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -50,9 +50,9 @@ pub async fn summary(state: &AppState, user_id: Uuid, window: u32) -> Result<Sum
     Ok(rules::summarize(&acts, state.now().date_naive(), window))
 }
 
-impl From<&Summary> for ProgressView {
+impl From<&Summary> for LearnerProgressView {
     fn from(s: &Summary) -> Self {
-        ProgressView {
+        LearnerProgressView {
             current_streak: s.current_streak,
             longest_streak: s.longest_streak,
             last_activity_date: s.last_activity_date,
@@ -61,7 +61,7 @@ impl From<&Summary> for ProgressView {
             badges: s
                 .badges
                 .iter()
-                .map(|e| BadgeView {
+                .map(|e| PracticeBadgeView {
                     id: e.badge.name().to_owned(),
                     name: e.badge.title().to_owned(),
                     earned_at: e.at,
@@ -70,7 +70,7 @@ impl From<&Summary> for ProgressView {
             days: s
                 .days
                 .iter()
-                .map(|(date, c)| DayView {
+                .map(|(date, c)| PracticeDayView {
                     date: *date,
                     exams: c.exams,
                     practices: c.practices,
@@ -82,6 +82,6 @@ impl From<&Summary> for ProgressView {
 }
 
 /// The `/me/progress` answer.
-pub async fn view(state: &AppState, user_id: Uuid) -> Result<ProgressView, ApiError> {
+pub async fn view(state: &AppState, user_id: Uuid) -> Result<LearnerProgressView, ApiError> {
     Ok((&summary(state, user_id, WINDOW_DAYS).await?).into())
 }

@@ -10,7 +10,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::views::{
-    AnswerBody, ProgressView, ScenarioBody, ScenarioQuery, ScenarioView, SessionView, StartBody,
+    LearnerProgressView, PracticeAnswerBody, PracticeStartBody, ScenarioBody, ScenarioQuery,
+    ScenarioView, SessionView,
 };
 use super::{progress, service};
 use crate::authz::OrgCtx;
@@ -127,7 +128,7 @@ pub async fn delete_practice_scenario(
 
 /// Start a practice interview: ACTIVE, the first question asked.
 #[utoipa::path(post, path = "/orgs/{org}/practice-sessions", tag = "practice",
-    request_body = StartBody, params(("org" = String, Path)),
+    request_body = PracticeStartBody, params(("org" = String, Path)),
     responses((status = 201, body = SessionView), (status = 403), (status = 404),
         (status = 422)),
     security(("bearer" = [])))]
@@ -137,7 +138,7 @@ pub async fn start_practice_session(
     req: Request,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let caller = Caller::of(&ctx, READERS)?;
-    let body: StartBody = json_body(req, &state).await?;
+    let body: PracticeStartBody = json_body(req, &state).await?;
     let v = service::start(&state, &caller, body.scenario_id).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -160,7 +161,7 @@ pub async fn get_practice_session(
 /// `practice_not_active` once it ended, `out_of_order` for an answer to
 /// another question.
 #[utoipa::path(post, path = "/practice-sessions/{id}/messages", tag = "practice",
-    request_body = AnswerBody, params(("id" = Uuid, Path)),
+    request_body = PracticeAnswerBody, params(("id" = Uuid, Path)),
     responses((status = 200, body = SessionView), (status = 401), (status = 404),
         (status = 409), (status = 422)),
     security(("bearer" = [])))]
@@ -170,7 +171,7 @@ pub async fn answer_practice_session(
     ApiPath(id): ApiPath<Uuid>,
     req: Request,
 ) -> Result<Json<SessionView>, ApiError> {
-    let body: AnswerBody = json_body(req, &state).await?;
+    let body: PracticeAnswerBody = json_body(req, &state).await?;
     service::answer(&state, me.id(), id, body).await.map(Json)
 }
 
@@ -207,11 +208,11 @@ pub async fn my_practice_sessions(
 /// (UTC), computed from exams submitted, practice interviews completed and
 /// lectures completed.
 #[utoipa::path(get, path = "/me/progress", tag = "practice",
-    responses((status = 200, body = ProgressView), (status = 401)),
+    responses((status = 200, body = LearnerProgressView), (status = 401)),
     security(("bearer" = [])))]
 pub async fn my_progress(
     State(state): State<AppState>,
     me: CurrentUser,
-) -> Result<Json<ProgressView>, ApiError> {
+) -> Result<Json<LearnerProgressView>, ApiError> {
     progress::view(&state, me.id()).await.map(Json)
 }

@@ -20,7 +20,9 @@ use invigil_store::practice::{
 };
 
 use super::evaluator;
-use super::views::{AnswerBody, QuestionBody, ScenarioBody, ScenarioView, SessionView};
+use super::views::{
+    PracticeAnswerBody, PracticeQuestionBody, ScenarioBody, ScenarioView, SessionView,
+};
 use crate::audit::{Audit, AuditAction};
 use crate::courses::access::Caller;
 use crate::courses::validate::Errors;
@@ -50,7 +52,7 @@ fn long_text(e: &mut Errors, field: &str, raw: &str, max: usize) -> String {
     t.to_owned()
 }
 
-fn question(e: &mut Errors, i: usize, q: &QuestionBody) -> Question {
+fn question(e: &mut Errors, i: usize, q: &PracticeQuestionBody) -> Question {
     let f = |s: &str| format!("questions[{i}].{s}");
     let prompt = long_text(e, &f("prompt"), &q.prompt, 2000);
     if q.expected_points.is_empty() || q.expected_points.len() > MAX_POINTS {
@@ -377,7 +379,7 @@ pub async fn answer(
     state: &AppState,
     user_id: Uuid,
     id: Uuid,
-    body: AnswerBody,
+    body: PracticeAnswerBody,
 ) -> Result<SessionView, ApiError> {
     let content = check_answer(&body.content)?;
     let s = store::session_of(state.db.read(), user_id, id)

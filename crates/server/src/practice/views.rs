@@ -14,7 +14,7 @@ use invigil_store::practice::{PracticeMessage, PracticeSession, Scenario};
 /// One point a good answer makes, and the keywords that show it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PointBody {
+pub struct PracticePointBody {
     /// What the point is (shown in feedback), 1 to 500 characters.
     pub text: String,
     /// 1 to 20 keywords; every one must occur (whole words, case and
@@ -33,11 +33,11 @@ fn one() -> f64 {
 /// An interview question with its rubric.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QuestionBody {
+pub struct PracticeQuestionBody {
     /// The question asked, 1 to 2000 characters.
     pub prompt: String,
     /// 1 to 20 points.
-    pub expected_points: Vec<PointBody>,
+    pub expected_points: Vec<PracticePointBody>,
     /// The most an answer scores, more than 0, at most 1000.
     pub max_score: f64,
     /// A model answer (shown after the session), at most 8000 characters.
@@ -45,14 +45,14 @@ pub struct QuestionBody {
     pub model_answer: Option<String>,
 }
 
-impl From<&Question> for QuestionBody {
+impl From<&Question> for PracticeQuestionBody {
     fn from(q: &Question) -> Self {
-        QuestionBody {
+        PracticeQuestionBody {
             prompt: q.prompt.clone(),
             expected_points: q
                 .expected_points
                 .iter()
-                .map(|p: &ExpectedPoint| PointBody {
+                .map(|p: &ExpectedPoint| PracticePointBody {
                     text: p.text.clone(),
                     keywords: p.keywords.clone(),
                     weight: p.weight,
@@ -78,7 +78,7 @@ pub struct ScenarioBody {
     #[serde(default)]
     pub published: bool,
     /// 1 to 50 questions, asked in this order.
-    pub questions: Vec<QuestionBody>,
+    pub questions: Vec<PracticeQuestionBody>,
 }
 
 /// `?published=true` lists only published scenarios (learners always get
@@ -104,7 +104,7 @@ pub struct ScenarioView {
     pub published: bool,
     pub question_count: usize,
     /// Authors only (learners would read the expected answers).
-    pub questions: Option<Vec<QuestionBody>>,
+    pub questions: Option<Vec<PracticeQuestionBody>>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -120,8 +120,13 @@ impl ScenarioView {
             difficulty: s.difficulty,
             published: s.published,
             question_count: s.questions.0.len(),
-            questions: with_questions
-                .then(|| s.questions.0.iter().map(QuestionBody::from).collect()),
+            questions: with_questions.then(|| {
+                s.questions
+                    .0
+                    .iter()
+                    .map(PracticeQuestionBody::from)
+                    .collect()
+            }),
             created_by: s.created_by,
             created_at: s.created_at,
             updated_at: s.updated_at,
@@ -132,14 +137,14 @@ impl ScenarioView {
 /// Start a practice session.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StartBody {
+pub struct PracticeStartBody {
     pub scenario_id: Uuid,
 }
 
 /// An answer to the current question.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnswerBody {
+pub struct PracticeAnswerBody {
     /// The answer, 1 byte to 8 KiB, no control characters but tab and
     /// line breaks.
     pub content: String,
@@ -151,7 +156,7 @@ pub struct AnswerBody {
 
 /// One answer's score.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AnswerEvaluationView {
+pub struct PracticeAnswerEvaluationView {
     pub score: f64,
     pub max: f64,
     pub feedback: String,
@@ -159,9 +164,9 @@ pub struct AnswerEvaluationView {
     pub missing_points: Vec<String>,
 }
 
-impl From<&AnswerEvaluation> for AnswerEvaluationView {
+impl From<&AnswerEvaluation> for PracticeAnswerEvaluationView {
     fn from(e: &AnswerEvaluation) -> Self {
-        AnswerEvaluationView {
+        PracticeAnswerEvaluationView {
             score: e.score,
             max: e.max,
             feedback: e.feedback.clone(),
@@ -172,15 +177,15 @@ impl From<&AnswerEvaluation> for AnswerEvaluationView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct QuestionScoreView {
+pub struct PracticeQuestionScoreView {
     pub question_index: usize,
     pub score: f64,
     pub max: f64,
 }
 
-impl From<&QuestionScore> for QuestionScoreView {
+impl From<&QuestionScore> for PracticeQuestionScoreView {
     fn from(s: &QuestionScore) -> Self {
-        QuestionScoreView {
+        PracticeQuestionScoreView {
             question_index: s.question_index,
             score: s.score,
             max: s.max,
@@ -190,17 +195,17 @@ impl From<&QuestionScore> for QuestionScoreView {
 
 /// A finished session's evaluation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OverallView {
-    pub scores: Vec<QuestionScoreView>,
+pub struct PracticeOverallView {
+    pub scores: Vec<PracticeQuestionScoreView>,
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
     /// 0 to 100.
     pub overall_score: u8,
 }
 
-impl From<&OverallEvaluation> for OverallView {
+impl From<&OverallEvaluation> for PracticeOverallView {
     fn from(o: &OverallEvaluation) -> Self {
-        OverallView {
+        PracticeOverallView {
             scores: o.scores.iter().map(Into::into).collect(),
             strengths: o.strengths.clone(),
             improvements: o.improvements.clone(),
@@ -212,19 +217,19 @@ impl From<&OverallEvaluation> for OverallView {
 /// A message of the conversation: a question (ASSISTANT) or an answer
 /// (USER, with its evaluation).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MessageView {
+pub struct PracticeMessageView {
     pub seq: i32,
     #[schema(value_type = String, example = "ASSISTANT")]
     pub role: MessageRole,
     pub question_index: i32,
     pub content: String,
-    pub evaluation: Option<AnswerEvaluationView>,
+    pub evaluation: Option<PracticeAnswerEvaluationView>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&PracticeMessage> for MessageView {
+impl From<&PracticeMessage> for PracticeMessageView {
     fn from(m: &PracticeMessage) -> Self {
-        MessageView {
+        PracticeMessageView {
             seq: m.seq,
             role: m.role,
             question_index: m.question_index,
@@ -255,13 +260,13 @@ pub struct SessionView {
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<i64>,
     /// Each answered question's score (kept after the transcript goes).
-    pub scores: Vec<QuestionScoreView>,
+    pub scores: Vec<PracticeQuestionScoreView>,
     pub overall_score: Option<i32>,
-    pub evaluation: Option<OverallView>,
+    pub evaluation: Option<PracticeOverallView>,
     /// The messages were deleted (retention or erasure).
     pub transcript_purged: bool,
     /// The conversation (one session's view; empty in lists).
-    pub messages: Vec<MessageView>,
+    pub messages: Vec<PracticeMessageView>,
     /// Model answers, once the session is COMPLETED (one session's view).
     pub model_answers: Vec<Option<String>>,
 }
@@ -302,7 +307,7 @@ impl SessionView {
 
 /// A badge earned.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BadgeView {
+pub struct PracticeBadgeView {
     /// FIRST_EXAM, FIRST_PRACTICE, TEN_PRACTICES, STREAK_7, STREAK_30,
     /// PERFECT_SCORE, COURSE_COMPLETED.
     pub id: String,
@@ -312,7 +317,7 @@ pub struct BadgeView {
 
 /// What was done on one (UTC) day.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DayView {
+pub struct PracticeDayView {
     pub date: NaiveDate,
     pub exams: u32,
     pub practices: u32,
@@ -321,14 +326,14 @@ pub struct DayView {
 
 /// A learner's progress, computed from what they did (UTC days).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProgressView {
+pub struct LearnerProgressView {
     pub current_streak: u32,
     pub longest_streak: u32,
     pub last_activity_date: Option<NaiveDate>,
     pub points: u64,
     /// beginner, intermediate or advanced.
     pub level: String,
-    pub badges: Vec<BadgeView>,
+    pub badges: Vec<PracticeBadgeView>,
     /// The last 90 days, oldest first, ending today.
-    pub days: Vec<DayView>,
+    pub days: Vec<PracticeDayView>,
 }

@@ -26,7 +26,7 @@ use super::{Layout, when};
 use crate::authz::OrgCtx;
 use crate::courses::access::{Caller, READERS};
 use crate::http::error::ApiError;
-use crate::practice::views::{AnswerBody, SessionView};
+use crate::practice::views::{PracticeAnswerBody, SessionView};
 use crate::practice::{progress, service};
 use crate::state::AppState;
 
@@ -287,7 +287,7 @@ pub async fn answer(
         Ok(id) => id,
         Err(e) => return error_page(&e),
     };
-    let body = AnswerBody {
+    let body = PracticeAnswerBody {
         content: form.value.content,
         question_index: form.value.question_index,
     };
