@@ -16,7 +16,9 @@ pub mod identity;
 pub mod notify;
 pub mod payments;
 pub mod people;
+pub mod practice;
 pub mod proctoring;
+pub mod progress;
 pub mod reports;
 pub mod review;
 #[doc(hidden)]

@@ -166,6 +166,17 @@ pub struct Config {
     /// Live classes: how many minutes before the start every participant
     /// gets the reminder (1 to 10080).
     pub live_reminder_minutes: u64,
+    /// Practice interviews: an OpenAI-compatible API base (e.g.
+    /// `https://api.openai.com`; `/v1/chat/completions` is appended) that
+    /// scores answers; unset scores them with the rubric, here.
+    pub practice_evaluator_url: Option<String>,
+    /// The bearer key of that API.
+    pub practice_evaluator_key: Option<Secret>,
+    /// The model named in its requests.
+    pub practice_evaluator_model: String,
+    /// Practice transcripts (the messages) are deleted this many days
+    /// after the session started; scores stay (1 to 3650).
+    pub practice_retention_days: u64,
 }
 
 /// The blob store backend.
@@ -231,6 +242,10 @@ impl Default for Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             live_reminder_minutes: 15,
+            practice_evaluator_url: None,
+            practice_evaluator_key: None,
+            practice_evaluator_model: "gpt-4o-mini".into(),
+            practice_retention_days: 180,
         }
     }
 }
@@ -300,6 +315,10 @@ const KEYS: &[&str] = &[
     "stripe_secret_key",
     "stripe_webhook_secret",
     "live_reminder_minutes",
+    "practice_evaluator_url",
+    "practice_evaluator_key",
+    "practice_evaluator_model",
+    "practice_retention_days",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -443,6 +462,18 @@ impl Config {
             return Err(ConfigError(
                 "s3_endpoint must start with https:// (http:// only with s3_allow_http = true)"
                     .into(),
+            ));
+        }
+        if !(1..=3650).contains(&self.practice_retention_days) {
+            return Err(ConfigError(
+                "practice_retention_days must be from 1 to 3650".into(),
+            ));
+        }
+        if let Some(u) = &self.practice_evaluator_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(ConfigError(
+                "practice_evaluator_url must start with https:// or http://".into(),
             ));
         }
         if !(1..=10_080).contains(&self.live_reminder_minutes) {

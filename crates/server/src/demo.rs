@@ -194,6 +194,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     load_records(state, org.id).await?;
     course::load(state, org.id).await?;
     accounts.extend(hiring::load(state).await?);
+    crate::demo_practice::load(state, org.id).await?;
     Ok(accounts)
 }
 

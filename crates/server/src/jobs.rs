@@ -43,6 +43,12 @@ pub fn spawn_all(state: &AppState) {
         Duration::from_secs(60),
         |s| async move { crate::live::reminders::send_due(&s).await.map(|_| ()) },
     );
+    spawn_leased(
+        state,
+        "practice-purge",
+        Duration::from_secs(3600),
+        |s| async move { crate::practice::service::purge(&s).await.map(|_| ()) },
+    );
     // A persistence matter the store answers (SQLite keeps a WAL file).
     if state.db.has_wal() {
         spawn_leased(

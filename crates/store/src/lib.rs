@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod page;
 pub mod payments;
 pub mod people;
+pub mod practice;
 pub mod proctoring;
 pub mod records;
 pub mod review;

@@ -118,6 +118,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::live::routes::routes())
         .merge(crate::people::routes::routes())
         .merge(crate::hiring::routes::routes())
+        .merge(crate::practice::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()

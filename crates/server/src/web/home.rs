@@ -108,6 +108,8 @@ pub struct MyExamsPage {
     pub more: Option<String>,
     /// Whether this is a later page (a link back to the first).
     pub later_page: bool,
+    /// The "Your progress" card (first page only).
+    pub progress: Option<super::practice::ProgressCard>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,12 +163,18 @@ pub async fn my_exams(
             serde_urlencoded::to_string([("cursor", c)]).unwrap_or_default()
         )
     });
+    let progress = if later_page {
+        None
+    } else {
+        super::practice::card(&state, user.id()).await
+    };
     let (csrf, _) = visitor.csrf_for_page();
     MyExamsPage {
         layout: Layout::for_visitor("My exams", &visitor, &csrf),
         exams,
         more,
         later_page,
+        progress,
     }
     .into_response()
 }

@@ -72,6 +72,7 @@ pub mod live_classes;
 pub mod multipart;
 mod notifications;
 pub mod pair;
+pub mod practice;
 mod precheck;
 mod results;
 pub mod session;
@@ -125,6 +126,12 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}/apply", post(jobs::apply))
         .route("/me/applications", get(jobs::my_applications_page))
         .route("/me/applications/{id}/withdraw", post(jobs::withdraw))
+        .route("/me/practice", get(practice::list_page))
+        .route("/me/practice/{org}/start", post(practice::start))
+        .route("/me/practice/{session}", get(practice::session_page_get))
+        .route("/me/practice/{session}/answer", post(practice::answer))
+        .route("/me/practice/{session}/abandon", post(practice::abandon))
+        .route("/me/progress", get(practice::progress_page))
         .route("/me/billing", get(billing::billing_page))
         .route("/me/payments", get(billing::payments_redirect))
         .route(

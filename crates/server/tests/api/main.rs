@@ -31,6 +31,7 @@ mod openapi;
 mod payments;
 mod people;
 mod pipeline;
+mod practice;
 mod proctoring;
 mod records;
 mod reports;

@@ -955,4 +955,28 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "/me/applications/{id}/withdraw",
         Rule::AnyAuthenticated,
     ),
+    // Practice interviews and progress (issue 16, helper "practice").
+    ("GET", "/orgs/{org}/practice-scenarios", COURSE_READERS),
+    ("POST", "/orgs/{org}/practice-scenarios", COURSE_EDITORS),
+    ("GET", "/orgs/{org}/practice-scenarios/{id}", COURSE_READERS),
+    ("PUT", "/orgs/{org}/practice-scenarios/{id}", COURSE_EDITORS),
+    (
+        "DELETE",
+        "/orgs/{org}/practice-scenarios/{id}",
+        COURSE_EDITORS,
+    ),
+    ("POST", "/orgs/{org}/practice-sessions", COURSE_READERS),
+    ("GET", "/practice-sessions/{id}", Rule::AnyAuthenticated),
+    (
+        "POST",
+        "/practice-sessions/{id}/messages",
+        Rule::AnyAuthenticated,
+    ),
+    (
+        "POST",
+        "/practice-sessions/{id}/abandon",
+        Rule::AnyAuthenticated,
+    ),
+    ("GET", "/me/practice-sessions", Rule::AnyAuthenticated),
+    ("GET", "/me/progress", Rule::AnyAuthenticated),
 ];
