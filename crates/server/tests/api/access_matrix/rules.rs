@@ -868,4 +868,31 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         Rule::AnyAuthenticated,
     ),
     ("POST", "/webhooks/stripe", Rule::Public),
+    // Certificates (issue 16 item 4).
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/certificate",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/exams/{exam}/certificate",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/certificates",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/certificates/{id}/revoke",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    ("GET", "/me/certificates", Rule::AnyAuthenticated),
+    ("GET", "/me/certificates/{id}", Rule::AnyAuthenticated),
+    ("PATCH", "/me/certificates/{id}", Rule::AnyAuthenticated),
+    ("GET", "/me/certificates/{id}/pdf", Rule::AnyAuthenticated),
+    ("GET", "/certificates/{code}", Rule::Public),
+    ("GET", "/certificates/{code}/pdf", Rule::Public),
 ];
