@@ -490,6 +490,19 @@ async fn staff_list_revoke_and_expiry(app: TestApp) {
     // Expiry: computed at read time from valid_until.
     let b_code = code_of(&mine(&app, &b).await[0]);
     app.clock.advance(Duration::days(11));
+    // Sign-in sessions expire too: sign in again after the jump.
+    let b = TestUser {
+        token: app.fresh_token(&b).await,
+        ..b
+    };
+    let coordinator = app.fresh_token(&fx.coordinator).await;
+    let fx = Fx {
+        coordinator: TestUser {
+            token: coordinator,
+            ..fx.coordinator
+        },
+        ..fx
+    };
     assert_eq!(mine(&app, &b).await[0]["status"], "EXPIRED");
     let v = app
         .get(&format!("/api/v1/certificates/{b_code}"))
