@@ -75,7 +75,9 @@ pub fn code_from(random: [u8; CODE_CHARS]) -> String {
         if i > 0 && i % 4 == 0 {
             out.push('-');
         }
-        out.push(char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]));
+        out.push(char::from(
+            CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()],
+        ));
     }
     out
 }

@@ -351,7 +351,10 @@ impl CertificateSettingInput {
         let title = match self.title.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(t) if t.chars().any(char::is_control) => {
-                errors.push(FieldError::new("title", "must not contain control characters"));
+                errors.push(FieldError::new(
+                    "title",
+                    "must not contain control characters",
+                ));
                 None
             }
             Some(t) if t.chars().count() > CERTIFICATE_TITLE_CHARS => {
@@ -363,9 +366,9 @@ impl CertificateSettingInput {
             }
             Some(t) => Some(t.to_owned()),
         };
-        let valid_for_days = self.valid_for_days.and_then(|d| {
-            check_range(&mut errors, "valid_for_days", d, &CERTIFICATE_VALID_DAYS)
-        });
+        let valid_for_days = self
+            .valid_for_days
+            .and_then(|d| check_range(&mut errors, "valid_for_days", d, &CERTIFICATE_VALID_DAYS));
         if errors.is_empty() {
             Ok(CertificateSetting {
                 enabled: self.enabled,

@@ -124,7 +124,13 @@ pub fn render(p: &Printable, base: &str, now: DateTime<Utc>) -> Result<Vec<u8>, 
         CertificateStatus::Valid => {}
         other => {
             fill(&mut s, 160, 20, 20);
-            centred(&mut s, (&bold, true), 18.0, 380.0, &format!("Status: {other}"));
+            centred(
+                &mut s,
+                (&bold, true),
+                18.0,
+                380.0,
+                &format!("Status: {other}"),
+            );
         }
     }
     fill(&mut s, 60, 60, 60);

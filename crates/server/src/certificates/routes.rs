@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::service;
 use super::views::{
-    CertificateQuery, CertificateSettingBody, CertificateView, PublicCertificateView,
-    PublishBody, RevokeBody,
+    CertificateQuery, CertificateSettingBody, CertificateView, PublicCertificateView, PublishBody,
+    RevokeBody,
 };
 use crate::authz::OrgCtx;
 use crate::http::auth::{ClientInfo, CurrentUser};

@@ -24,8 +24,8 @@ use invigil_store::identity::users;
 use invigil_store::tenancy;
 
 use super::views::{
-    CertificateQuery, CertificateSettingBody, CertificateView, PublicCertificateView,
-    PublishBody, RevokeBody,
+    CertificateQuery, CertificateSettingBody, CertificateView, PublicCertificateView, PublishBody,
+    RevokeBody,
 };
 use crate::audit::{Audit, AuditAction};
 use crate::authz::OrgCtx;

@@ -106,8 +106,7 @@ pub async fn regrade(
             serde_json::json!({ "question_id": question_id, "sessions": changed }),
         )
         .await?;
-    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None)
-        .await?;
+    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None).await?;
     commit(tx).await?;
     Ok(count)
 }

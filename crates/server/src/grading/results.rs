@@ -69,8 +69,7 @@ pub async fn release_results(
             serde_json::json!({ "candidates": users.len(), "withheld_sessions": withheld }),
         )
         .await?;
-    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None)
-        .await?;
+    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None).await?;
     commit(tx).await?;
     Ok(users.len())
 }

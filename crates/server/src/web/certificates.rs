@@ -86,7 +86,10 @@ pub async fn list_page(
     signed_in: SignedIn,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let cursor = query.ok().and_then(|Query(q)| q.cursor).filter(|c| !c.is_empty());
+    let cursor = query
+        .ok()
+        .and_then(|Query(q)| q.cursor)
+        .filter(|c| !c.is_empty());
     let page = PageQuery {
         limit: Some(30),
         cursor: cursor.clone(),

@@ -90,7 +90,12 @@ pub async fn page(
     query: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
     let f = query.map(|Query(q)| q).unwrap_or_default();
-    let exam_id = match f.exam_id.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let exam_id = match f
+        .exam_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         None => None,
         Some(e) => match e.parse::<Uuid>() {
             Ok(id) => Some(id),
@@ -113,9 +118,9 @@ pub async fn page(
     let status_param = status.clone().unwrap_or_default();
     CertificatesPage {
         layout: staff.layout("Certificates", Section::Certificates),
-        more: list.next_cursor.map(|c| {
-            format!("{action}?exam_id={exam_param}&status={status_param}&cursor={c}")
-        }),
+        more: list
+            .next_cursor
+            .map(|c| format!("{action}?exam_id={exam_param}&status={status_param}&cursor={c}")),
         action,
         rows: list.items.into_iter().map(row).collect(),
         exam_id: exam_param,

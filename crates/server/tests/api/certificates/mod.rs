@@ -189,7 +189,10 @@ async fn exams_not_opted_in_issue_nothing(app: TestApp) {
             &fx.coordinator.token,
         )
         .await;
-    assert_eq!(got, json!({"enabled": true, "title": null, "valid_for_days": 30, "show_score": false}));
+    assert_eq!(
+        got,
+        json!({"enabled": true, "title": null, "valid_for_days": 30, "show_score": false})
+    );
 }
 
 async fn setting_input_is_checked(app: TestApp) {
@@ -210,9 +213,13 @@ async fn setting_input_is_checked(app: TestApp) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["title", "valid_for_days"]);
-    app.put_json(&url, &fx.coordinator.token, &json!({"enabled": true, "colour": "red"}))
-        .await
-        .assert(422);
+    app.put_json(
+        &url,
+        &fx.coordinator.token,
+        &json!({"enabled": true, "colour": "red"}),
+    )
+    .await
+    .assert(422);
     app.put_json(&url, &fx.coordinator.token, &json!({"enabled": "yes"}))
         .await
         .assert(422);
@@ -244,14 +251,26 @@ async fn violation_confirmed_gets_none_and_later_decisions_revoke(app: TestApp) 
     assert!(mine(&app, &bad).await.is_empty());
     assert!(mine(&app, &ok).await.is_empty());
     claim(&app, bad_sid, &fx.proctor).await.assert(200);
-    decide(&app, bad_sid, &fx.proctor, "VIOLATION_CONFIRMED", "phone on the desk")
-        .await
-        .assert(200);
+    decide(
+        &app,
+        bad_sid,
+        &fx.proctor,
+        "VIOLATION_CONFIRMED",
+        "phone on the desk",
+    )
+    .await
+    .assert(200);
     assert!(mine(&app, &bad).await.is_empty());
     claim(&app, ok_sid, &fx.proctor).await.assert(200);
-    decide(&app, ok_sid, &fx.proctor, "CLEARED", "a cat on the keyboard")
-        .await
-        .assert(200);
+    decide(
+        &app,
+        ok_sid,
+        &fx.proctor,
+        "CLEARED",
+        "a cat on the keyboard",
+    )
+    .await
+    .assert(200);
     let certs = mine(&app, &ok).await;
     assert_eq!(certs.len(), 1);
     assert_eq!(certs[0]["status"], "VALID");
@@ -268,9 +287,15 @@ async fn violation_confirmed_gets_none_and_later_decisions_revoke(app: TestApp) 
     .assert(200);
     assert_eq!(mine(&app, &ok).await[0]["status"], "VALID");
     claim(&app, ok_sid, &fx.proctor).await.assert(200);
-    decide(&app, ok_sid, &fx.proctor, "VIOLATION_CONFIRMED", "a second person at minute 12")
-        .await
-        .assert(200);
+    decide(
+        &app,
+        ok_sid,
+        &fx.proctor,
+        "VIOLATION_CONFIRMED",
+        "a second person at minute 12",
+    )
+    .await
+    .assert(200);
     let certs = mine(&app, &ok).await;
     assert_eq!(certs.len(), 1);
     assert_eq!(certs[0]["status"], "REVOKED");
@@ -298,12 +323,22 @@ async fn public_verification_shows_only_what_is_published(app: TestApp) {
     let code = code_of(&c);
     let id = c["id"].as_str().unwrap().to_owned();
     // Unpublished: the code is valid, its status, nothing personal.
-    let r = app.get(&format!("/api/v1/certificates/{code}")).send().await;
+    let r = app
+        .get(&format!("/api/v1/certificates/{code}"))
+        .send()
+        .await;
     r.assert(200);
     let v = r.json();
     assert_eq!(v["status"], "VALID");
     assert_eq!(v["published"], false);
-    for k in ["holder_name", "title", "organization", "issued_at", "percent", "pdf_url"] {
+    for k in [
+        "holder_name",
+        "title",
+        "organization",
+        "issued_at",
+        "percent",
+        "pdf_url",
+    ] {
         assert_eq!(v[k], Value::Null, "{k}: {v}");
     }
     assert!(!r.text().contains("pass"), "{}", r.text());
@@ -368,7 +403,9 @@ async fn public_verification_shows_only_what_is_published(app: TestApp) {
     assert_eq!(v["pdf_url"], format!("/api/v1/certificates/{code}/pdf"));
     // The PDF: a PDF, the font embedded, the code in it.
     for r in [
-        app.get(&format!("/api/v1/certificates/{code}/pdf")).send().await,
+        app.get(&format!("/api/v1/certificates/{code}/pdf"))
+            .send()
+            .await,
         app.get_as(&format!("/api/v1/me/certificates/{id}/pdf"), &pass.token)
             .await,
     ] {
@@ -402,11 +439,7 @@ async fn public_verification_shows_only_what_is_published(app: TestApp) {
 }
 
 async fn staff_list_revoke_and_expiry(app: TestApp) {
-    let fx = fixture(
-        &app,
-        json!({"enabled": true, "valid_for_days": 10}),
-    )
-    .await;
+    let fx = fixture(&app, json!({"enabled": true, "valid_for_days": 10})).await;
     let (a, _) = sat(&app, &fx, "a@acme.org", true).await;
     let (b, _) = sat(&app, &fx, "b@acme.org", true).await;
     release(&app, &fx).await;
@@ -414,10 +447,17 @@ async fn staff_list_revoke_and_expiry(app: TestApp) {
     assert_eq!(all.len(), 2);
     let by_exam = staff_list(&app, &fx, &format!("?exam_id={}", fx.exam)).await;
     assert_eq!(by_exam.len(), 2);
-    assert!(staff_list(&app, &fx, &format!("?exam_id={}", Uuid::now_v7())).await.is_empty());
+    assert!(
+        staff_list(&app, &fx, &format!("?exam_id={}", Uuid::now_v7()))
+            .await
+            .is_empty()
+    );
     // Paging.
     let page = app
-        .get_json(&format!("{ACME}/certificates?limit=1"), &fx.coordinator.token)
+        .get_json(
+            &format!("{ACME}/certificates?limit=1"),
+            &fx.coordinator.token,
+        )
         .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     let next = page["next_cursor"].as_str().unwrap();
@@ -428,12 +468,18 @@ async fn staff_list_revoke_and_expiry(app: TestApp) {
         )
         .await;
     assert_ne!(page2["items"][0]["id"], page["items"][0]["id"]);
-    app.get_as(&format!("{ACME}/certificates?status=GONE"), &fx.coordinator.token)
-        .await
-        .assert_problem(422, "validation_failed");
-    app.get_as(&format!("{ACME}/certificates?limit=501"), &fx.coordinator.token)
-        .await
-        .assert(422);
+    app.get_as(
+        &format!("{ACME}/certificates?status=GONE"),
+        &fx.coordinator.token,
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.get_as(
+        &format!("{ACME}/certificates?limit=501"),
+        &fx.coordinator.token,
+    )
+    .await
+    .assert(422);
     // Candidates and proctors may not list: 403.
     app.get_as(&format!("{ACME}/certificates"), &a.token)
         .await
@@ -466,7 +512,11 @@ async fn staff_list_revoke_and_expiry(app: TestApp) {
         .assert(422);
     assert_eq!(mine(&app, &a).await[0]["status"], "VALID");
     let r = app
-        .post_json(&url, &fx.coordinator.token, &json!({"reason": "issued in error"}))
+        .post_json(
+            &url,
+            &fx.coordinator.token,
+            &json!({"reason": "issued in error"}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["status"], "REVOKED");
