@@ -4,6 +4,7 @@
 //! function with unit tests.
 
 pub mod audit;
+pub mod certificates;
 pub mod content;
 pub mod courses;
 pub mod csv_records;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod authz;
 pub mod batch;
+pub mod certificates;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cache_epochs;
+pub mod certificates;
 pub mod content;
 pub mod courses;
 pub mod db;

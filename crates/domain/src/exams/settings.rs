@@ -313,6 +313,75 @@ impl ExamSettingsInput {
     }
 }
 
+/// Allowed validity of an exam's certificates, in days.
+pub const CERTIFICATE_VALID_DAYS: std::ops::RangeInclusive<i64> = 1..=36_500;
+/// At most this many characters in a certificate title.
+pub const CERTIFICATE_TITLE_CHARS: usize = 200;
+
+/// An exam's certificate setting as received (issue 16): `enabled` opts the
+/// exam in; `title` defaults to the exam's title; no `valid_for_days` means
+/// the certificate never expires; `show_score` prints the score on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSettingInput {
+    pub enabled: bool,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub valid_for_days: Option<i64>,
+    #[serde(default)]
+    pub show_score: bool,
+}
+
+/// A validated certificate setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSetting {
+    pub enabled: bool,
+    /// Trimmed, 1..=200 characters, no control characters.
+    pub title: Option<String>,
+    /// 1..=36500.
+    pub valid_for_days: Option<u32>,
+    pub show_score: bool,
+}
+
+impl CertificateSettingInput {
+    /// Validates every field and reports all problems at once.
+    pub fn validate(&self) -> Result<CertificateSetting, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = match self.title.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.chars().any(char::is_control) => {
+                errors.push(FieldError::new(
+                    "title",
+                    "must not contain control characters",
+                ));
+                None
+            }
+            Some(t) if t.chars().count() > CERTIFICATE_TITLE_CHARS => {
+                errors.push(FieldError::new(
+                    "title",
+                    format!("must be at most {CERTIFICATE_TITLE_CHARS} characters"),
+                ));
+                None
+            }
+            Some(t) => Some(t.to_owned()),
+        };
+        let valid_for_days = self
+            .valid_for_days
+            .and_then(|d| check_range(&mut errors, "valid_for_days", d, &CERTIFICATE_VALID_DAYS));
+        if errors.is_empty() {
+            Ok(CertificateSetting {
+                enabled: self.enabled,
+                title,
+                valid_for_days,
+                show_score: self.show_score,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,5 +586,47 @@ mod tests {
         assert_eq!(input.proctoring_sensitivity, Sensitivity::Medium);
         assert!(!input.randomize_options);
         assert!(input.validate().is_ok());
+    }
+
+    #[test]
+    fn certificate_setting_rules() {
+        let ok = CertificateSettingInput {
+            enabled: true,
+            title: Some("  Certified Welder  ".into()),
+            valid_for_days: Some(365),
+            show_score: true,
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.title.as_deref(), Some("Certified Welder"));
+        assert_eq!(ok.valid_for_days, Some(365));
+        let blank = CertificateSettingInput {
+            enabled: false,
+            title: Some("   ".into()),
+            valid_for_days: None,
+            show_score: false,
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(blank.title, None);
+        let bad = CertificateSettingInput {
+            enabled: true,
+            title: Some("a\u{7}b".into()),
+            valid_for_days: Some(0),
+            show_score: false,
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<_> = bad.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "valid_for_days"]);
+        let long = CertificateSettingInput {
+            enabled: true,
+            title: Some("x".repeat(201)),
+            valid_for_days: Some(36_501),
+            show_score: false,
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(long.len(), 2);
     }
 }

@@ -87,6 +87,16 @@ const ROLES: Var = Var {
     description: "the roles given, comma separated",
     sample: "CANDIDATE",
 };
+const CERTIFICATE: Var = Var {
+    name: "certificate",
+    description: "the certificate's title",
+    sample: "Certified anatomy assistant",
+};
+const CERTIFICATE_CODE: Var = Var {
+    name: "code",
+    description: "the certificate's public verification code",
+    sample: "K7QW-3MZP-H2XA",
+};
 const EXAM: Var = Var {
     name: "exam",
     description: "the exam's title",
@@ -364,6 +374,44 @@ pub const CATALOG: &[Spec] = &[
         in_app: Some(Text {
             subject: "Payment received",
             body: "We received your payment of {{amount}} for {{description}}.",
+        }),
+    },
+    Spec {
+        key: "certificate_issued",
+        kind: NoticeKind::Achievement,
+        description: "Tells a candidate they earned a certificate for a passed exam.",
+        vars: &[NAME, CERTIFICATE, CERTIFICATE_CODE, BASE_URL],
+        mail: Some(Text {
+            subject: "Your certificate: {{certificate}}",
+            body: "Hello {{name}},\n\nCongratulations: you earned the certificate \"{{certificate}}\" (code {{code}}).\nDownload it, and choose whether others may verify your name on it, at {{base_url}}/me/certificates\n",
+        }),
+        in_app: Some(Text {
+            subject: "Certificate earned: {{certificate}}",
+            body: "You earned the certificate \"{{certificate}}\" (code {{code}}).",
+        }),
+    },
+    Spec {
+        key: "certificate_revoked",
+        kind: NoticeKind::Achievement,
+        description: "Tells a holder their certificate was revoked, and why.",
+        vars: &[
+            NAME,
+            CERTIFICATE,
+            CERTIFICATE_CODE,
+            Var {
+                name: "reason",
+                description: "why the certificate was revoked",
+                sample: "issued in error",
+            },
+            BASE_URL,
+        ],
+        mail: Some(Text {
+            subject: "Your certificate {{certificate}} was revoked",
+            body: "Hello {{name}},\n\nYour certificate \"{{certificate}}\" (code {{code}}) was revoked: {{reason}}.\nSee {{base_url}}/me/certificates\n",
+        }),
+        in_app: Some(Text {
+            subject: "Certificate revoked: {{certificate}}",
+            body: "Your certificate \"{{certificate}}\" (code {{code}}) was revoked: {{reason}}.",
         }),
     },
 ];

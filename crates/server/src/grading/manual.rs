@@ -210,7 +210,8 @@ pub async fn grade_answer(
     .await?;
     rescore(&tx, &mut row, exam.passing_score, now).await?;
     delivery::update_session_if(&tx, &row, row.status).await?;
-    auth.audit(now)
+    let audit = auth.audit(now);
+    audit
         .record(
             &tx,
             AuditAction::AnswerGraded,
@@ -218,6 +219,15 @@ pub async fn grade_answer(
             serde_json::json!({ "question_id": question_id, "points": body.points, "comment": comment, "final_before": before, "final_after": row.final_score }),
         )
         .await?;
+    crate::certificates::service::sync_exam(
+        &tx,
+        state,
+        &audit,
+        s.org_id,
+        s.exam_id,
+        Some(s.user_id),
+    )
+    .await?;
     commit(tx).await?;
     Ok(ScoreView::from(&row))
 }

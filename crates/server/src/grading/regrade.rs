@@ -97,7 +97,8 @@ pub async fn regrade(
         changed.push(serde_json::json!({ "session_id": s.id, "final_before": before, "final_after": row.final_score }));
         count += 1;
     }
-    auth.audit(now)
+    let audit = auth.audit(now);
+    audit
         .record(
             &tx,
             AuditAction::ExamRegraded,
@@ -105,6 +106,7 @@ pub async fn regrade(
             serde_json::json!({ "question_id": question_id, "sessions": changed }),
         )
         .await?;
+    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None).await?;
     commit(tx).await?;
     Ok(count)
 }

@@ -60,7 +60,8 @@ pub async fn release_results(
         .iter()
         .filter(|s| results_withheld(s.integrity_status))
         .count();
-    auth.audit(now)
+    let audit = auth.audit(now);
+    audit
         .record(
             &tx,
             AuditAction::ExamResultsReleased,
@@ -68,6 +69,7 @@ pub async fn release_results(
             serde_json::json!({ "candidates": users.len(), "withheld_sessions": withheld }),
         )
         .await?;
+    crate::certificates::service::sync_exam(&tx, state, &audit, auth.org_id, exam_id, None).await?;
     commit(tx).await?;
     Ok(users.len())
 }

@@ -285,9 +285,22 @@ async fn close(
     session_id: Uuid,
     entry: Entry,
 ) -> Result<ReviewView, ApiError> {
-    auth.audit(entry.now)
+    let audit = auth.audit(entry.now);
+    audit
         .record(&tx, entry.action, session_id, entry.details)
         .await?;
+    // A decision (or reopening) may earn or lose the candidate's certificate.
+    if let Some(s) = invigil_store::delivery::session_in_org(&tx, auth.org_id, session_id).await? {
+        crate::certificates::service::sync_exam(
+            &tx,
+            state,
+            &audit,
+            auth.org_id,
+            s.exam_id,
+            Some(s.user_id),
+        )
+        .await?;
+    }
     commit(tx).await?;
     view_of(state, auth.org_id, session_id).await
 }

@@ -60,6 +60,7 @@
 pub mod api;
 pub mod assets;
 mod billing;
+pub mod certificates;
 pub mod csrf;
 pub mod errors;
 mod exam;
@@ -120,6 +121,10 @@ pub fn router() -> Router<AppState> {
         .route("/me/results/{session}", get(results::result_page))
         .route("/me/results/{session}/appeal", post(results::appeal))
         .route("/me/live", get(live_classes::list_page))
+        .route("/me/certificates", get(certificates::list_page))
+        .route("/me/certificates/{id}/publish", post(certificates::publish))
+        .route("/me/certificates/{id}/pdf", get(certificates::pdf))
+        .route("/certificates/{code}", get(certificates::verify_page))
         .route("/me/live/{org}/{id}/join", post(live_classes::join))
         .route("/jobs", get(jobs::board_page))
         .route("/jobs/{id}", get(jobs::job_page))

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod audit_export;
 mod authz_rules;
+mod certificates;
 mod common;
 mod content;
 mod contract;

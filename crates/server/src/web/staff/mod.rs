@@ -28,6 +28,7 @@
 
 pub mod admin;
 pub mod banks;
+pub mod certificates;
 pub mod courses;
 pub mod enrollments;
 pub mod exam_form;
@@ -82,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(live::router())
         .merge(live_classes::router())
+        .merge(certificates::router())
         .merge(review::router())
         .merge(records::router())
         .merge(payments::router())

@@ -979,4 +979,31 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/me/practice-sessions", Rule::AnyAuthenticated),
     ("GET", "/me/progress", Rule::AnyAuthenticated),
+    // Certificates (issue 16 item 4).
+    (
+        "GET",
+        "/orgs/{org}/exams/{exam}/certificate",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/exams/{exam}/certificate",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/certificates",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    (
+        "POST",
+        "/orgs/{org}/certificates/{id}/revoke",
+        Rule::Policy(Action::ManageCertificates),
+    ),
+    ("GET", "/me/certificates", Rule::AnyAuthenticated),
+    ("GET", "/me/certificates/{id}", Rule::AnyAuthenticated),
+    ("PATCH", "/me/certificates/{id}", Rule::AnyAuthenticated),
+    ("GET", "/me/certificates/{id}/pdf", Rule::AnyAuthenticated),
+    ("GET", "/certificates/{code}", Rule::Public),
+    ("GET", "/certificates/{code}/pdf", Rule::Public),
 ];
