@@ -17,6 +17,7 @@ pub mod payments;
 pub mod proctoring;
 pub mod reports;
 pub mod review;
+pub mod sso;
 #[doc(hidden)]
 pub mod stored;
 pub mod text;
