@@ -116,6 +116,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::notify::routes::routes())
         .merge(crate::payments::routes::routes())
         .merge(crate::live::routes::routes())
+        .merge(crate::sso::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()
