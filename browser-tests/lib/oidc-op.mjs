@@ -57,6 +57,9 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signing] },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   scopes: ['openid', 'email', 'profile'],
+  // The claims go into the ID token itself (Invigil reads them there, not
+  // from the userinfo endpoint).
+  conformIdTokenClaims: false,
   // Short enough that the API tests can move Invigil's clock past it
   // without outliving the 10-minute pending sign-in.
   ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 600 },

@@ -212,7 +212,15 @@ mod tests {
 
     #[test]
     fn bad_domains_are_refused() {
-        for bad in ["", "localhost", "exa mple.org", "-a.org", "a-.org", "a..org", "a.org/x"] {
+        for bad in [
+            "",
+            "localhost",
+            "exa mple.org",
+            "-a.org",
+            "a-.org",
+            "a..org",
+            "a.org/x",
+        ] {
             assert!(
                 matches!(DomainList::parse(&[bad]), Err(DomainListError::Invalid(_))),
                 "{bad:?}"

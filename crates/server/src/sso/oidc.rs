@@ -22,7 +22,10 @@ pub struct DiscoveryError(pub String);
 
 /// The provider's metadata, fetched and validated (the issuer it names is
 /// the one asked for; the crate checks that and fetches the JWKS).
-pub async fn discover(http: &OidcHttp, issuer: &str) -> Result<CoreProviderMetadata, DiscoveryError> {
+pub async fn discover(
+    http: &OidcHttp,
+    issuer: &str,
+) -> Result<CoreProviderMetadata, DiscoveryError> {
     let url = IssuerUrl::new(issuer.to_owned())
         .map_err(|e| DiscoveryError(format!("the issuer URL is not valid: {e}")))?;
     let metadata = CoreProviderMetadata::discover_async(url, http)

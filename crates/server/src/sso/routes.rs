@@ -122,7 +122,15 @@ pub async fn sign_up(
     req: Request,
 ) -> Result<(StatusCode, Json<SignUpAccepted>), ApiError> {
     let body: SignUpBody = json_body(req, &state).await?;
-    signup::sign_up(&state, &org, &body.email, &body.name, &body.password, &client).await?;
+    signup::sign_up(
+        &state,
+        &org,
+        &body.email,
+        &body.name,
+        &body.password,
+        &client,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(SIGN_UP_ACCEPTED)))
 }
 

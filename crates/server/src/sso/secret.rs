@@ -33,7 +33,11 @@ fn aad(org_id: Uuid) -> Vec<u8> {
 }
 
 /// (nonce, sealed), both base64.
-pub async fn seal(state: &AppState, org_id: Uuid, secret: &str) -> Result<(String, String), ApiError> {
+pub async fn seal(
+    state: &AppState,
+    org_id: Uuid,
+    secret: &str,
+) -> Result<(String, String), ApiError> {
     let mut nonce = [0u8; 12];
     rand::rng().fill_bytes(&mut nonce);
     let aad = aad(org_id);
@@ -56,7 +60,8 @@ pub async fn open(
     nonce: &str,
     sealed: &str,
 ) -> Result<String, ApiError> {
-    let bad = || ApiError::internal("the stored client secret does not open (was the key changed?)");
+    let bad =
+        || ApiError::internal("the stored client secret does not open (was the key changed?)");
     let nonce = STANDARD.decode(nonce).map_err(|_| bad())?;
     let sealed = STANDARD.decode(sealed).map_err(|_| bad())?;
     if nonce.len() != 12 {

@@ -12,11 +12,11 @@ use invigil_store::identity::{AccountStatus, users};
 use invigil_store::sso::{self as store, Account, SignUpSettings, SsoConfig, SsoState};
 use invigil_store::tenancy::{self, Organization};
 
+use super::STATE_TTL;
 use super::http::OidcHttp;
 use super::oidc::{self, Provider};
 use super::secret;
 use super::views::{SignUpSettingsBody, SignUpSettingsView, SsoConfigBody, SsoConfigView};
-use super::STATE_TTL;
 use crate::audit::{Audit, AuditAction};
 use crate::authz::Authorized;
 use crate::http::auth::ClientInfo;
@@ -221,10 +221,7 @@ pub async fn put_sign_up_settings(
 }
 
 /// The open sign-up settings of an organization: `None` when closed.
-pub async fn open_sign_up(
-    state: &AppState,
-    org_id: Uuid,
-) -> Result<Option<DomainList>, ApiError> {
+pub async fn open_sign_up(state: &AppState, org_id: Uuid) -> Result<Option<DomainList>, ApiError> {
     match store::sign_up(state.db.read(), org_id).await? {
         Some(s) if s.enabled => Ok(Some(
             DomainList::parse(&store::domains_of(&s.allowed_domains)?).unwrap_or_default(),
@@ -234,10 +231,7 @@ pub async fn open_sign_up(
 }
 
 /// The enabled configuration of an organization (the sign-in button).
-pub async fn enabled_config(
-    state: &AppState,
-    org_id: Uuid,
-) -> Result<Option<SsoConfig>, ApiError> {
+pub async fn enabled_config(state: &AppState, org_id: Uuid) -> Result<Option<SsoConfig>, ApiError> {
     Ok(store::config(state.db.read(), org_id)
         .await?
         .filter(|c| c.enabled))
@@ -282,7 +276,11 @@ impl From<invigil_store::StoreError> for Failed {
     }
 }
 
-async fn provider_of(state: &AppState, org: &Organization, c: &SsoConfig) -> Result<(OidcHttp, Provider), Failed> {
+async fn provider_of(
+    state: &AppState,
+    org: &Organization,
+    c: &SsoConfig,
+) -> Result<(OidcHttp, Provider), Failed> {
     let http = http()?;
     let metadata = oidc::discover(&http, &c.issuer_url)
         .await
@@ -424,7 +422,13 @@ async fn finish(
         .ok_or(SsoFailure::NotEnabled)?;
     let (http, provider) = provider_of(state, org, &c).await?;
     let identity = provider
-        .finish(&http, &code, &pending.pkce_verifier, &pending.nonce, state.now())
+        .finish(
+            &http,
+            &code,
+            &pending.pkce_verifier,
+            &pending.nonce,
+            state.now(),
+        )
         .await
         .map_err(|(reason, detail)| Failed { reason, detail })?;
     let email_raw = identity.email.clone().ok_or(SsoFailure::NoEmail)?;
@@ -432,11 +436,21 @@ async fn finish(
         return Err(SsoFailure::EmailNotVerified.into());
     }
     let email = Email::parse(&email_raw).map_err(|_| SsoFailure::NoEmail)?;
-    let sso_domains = DomainList::parse(&store::domains_of(&c.allowed_domains)?).unwrap_or_default();
+    let sso_domains =
+        DomainList::parse(&store::domains_of(&c.allowed_domains)?).unwrap_or_default();
     if !sso_domains.allows(email.domain()) {
         return Err(SsoFailure::DomainNotAllowed.into());
     }
-    let tokens = sign_in(state, org, &c, &identity.subject, &email, identity.name, client).await?;
+    let tokens = sign_in(
+        state,
+        org,
+        &c,
+        &identity.subject,
+        &email,
+        identity.name,
+        client,
+    )
+    .await?;
     Ok(SignedIn {
         tokens,
         next: pending.next_path,

@@ -135,7 +135,10 @@ pub async fn callback(
     match service::callback(&state, &org, cb, &visitor.client).await {
         Ok(signed) => {
             let to = signed.next.unwrap_or_else(|| "/".to_owned());
-            with_cookies(session::begin(&state, &visitor, &signed.tokens, &to).await, clear)
+            with_cookies(
+                session::begin(&state, &visitor, &signed.tokens, &to).await,
+                clear,
+            )
         }
         Err(f) => with_cookies(failure_page(&visitor, &slug, f.reason), clear),
     }
@@ -164,7 +167,7 @@ async fn sign_up_page_of(
     state: &AppState,
     visitor: &Visitor,
     slug: &str,
-) -> Result<SignUpPage, ApiError> {
+) -> Result<(SignUpPage, Option<HeaderValue>), ApiError> {
     let org = signup::open_org(state, slug).await?;
     let domains = service::open_sign_up(state, org.id)
         .await?
@@ -173,8 +176,8 @@ async fn sign_up_page_of(
     let sso_name = service::enabled_config(state, org.id)
         .await?
         .map(|c| c.display_name);
-    let (csrf, _) = visitor.csrf_for_page();
-    Ok(SignUpPage {
+    let (csrf, cookie) = visitor.csrf_for_page();
+    let page = SignUpPage {
         layout: Layout::for_visitor("Create your account", visitor, &csrf),
         slug: org.slug,
         org_name: org.name,
@@ -184,7 +187,8 @@ async fn sign_up_page_of(
         name: String::new(),
         email: String::new(),
         errors: FormErrors::default(),
-    })
+    };
+    Ok((page, cookie))
 }
 
 /// `GET /orgs/{org}/sign-up`.
@@ -196,9 +200,8 @@ pub async fn sign_up_page(
 ) -> Response {
     let sent = query.is_ok_and(|q| q.0.sent.is_some());
     match sign_up_page_of(&state, &visitor, &slug).await {
-        Ok(mut page) => {
+        Ok((mut page, cookie)) => {
             page.sent = sent;
-            let (_, cookie) = visitor.csrf_for_page();
             with_cookies(page.into_response(), cookie)
         }
         Err(e) => error_page(&e),
@@ -227,10 +230,19 @@ pub async fn sign_up(
     }
     let f = form.value;
     let page = match sign_up_page_of(&state, &visitor, &slug).await {
-        Ok(p) => p,
+        Ok((p, _)) => p,
         Err(e) => return error_page(&e),
     };
-    match signup::sign_up(&state, &slug, &f.email, &f.name, &f.password, &visitor.client).await {
+    match signup::sign_up(
+        &state,
+        &slug,
+        &f.email,
+        &f.name,
+        &f.password,
+        &visitor.client,
+    )
+    .await
+    {
         Ok(()) => see_other(&format!("/orgs/{slug}/sign-up?sent=1")),
         Err(e) => form_error(e, &["name", "email", "password"], |errors| SignUpPage {
             name: f.name.clone(),

@@ -88,7 +88,9 @@ pub async fn sign_up<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
 ) -> StoreResult<Option<SignUpSettings>> {
-    Ok(sign_up_settings::Entity::find_by_id(org_id).one(conn).await?)
+    Ok(sign_up_settings::Entity::find_by_id(org_id)
+        .one(conn)
+        .await?)
 }
 
 pub async fn put_sign_up<C: ConnectionTrait>(conn: &C, row: SignUpSettings) -> StoreResult<()> {
