@@ -22,6 +22,7 @@ pub mod proctoring;
 pub mod progress;
 pub mod reports;
 pub mod review;
+pub mod sso;
 #[doc(hidden)]
 pub mod stored;
 pub mod text;

@@ -32,6 +32,7 @@ pub mod progress;
 pub mod records;
 pub mod reports;
 pub mod review;
+pub mod sso;
 pub mod state;
 pub mod telemetry;
 pub mod tenancy;

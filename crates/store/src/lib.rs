@@ -29,6 +29,7 @@ pub mod proctoring;
 pub mod records;
 pub mod review;
 pub mod scope;
+pub mod sso;
 pub mod tenancy;
 
 pub use db::{Backend, Db, DbTarget, Tx};

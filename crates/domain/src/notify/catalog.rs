@@ -202,6 +202,42 @@ pub const CATALOG: &[Spec] = &[
         in_app: None,
     },
     Spec {
+        key: "sign_up_verification",
+        kind: NoticeKind::Account,
+        description: "Sent when someone signs up to an organization: the link that verifies the address and activates the account.",
+        vars: &[
+            NAME,
+            ORG,
+            Var {
+                sample: "https://invigil.example.org/sign-up/verify?token=sample",
+                ..LINK
+            },
+        ],
+        mail: Some(Text {
+            subject: "Verify your address to join {{org}} on Invigil",
+            body: "Hello {{name}},\n\nSomeone signed up to {{org}} on Invigil with this address. If it was you, open this link within 24 hours to verify it and activate your account:\n\n{{link}}\n\nIf it was not you, ignore this mail; no account is activated.\n",
+        }),
+        in_app: None,
+    },
+    Spec {
+        key: "sign_up_existing",
+        kind: NoticeKind::Account,
+        description: "Sent instead of a verification link when someone signs up with an address that already has an account.",
+        vars: &[
+            NAME,
+            ORG,
+            Var {
+                sample: "https://invigil.example.org/signin",
+                ..LINK
+            },
+        ],
+        mail: Some(Text {
+            subject: "Someone tried to sign up to {{org}} with your address",
+            body: "Hello {{name}},\n\nSomeone tried to sign up to {{org}} on Invigil with this address, which already has an account. Nothing was changed.\n\nIf it was you, sign in instead (or use \"Forgot your password?\" there):\n\n{{link}}\n\nIf it was not you, you can ignore this mail.\n",
+        }),
+        in_app: None,
+    },
+    Spec {
         key: "member_added",
         kind: NoticeKind::Account,
         description: "Tells a person with an account that they were added to the organization.",

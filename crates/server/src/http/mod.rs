@@ -120,6 +120,7 @@ fn api_v1() -> OpenApiRouter<AppState> {
         .merge(crate::hiring::routes::routes())
         .merge(crate::practice::routes::routes())
         .merge(crate::certificates::routes::routes())
+        .merge(crate::sso::routes::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let import_limit = OpenApiRouter::new()

@@ -78,6 +78,7 @@ mod precheck;
 mod results;
 pub mod session;
 mod signin;
+mod sso;
 pub mod staff;
 
 use axum::Router;
@@ -151,6 +152,13 @@ pub fn router() -> Router<AppState> {
             get(notifications::preferences_page).post(notifications::save_preferences),
         )
         .route("/pair", get(pair::pair_page))
+        .route("/sso/{org}/start", get(sso::start))
+        .route("/sso/{org}/callback", get(sso::callback))
+        .route(
+            "/orgs/{org}/sign-up",
+            get(sso::sign_up_page).post(sso::sign_up),
+        )
+        .route("/sign-up/verify", get(sso::verify_page).post(sso::verify))
         // The page paths of the HTTP contract (API.md), kept as permanent
         // redirects to the pages' names.
         .route("/login", any(contract_path))

@@ -33,6 +33,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
 pub struct SigninQuery {
     next: Option<String>,
     notice: Option<String>,
+    /// An organization's slug: its single sign-on button and sign-up link.
+    org: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -43,10 +45,47 @@ pub struct SigninPage {
     pub next: String,
     pub notice: Option<&'static str>,
     pub errors: FormErrors,
+    /// (start link, "Sign in with" name) of the organization's enabled SSO.
+    pub sso: Option<(String, String)>,
+    /// The organization's sign-up page, when it accepts sign-ups.
+    pub sign_up: Option<String>,
+}
+
+/// The single sign-on button and sign-up link of `/signin?org=slug`
+/// (nothing for an unknown organization).
+async fn org_options(
+    state: &AppState,
+    slug: Option<&str>,
+    next: Option<&str>,
+) -> (Option<(String, String)>, Option<String>) {
+    let Some(slug) = slug.filter(|s| s.len() <= 100) else {
+        return (None, None);
+    };
+    let Ok(Some(org)) = invigil_store::tenancy::org_by_slug(state.db.read(), slug).await else {
+        return (None, None);
+    };
+    let sso = crate::sso::service::enabled_config(state, org.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| {
+            let query = next
+                .and_then(|n| serde_urlencoded::to_string([("next", n)]).ok())
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            (format!("/sso/{}/start{query}", org.slug), c.display_name)
+        });
+    let sign_up = crate::sso::service::open_sign_up(state, org.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|_| format!("/orgs/{}/sign-up", org.slug));
+    (sso, sign_up)
 }
 
 /// `GET /signin`.
 pub async fn signin_page(
+    State(state): State<AppState>,
     visitor: Visitor,
     query: Result<Query<SigninQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -55,6 +94,7 @@ pub async fn signin_page(
     if visitor.user.is_some() {
         return see_other(next.as_deref().unwrap_or("/"));
     }
+    let (sso, sign_up) = org_options(&state, q.org.as_deref(), next.as_deref()).await;
     let (csrf, cookie) = visitor.csrf_for_page();
     let page = SigninPage {
         layout: Layout::for_visitor("Sign in", &visitor, &csrf),
@@ -62,6 +102,8 @@ pub async fn signin_page(
         next: next.unwrap_or_default(),
         notice: q.notice.as_deref().and_then(notice_text),
         errors: FormErrors::default(),
+        sso,
+        sign_up,
     };
     with_cookies(page.into_response(), cookie)
 }
@@ -96,6 +138,8 @@ pub async fn signin(
             next: next.clone().unwrap_or_default(),
             notice: None,
             errors,
+            sso: None,
+            sign_up: None,
         }
     };
     // Empty fields are the form's business: they never reach the lockout.

@@ -38,6 +38,7 @@ mod records;
 mod reports;
 mod results_csv;
 mod review;
+mod sso;
 mod tenancy;
 mod web;
 mod web_api;

@@ -1006,4 +1006,20 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
     ("GET", "/me/certificates/{id}/pdf", Rule::AnyAuthenticated),
     ("GET", "/certificates/{code}", Rule::Public),
     ("GET", "/certificates/{code}/pdf", Rule::Public),
+    // Single sign-on and self sign-up (issue 16).
+    ("GET", "/orgs/{org}/sso", Rule::Policy(Action::ManageOrg)),
+    ("PUT", "/orgs/{org}/sso", Rule::Policy(Action::ManageOrg)),
+    ("DELETE", "/orgs/{org}/sso", Rule::Policy(Action::ManageOrg)),
+    (
+        "GET",
+        "/orgs/{org}/sign-up-settings",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    (
+        "PUT",
+        "/orgs/{org}/sign-up-settings",
+        Rule::Policy(Action::ManageOrg),
+    ),
+    ("POST", "/orgs/{org}/sign-up", Rule::Public),
+    ("POST", "/auth/sign-up/verify", Rule::Public),
 ];
