@@ -51,6 +51,14 @@ async fn erase_in_modules(tx: &Tx, user_id: Uuid) -> Result<Vec<&'static str>, S
     done.push("tenancy");
     invigil_store::notify::erase_person(tx, user_id).await?;
     done.push("notify");
+    invigil_store::sso::erase_person(tx, user_id).await?;
+    done.push("sso");
+    invigil_store::certificates::erase_person(tx, user_id).await?;
+    done.push("certificates");
+    invigil_store::hiring::erase_person(tx, user_id).await?;
+    done.push("hiring");
+    invigil_store::practice::erase_person(tx, user_id).await?;
+    done.push("practice");
     Ok(done)
 }
 
