@@ -911,6 +911,7 @@ pub(super) const RULES: &[(&str, &str, Rule)] = &[
         "DELETE",
         "/orgs/{org}/api-keys/{id}",
         Rule::Policy(Action::ManageApiKeys),
+    ),
     // Hiring (issue 16 item 6): job postings, the public board, applying,
     // applicants (an institution org answers 409 `not_a_company` to the
     // allowed roles).
