@@ -128,7 +128,7 @@ fn clamping_a_remote_score() {
     assert_eq!(clamp_score(12.0, 10.0), 10.0);
     assert_eq!(clamp_score(-1.0, 10.0), 0.0);
     assert_eq!(clamp_score(f64::NAN, 10.0), 0.0);
-    assert_eq!(clamp_score(3.14159, 10.0), 3.14);
+    assert_eq!(clamp_score(6.666, 10.0), 6.67);
 }
 
 #[test]

@@ -177,11 +177,14 @@ pub async fn get_profile(
     Ok(view(&me.user, p))
 }
 
+/// A field check: `Err` carries the message shown next to the field.
+type Check = fn(&str) -> Result<(), String>;
+
 fn opt_text(
     field: &str,
     v: Option<String>,
     max: usize,
-    check: Option<fn(&str) -> Result<(), String>>,
+    check: Option<Check>,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let v = v?;
