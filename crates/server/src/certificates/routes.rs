@@ -9,6 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use invigil_domain::identity::Action;
+
 use super::service;
 use super::views::{
     CertificateQuery, CertificateSettingBody, CertificateView, PublicCertificateView, PublishBody,
@@ -77,6 +79,8 @@ pub async fn put_certificate_setting(
     ApiPath((_, exam)): P2,
     req: Request,
 ) -> Result<Json<CertificateSettingBody>, ApiError> {
+    // Who may not act learns that before anything about the body.
+    ctx.authorize(Action::ManageCertificates)?;
     let body: CertificateSettingBody = json_body(req, &state).await?;
     service::put_setting(&state, &ctx, exam, body)
         .await
@@ -108,6 +112,8 @@ pub async fn revoke_certificate(
     ApiPath((_, id)): P2,
     req: Request,
 ) -> Result<Json<CertificateView>, ApiError> {
+    // Who may not act learns that before anything about the body.
+    ctx.authorize(Action::ManageCertificates)?;
     let body: RevokeBody = json_body(req, &state).await?;
     service::revoke(&state, &ctx, id, body).await.map(Json)
 }

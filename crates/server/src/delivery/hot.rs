@@ -47,7 +47,9 @@ use invigil_store::delivery::{self, Session};
 use invigil_store::identity::sessions::{self, Authenticated};
 use invigil_store::identity::{AccountStatus, TokenKind};
 
-use crate::http::auth::{BrowserSession, ClientInfo, CurrentUser, authenticate, bearer};
+use crate::http::auth::{
+    BrowserSession, ClientInfo, CurrentUser, authenticate, bearer, refuse_api_key,
+};
 use crate::http::error::ApiError;
 use crate::identity::crypto::hash_token;
 use crate::state::AppState;
@@ -320,9 +322,10 @@ impl FromRequestParts<AppState> for HotUser {
 /// request's own session, already looked up by its guard, as is): `None`
 /// when the bearer is not a live ACCESS token, 401 without a credential.
 pub async fn access_principal(
-    parts: &Parts,
+    parts: &mut Parts,
     state: &AppState,
 ) -> Result<Option<Authenticated>, ApiError> {
+    refuse_api_key(parts, state).await?;
     if parts.extensions.get::<BrowserSession>().is_some() || !state.hot.enabled() {
         return authenticate(parts, state, TokenKind::Access).await;
     }

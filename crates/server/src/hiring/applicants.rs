@@ -8,9 +8,11 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use invigil_domain::certificates::{CertificateStatus, status_at};
 use invigil_domain::hiring::{self as rules, DecisionError};
 use invigil_domain::identity::Action;
 use invigil_domain::review::result_passed;
@@ -19,6 +21,7 @@ use invigil_store::courses::Conn;
 use invigil_store::delivery::{self, Session};
 use invigil_store::hiring::{self as store, Application, CandidateView, Posting};
 use invigil_store::identity::users::{self, User};
+use invigil_store::{certificates, people};
 
 use super::service::{MAX_NOTE, company};
 use super::views::{
@@ -27,33 +30,63 @@ use super::views::{
 };
 use crate::audit::AuditAction;
 use crate::authz::OrgCtx;
+use crate::certificates::views::verification_url;
 use crate::courses::validate::Errors;
 use crate::http::error::ApiError;
 use crate::http::page::Page;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
 
-/// The applicant's profile summary for the company.
-///
-/// Integration point: the profiles module (issue 16 item 1) owns the
-/// profile tables; until the lead wires its read here after merging, an
-/// applicant has no profile summary (`None`).
+/// The applicant's profile summary for the company: what they wrote about
+/// themselves (never their phone number or preferences). `None` when they
+/// have no profile or left it empty.
 pub async fn applicant_profile<C: Conn>(
-    _conn: &C,
-    _user_id: Uuid,
+    conn: &C,
+    user_id: Uuid,
 ) -> Result<Option<ApplicantProfile>, ApiError> {
-    Ok(None)
+    let Some(p) = people::profile(conn, user_id).await? else {
+        return Ok(None);
+    };
+    let list = |json: &str| serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
+    let summary = ApplicantProfile {
+        bio: p.bio,
+        location: p.location,
+        skills: list(&p.skills),
+        languages: list(&p.languages),
+        linkedin: p.linkedin,
+        github: p.github,
+        website: p.website,
+    };
+    Ok((!summary.is_empty()).then_some(summary))
 }
 
-/// The applicant's published certificates for the company.
-///
-/// Integration point: the certificates module (issue 16) owns them; until
-/// the lead wires its read here after merging, the list is empty.
+/// How many of an applicant's certificates the company sees at most.
+const MAX_CERTIFICATES: u64 = 50;
+
+/// The certificates the applicant chose to publish and that are still
+/// valid (neither revoked nor expired), newest first, with the public
+/// address where anyone may verify them.
 pub async fn applicant_certificates<C: Conn>(
-    _conn: &C,
-    _user_id: Uuid,
+    conn: &C,
+    user_id: Uuid,
+    base: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ApplicantCertificate>, ApiError> {
-    Ok(Vec::new())
+    let page =
+        certificates::list_of_holder(conn, user_id, Keyset::new(None, MAX_CERTIFICATES)).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|c| {
+            c.published && status_at(c.revoked_at, c.valid_until, now) == CertificateStatus::Valid
+        })
+        .map(|c| ApplicantCertificate {
+            id: c.id,
+            title: c.title,
+            issued_at: c.issued_at,
+            verify_url: Some(verification_url(base, &c.code)),
+        })
+        .collect())
 }
 
 /// The best submitted attempt of the exam among `sessions`: the highest
@@ -151,6 +184,8 @@ async fn detail<C: Conn>(
     ctx: &OrgCtx,
     posting: &Posting,
     a: &Application,
+    base: &str,
+    now: DateTime<Utc>,
 ) -> Result<ApplicantView, ApiError> {
     let user = users::by_id(conn, a.user_id).await?;
     let sessions: Vec<Session> = delivery::sessions_of_user(conn, a.user_id)
@@ -161,7 +196,7 @@ async fn detail<C: Conn>(
     let refs: Vec<&Session> = sessions.iter().collect();
     let mut v = applicant(a, user.as_ref(), &refs);
     v.profile = applicant_profile(conn, a.user_id).await?;
-    v.certificates = applicant_certificates(conn, a.user_id).await?;
+    v.certificates = applicant_certificates(conn, a.user_id, base, now).await?;
     v.my_view = store::view_of(conn, ctx.org.id, a.user_id, ctx.user.id())
         .await?
         .map(my_view);
@@ -192,7 +227,7 @@ pub async fn get(
             json!({ "application_id": a.id, "posting_id": posting.id }),
         )
         .await?;
-    let v = detail(&tx, ctx, &posting, &a).await?;
+    let v = detail(&tx, ctx, &posting, &a, &state.config.public_base(), now).await?;
     commit(tx).await?;
     Ok(v)
 }
@@ -262,7 +297,7 @@ pub async fn update(
         )
         .await?;
     }
-    let v = detail(&tx, ctx, &posting, &a).await?;
+    let v = detail(&tx, ctx, &posting, &a, &state.config.public_base(), now).await?;
     commit(tx).await?;
     Ok(v)
 }

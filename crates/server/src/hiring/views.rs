@@ -164,15 +164,29 @@ pub struct ApplicantResult {
 /// The applicant's profile summary (filled by the profiles module).
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ApplicantProfile {
-    pub headline: Option<String>,
+    pub bio: Option<String>,
     pub location: Option<String>,
     pub skills: Vec<String>,
-    pub experience: Option<String>,
-    pub education: Option<String>,
+    pub languages: Vec<String>,
+    pub linkedin: Option<String>,
+    pub github: Option<String>,
+    pub website: Option<String>,
 }
 
-/// One of the applicant's published certificates (filled by the
-/// certificates module).
+impl ApplicantProfile {
+    /// Nothing worth showing.
+    pub fn is_empty(&self) -> bool {
+        self.bio.is_none()
+            && self.location.is_none()
+            && self.skills.is_empty()
+            && self.languages.is_empty()
+            && self.linkedin.is_none()
+            && self.github.is_none()
+            && self.website.is_none()
+    }
+}
+
+/// One of the applicant's published, valid certificates.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApplicantCertificate {
     pub id: Uuid,

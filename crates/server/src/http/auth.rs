@@ -131,6 +131,19 @@ pub async fn authenticate(
     Ok(sessions::authenticate(state.db.read(), &hash_token(token), kind, state.now()).await?)
 }
 
+/// An API key acts only on its organization's routes ([`OrgCtx`]): on a
+/// route for a person (`/me`, an exam attempt, ...) a working key is 403
+/// `api_key_not_allowed`, a bad one 401. Other credentials pass.
+pub async fn refuse_api_key(parts: &mut Parts, state: &AppState) -> Result<(), ApiError> {
+    if parts.extensions.get::<BrowserSession>().is_none()
+        && bearer(parts).is_some_and(crate::people::api_keys::is_api_key)
+    {
+        crate::people::api_keys::authenticate(parts, state).await?;
+        return Err(ApiError::api_key_not_allowed());
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
@@ -138,14 +151,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if parts.extensions.get::<BrowserSession>().is_none()
-            && bearer(parts).is_some_and(crate::people::api_keys::is_api_key)
-        {
-            // A key acts only on its organization's routes ([`OrgCtx`]):
-            // a working one is refused here, a bad one is 401.
-            crate::people::api_keys::authenticate(parts, state).await?;
-            return Err(ApiError::api_key_not_allowed());
-        }
+        refuse_api_key(parts, state).await?;
         let found = authenticate(parts, state, TokenKind::Access)
             .await?
             .ok_or(ApiError::InvalidToken)?;

@@ -535,8 +535,13 @@ pub struct ApplicantPage {
     pub graded: bool,
     pub submitted: String,
     pub skills: Vec<String>,
-    pub headline: String,
-    pub certificates: Vec<(String, String)>,
+    pub bio: String,
+    pub location: String,
+    pub languages: Vec<String>,
+    /// `(label, href)` of the applicant's own links.
+    pub links: Vec<(&'static str, String)>,
+    /// `(title, issued, verification address)`.
+    pub certificates: Vec<(String, String, String)>,
     pub may_decide: bool,
     pub statuses: Vec<StatusOption>,
     pub notes: String,
@@ -567,15 +572,45 @@ fn applicant_page_of(staff: &Staff, posting: &PostingView, v: ApplicantView) -> 
             .as_ref()
             .map(|p| p.skills.clone())
             .unwrap_or_default(),
-        headline: v
+        bio: v
             .profile
             .as_ref()
-            .and_then(|p| p.headline.clone())
+            .and_then(|p| p.bio.clone())
+            .unwrap_or_default(),
+        location: v
+            .profile
+            .as_ref()
+            .and_then(|p| p.location.clone())
+            .unwrap_or_default(),
+        languages: v
+            .profile
+            .as_ref()
+            .map(|p| p.languages.clone())
+            .unwrap_or_default(),
+        links: v
+            .profile
+            .as_ref()
+            .map(|p| {
+                [
+                    ("LinkedIn", &p.linkedin),
+                    ("GitHub", &p.github),
+                    ("Website", &p.website),
+                ]
+                .into_iter()
+                .filter_map(|(label, href)| href.clone().map(|h| (label, h)))
+                .collect()
+            })
             .unwrap_or_default(),
         certificates: v
             .certificates
             .iter()
-            .map(|c| (c.title.clone(), when(c.issued_at)))
+            .map(|c| {
+                (
+                    c.title.clone(),
+                    when(c.issued_at),
+                    c.verify_url.clone().unwrap_or_default(),
+                )
+            })
             .collect(),
         may_decide: staff.may(Action::ManageJobs),
         statuses: [

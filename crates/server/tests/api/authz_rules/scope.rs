@@ -231,7 +231,7 @@ async fn org_settings_and_enrollments_are_for_their_roles(app: TestApp) {
         let v = r.json();
         let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         keys.sort();
-        assert_eq!(keys, ["id", "name", "slug"], "{}: {v}", who.email);
+        assert_eq!(keys, ["id", "kind", "name", "slug"], "{}: {v}", who.email);
         assert_eq!(v["slug"], "acme");
         assert!(!r.text().contains("tab_switch"));
     }

@@ -700,10 +700,105 @@ async fn erasure_forgets_applications_and_views(app: TestApp) {
     assert_eq!(p["applicants"], 0);
 }
 
+/// A certificate of `who` stored as the certificates module issues it.
+async fn certificate_of(
+    app: &TestApp,
+    h: &Hiring,
+    exam: Uuid,
+    who: &TestUser,
+    title: &str,
+    published: bool,
+    revoked: bool,
+) -> Uuid {
+    let now = app.state.now();
+    let id = Uuid::now_v7();
+    invigil_store::certificates::insert(
+        app.db().write(),
+        invigil_store::certificates::Certificate {
+            id,
+            org_id: h.company.id,
+            exam_id: exam,
+            user_id: who.id,
+            session_id: Uuid::now_v7(),
+            code: format!("CODE-{}", &id.simple().to_string()[20..]),
+            title: title.into(),
+            holder_name: "Ann".into(),
+            score: 2.0,
+            max_score: 2.0,
+            percent: 100.0,
+            skills: "[]".into(),
+            issued_at: now,
+            valid_until: None,
+            revoked_at: revoked.then_some(now),
+            revoked_by: None,
+            revoke_reason: None,
+            published,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    id
+}
+
+async fn the_company_sees_the_applicants_profile_and_published_certificates(app: TestApp) {
+    let h = hiring(&app).await;
+    let posting = open_posting(&app, &h).await;
+    let ann = apply(&app, &h.applicant, posting).await;
+    let url = format!(
+        "{BASE}/job-postings/{posting}/applicants/{}",
+        ann["id"].as_str().unwrap()
+    );
+    app.patch_json(
+        "/api/v1/me",
+        &h.applicant.token,
+        &json!({"bio": "Backend developer", "phone": "+44 20 7946 0000",
+            "skills": ["Rust", "SQL"], "languages": ["en"], "location": "Leeds",
+            "links": {"github": "https://github.com/ann"},
+            "preferences": {"theme": "dark"}}),
+    )
+    .await
+    .assert(200);
+    let third = exam_in(&app, &h.company, h.recruiter.id, "ACTIVE").await;
+    let shown = certificate_of(&app, &h, h.exam, &h.applicant, "Rust basics", true, false).await;
+    certificate_of(
+        &app,
+        &h,
+        h.draft_exam,
+        &h.applicant,
+        "Private",
+        false,
+        false,
+    )
+    .await;
+    certificate_of(&app, &h, third, &h.applicant, "Revoked", true, true).await;
+    certificate_of(&app, &h, h.exam, &h.applicant2, "Bob's", true, false).await;
+    let v = app.get_json(&url, &h.recruiter.token).await;
+    let p = &v["profile"];
+    assert_eq!(p["bio"], "Backend developer", "{v}");
+    assert_eq!(p["skills"], json!(["Rust", "SQL"]));
+    assert_eq!(p["location"], "Leeds");
+    assert_eq!(p["github"], "https://github.com/ann");
+    // Never the phone number or the preferences.
+    let text = v.to_string();
+    assert!(!text.contains("7946") && !text.contains("dark"), "{text}");
+    let certs = v["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 1, "{v}");
+    assert_eq!(certs[0]["id"], shown.to_string());
+    assert_eq!(certs[0]["title"], "Rust basics");
+    assert!(
+        certs[0]["verify_url"]
+            .as_str()
+            .unwrap()
+            .contains("/certificates/CODE-")
+    );
+}
+
 both!(
     postings_validate_publish_close,
     an_institution_has_no_job_postings,
     applying_enrolls_once_and_refuses_bad_requests,
     the_hiring_visibility_matrix,
     erasure_forgets_applications_and_views,
+    the_company_sees_the_applicants_profile_and_published_certificates,
 );

@@ -661,6 +661,18 @@ async fn api_keys_act_in_their_org_with_their_roles(app: TestApp) {
     app.post_json("/api/v1/orgs", &secret, &json!({"name": "X", "slug": "xx"}))
         .await
         .assert_problem(403, "api_key_not_allowed");
+    // The exam attempt routes (served through the hot cache) too.
+    let attempt = uuid::Uuid::now_v7();
+    app.get_as(&format!("/api/v1/sessions/{attempt}"), &secret)
+        .await
+        .assert_problem(403, "api_key_not_allowed");
+    app.put_json(
+        &format!("/api/v1/sessions/{attempt}/answers/{attempt}"),
+        &secret,
+        &json!({"answer": {"option": 0}}),
+    )
+    .await
+    .assert_problem(403, "api_key_not_allowed");
     // A made-up key: 401.
     app.get_as("/api/v1/orgs/acme/members", "ivk_nope")
         .await
