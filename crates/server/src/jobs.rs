@@ -76,10 +76,13 @@ pub struct CleanupReport {
     pub throttles: u64,
     pub mails: u64,
     pub idempotency_keys: u64,
+    /// Single sign-ons started and never finished.
+    pub sso_states: u64,
 }
 
 /// Deletes expired sessions and tokens (seed 003: sessions past `expires_at`
-/// are removed), stale login throttles and delivered mails older than a week.
+/// are removed), stale login throttles, delivered mails older than a week
+/// and abandoned single sign-ons.
 pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
     let now = state.now();
     let db = state.db.write();
@@ -93,6 +96,7 @@ pub async fn cleanup(state: &AppState) -> anyhow::Result<CleanupReport> {
             now - ChronoDuration::days(1),
         )
         .await?,
+        sso_states: invigil_store::sso::delete_expired_states(db, now).await?,
     };
     tracing::info!(?report, "clean-up done");
     Ok(report)

@@ -131,6 +131,44 @@ async fn job_leases_exclude_other_replicas(app: TestApp) {
     );
 }
 
+/// The clean-up job removes what expired and keeps what did not (here:
+/// pending single sign-ons nobody finished).
+async fn cleanup_removes_only_what_expired(app: TestApp) {
+    use invigil_store::sso::{self, SsoState};
+    let org = app.org("acme").await;
+    let now = app.state.now();
+    for (hash, expires) in [
+        ("old", now - Duration::minutes(1)),
+        ("fresh", now + Duration::minutes(9)),
+    ] {
+        sso::insert_state(
+            app.db().write(),
+            SsoState {
+                id: uuid::Uuid::now_v7(),
+                state_hash: hash.into(),
+                org_id: org.id,
+                nonce: "n".into(),
+                pkce_verifier: "v".into(),
+                next_path: None,
+                expires_at: expires,
+                created_at: now - Duration::minutes(10),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let report = invigil_server::jobs::cleanup(&app.state).await.unwrap();
+    assert_eq!(report.sso_states, 1, "{report:?}");
+    let again = invigil_server::jobs::cleanup(&app.state).await.unwrap();
+    assert_eq!(again.sso_states, 0);
+    assert!(
+        sso::take_state(app.db().write(), org.id, "fresh", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 both!(
     health_and_readiness,
     unknown_routes_and_methods_are_problems,
@@ -140,4 +178,5 @@ both!(
     openapi_document_is_served,
     migrations_are_complete_and_idempotent,
     job_leases_exclude_other_replicas,
+    cleanup_removes_only_what_expired,
 );
