@@ -74,8 +74,8 @@ pub struct SearchQuery {
     pub cursor: Option<String>,
 }
 
-fn admin(signed: &SignedIn) -> Result<AccountAdmin, Response> {
-    AccountAdmin::of(&signed.user).map_err(|e| error_page(&e))
+fn admin(signed: &SignedIn) -> Result<AccountAdmin, ApiError> {
+    AccountAdmin::of(&signed.user)
 }
 
 fn layout(signed: &SignedIn, title: &str) -> Layout {
@@ -91,7 +91,7 @@ pub async fn list(
 ) -> Response {
     let admin = match admin(&signed) {
         Ok(a) => a,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     let term = q.q.clone().unwrap_or_default();
     let query = UserQuery {
@@ -226,9 +226,8 @@ async fn render(
     .into_response()
 }
 
-fn parse_id(id: &str) -> Result<Uuid, Response> {
-    id.parse::<Uuid>()
-        .map_err(|_| error_page(&ApiError::NotFound))
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    id.parse::<Uuid>().map_err(|_| ApiError::NotFound)
 }
 
 /// `GET /admin/users/{id}`.
@@ -238,12 +237,12 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    if let Err(no) = admin(&signed) {
-        return no;
+    if let Err(e) = admin(&signed) {
+        return error_page(&e);
     }
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     render(&state, &signed, id, q.done.as_deref(), Carry::default()).await
 }
@@ -275,11 +274,11 @@ pub async fn set_status(
     }
     let admin = match admin(&signed) {
         Ok(a) => a,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     let status_name = field(&form.value, "status");
     let reason = field(&form.value, "reason");
@@ -339,11 +338,11 @@ pub async fn erase(
     }
     let admin = match admin(&signed) {
         Ok(a) => a,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(no) => return no,
+        Err(e) => return error_page(&e),
     };
     let user = match users::by_id(state.db.read(), id).await {
         Ok(Some(u)) => u,

@@ -168,7 +168,7 @@ pub(crate) fn inputs(
         .iter()
         .map(|(name, label, hint, kind, autocomplete)| Input {
             name,
-            id: format!("{prefix}-{}", name.replace('.', "-").replace('_', "-")),
+            id: format!("{prefix}-{}", name.replace(['.', '_'], "-")),
             label,
             hint,
             value: values
@@ -561,7 +561,7 @@ pub(crate) async fn read_image_form(
     let mut m = Multipart::new(req.into_body().into_data_stream(), &b);
     let mut csrf = String::new();
     let bad =
-        |e: super::multipart::MultipartError| Err(error_page(&ApiError::BadRequest(e.to_string())));
+        |e: super::multipart::MultipartError| error_page(&ApiError::BadRequest(e.to_string()));
     loop {
         let part = match m.next_part().await {
             Ok(Some(p)) => p,
@@ -572,12 +572,12 @@ pub(crate) async fn read_image_form(
                     Err(csrf_refused())
                 };
             }
-            Err(e) => return bad(e),
+            Err(e) => return Err(bad(e)),
         };
         match (part.name.as_str(), part.filename) {
             ("csrf", None) => match m.text().await {
                 Ok(t) => csrf = t,
-                Err(e) => return bad(e),
+                Err(e) => return Err(bad(e)),
             },
             ("file", Some(name)) => {
                 if !visitor.session_csrf_ok(&csrf) {
@@ -604,7 +604,7 @@ pub(crate) async fn read_image_form(
                             m.drain(FORM_OVERHEAD).await;
                             break;
                         }
-                        Err(e) => return bad(e),
+                        Err(e) => return Err(bad(e)),
                     }
                 }
                 return Ok(Ok(Bytes::from(bytes)));

@@ -84,23 +84,27 @@ fn notice(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
-fn authorize(staff: &Staff) -> Result<Authorized, Response> {
-    let auth = staff
-        .ctx
-        .authorize(Action::ManageOrg)
-        .map_err(|e| error_page(&e))?;
+/// The administrator of a company: 403 for others, 409 `not_a_company`
+/// for an institution (see [`refused`]).
+fn authorize(staff: &Staff) -> Result<Authorized, ApiError> {
+    let auth = staff.ctx.authorize(Action::ManageOrg)?;
     if staff.ctx.org.kind != OrgKind::Company {
-        return Err(refusal(
-            staff,
-            ApiError::conflict_code(
-                "not_a_company",
-                "only a company organization has a company profile; this organization is an \
-                 institution",
-            ),
-            &staff.href("/admin"),
+        return Err(ApiError::conflict_code(
+            "not_a_company",
+            "only a company organization has a company profile; this organization is an \
+             institution",
         ));
     }
     Ok(auth)
+}
+
+/// The answer to a refused [`authorize`]: the reason for an institution,
+/// the error page otherwise.
+fn refused(staff: &Staff, e: ApiError) -> Response {
+    match e {
+        ApiError::Conflict { .. } => refusal(staff, e, &staff.href("/admin")),
+        other => error_page(&other),
+    }
 }
 
 #[derive(Default)]
@@ -176,8 +180,8 @@ pub async fn page(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    if let Err(no) = authorize(&staff) {
-        return no;
+    if let Err(e) = authorize(&staff) {
+        return refused(&staff, e);
     }
     render(&state, &staff, q.done.as_deref(), Carry::default()).await
 }
@@ -193,7 +197,7 @@ pub async fn save(
     }
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(no) => return no,
+        Err(e) => return refused(&staff, e),
     };
     let get = |name: &str| {
         form.value
@@ -258,7 +262,7 @@ pub async fn save(
 pub async fn upload_logo(State(state): State<AppState>, staff: Staff, req: Request) -> Response {
     let auth = match authorize(&staff) {
         Ok(a) => a,
-        Err(no) => return no,
+        Err(e) => return refused(&staff, e),
     };
     let bytes = match read_image_form(&staff.visitor, req).await {
         Err(answer) => return answer,
@@ -298,8 +302,8 @@ pub async fn upload_logo(State(state): State<AppState>, staff: Staff, req: Reque
 
 /// `GET /orgs/{org}/admin/company/logo`: the logo, for the page.
 pub async fn logo(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(no) = authorize(&staff) {
-        return no;
+    if let Err(e) = authorize(&staff) {
+        return refused(&staff, e);
     }
     match profile::logo(&state, staff.ctx.org_id()).await {
         Ok((kind, bytes)) => image(kind, bytes),
