@@ -79,6 +79,12 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
     },
     Asset {
+        // the people pages: the avatar preview and the API key's copy button.
+        name: "people.js",
+        bytes: include_bytes!("../../assets/people.js"),
+        content_type: "text/javascript; charset=utf-8",
+    },
+    Asset {
         // the staff enrollment page: a chosen CSV file read into the form.
         name: "staff-enroll.js",
         bytes: include_bytes!("../../assets/staff-enroll.js"),

@@ -57,6 +57,7 @@
 //! never uses up a one-time link (mail scanners open links): the action is
 //! a button.
 
+mod accounts;
 pub mod api;
 pub mod assets;
 mod billing;
@@ -75,6 +76,7 @@ mod notifications;
 pub mod pair;
 pub mod practice;
 mod precheck;
+mod profile;
 mod results;
 pub mod session;
 mod signin;
@@ -138,6 +140,15 @@ pub fn router() -> Router<AppState> {
         .route("/me/practice/{session}/answer", post(practice::answer))
         .route("/me/practice/{session}/abandon", post(practice::abandon))
         .route("/me/progress", get(practice::progress_page))
+        .route("/admin/users", get(accounts::list))
+        .route("/admin/users/{id}", get(accounts::show))
+        .route("/admin/users/{id}/status", post(accounts::set_status))
+        .route("/admin/users/{id}/erasure", post(accounts::erase))
+        .route("/me/profile", get(profile::page).post(profile::save))
+        .route("/me/profile/instructor", post(profile::save_instructor))
+        .route("/me/profile/avatar", post(profile::upload_avatar))
+        .route("/me/profile/avatar/remove", post(profile::remove_avatar))
+        .route("/me/avatar", get(profile::my_avatar))
         .route("/me/billing", get(billing::billing_page))
         .route("/me/payments", get(billing::payments_redirect))
         .route(
@@ -208,6 +219,8 @@ pub struct UserBadge {
     pub email: String,
     /// Unread notifications (a badge on the header's link).
     pub unread: u64,
+    /// The platform's super admin (the account menu links the accounts page).
+    pub super_admin: bool,
 }
 
 /// What the base template needs on every page.
@@ -250,6 +263,7 @@ impl Layout {
                 name: u.user.name.clone(),
                 email: u.user.email.clone(),
                 unread: visitor.unread,
+                super_admin: u.user.is_super_admin,
             }),
             csrf: csrf.to_owned(),
             htmx: false,

@@ -45,4 +45,5 @@ mod web_api;
 mod web_candidate;
 mod web_exam;
 mod web_pair;
+mod web_people;
 mod web_staff;

@@ -11,7 +11,9 @@
 //! department that is not empty, 422 a bad rule) shows the reason in the
 //! console with the service's status.
 
+pub mod api_keys;
 pub mod audit;
+pub mod company;
 pub mod departments;
 pub mod invitations;
 pub mod members;
@@ -92,6 +94,22 @@ pub fn router() -> Router<AppState> {
             post(notification_templates::reset),
         )
         .route("/orgs/{org}/admin/audit/verify", get(audit::verify))
+        .route(
+            "/orgs/{org}/admin/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            "/orgs/{org}/admin/api-keys/{id}/revoke",
+            get(api_keys::confirm).post(api_keys::revoke),
+        )
+        .route(
+            "/orgs/{org}/admin/company",
+            get(company::page).post(company::save),
+        )
+        .route(
+            "/orgs/{org}/admin/company/logo",
+            get(company::logo).post(company::upload_logo),
+        )
         .route("/orgs/{org}/admin/audit/export", get(audit::export))
 }
 
@@ -106,7 +124,7 @@ pub struct AdminLink {
 
 /// The administration pages this person may open (`current`: this one).
 pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
-    let all: [(&str, Action, &'static str, &'static str); 6] = [
+    let all: [(&str, Action, &'static str, &'static str); 8] = [
         (
             "/admin/members",
             Action::ReadMembers,
@@ -143,9 +161,26 @@ pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
             "Audit log",
             "Who did what and when, with filters; verify that the hash chain is intact.",
         ),
+        (
+            "/admin/api-keys",
+            Action::ManageApiKeys,
+            "API keys",
+            "Keys for programs that call the API in this organization, each with its own roles; revoke them.",
+        ),
+        (
+            "/admin/company",
+            Action::ManageOrg,
+            "Company profile",
+            "The company's name, size, description and logo, shown on its job postings.",
+        ),
     ];
     all.into_iter()
         .filter(|(_, action, ..)| staff.may(*action))
+        // Only a company has a company profile.
+        .filter(|(path, ..)| {
+            *path != "/admin/company"
+                || staff.ctx.org.kind == invigil_domain::identity::OrgKind::Company
+        })
         .map(|(path, _, title, text)| AdminLink {
             href: staff.href(path),
             title,
