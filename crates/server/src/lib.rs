@@ -13,6 +13,7 @@ pub mod content;
 pub mod courses;
 pub mod delivery;
 pub mod demo;
+pub mod demo_certs;
 pub mod demo_practice;
 pub mod exams;
 pub mod files;
