@@ -196,6 +196,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<Vec<DemoAccount>> {
     accounts.extend(hiring::load(state).await?);
     crate::demo_practice::load(state, org.id).await?;
     crate::demo_people::load(state).await?;
+    crate::demo_certs::load(state, org.id).await?;
     Ok(accounts)
 }
 

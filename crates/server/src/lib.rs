@@ -14,6 +14,7 @@ pub mod courses;
 pub mod delivery;
 pub mod demo;
 pub mod demo_people;
+pub mod demo_certs;
 pub mod demo_practice;
 pub mod exams;
 pub mod files;

@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 use super::{Section, Staff};
 use crate::certificates::service;
-use crate::certificates::views::{CertificateQuery, CertificateView, RevokeBody};
-use crate::http::error::ApiError;
+use crate::certificates::views::{
+    CertificateQuery, CertificateSettingBody, CertificateView, RevokeBody,
+};
+use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
-use crate::web::errors::error_page;
+use crate::web::errors::{FormErrors, error_page, form_error};
 use crate::web::form::WebForm;
 use crate::web::session::see_other;
 use crate::web::{Layout, when};
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orgs/{org}/certificates", get(page))
         .route("/orgs/{org}/certificates/{id}/revoke", post(revoke))
+        .route("/orgs/{org}/exams/{exam}/certificate", post(save_setting))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,4 +167,109 @@ pub async fn revoke(
         Ok(_) => see_other(&format!("{}#cert-{id}", staff.href("/certificates"))),
         Err(e) => error_page(&e),
     }
+}
+
+/// The "Certificate" card of the staff exam page: the exam's certificate
+/// setting as a form (`POST /orgs/{org}/exams/{exam}/certificate`).
+#[derive(Debug, Clone)]
+pub struct SettingCard {
+    pub action: String,
+    pub enabled: bool,
+    pub title: String,
+    pub valid_for_days: String,
+    pub show_score: bool,
+    pub errors: FormErrors,
+}
+
+impl SettingCard {
+    pub fn of(action: String, s: &CertificateSettingBody) -> SettingCard {
+        SettingCard {
+            action,
+            enabled: s.enabled,
+            title: s.title.clone().unwrap_or_default(),
+            valid_for_days: s.valid_for_days.map(|d| d.to_string()).unwrap_or_default(),
+            show_score: s.show_score,
+            errors: FormErrors::default(),
+        }
+    }
+}
+
+/// The certificate setting form as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingForm {
+    #[serde(default)]
+    pub enabled: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub valid_for_days: String,
+    #[serde(default)]
+    pub show_score: Option<String>,
+}
+
+/// `POST /orgs/{org}/exams/{exam}/certificate`: the service of `PUT
+/// /api/v1/orgs/{org}/exams/{exam}/certificate`; refused fields come back
+/// on the exam page, next to the card's fields.
+pub async fn save_setting(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((_, exam)): Path<(String, String)>,
+    form: WebForm<SettingForm>,
+) -> Response {
+    if let Some(no) = staff.csrf_refusal(&form.csrf) {
+        return no;
+    }
+    let Ok(exam_id) = exam.parse::<Uuid>() else {
+        return error_page(&ApiError::NotFound);
+    };
+    let f = form.value;
+    let days = f.valid_for_days.trim();
+    let valid_for_days = if days.is_empty() {
+        Ok(None)
+    } else {
+        days.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::Validation(vec![FieldError::new(
+                "valid_for_days",
+                "must be a whole number of days",
+            )])
+        })
+    };
+    let title = Some(f.title.trim().to_owned()).filter(|t| !t.is_empty());
+    let body = |valid_for_days| CertificateSettingBody {
+        enabled: f.enabled.as_deref() == Some("true"),
+        title: title.clone(),
+        valid_for_days,
+        show_score: f.show_score.as_deref() == Some("true"),
+    };
+    let result = match valid_for_days {
+        Ok(d) => service::put_setting(&state, &staff.ctx, exam_id, body(d)).await,
+        Err(e) => {
+            // Still 404/403 for an exam the caller may not set.
+            match service::setting(&state, &staff.ctx, exam_id).await {
+                Ok(_) => Err(e),
+                Err(other) => Err(other),
+            }
+        }
+    };
+    match result {
+        Ok(_) => see_other(&staff.href(&format!("/exams/{exam_id}?done=certificate#certificate"))),
+        Err(e @ ApiError::Validation(_)) => {
+            match super::exams::exam_page(&state, &staff, exam_id, None).await {
+                Ok(page) => form_error(e, &["title", "valid_for_days"], |errors| {
+                    let mut page = page;
+                    let mut card = SettingCard::of(page_action(&staff, exam_id), &body(None));
+                    card.valid_for_days = f.valid_for_days.clone();
+                    card.errors = errors;
+                    page.certificate = Some(card);
+                    page
+                }),
+                Err(other) => error_page(&other),
+            }
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+fn page_action(staff: &Staff, exam_id: Uuid) -> String {
+    staff.href(&format!("/exams/{exam_id}/certificate"))
 }

@@ -251,6 +251,8 @@ pub struct ExamPage {
     pub notice: String,
     /// Why the last action was refused (the service's 409), on the page.
     pub problem: String,
+    /// The certificate setting form, for those who manage certificates.
+    pub certificate: Option<super::certificates::SettingCard>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,12 +284,13 @@ fn notice_of(done: Option<&str>) -> String {
         Some("cancel") => "The exam is cancelled.",
         Some("archive") => "The exam is archived.",
         Some("release") => "Results are released; the candidates were told by email.",
+        Some("certificate") => "The certificate setting is saved.",
         _ => "",
     }
     .to_owned()
 }
 
-async fn exam_page(
+pub(super) async fn exam_page(
     state: &AppState,
     staff: &Staff,
     id: Uuid,
@@ -401,6 +404,15 @@ async fn exam_page(
         Vec::new()
     };
     let base = format!("/exams/{}", view.id);
+    let certificate = if staff.may(Action::ManageCertificates) {
+        let setting = crate::certificates::service::setting(state, &staff.ctx, view.id).await?;
+        Some(super::certificates::SettingCard::of(
+            staff.href(&format!("{base}/certificate")),
+            &setting,
+        ))
+    } else {
+        None
+    };
     Ok(ExamPage {
         layout: staff.layout(&view.title, Section::Exams),
         exams_href: staff.href("/exams"),
@@ -431,6 +443,7 @@ async fn exam_page(
         csrf: staff.csrf.clone(),
         notice: notice_of(done),
         problem: String::new(),
+        certificate,
         exam: view,
     })
 }

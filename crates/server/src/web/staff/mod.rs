@@ -40,6 +40,7 @@ pub mod home;
 pub mod live;
 pub mod live_classes;
 pub mod payments;
+pub mod practice;
 pub mod questions;
 pub mod records;
 pub mod reports;
@@ -91,6 +92,7 @@ pub fn router() -> Router<AppState> {
         .merge(banks_router())
         .merge(courses::router())
         .merge(hiring::router())
+        .merge(practice::router())
 }
 
 /// Question banks, the question editor and QA (banks.rs, questions.rs).
@@ -145,13 +147,14 @@ pub enum Section {
     Files,
     Certificates,
     Hiring,
+    Practice,
     Admin,
 }
 
 impl Section {
     /// Every section in navigation order, with its path under the
     /// organization, its label and the actions any one of which opens it.
-    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 12] = [
+    const ALL: [(Section, &'static str, &'static str, &'static [Action]); 13] = [
         (Section::Home, "", "Overview", &[]),
         (
             Section::Exams,
@@ -221,6 +224,12 @@ impl Section {
             "/hiring",
             "Hiring",
             &[Action::ManageJobs, Action::ViewApplicants],
+        ),
+        (
+            Section::Practice,
+            "/practice",
+            "Practice",
+            &[Action::TeachCourses, Action::ManageCourses],
         ),
         (
             Section::Admin,

@@ -4,6 +4,8 @@
 //! public verification (nothing personal unless published), the holder's
 //! publish toggle and PDF, the staff's list and revoke, expiry.
 
+mod exam_card;
+
 use chrono::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -6,6 +6,7 @@
 
 mod pages;
 mod remote;
+mod staff_pages;
 
 use chrono::Duration;
 use serde_json::{Value, json};
