@@ -50,6 +50,7 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/api/v1/auth/password-reset/confirm",
     "/api/v1/sessions/{session}/pairing",
     "/api/v1/pairing/claim",
+    "/api/v1/auth/sign-up/verify",
 ];
 
 /// The code of the notice kept instead of a response that cannot be replayed.
