@@ -177,6 +177,10 @@ pub struct Config {
     /// Practice transcripts (the messages) are deleted this many days
     /// after the session started; scores stay (1 to 3650).
     pub practice_retention_days: u64,
+    /// Single sign-on may reach providers on loopback, private-network and
+    /// link-local addresses (a provider on this machine or network). Off:
+    /// an issuer or provider endpoint at such an address is refused.
+    pub sso_allow_private_networks: bool,
 }
 
 /// The blob store backend.
@@ -246,6 +250,7 @@ impl Default for Config {
             practice_evaluator_key: None,
             practice_evaluator_model: "gpt-4o-mini".into(),
             practice_retention_days: 180,
+            sso_allow_private_networks: false,
         }
     }
 }
@@ -319,6 +324,7 @@ const KEYS: &[&str] = &[
     "practice_evaluator_key",
     "practice_evaluator_model",
     "practice_retention_days",
+    "sso_allow_private_networks",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,8 @@ pub struct StateInner {
     pub sessions: crate::batch::Admission,
     /// Where uploaded files and evidence frames are kept.
     pub blobs: crate::files::blob::Blobs,
+    /// Single sign-on: the providers' discovery documents and keys.
+    pub sso: crate::sso::cache::ProviderCache,
 }
 
 impl Deref for AppState {
@@ -85,6 +87,7 @@ impl AppState {
                 hot,
                 sessions,
                 blobs,
+                sso: crate::sso::cache::ProviderCache::default(),
             }),
         }
     }

@@ -17,7 +17,9 @@
 //!   `POST /auth/sign-up/verify`, which activates the account and makes it
 //!   a CANDIDATE member.
 
+pub mod cache;
 pub mod http;
+pub mod net;
 pub mod oidc;
 pub mod routes;
 pub mod secret;

@@ -1,15 +1,20 @@
 //! OpenID Connect with the `openidconnect` crate: discovery (metadata and
-//! JWKS, fetched on every use so a rotated key is seen at once), the
+//! JWKS; kept for a while by [`super::cache`]), the
 //! authorization URL (code flow, PKCE S256, state, nonce) and the code
 //! exchange with the ID token's validation (signature against the JWKS,
 //! issuer, audience, nonce, expiry against the server's clock).
 
 use chrono::{DateTime, Utc};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
-use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse, CoreUserInfoClaims,
 };
+use openidconnect::{
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, SubjectIdentifier, TokenResponse,
+};
+
+use openidconnect::url::Url;
 
 use invigil_domain::sso::SsoFailure;
 
@@ -42,6 +47,19 @@ pub async fn discover(
         ));
     }
     Ok(metadata)
+}
+
+/// The endpoints the server itself calls (the token endpoint, the JWKS and
+/// the userinfo endpoint), to check where they point.
+pub fn endpoints(metadata: &CoreProviderMetadata) -> Vec<(&'static str, Url)> {
+    let mut out = vec![("JWKS URL", metadata.jwks_uri().url().clone())];
+    if let Some(t) = metadata.token_endpoint() {
+        out.push(("token endpoint", t.url().clone()));
+    }
+    if let Some(u) = metadata.userinfo_endpoint() {
+        out.push(("userinfo endpoint", u.url().clone()));
+    }
+    out
 }
 
 /// The error and its causes in one line.
@@ -130,32 +148,57 @@ impl Provider {
         })
     }
 
-    /// Exchanges `code` and validates the ID token; the verified claims.
-    pub async fn finish(
+    /// Exchanges `code` for the provider's tokens (the ID token is checked
+    /// by [`Provider::verify`]).
+    pub async fn exchange(
         &self,
         http: &OidcHttp,
         code: &str,
         pkce_verifier: &str,
-        nonce: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Identity, (SsoFailure, String)> {
+    ) -> Result<CoreTokenResponse, (SsoFailure, String)> {
         let client = self.client().map_err(|f| (f, "redirect URL".to_owned()))?;
         let request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| (SsoFailure::TokenExchange, describe(&e)))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
-        let token = request
+        request
             .request_async(http)
             .await
-            .map_err(|e| (SsoFailure::TokenExchange, describe(&e)))?;
-        let id_token = token.id_token().ok_or((
-            SsoFailure::InvalidIdToken,
-            "the token answer has no ID token".to_owned(),
-        ))?;
+            .map_err(|e| (SsoFailure::TokenExchange, describe(&e)))
+    }
+
+    /// Validates the ID token of `token` (signature against this
+    /// provider's keys, issuer, audience, `nonce`, expiry at `now`); the
+    /// verified claims.
+    pub fn verify(
+        &self,
+        token: &CoreTokenResponse,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Identity, Rejected> {
+        let client = self.client().map_err(|f| Rejected {
+            reason: f,
+            detail: "redirect URL".to_owned(),
+            unknown_key: false,
+        })?;
+        let id_token = token.id_token().ok_or(Rejected {
+            reason: SsoFailure::InvalidIdToken,
+            detail: "the token answer has no ID token".to_owned(),
+            unknown_key: false,
+        })?;
         let verifier = client.id_token_verifier().set_time_fn(move || now);
         let claims = id_token
             .claims(&verifier, &Nonce::new(nonce.to_owned()))
-            .map_err(|e| (SsoFailure::InvalidIdToken, describe(&e)))?;
+            .map_err(|e| Rejected {
+                reason: SsoFailure::InvalidIdToken,
+                detail: describe(&e),
+                unknown_key: matches!(
+                    e,
+                    ClaimsVerificationError::SignatureVerification(
+                        SignatureVerificationError::NoMatchingKey
+                    )
+                ),
+            })?;
         Ok(Identity {
             subject: claims.subject().as_str().to_owned(),
             email: claims.email().map(|e| e.as_str().to_owned()),
@@ -166,6 +209,48 @@ impl Provider {
                 .map(|n| n.as_str().to_owned()),
         })
     }
+}
+
+impl Provider {
+    /// The userinfo endpoint's claims for the access token of `token`
+    /// (they must be about `subject`): for an ID token without email or
+    /// name.
+    pub async fn userinfo(
+        &self,
+        http: &OidcHttp,
+        token: &CoreTokenResponse,
+        subject: &str,
+    ) -> Result<Identity, (SsoFailure, String)> {
+        let client = self.client().map_err(|f| (f, "redirect URL".to_owned()))?;
+        let request = client
+            .user_info(
+                token.access_token().clone(),
+                Some(SubjectIdentifier::new(subject.to_owned())),
+            )
+            .map_err(|e| (SsoFailure::ProviderUnavailable, describe(&e)))?;
+        let claims: CoreUserInfoClaims = request
+            .request_async(http)
+            .await
+            .map_err(|e| (SsoFailure::ProviderUnavailable, describe(&e)))?;
+        Ok(Identity {
+            subject: subject.to_owned(),
+            email: claims.email().map(|e| e.as_str().to_owned()),
+            email_verified: claims.email_verified(),
+            name: claims
+                .name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned()),
+        })
+    }
+}
+
+/// An ID token that did not pass.
+#[derive(Debug)]
+pub struct Rejected {
+    pub reason: SsoFailure,
+    pub detail: String,
+    /// Signed with a key this provider's JWKS does not have (rotated?).
+    pub unknown_key: bool,
 }
 
 /// The verified claims of an ID token that matter here.

@@ -14,6 +14,7 @@ use invigil_store::tenancy::{self, Organization};
 
 use super::STATE_TTL;
 use super::http::OidcHttp;
+use super::net;
 use super::oidc::{self, Provider};
 use super::secret;
 use super::views::{SignUpSettingsBody, SignUpSettingsView, SsoConfigBody, SsoConfigView};
@@ -30,8 +31,20 @@ pub fn redirect_uri(state: &AppState, slug: &str) -> String {
     format!("{}/sso/{slug}/callback", state.config.public_base())
 }
 
-fn http() -> Result<OidcHttp, ApiError> {
-    OidcHttp::new().map_err(ApiError::caused_by)
+fn http(state: &AppState) -> Result<OidcHttp, ApiError> {
+    OidcHttp::new(state.config.sso_allow_private_networks).map_err(ApiError::caused_by)
+}
+
+/// 422 `sso_address_not_allowed` when `url` (the issuer or an endpoint its
+/// metadata names) resolves to an internal address the server may not
+/// reach.
+async fn reachable(state: &AppState, what: &str, url: &Url) -> Result<(), ApiError> {
+    net::check_url_resolved(url, state.config.sso_allow_private_networks)
+        .await
+        .map_err(|e| ApiError::Unprocessable {
+            code: "sso_address_not_allowed",
+            detail: format!("The provider's {what} cannot be used: {e}."),
+        })
 }
 
 pub(crate) fn domains(field: &str, raw: Option<Vec<String>>) -> Result<DomainList, ApiError> {
@@ -104,12 +117,19 @@ pub async fn put_config(
             ));
         }
     };
-    oidc::discover(&http()?, &issuer)
-        .await
-        .map_err(|e| ApiError::Unprocessable {
-            code: "sso_discovery_failed",
-            detail: format!("The provider's discovery document could not be used: {e}"),
-        })?;
+    let issuer_url = Url::parse(&issuer)
+        .map_err(|_| ApiError::field("issuer_url", "must be an absolute https URL"))?;
+    reachable(state, "issuer URL", &issuer_url).await?;
+    let metadata =
+        oidc::discover(&http(state)?, &issuer)
+            .await
+            .map_err(|e| ApiError::Unprocessable {
+                code: "sso_discovery_failed",
+                detail: format!("The provider's discovery document could not be used: {e}"),
+            })?;
+    for (what, url) in oidc::endpoints(&metadata) {
+        reachable(state, what, &url).await?;
+    }
     let now = state.now();
     let row = SsoConfig {
         org_id: org.id,
@@ -126,6 +146,7 @@ pub async fn put_config(
     };
     let tx = state.db.begin().await?;
     store::put_config(&tx, row.clone()).await?;
+    state.sso.forget(org.id);
     auth.audit(now)
         .record(
             &tx,
@@ -156,6 +177,7 @@ pub async fn delete_config(
     if !store::delete_config(&tx, org.id).await? {
         return Err(ApiError::NotFound);
     }
+    state.sso.forget(org.id);
     auth.audit(now)
         .record(
             &tx,
@@ -276,18 +298,38 @@ impl From<invigil_store::StoreError> for Failed {
     }
 }
 
+/// The provider of `org`'s configuration `c`: its metadata and keys from
+/// the cache unless `fresh` or too old (then fetched and kept). The flag
+/// says whether they came from the cache.
 async fn provider_of(
     state: &AppState,
     org: &Organization,
     c: &SsoConfig,
-) -> Result<(OidcHttp, Provider), Failed> {
-    let http = http()?;
-    let metadata = oidc::discover(&http, &c.issuer_url)
-        .await
-        .map_err(|e| Failed {
-            reason: SsoFailure::ProviderUnavailable,
-            detail: e.0,
-        })?;
+    fresh: bool,
+) -> Result<(OidcHttp, Provider, bool), Failed> {
+    let http = http(state)?;
+    let now = state.now();
+    let cached = if fresh {
+        None
+    } else {
+        state.sso.get(org.id, &c.issuer_url, c.updated_at, now)
+    };
+    let from_cache = cached.is_some();
+    let metadata = match cached {
+        Some(m) => m,
+        None => {
+            let m = oidc::discover(&http, &c.issuer_url)
+                .await
+                .map_err(|e| Failed {
+                    reason: SsoFailure::ProviderUnavailable,
+                    detail: e.0,
+                })?;
+            state
+                .sso
+                .put(org.id, &c.issuer_url, c.updated_at, m.clone(), now);
+            m
+        }
+    };
     let client_secret = secret::open(state, org.id, &c.secret_nonce, &c.secret_sealed).await?;
     let provider = Provider::new(
         metadata,
@@ -295,7 +337,7 @@ async fn provider_of(
         &client_secret,
         &redirect_uri(state, &org.slug),
     );
-    Ok((http, provider))
+    Ok((http, provider, from_cache))
 }
 
 /// `GET /sso/{org}/start`: a pending sign-in and the provider's URL.
@@ -308,7 +350,7 @@ pub async fn start(
     let c = enabled_config(state, org.id)
         .await?
         .ok_or(SsoFailure::NotEnabled)?;
-    let (_, provider) = provider_of(state, org, &c).await?;
+    let (_, provider, _) = provider_of(state, org, &c, false).await?;
     let state_token = new_token();
     let nonce = new_token();
     let started = provider.start(&state_token, &nonce)?;
@@ -420,17 +462,51 @@ async fn finish(
     let c = enabled_config(state, org.id)
         .await?
         .ok_or(SsoFailure::NotEnabled)?;
-    let (http, provider) = provider_of(state, org, &c).await?;
-    let identity = provider
-        .finish(
-            &http,
-            &code,
-            &pending.pkce_verifier,
-            &pending.nonce,
-            state.now(),
-        )
+    let (http, provider, from_cache) = provider_of(state, org, &c, false).await?;
+    let token = provider
+        .exchange(&http, &code, &pending.pkce_verifier)
         .await
         .map_err(|(reason, detail)| Failed { reason, detail })?;
+    let identity = match provider.verify(&token, &pending.nonce, state.now()) {
+        Ok(identity) => identity,
+        // Signed with a key the kept JWKS lacks: the provider may have
+        // rotated its keys; fetched again once.
+        Err(r) if r.unknown_key && from_cache => {
+            let (_, provider, _) = provider_of(state, org, &c, true).await?;
+            provider
+                .verify(&token, &pending.nonce, state.now())
+                .map_err(|r| Failed {
+                    reason: r.reason,
+                    detail: r.detail,
+                })?
+        }
+        Err(r) => {
+            return Err(Failed {
+                reason: r.reason,
+                detail: r.detail,
+            });
+        }
+    };
+    // Without email (or name) in the ID token, the userinfo endpoint's
+    // claims: the address and whether it is verified come from one place.
+    let identity = if identity.email.is_none() || identity.name.is_none() {
+        match provider.userinfo(&http, &token, &identity.subject).await {
+            Ok(info) if identity.email.is_none() => oidc::Identity {
+                name: identity.name.or(info.name),
+                ..info
+            },
+            Ok(info) => oidc::Identity {
+                name: identity.name.clone().or(info.name),
+                ..identity
+            },
+            Err((reason, detail)) if identity.email.is_none() => {
+                return Err(Failed { reason, detail });
+            }
+            Err(_) => identity,
+        }
+    } else {
+        identity
+    };
     let email_raw = identity.email.clone().ok_or(SsoFailure::NoEmail)?;
     if identity.email_verified != Some(true) {
         return Err(SsoFailure::EmailNotVerified.into());

@@ -84,6 +84,20 @@ pub async fn sign_up(
     let phc = state.hasher.hash(password).await?;
     let existing = users::by_email(state.db.read(), email.as_str()).await?;
     let now = state.now();
+    let token = new_token();
+    // An earlier sign-up that was never verified (an account waiting for
+    // its link, with the password it chose then): the link is sent again
+    // (a new one; the password stays the first). Any other account gets a
+    // notice instead, so its owner learns of the attempt.
+    if let Some(user) = existing
+        .as_ref()
+        .filter(|u| u.status == AccountStatus::PendingVerification && u.password_hash.is_some())
+    {
+        let tx = state.db.begin().await?;
+        send_link(&tx, state, &org, user, &token, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     if let Some(user) = existing {
         let tx = state.db.begin().await?;
         crate::notify::mail_to(
@@ -101,7 +115,6 @@ pub async fn sign_up(
         tx.commit().await?;
         return Ok(());
     }
-    let token = new_token();
     let tx = state.db.begin().await?;
     let user = match users::create(
         &tx,
@@ -122,10 +135,24 @@ pub async fn sign_up(
         Err(invigil_store::StoreError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    send_link(&tx, state, &org, &user, &token, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A `SignUp` one-time token of `org` for `user` and the mail with its link.
+async fn send_link(
+    tx: &invigil_store::Tx,
+    state: &AppState,
+    org: &Organization,
+    user: &users::User,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
     one_time::create(
-        &tx,
+        tx,
         one_time::NewOneTime {
-            hash: &hash_token(&token),
+            hash: &hash_token(token),
             kind: OneTimeKind::SignUp,
             user_id: user.id,
             email: None,
@@ -137,7 +164,7 @@ pub async fn sign_up(
     )
     .await?;
     crate::notify::mail_to(
-        &tx,
+        tx,
         state,
         Some(org.id),
         "sign_up_verification",
@@ -145,10 +172,9 @@ pub async fn sign_up(
         Vars::new()
             .set("name", &user.name)
             .set("org", &org.name)
-            .set("link", mail::token_link(state, "sign-up/verify", &token)),
+            .set("link", mail::token_link(state, "sign-up/verify", token)),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -69,7 +69,8 @@ pub fn start_op(app: &TestApp, slugs: &[&str]) -> Option<Op> {
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // The provider's own errors show up in the test's output.
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("node runs");
     let mut line = String::new();
@@ -368,20 +369,24 @@ async fn wrong_nonce_is_refused(app: TestApp) {
 }
 
 async fn bad_signature_is_refused(app: TestApp) {
-    let Some(w) = world(&app, "acme").await else {
+    let org = app.org("acme").await;
+    let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
+    let Some(op) = start_op(&app, &["acme"]) else {
         return;
     };
-    open_sign_up(&app, &w.org, &w.admin, json!([])).await;
-    let mut b = Browser::default();
-    let cb = round_trip(&app, &mut b, "acme", "ada", Tamper::None).await;
-    // The provider now publishes another public key under the same key id:
-    // the ID token's signature no longer verifies.
+    // The provider publishes another public key under the key id it signs
+    // with: its ID tokens' signatures do not verify (and fetching the keys
+    // again, as for a rotation, does not help: the key id is known).
     let r = http()
-        .post(format!("{}/test/impostor-keys", w.op.issuer))
+        .post(format!("{}/test/impostor-keys", op.issuer))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
+    configure(&app, &org, &admin, &op).await;
+    open_sign_up(&app, &org, &admin, json!([])).await;
+    let mut b = Browser::default();
+    let cb = round_trip(&app, &mut b, "acme", "ada", Tamper::None).await;
     let r = b.get(&app, &cb).await;
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(signed_in_email(&app, &mut b).await.is_none());
@@ -391,7 +396,117 @@ async fn bad_signature_is_refused(app: TestApp) {
             .unwrap()
             .is_none()
     );
-    assert_eq!(failures(&app.audit_actions(&w.org).await), 1);
+    assert_eq!(failures(&app.audit_actions(&org).await), 1);
+}
+
+async fn op_stats(op: &Op) -> Value {
+    http()
+        .get(format!("{}/test/stats", op.issuer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap()
+}
+
+/// Discovery and keys are fetched once for several sign-ins, again after
+/// the cache's lifetime or a change of the configuration, and once more
+/// when the provider signs with a key id the kept keys do not have.
+async fn keys_are_cached_and_rotation_still_signs_in(app: TestApp) {
+    let Some(w) = world(&app, "acme").await else {
+        return;
+    };
+    open_sign_up(&app, &w.org, &w.admin, json!([])).await;
+    let after_put = op_stats(&w.op).await;
+    assert_eq!(after_put["discovery"], 1);
+    for _ in 0..2 {
+        let mut b = Browser::default();
+        let cb = round_trip(&app, &mut b, "acme", "ada", Tamper::None).await;
+        b.get(&app, &cb).await.assert(303);
+    }
+    // Two sign-ins (two starts, two callbacks): one discovery with its keys.
+    let s = op_stats(&w.op).await;
+    assert_eq!(s["discovery"], 2, "{s}");
+    assert_eq!(s["jwks"], 2, "{s}");
+    // The provider rotates its signing key (a new key id): the next
+    // sign-in fetches the keys again once and succeeds.
+    let r = http()
+        .post(format!("{}/test/rotate-keys", w.op.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let mut b = Browser::default();
+    let cb = round_trip(&app, &mut b, "acme", "grace", Tamper::None).await;
+    let r = b.get(&app, &cb).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        signed_in_email(&app, &mut b).await.as_deref(),
+        Some("grace@example.org")
+    );
+    let s = op_stats(&w.op).await;
+    assert_eq!(s["discovery"], 3, "{s}");
+    // Past the cache's lifetime: fetched again at the next start. (The
+    // provider's tokens are judged by Invigil's clock, now 11 minutes
+    // ahead of the provider's: only the start is made.)
+    app.clock.advance(Duration::minutes(11));
+    let mut b = Browser::default();
+    assert_eq!(b.get(&app, "/sso/acme/start").await.status, 303);
+    assert_eq!(op_stats(&w.op).await["discovery"], 4);
+    assert_eq!(b.get(&app, "/sso/acme/start").await.status, 303);
+    assert_eq!(op_stats(&w.op).await["discovery"], 4);
+    // Saving the configuration drops what was kept (the save itself
+    // fetches discovery once; the next start again).
+    configure(&app, &w.org, &w.admin, &w.op).await;
+    assert_eq!(op_stats(&w.op).await["discovery"], 5);
+    assert_eq!(b.get(&app, "/sso/acme/start").await.status, 303);
+    assert_eq!(op_stats(&w.op).await["discovery"], 6);
+    assert_eq!(failures(&app.audit_actions(&w.org).await), 0);
+}
+
+/// A provider that keeps email and name out of the ID token (as OpenID
+/// Connect has it for the code flow): they come from the userinfo
+/// endpoint, and an unverified address there is refused as well.
+async fn claims_from_userinfo(app: TestApp) {
+    let Some(w) = world(&app, "acme").await else {
+        return;
+    };
+    open_sign_up(&app, &w.org, &w.admin, json!([])).await;
+    let r = http()
+        .post(format!("{}/test/userinfo-only", w.op.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let mut b = Browser::default();
+    let cb = round_trip(&app, &mut b, "acme", "ada", Tamper::None).await;
+    let r = b.get(&app, &cb).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        signed_in_email(&app, &mut b).await.as_deref(),
+        Some("ada@example.org")
+    );
+    let user = invigil_store::identity::users::by_email(app.state.db.read(), "ada@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.name, "Ada Lovelace");
+    assert_eq!(op_stats(&w.op).await["userinfo"], 1);
+    // alan's address is not verified at the provider: refused.
+    let mut b = Browser::default();
+    let cb = round_trip(&app, &mut b, "acme", "alan", Tamper::None).await;
+    let r = b.get(&app, &cb).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("has not verified your email address"));
+    assert_eq!(op_stats(&w.op).await["userinfo"], 2);
+    assert!(
+        invigil_store::identity::users::by_email(app.state.db.read(), "alan@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn expired_token_is_refused(app: TestApp) {
@@ -518,12 +633,64 @@ async fn configuration_is_validated_and_secret_write_only(app: TestApp) {
     );
 }
 
-both!(
+/// Without `sso_allow_private_networks` the server refuses providers on
+/// internal addresses: the issuer itself, whatever its scheme, and names
+/// that resolve to one.
+async fn internal_addresses_are_refused(app: TestApp) {
+    assert!(!app.state.config.sso_allow_private_networks);
+    let org = app.org("acme").await;
+    let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
+    let Some(op) = start_op(&app, &["acme"]) else {
+        return;
+    };
+    let url = "/api/v1/orgs/acme/sso";
+    let body = |issuer: &str| {
+        json!({"issuer_url": issuer, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET, "display_name": "Test IdP", "enabled": true})
+    };
+    // The running provider on loopback, by address and by name.
+    let by_name = op.issuer.replacen("127.0.0.1", "localhost", 1);
+    for issuer in [op.issuer.as_str(), by_name.as_str()] {
+        let r = app.put_json(url, &admin.token, &body(issuer)).await;
+        let p = r.assert_problem(422, "sso_address_not_allowed");
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains("loopback address"), "{detail}");
+        assert!(detail.contains("sso_allow_private_networks"), "{detail}");
+    }
+    // Private, link-local (cloud metadata), unspecified and IPv4-mapped
+    // IPv6 addresses: refused before any request is made.
+    for (issuer, why) in [
+        ("https://10.0.0.5/realms/x", "private-network address"),
+        ("https://192.168.1.10", "private-network address"),
+        ("https://169.254.169.254", "link-local address"),
+        ("https://0.0.0.0", "unspecified address"),
+        ("https://[::ffff:127.0.0.1]", "loopback address"),
+        ("https://[fd00::1]", "private-network address"),
+    ] {
+        let r = app.put_json(url, &admin.token, &body(issuer)).await;
+        let p = r.assert_problem(422, "sso_address_not_allowed");
+        assert!(p["detail"].as_str().unwrap().contains(why), "{issuer}: {p}");
+    }
+    app.get_as(url, &admin.token).await.assert(404);
+    assert!(
+        !app.audit_actions(&org)
+            .await
+            .iter()
+            .any(|a| a == "org.sso_configured")
+    );
+}
+
+both!(internal_addresses_are_refused);
+
+// The provider runs on loopback: these apps allow it.
+both!(config = |c: &mut invigil_server::config::Config| c.sso_allow_private_networks = true =>
     good_login_creates_a_candidate,
     links_existing_account_by_verified_email,
     unverified_email_is_refused,
     wrong_nonce_is_refused,
     bad_signature_is_refused,
+    keys_are_cached_and_rotation_still_signs_in,
+    claims_from_userinfo,
     expired_token_is_refused,
     replayed_state_and_other_org_are_refused,
     configuration_is_validated_and_secret_write_only,

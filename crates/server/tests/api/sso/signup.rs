@@ -86,10 +86,25 @@ async fn sign_up_matrix(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(user.status, AccountStatus::PendingVerification);
-    // The same address again: the same 202, no second account, a notice.
+    let first_token = app.mailed_token("new@uni.test").await;
+    // The same address again (the link got lost): the same 202, no second
+    // account, the link sent again.
     let again = app.post(url).json(&body("new@uni.test")).send().await;
     again.assert(202);
     assert_eq!(again.json(), accepted);
+    let mails = app.mails_to("new@uni.test").await;
+    assert_eq!(mails.len(), 2);
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.body.contains("/sign-up/verify?token="))
+    );
+    let again_user = users::by_email(app.state.db.read(), "new@uni.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again_user.id, user.id);
+    assert_eq!(again_user.password_hash, user.password_hash);
     // An address with an account: the same answer, the owner is told.
     let known = app.user("known@uni.test").await;
     let r = app.post(url).json(&body(&known.email)).send().await;
@@ -103,6 +118,7 @@ async fn sign_up_matrix(app: TestApp) {
     );
     // The link: used once, activates and makes a candidate member.
     let token = app.mailed_token("new@uni.test").await;
+    assert_ne!(token, first_token);
     let verify = "/api/v1/auth/sign-up/verify";
     let r = app.post(verify).json(&json!({"token": token})).send().await;
     r.assert(200);
@@ -119,6 +135,12 @@ async fn sign_up_matrix(app: TestApp) {
     assert_eq!(roles, vec![(Role::Candidate, None)]);
     app.post(verify)
         .json(&json!({"token": token}))
+        .send()
+        .await
+        .assert_problem(400, "invalid_token");
+    // The earlier link of the same account is no use once it is active.
+    app.post(verify)
+        .json(&json!({"token": first_token}))
         .send()
         .await
         .assert_problem(400, "invalid_token");
