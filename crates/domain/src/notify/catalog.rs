@@ -413,6 +413,40 @@ pub const CATALOG: &[Spec] = &[
         }),
     },
     Spec {
+        key: "job_application",
+        kind: NoticeKind::Announcement,
+        description: "Confirms an application to a job posting and points to its assessment.",
+        vars: &[
+            NAME,
+            ORG,
+            Var {
+                name: "job",
+                description: "the job posting's title",
+                sample: "Backend engineer",
+            },
+            EXAM,
+            Var {
+                name: "window",
+                description: "when the assessment may be started",
+                sample: "from 2026-12-07 09:00 UTC until 2026-12-07 17:00 UTC",
+            },
+            Var {
+                name: "duration_minutes",
+                description: "the assessment's duration in minutes",
+                sample: "60",
+            },
+            BASE_URL,
+        ],
+        mail: Some(Text {
+            subject: "Your application to {{org}}: {{job}}",
+            body: "Hello {{name}},\n\nThank you for applying to \"{{job}}\" at {{org}}.\nThe next step is the assessment \"{{exam}}\": you may take it {{window}} ({{duration_minutes}} minutes).\nStart it at {{base_url}}/ (My exams). You can withdraw your application at {{base_url}}/me/applications\n",
+        }),
+        in_app: Some(Text {
+            subject: "Applied: {{job}}",
+            body: "Your application to \"{{job}}\" at {{org}} is in. Take the assessment \"{{exam}}\" {{window}}.",
+        }),
+    },
+    Spec {
         key: "certificate_issued",
         kind: NoticeKind::Achievement,
         description: "Tells a candidate they earned a certificate for a passed exam.",

@@ -609,13 +609,13 @@ pub async fn apply(
             user_id: me.id(),
             kind: NoticeKind::Announcement,
             priority: Priority::Medium,
-            template_key: "exam_enrollment",
+            template_key: "job_application",
             vars: Vars::new()
                 .set("org", &org.name)
+                .set("job", &posting.title)
                 .set("exam", &exam.title)
                 .set("window", window_text(&exam))
-                .set("duration_minutes", exam.duration_minutes.to_string())
-                .set("attempts", exam.max_attempts.to_string()),
+                .set("duration_minutes", exam.duration_minutes.to_string()),
             link: Some(exam_link(exam.id)),
         },
     )

@@ -7,6 +7,7 @@
 //! `practice_evaluator_fallbacks_total`). It sends only the question, the
 //! rubric and the answer text: no names, emails or ids.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -118,28 +119,50 @@ impl OpenAiEvaluator {
     }
 
     async fn remote(&self, q: &Question, answer: &str) -> Result<AnswerEvaluation, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout)
-            .build()
-            .map_err(|e| format!("client: {e}"))?;
         let body = serde_json::to_vec(&self.request(q, answer)).map_err(|e| e.to_string())?;
-        let mut req = client
+        let mut req = client()?
             .post(&self.endpoint)
+            .timeout(self.timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(k) = &self.key {
             req = req.bearer_auth(k.expose());
         }
-        let resp = req.send().await.map_err(|e| format!("request: {e}"))?;
+        let mut resp = req.send().await.map_err(|e| format!("request: {e}"))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(format!("status {status}"));
         }
-        let bytes = resp.bytes().await.map_err(|e| format!("body: {e}"))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("body: {e}"))? {
+            if bytes.len() + chunk.len() > MAX_REPLY {
+                return Err(format!("reply larger than {MAX_REPLY} bytes"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         parse_reply(q, &bytes)
     }
+}
+
+/// Largest reply read from a remote evaluator.
+const MAX_REPLY: usize = 1024 * 1024;
+
+/// One connection pool for every remote evaluation (the per-request
+/// timeout is the evaluator's). Redirects are not followed: the answer
+/// text goes only to the configured endpoint.
+fn client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .connect_timeout(TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("client: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {

@@ -111,12 +111,9 @@ pub async fn board_page(
     query: Result<Query<BoardQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => match c.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => return error_page(&ApiError::BadRequest("invalid cursor".into())),
-        },
+    let after = match crate::web::cursor_after(q.cursor.as_deref()) {
+        Ok(after) => after,
+        Err(page) => return page,
     };
     let text = q.q.clone().unwrap_or_default();
     let search = Some(text.trim()).filter(|t| !t.is_empty());
@@ -163,8 +160,34 @@ pub struct JobPage {
     pub signed_in: bool,
     /// My application to it, when I applied.
     pub applied: Option<&'static str>,
+    /// The company's profile, when it wrote one.
+    pub company: Option<CompanyCard>,
     pub form: ApplyForm,
     pub errors: FormErrors,
+}
+
+/// What the job page tells about the company (its public profile; the
+/// address stays with the company).
+pub struct CompanyCard {
+    pub name: String,
+    pub industry: String,
+    pub size: String,
+    pub country: String,
+    pub website: String,
+    pub description_html: String,
+}
+
+impl CompanyCard {
+    fn of(p: invigil_store::people::CompanyProfile) -> Self {
+        CompanyCard {
+            name: p.company_name,
+            industry: p.industry.unwrap_or_default(),
+            size: p.company_size.unwrap_or_default(),
+            country: p.country.unwrap_or_default(),
+            website: p.website.unwrap_or_default(),
+            description_html: render_markdown_safe(&p.description.unwrap_or_default()),
+        }
+    }
 }
 
 async fn job_page_of(
@@ -182,8 +205,12 @@ async fn job_page_of(
             .map(|a| status(a.status).0),
         None => None,
     };
+    let company = invigil_store::people::company_profile(state.db.read(), v.org_id)
+        .await?
+        .map(CompanyCard::of);
     Ok(JobPage {
         layout,
+        company,
         description_html: render_markdown_safe(&v.description),
         requirements: v.requirements.clone(),
         exam_title: v.exam_title.clone(),
@@ -317,12 +344,9 @@ pub async fn my_applications_page(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => match c.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => return error_page(&ApiError::BadRequest("invalid cursor".into())),
-        },
+    let after = match crate::web::cursor_after(q.cursor.as_deref()) {
+        Ok(after) => after,
+        Err(page) => return page,
     };
     let page = match service::mine(&state, signed_in.user.id(), Keyset::new(after, PAGE)).await {
         Ok(p) => p,

@@ -59,12 +59,9 @@ pub async fn list_page(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => match c.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => return error_page(&ApiError::BadRequest("invalid cursor".into())),
-        },
+    let after = match crate::web::cursor_after(q.cursor.as_deref()) {
+        Ok(after) => after,
+        Err(page) => return page,
     };
     let page = match store::page_of(
         state.db.read(),

@@ -792,3 +792,31 @@ pub async fn lectures_using_files<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// When `user_id` completed lectures, and courses (the learner's progress
+/// and streaks read this).
+pub async fn completions_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> StoreResult<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+    let lectures: Vec<Option<DateTime<Utc>>> = progress::Entity::find()
+        .select_only()
+        .column(progress::Column::CompletedAt)
+        .filter(progress::Column::UserId.eq(user_id))
+        .filter(progress::Column::CompletedAt.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let courses: Vec<Option<DateTime<Utc>>> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::CompletedAt)
+        .filter(enrollment::Column::UserId.eq(user_id))
+        .filter(enrollment::Column::CompletedAt.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok((
+        lectures.into_iter().flatten().collect(),
+        courses.into_iter().flatten().collect(),
+    ))
+}

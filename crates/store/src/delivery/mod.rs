@@ -430,3 +430,28 @@ pub async fn admin_actions<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// When `user_id` finished each submitted exam attempt, with its percent
+/// (the learner's progress and streaks read this).
+pub async fn finished_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> StoreResult<Vec<(DateTime<Utc>, Option<f64>)>> {
+    let rows: Vec<(Option<DateTime<Utc>>, Option<f64>)> = session::Entity::find()
+        .select_only()
+        .column(session::Column::FinishedAt)
+        .column(session::Column::Percent)
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(
+            session::Column::Status
+                .is_in([DeliveryStatus::Submitted, DeliveryStatus::AutoSubmitted]),
+        )
+        .filter(session::Column::FinishedAt.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, p)| t.map(|t| (t, p)))
+        .collect())
+}

@@ -14,11 +14,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use invigil_domain::delivery::session::DeliveryStatus;
 use invigil_domain::practice::PracticeStatus;
 
-use crate::courses::entities::{enrollment as course_enrollment, progress as lecture_progress};
-use crate::delivery::entities::session as exam_session;
 use crate::error::{StoreError, StoreResult, is_unique_violation};
 use crate::page::{Keyset, KeysetPage};
 use entities::{message, scenario, session};
@@ -253,24 +250,11 @@ pub struct ActivityRows {
     pub courses: Vec<DateTime<Utc>>,
 }
 
-/// Reads `user_id`'s activity: exam sessions submitted (delivery's table),
-/// practice sessions completed, lectures and courses completed (courses'
-/// tables). Read-only over the other modules' tables, columns they keep
-/// for exactly this (finish and completion times).
+/// Reads `user_id`'s activity: exam sessions submitted (asked of
+/// delivery), practice sessions completed, lectures and courses completed
+/// (asked of courses).
 pub async fn activity_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<ActivityRows> {
-    let exams: Vec<(Option<DateTime<Utc>>, Option<f64>)> = exam_session::Entity::find()
-        .select_only()
-        .column(exam_session::Column::FinishedAt)
-        .column(exam_session::Column::Percent)
-        .filter(exam_session::Column::UserId.eq(user_id))
-        .filter(
-            exam_session::Column::Status
-                .is_in([DeliveryStatus::Submitted, DeliveryStatus::AutoSubmitted]),
-        )
-        .filter(exam_session::Column::FinishedAt.is_not_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let exams = crate::delivery::finished_of_user(conn, user_id).await?;
     let practices: Vec<(Option<DateTime<Utc>>, Option<i32>)> = session::Entity::find()
         .select_only()
         .column(session::Column::EndedAt)
@@ -281,32 +265,14 @@ pub async fn activity_of<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreRe
         .into_tuple()
         .all(conn)
         .await?;
-    let lectures: Vec<Option<DateTime<Utc>>> = lecture_progress::Entity::find()
-        .select_only()
-        .column(lecture_progress::Column::CompletedAt)
-        .filter(lecture_progress::Column::UserId.eq(user_id))
-        .filter(lecture_progress::Column::CompletedAt.is_not_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let courses: Vec<Option<DateTime<Utc>>> = course_enrollment::Entity::find()
-        .select_only()
-        .column(course_enrollment::Column::CompletedAt)
-        .filter(course_enrollment::Column::UserId.eq(user_id))
-        .filter(course_enrollment::Column::CompletedAt.is_not_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let (lectures, courses) = crate::courses::completions_of_user(conn, user_id).await?;
     Ok(ActivityRows {
-        exams: exams
-            .into_iter()
-            .filter_map(|(t, p)| t.map(|t| (t, p)))
-            .collect(),
+        exams,
         practices: practices
             .into_iter()
             .filter_map(|(t, s)| t.map(|t| (t, s.map(f64::from))))
             .collect(),
-        lectures: lectures.into_iter().flatten().collect(),
-        courses: courses.into_iter().flatten().collect(),
+        lectures,
+        courses,
     })
 }

@@ -382,6 +382,7 @@ async fn applying_enrolls_once_and_refuses_bad_requests(app: TestApp) {
             .contains(&format!("/me/exams/{}/check", h.exam)),
         "{notes}"
     );
+    assert_eq!(notes["items"][0]["title"], format!("Applied: {JOB_TITLE}"));
     // Twice: 409, still one enrollment.
     app.post_json(&url, &h.applicant.token, &json!({"consent": true}))
         .await

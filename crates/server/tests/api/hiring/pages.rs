@@ -38,6 +38,42 @@ async fn board_apply_and_withdraw_in_the_browser(app: TestApp) {
     let job = anon.get(&app, &format!("/jobs/{posting}")).await;
     assert_page(&job, 200);
     assert!(job.text().contains("Sign in to apply"), "{}", job.text());
+    assert!(!job.text().contains("About Acme"), "no company profile yet");
+    // Once the company wrote its profile, the job page tells about it
+    // (never its address).
+    let now = app.state.now();
+    invigil_store::people::save_company_profile(
+        app.db().write(),
+        invigil_store::people::CompanyProfile {
+            org_id: h.company.id,
+            company_name: "Acme Hiring Ltd".into(),
+            industry: Some("Software".into()),
+            company_size: Some("11-50".into()),
+            website: Some("https://acme.example".into()),
+            description: Some("We build **tools**.".into()),
+            address: Some("1 Secret Lane".into()),
+            country: Some("GB".into()),
+            logo_key: None,
+            logo_type: None,
+            updated_by: h.recruiter.id,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    let job = anon.get(&app, &format!("/jobs/{posting}")).await;
+    let text = job.text();
+    for want in [
+        "About Acme Hiring Ltd",
+        "Software",
+        "11-50 people",
+        "https://acme.example",
+        "<strong>tools</strong>",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    assert!(!text.contains("Secret Lane"));
     assert_page(&anon.get(&app, "/jobs/not-an-id").await, 404);
 
     let mut ann = browser(&app, "ann@people.test").await;

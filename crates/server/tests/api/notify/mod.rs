@@ -230,6 +230,7 @@ async fn templates_are_checked_previewed_used_and_reset(app: TestApp) {
         "password_reset",
         "invitation",
         "exam_enrollment",
+        "job_application",
         "results_released",
         "course_enrolled",
         "course_completed",

@@ -75,6 +75,15 @@ async fn completions(
     }
     let content = json!({"score": 12, "feedback": "Good: clear and complete.",
         "matched_points": ["Speeds up lookups"], "missing_points": []});
+    if answer.contains("huge") {
+        // A well-formed reply, too large to be read (2 MiB of padding).
+        return (
+            StatusCode::OK,
+            json!({"choices": [{"message": {"role": "assistant", "content": content.to_string()}}],
+                "padding": "x".repeat(2 * 1024 * 1024)})
+            .to_string(),
+        );
+    }
     (
         StatusCode::OK,
         json!({"choices": [{"message": {"role": "assistant", "content": content.to_string()}}]})
@@ -86,6 +95,15 @@ async fn serve(listener: tokio::net::TcpListener) -> Seen {
     let seen: Seen = Arc::default();
     let app = Router::new()
         .route("/v1/chat/completions", post(completions))
+        .route(
+            "/moved/v1/chat/completions",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [("location", "/v1/chat/completions")],
+                )
+            }),
+        )
         .with_state(seen.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -186,6 +204,18 @@ async fn timeouts_and_errors_fall_back_to_the_rubric() {
     assert_eq!(ok.feedback, "Good: clear and complete.");
     assert_eq!(seen.lock().unwrap().len(), 3);
     assert!(seen.lock().unwrap()[0].0.is_none(), "no key, no header");
+    // A reply over 1 MiB is not read; a redirect is not followed.
+    let huge = eval.evaluate(&q, "huge but fast").await;
+    assert_eq!(huge, rules::evaluate(&q, "huge but fast"));
+    let moved = OpenAiEvaluator::new(&format!("{base}/moved"), None, "m")
+        .with_timeout(Duration::from_millis(300));
+    let got = moved.evaluate(&q, "fast").await;
+    assert_eq!(got, rules::evaluate(&q, "fast"));
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        4,
+        "the redirect's target never asked"
+    );
     // Nobody listening: the rubric again.
     let gone = OpenAiEvaluator::new("http://127.0.0.1:9/", None, "m")
         .with_timeout(Duration::from_millis(300));
