@@ -46,4 +46,5 @@ mod web_candidate;
 mod web_exam;
 mod web_pair;
 mod web_people;
+mod web_sso;
 mod web_staff;

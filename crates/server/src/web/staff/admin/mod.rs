@@ -19,6 +19,7 @@ pub mod invitations;
 pub mod members;
 pub mod notification_templates;
 pub mod rules;
+pub mod sso;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -111,6 +112,12 @@ pub fn router() -> Router<AppState> {
             get(company::logo).post(company::upload_logo),
         )
         .route("/orgs/{org}/admin/audit/export", get(audit::export))
+        .route("/orgs/{org}/admin/sso", get(sso::page).post(sso::save))
+        .route("/orgs/{org}/admin/sso/sign-up", post(sso::save_sign_up))
+        .route(
+            "/orgs/{org}/admin/sso/delete",
+            get(sso::confirm_delete).post(sso::delete),
+        )
 }
 
 /// One administration page, for the index and the sub-navigation.
@@ -124,7 +131,7 @@ pub struct AdminLink {
 
 /// The administration pages this person may open (`current`: this one).
 pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
-    let all: [(&str, Action, &'static str, &'static str); 8] = [
+    let all: [(&str, Action, &'static str, &'static str); 9] = [
         (
             "/admin/members",
             Action::ReadMembers,
@@ -172,6 +179,12 @@ pub fn links(staff: &Staff, current: &str) -> Vec<AdminLink> {
             Action::ManageOrg,
             "Company profile",
             "The company's name, size, description and logo, shown on its job postings.",
+        ),
+        (
+            "/admin/sso",
+            Action::ManageOrg,
+            "Single sign-on and sign-up",
+            "Sign-in through your own OpenID Connect provider, and whether people may create their own candidate account.",
         ),
     ];
     all.into_iter()
