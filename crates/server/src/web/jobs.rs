@@ -113,7 +113,7 @@ pub async fn board_page(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let after = match crate::web::cursor_after(q.cursor.as_deref()) {
         Ok(after) => after,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let text = q.q.clone().unwrap_or_default();
     let search = Some(text.trim()).filter(|t| !t.is_empty());
@@ -346,7 +346,7 @@ pub async fn my_applications_page(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let after = match crate::web::cursor_after(q.cursor.as_deref()) {
         Ok(after) => after,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let page = match service::mine(&state, signed_in.user.id(), Keyset::new(after, PAGE)).await {
         Ok(p) => p,

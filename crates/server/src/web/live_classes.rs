@@ -116,7 +116,7 @@ pub async fn list_page(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let after = match crate::web::cursor_after(q.cursor.as_deref()) {
         Ok(after) => after,
-        Err(page) => return page,
+        Err(e) => return error_page(&e),
     };
     let page = match service::mine(&state, signed_in.user.id(), Keyset::new(after, PAGE)).await {
         Ok(p) => p,

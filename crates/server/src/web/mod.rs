@@ -208,19 +208,19 @@ async fn contract_path(uri: Uri) -> Response {
 }
 
 /// The `?cursor=` of a list page: none (the first page), or the id to
-/// continue after; one that is not an id answers the 400 page.
-pub fn cursor_after(cursor: Option<&str>) -> Result<Option<uuid::Uuid>, Response> {
+/// continue after; one that is not an id is a 400.
+pub fn cursor_after(
+    cursor: Option<&str>,
+) -> Result<Option<uuid::Uuid>, crate::http::error::ApiError> {
     match cursor.filter(|c| !c.is_empty()) {
         None => Ok(None),
-        Some(c) => c.parse().map(Some).map_err(|_| {
-            errors::error_page(&crate::http::error::ApiError::BadRequest(
-                "invalid cursor".into(),
-            ))
-        }),
+        Some(c) => c
+            .parse()
+            .map(Some)
+            .map_err(|_| crate::http::error::ApiError::BadRequest("invalid cursor".into())),
     }
 }
 
-/// A moment as the candidate pages write it: `Thu 3 Dec 2026, 16:25 UTC`.
 pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%a %-d %b %Y, %H:%M UTC").to_string()
 }
