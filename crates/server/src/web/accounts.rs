@@ -247,12 +247,7 @@ pub async fn show(
     render(&state, &signed, id, q.done.as_deref(), Carry::default()).await
 }
 
-fn field(form: &[(String, String)], name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
+use crate::web::form::field;
 
 fn with_status(resp: Response, status: StatusCode) -> Response {
     let mut resp = resp;

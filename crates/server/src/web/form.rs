@@ -83,3 +83,13 @@ where
         Ok(WebForm { value, csrf })
     }
 }
+
+/// The trimmed value of the form field `name` in `pairs` (empty when the
+/// form does not have it).
+pub fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}

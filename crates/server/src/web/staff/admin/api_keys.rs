@@ -205,13 +205,7 @@ pub async fn create(
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let get = |name: &str| {
-        form.value
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let get = |name: &str| crate::web::form::field(&form.value, name);
     let name = get("name");
     let expires = get("expires");
     let role_values: Vec<String> = form

@@ -199,13 +199,7 @@ pub async fn save(
         Ok(a) => a,
         Err(e) => return refused(&staff, e),
     };
-    let get = |name: &str| {
-        form.value
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let get = |name: &str| crate::web::form::field(&form.value, name);
     let opt = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
     let body = CompanyProfileBody {
         company_name: get("company_name"),

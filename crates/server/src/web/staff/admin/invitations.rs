@@ -98,13 +98,7 @@ pub async fn send(
         return no;
     }
     let back = staff.href(PATH);
-    let get = |name: &str| {
-        form.value
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let get = |name: &str| crate::web::form::field(&form.value, name);
     let department = get("department");
     let department_id = if department.is_empty() {
         None

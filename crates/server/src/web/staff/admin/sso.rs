@@ -217,12 +217,7 @@ pub async fn page(
     render(&state, &staff, carry).await
 }
 
-fn get(form: &[(String, String)], name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
+use crate::web::form::field as get;
 
 /// `POST /orgs/{org}/admin/sso`: `issuer_url`, `client_id`,
 /// `client_secret` (empty: keep the saved one), `display_name`, `enabled`
