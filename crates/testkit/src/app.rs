@@ -567,8 +567,25 @@ impl TestResponse {
     }
 }
 
+/// The longest one test may run before it fails as hung (a test that
+/// waits forever would otherwise hold the whole run until CI's limit);
+/// `INVIGIL_TEST_LIMIT_SECS` changes it.
+fn test_limit() -> std::time::Duration {
+    let secs = std::env::var("INVIGIL_TEST_LIMIT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20 * 60);
+    std::time::Duration::from_secs(secs)
+}
+
+/// How long the app's background jobs and its database pool may take to
+/// stop after a test.
+const TEARDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs `test` on a fresh app and cleans the database up afterwards, even if
-/// the test panics.
+/// the test panics. A test that outlives [`test_limit`], or an app whose
+/// jobs or pool do not stop within [`TEARDOWN_LIMIT`] afterwards, fails
+/// with the reason instead of hanging the run.
 pub async fn run<F, Fut>(setup: (TestApp, Cleanup), test: F)
 where
     F: FnOnce(TestApp) -> Fut,
@@ -577,9 +594,25 @@ where
     use futures_util::FutureExt;
     let (app, cleanup) = setup;
     let state = app.state.clone();
-    let outcome = std::panic::AssertUnwindSafe(test(app)).catch_unwind().await;
-    state.background.shutdown().await;
-    let _ = state.db.clone().close().await;
+    let limit = test_limit();
+    let outcome = tokio::time::timeout(
+        limit,
+        std::panic::AssertUnwindSafe(test(app)).catch_unwind(),
+    )
+    .await;
+    let mut stuck = Vec::new();
+    if tokio::time::timeout(TEARDOWN_LIMIT, state.background.shutdown())
+        .await
+        .is_err()
+    {
+        stuck.push("the background jobs did not stop");
+    }
+    if tokio::time::timeout(TEARDOWN_LIMIT, state.db.clone().close())
+        .await
+        .is_err()
+    {
+        stuck.push("the database pool did not close (a connection is still in use)");
+    }
     drop(state);
     if let Cleanup::DropPg { admin_url, name } = cleanup
         && let Ok(admin) = pgadmin::connect(&admin_url).await
@@ -587,7 +620,15 @@ where
         let _ = pgadmin::drop_database(&admin, &name).await;
         let _ = admin.close().await;
     }
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
+    match outcome {
+        Err(_) => panic!("the test did not finish within {limit:?}: it hangs"),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Ok(Ok(())) if !stuck.is_empty() => {
+            panic!(
+                "after the test, within {TEARDOWN_LIMIT:?}: {}",
+                stuck.join("; ")
+            )
+        }
+        Ok(Ok(())) => {}
     }
 }

@@ -207,7 +207,7 @@ async fn an_internal_issuer_is_refused_on_the_page(app: TestApp) {
 async fn saving_against_the_real_provider(app: TestApp) {
     let org = app.org("acme").await;
     app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
-    let Some(op) = start_op(&app, &["acme"]) else {
+    let Some(op) = start_op(&app, &["acme"]).await else {
         return;
     };
     let mut admin = staff_browser(&app, "admin@acme.test").await;

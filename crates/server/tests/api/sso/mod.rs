@@ -40,9 +40,19 @@ fn browser_tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../browser-tests")
 }
 
+/// How long the provider may take to say it listens before it is started
+/// again, and how often.
+const OP_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const OP_START_TRIES: usize = 3;
+/// The longest a test waits for one answer of the provider.
+const OP_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Starts the provider for `app`'s redirect URIs of `slugs`. `None` (with
 /// a note) only when its node modules are not installed and `CI` is unset.
-pub fn start_op(app: &TestApp, slugs: &[&str]) -> Option<Op> {
+/// A provider that has not said it listens within [`OP_START_WAIT`] is
+/// killed and started again (at most [`OP_START_TRIES`] times), so a stuck
+/// start fails the test with a reason instead of holding the run.
+pub async fn start_op(app: &TestApp, slugs: &[&str]) -> Option<Op> {
     let dir = browser_tests_dir();
     if !dir.join("node_modules/oidc-provider").exists() {
         if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
@@ -58,37 +68,67 @@ pub fn start_op(app: &TestApp, slugs: &[&str]) -> Option<Op> {
         .iter()
         .map(|s| format!("{base}/sso/{s}/callback"))
         .collect();
-    let mut child = Command::new("node")
-        .current_dir(&dir)
-        .args([
-            "lib/oidc-op.mjs",
-            "0",
-            CLIENT_ID,
-            CLIENT_SECRET,
-            &redirects.join(","),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        // The provider's own errors show up in the test's output.
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let issuer = line
-        .trim()
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("oidc-op said {line:?}"))
-        .to_owned();
-    Some(Op { child, issuer })
+    let mut said = Vec::new();
+    for attempt in 1..=OP_START_TRIES {
+        let mut child = Command::new("node")
+            .current_dir(&dir)
+            .args([
+                "lib/oidc-op.mjs",
+                "0",
+                CLIENT_ID,
+                CLIENT_SECRET,
+                &redirects.join(","),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // The provider's own errors show up in the test's output.
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs");
+        // The first line comes back through the channel; whatever the
+        // provider prints later is passed on to stderr, so its stdout
+        // never breaks.
+        let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let first = lines.next().and_then(Result::ok).unwrap_or_default();
+            let _ = tx.send(first);
+            for line in lines.map_while(Result::ok) {
+                eprintln!("oidc-op: {line}");
+            }
+        });
+        let mut op = Op {
+            child,
+            issuer: String::new(),
+        };
+        match tokio::time::timeout(OP_START_WAIT, rx).await {
+            Ok(Ok(line)) => match line.trim().strip_prefix("listening ") {
+                Some(issuer) => {
+                    op.issuer = issuer.to_owned();
+                    return Some(op);
+                }
+                None => said.push(format!("attempt {attempt}: said {line:?}")),
+            },
+            Ok(Err(_)) => said.push(format!("attempt {attempt}: ended without a word")),
+            Err(_) => {
+                eprintln!(
+                    "oidc-op did not say it listens within {OP_START_WAIT:?} (attempt {attempt}); started again"
+                );
+                said.push(format!("attempt {attempt}: silent for {OP_START_WAIT:?}"));
+            }
+        }
+        // `op` is dropped here: the provider is killed and reaped.
+    }
+    panic!("the OpenID Provider did not start: {}", said.join("; "));
 }
 
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(OP_ANSWER_WAIT)
         .build()
         .unwrap()
 }
@@ -171,11 +211,11 @@ pub async fn round_trip(
             .collect::<Vec<_>>()
             .join("; ");
         let resp = client
-            .get(target)
+            .get(target.clone())
             .header("cookie", cookie)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("GET {target} at the provider: {e}"));
         for v in resp.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
             let pair = v.split(';').next().unwrap();
@@ -212,7 +252,7 @@ pub async fn world(app: &TestApp, slug: &str) -> Option<World> {
     let admin = app
         .member(&org, &format!("admin@{slug}.test"), &[Role::OrgAdmin])
         .await;
-    let op = start_op(app, &[slug, "other"])?;
+    let op = start_op(app, &[slug, "other"]).await?;
     configure(app, &org, &admin, &op).await;
     Some(World { org, admin, op })
 }
@@ -371,7 +411,7 @@ async fn wrong_nonce_is_refused(app: TestApp) {
 async fn bad_signature_is_refused(app: TestApp) {
     let org = app.org("acme").await;
     let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
-    let Some(op) = start_op(&app, &["acme"]) else {
+    let Some(op) = start_op(&app, &["acme"]).await else {
         return;
     };
     // The provider publishes another public key under the key id it signs
@@ -640,7 +680,7 @@ async fn internal_addresses_are_refused(app: TestApp) {
     assert!(!app.state.config.sso_allow_private_networks);
     let org = app.org("acme").await;
     let admin = app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
-    let Some(op) = start_op(&app, &["acme"]) else {
+    let Some(op) = start_op(&app, &["acme"]).await else {
         return;
     };
     let url = "/api/v1/orgs/acme/sso";
