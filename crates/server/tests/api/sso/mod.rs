@@ -81,20 +81,26 @@ pub async fn start_op(app: &TestApp, slugs: &[&str]) -> Option<Op> {
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            // The provider's own errors show up in the test's output.
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("node runs");
-        // The first line comes back through the channel; whatever the
-        // provider prints later is passed on to stderr, so its stdout
-        // never breaks.
+        // The first line comes back through the channel. Whatever else the
+        // provider prints, on either stream, is read here and passed on to
+        // the test's stderr (its errors show up in the output), so the
+        // provider never waits on a full pipe nor breaks on a closed one.
         let (tx, rx) = tokio::sync::oneshot::channel::<String>();
         let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             let first = lines.next().and_then(Result::ok).unwrap_or_default();
             let _ = tx.send(first);
             for line in lines.map_while(Result::ok) {
+                eprintln!("oidc-op: {line}");
+            }
+        });
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("oidc-op: {line}");
             }
         });
