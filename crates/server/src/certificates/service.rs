@@ -481,10 +481,12 @@ pub async fn public_view(
             pdf_url: None,
         });
     }
+    let revoked = c.revoked_at.is_some();
     let p = printable(state, c).await?;
     let c = p.certificate;
     Ok(PublicCertificateView {
-        pdf_url: Some(format!("/api/v1/certificates/{}/pdf", c.code)),
+        // A revoked certificate is not offered for download.
+        pdf_url: (!revoked).then(|| format!("/api/v1/certificates/{}/pdf", c.code)),
         percent: p.show_score.then_some(c.percent),
         code: c.code,
         status,
@@ -505,7 +507,9 @@ pub async fn public_pdf(
 ) -> Result<Vec<u8>, ApiError> {
     limit(state, client).await?;
     let c = by_code(state, raw).await?;
-    if !c.published {
+    // Not published, or revoked: the verification page says so, and no
+    // document is handed out that could pass for a valid one.
+    if !c.published || c.revoked_at.is_some() {
         return Err(ApiError::NotFound);
     }
     let p = printable(state, c).await?;

@@ -117,7 +117,7 @@ pub struct PublicCertificateView {
     pub valid_until: Option<DateTime<Utc>>,
     /// Only when published and the exam prints scores.
     pub percent: Option<f64>,
-    /// The PDF, only when published.
+    /// The PDF, only when published and not revoked.
     pub pdf_url: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 //! stay, now pointing at an anonymous account. The one list of per-module
 //! steps is [`erase_in_modules`].
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -43,7 +44,11 @@ pub struct ErasureSummary {
 
 /// Every module's erasure of the person's data, in one transaction. Each
 /// module owns its tables: add a module here with ONE line.
-async fn erase_in_modules(tx: &Tx, user_id: Uuid) -> Result<Vec<&'static str>, StoreError> {
+async fn erase_in_modules(
+    tx: &Tx,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<&'static str>, StoreError> {
     let mut done = Vec::new();
     invigil_store::people::erase_person(tx, user_id).await?;
     done.push("people");
@@ -57,7 +62,7 @@ async fn erase_in_modules(tx: &Tx, user_id: Uuid) -> Result<Vec<&'static str>, S
     done.push("certificates");
     invigil_store::hiring::erase_person(tx, user_id).await?;
     done.push("hiring");
-    invigil_store::practice::erase_person(tx, user_id).await?;
+    invigil_store::practice::erase_person(tx, user_id, now).await?;
     done.push("practice");
     Ok(done)
 }
@@ -99,7 +104,7 @@ pub async fn erase(
     let revoked =
         sessions::revoke_all_for_user(&tx, user_id, None, RevokeReason::AccountErased, now).await?;
     let tokens = one_time::delete_all_for_user(&tx, user_id).await?;
-    let modules = erase_in_modules(&tx, user_id).await?;
+    let modules = erase_in_modules(&tx, user_id, now).await?;
     people::anonymize_user(&tx, user_id, now).await?;
     let email_sha256 = hex::encode(Sha256::digest(user.email.as_bytes()));
     admin

@@ -215,7 +215,11 @@ pub async fn purge_transcript<C: ConnectionTrait>(
 /// sessions (their answers are personal text) and marks the sessions
 /// purged (ACTIVE ones abandoned). The sessions' scores and evaluations
 /// stay, as graded records do.
-pub async fn erase_person<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreResult<()> {
+pub async fn erase_person<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let mine = Query::select()
         .column(session::Column::Id)
         .from(session::Entity)
@@ -233,7 +237,6 @@ pub async fn erase_person<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> StoreR
         .into_tuple()
         .all(conn)
         .await?;
-    let now = Utc::now();
     for id in ids {
         purge_transcript(conn, id, now).await?;
     }

@@ -532,6 +532,34 @@ async fn staff_list_revoke_and_expiry(app: TestApp) {
             .iter()
             .any(|m| m.body.contains("issued in error"))
     );
+    // Published, the revoked certificate verifies as REVOKED and offers no
+    // PDF; its public PDF is gone (the holder still has their copy).
+    let a_code = code_of(&mine(&app, &a).await[0]);
+    app.patch_json(
+        &format!("/api/v1/me/certificates/{a_id}"),
+        &a.token,
+        &json!({"published": true}),
+    )
+    .await
+    .assert(200);
+    let v = app
+        .get(&format!("/api/v1/certificates/{a_code}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(v["status"], "REVOKED");
+    assert!(v["pdf_url"].is_null(), "{v}");
+    app.get(&format!("/api/v1/certificates/{a_code}/pdf"))
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let page = app
+        .get(&format!("/certificates/{a_code}"))
+        .send()
+        .await
+        .text();
+    assert!(page.contains("REVOKED"), "{page}");
+    assert!(!page.contains("/pdf"), "{page}");
     // A later release does not reinstate a revoke by staff.
     release(&app, &fx).await;
     assert_eq!(mine(&app, &a).await[0]["status"], "REVOKED");

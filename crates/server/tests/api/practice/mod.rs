@@ -436,7 +436,7 @@ async fn purge_keeps_scores_and_drops_messages(app: TestApp) {
         0
     );
     // Erasure deletes the rest of the person's transcripts, scores stay.
-    invigil_store::practice::erase_person(app.db().write(), w.learner.id)
+    invigil_store::practice::erase_person(app.db().write(), w.learner.id, app.state.now())
         .await
         .unwrap();
     let kept = get(&fresh["id"], w.learner.token.clone()).await;

@@ -657,8 +657,135 @@ async fn the_audit_log_filters_and_verifies(app: TestApp) {
     assert!(v.contains("The audit chain is broken at entry 1"), "{v}");
 }
 
+async fn instructors_are_verified_from_the_member_page(app: TestApp) {
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    app.member(&org, "admin@acme.test", &[Role::OrgAdmin]).await;
+    let teacher = app
+        .member(&org, "teacher@acme.test", &[Role::ExamAuthor])
+        .await;
+    let cand = app.member(&org, "cand@acme.test", &[Role::Candidate]).await;
+    app.member(&other, "boss@other.test", &[Role::OrgAdmin])
+        .await;
+    let mut admin = staff_browser(&app, "admin@acme.test").await;
+    let page = |id: uuid::Uuid| format!("/orgs/acme/admin/members/{id}");
+    let action = |id: uuid::Uuid| format!("/orgs/acme/admin/members/{id}/instructor");
+
+    // Someone who does not teach has no instructor card.
+    let html = admin.get(&app, &page(cand.id)).await.text();
+    assert!(!html.contains("instructor-title"), "{html}");
+    let html = admin.get(&app, &page(teacher.id)).await.text();
+    assert!(html.contains("not verified as an instructor"), "{html}");
+    assert!(html.contains("Verify as an instructor"), "{html}");
+    assert!(html.contains(&action(teacher.id)), "{html}");
+
+    // Refusals change nothing: no CSRF token, a bad value, a candidate,
+    // another organization's admin.
+    let r = admin
+        .post(&app, &action(teacher.id), &[("is_verified", "true")])
+        .await;
+    assert_page(&r, 403);
+    let r = post(
+        &mut admin,
+        &app,
+        &action(teacher.id),
+        &[("is_verified", "yes")],
+    )
+    .await;
+    assert_page(&r, 422);
+    let r = post(
+        &mut admin,
+        &app,
+        &action(cand.id),
+        &[("is_verified", "true")],
+    )
+    .await;
+    assert_page(&r, 409);
+    assert!(r.text().contains("does not teach"), "{}", r.text());
+    let mut boss = staff_browser(&app, "boss@other.test").await;
+    let r = post(
+        &mut boss,
+        &app,
+        &action(teacher.id),
+        &[("is_verified", "true")],
+    )
+    .await;
+    assert_page(&r, 404);
+    assert!(
+        invigil_store::people::instructor_profile(app.db().read(), teacher.id)
+            .await
+            .unwrap()
+            .is_none_or(|p| !p.is_verified)
+    );
+
+    // Verified: stored for this organization, audited, shown.
+    let r = post(
+        &mut admin,
+        &app,
+        &action(teacher.id),
+        &[("is_verified", "true")],
+    )
+    .await;
+    assert_redirect(
+        &r,
+        &format!(
+            "/orgs/acme/admin/members/{}?done=instructor_verified",
+            teacher.id
+        ),
+    );
+    let p = invigil_store::people::instructor_profile(app.db().read(), teacher.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(p.is_verified);
+    assert_eq!(p.verified_org_id, Some(org.id));
+    let html = admin
+        .get(
+            &app,
+            &format!("{}?done=instructor_verified", page(teacher.id)),
+        )
+        .await
+        .text();
+    assert!(html.contains("now a verified instructor"), "{html}");
+    assert!(
+        html.contains("Verified as an instructor by this organization"),
+        "{html}"
+    );
+    assert!(html.contains("Take the verification back"), "{html}");
+    assert!(
+        app.audit_actions(&org)
+            .await
+            .iter()
+            .any(|a| a == "instructor_profile.updated")
+    );
+
+    // Taken back.
+    let r = post(
+        &mut admin,
+        &app,
+        &action(teacher.id),
+        &[("is_verified", "false")],
+    )
+    .await;
+    assert_redirect(
+        &r,
+        &format!(
+            "/orgs/acme/admin/members/{}?done=instructor_unverified",
+            teacher.id
+        ),
+    );
+    let p = invigil_store::people::instructor_profile(app.db().read(), teacher.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!p.is_verified);
+    let html = admin.get(&app, &page(teacher.id)).await.text();
+    assert!(html.contains("Verify as an instructor"), "{html}");
+}
+
 both!(
     admin_pages_are_for_org_admins_only,
+    instructors_are_verified_from_the_member_page,
     members_roles_and_status_change_from_the_console,
     departments_are_renamed_and_deleted_only_when_empty,
     invitations_are_sent_and_listed,

@@ -14,12 +14,14 @@ use uuid::Uuid;
 
 use invigil_domain::identity::{Action, MemberStatus, Role};
 use invigil_store::identity::users;
+use invigil_store::people::{self, InstructorProfile};
 use invigil_store::tenancy;
 
 use super::{AdminLink, DoneQuery, done, links, notice, refusal};
 use crate::authz::parse_grants;
 use crate::http::error::ApiError;
 use crate::http::page::PageQuery;
+use crate::people::profile::{self, VerificationBody, teaches};
 use crate::state::AppState;
 use crate::tenancy::routes::members_page;
 use crate::tenancy::service::{self, GrantBody};
@@ -191,6 +193,7 @@ pub struct GrantRow {
 pub struct MemberPage {
     pub layout: Layout,
     pub links: Vec<AdminLink>,
+    pub notice: Option<&'static str>,
     pub members_href: String,
     pub name: String,
     pub email: String,
@@ -199,6 +202,39 @@ pub struct MemberPage {
     pub roles: Vec<(&'static str, &'static str)>,
     pub departments: Vec<(Uuid, String)>,
     pub action: String,
+    /// Only for a member who teaches here (courses or exam authoring).
+    pub instructor: Option<InstructorCard>,
+}
+
+/// The instructor verification of a member who teaches.
+#[derive(Debug)]
+pub struct InstructorCard {
+    pub verified_here: bool,
+    pub state: String,
+    pub action: String,
+}
+
+impl InstructorCard {
+    fn of(profile: Option<&InstructorProfile>, org_id: Uuid, action: String) -> InstructorCard {
+        let verified = profile.filter(|p| p.is_verified);
+        let verified_here = verified.is_some_and(|p| p.verified_org_id == Some(org_id));
+        let on = |p: &InstructorProfile| p.verified_at.map(when).unwrap_or_default();
+        let state = match verified {
+            Some(p) if verified_here => {
+                format!("Verified as an instructor by this organization ({}).", on(p))
+            }
+            Some(p) => format!(
+                "Verified as an instructor by another organization ({}); not by this one.",
+                on(p)
+            ),
+            None => "Teaches here; not verified as an instructor. Verified instructors carry a badge on their profile and course pages.".to_owned(),
+        };
+        InstructorCard {
+            verified_here,
+            state,
+            action,
+        }
+    }
 }
 
 /// A grant as a form value: `ROLE` or `ROLE:department-id`.
@@ -209,11 +245,13 @@ fn grant_value(g: &GrantBody) -> String {
     }
 }
 
-/// `GET /orgs/{org}/admin/members/{user}`: the roles editor.
+/// `GET /orgs/{org}/admin/members/{user}`: the roles editor, and the
+/// instructor verification of a member who teaches.
 pub async fn edit(
     State(state): State<AppState>,
     staff: Staff,
     Path((_, user_id)): Path<(String, Uuid)>,
+    Query(q): Query<DoneQuery>,
 ) -> Response {
     let auth = match staff.ctx.authorize(Action::ManageOrg) {
         Ok(a) => a,
@@ -230,14 +268,22 @@ pub async fn edit(
             .ok_or(ApiError::NotFound)?;
         let grants = parse_grants(tenancy::roles_of(db, auth.org_id, user_id).await?);
         let departments = department_names(&state, auth.org_id).await?;
-        Ok::<_, ApiError>((member, user, grants, departments))
+        let instructor_row = people::instructor_profile(db, user_id).await?;
+        Ok::<_, ApiError>((member, user, grants, departments, instructor_row))
     }
     .await;
-    let (member, user, grants, departments) = match loaded {
+    let (member, user, grants, departments, instructor_row) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(&e),
     };
     let names: HashMap<Uuid, String> = departments.iter().cloned().collect();
+    let instructor = teaches(&grants).then(|| {
+        InstructorCard::of(
+            instructor_row.as_ref(),
+            auth.org_id,
+            staff.href(&format!("{PATH}/{user_id}/instructor")),
+        )
+    });
     let grants = grants
         .iter()
         .enumerate()
@@ -256,6 +302,7 @@ pub async fn edit(
     MemberPage {
         layout: staff.layout(&format!("Roles of {}", user.name), Section::Admin),
         links: links(&staff, PATH),
+        notice: notice(q.done.as_deref()),
         members_href: staff.href(PATH),
         name: user.name,
         email: user.email,
@@ -264,8 +311,47 @@ pub async fn edit(
         roles: grantable().map(|r| (r.as_str(), role_words(r))).collect(),
         departments,
         action: staff.href(&format!("{PATH}/{user_id}/roles")),
+        instructor,
     }
     .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerificationForm {
+    #[serde(default)]
+    pub is_verified: String,
+}
+
+/// `POST /orgs/{org}/admin/members/{user}/instructor`: verifies the
+/// member as an instructor, or takes the verification back (the service
+/// of `POST /members/{u}/instructor-verification`).
+pub async fn verify_instructor(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((_, user_id)): Path<(String, Uuid)>,
+    form: WebForm<VerificationForm>,
+) -> Response {
+    if let Some(no) = staff.csrf_refusal(&form.csrf) {
+        return no;
+    }
+    let page = format!("{PATH}/{user_id}");
+    let result = async {
+        let auth = staff.ctx.authorize(Action::ManageOrg)?;
+        let is_verified = match form.value.is_verified.trim() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(ApiError::field("is_verified", "must be true or false")),
+        };
+        profile::verify_instructor(&state, &auth, user_id, VerificationBody { is_verified })
+            .await?;
+        Ok(is_verified)
+    }
+    .await;
+    match result {
+        Ok(true) => done(&staff, &page, "instructor_verified"),
+        Ok(false) => done(&staff, &page, "instructor_unverified"),
+        Err(e) => refusal(&staff, e, &staff.href(&page)),
+    }
 }
 
 /// Parses a grant form value (`ROLE` or `ROLE:department-id`).

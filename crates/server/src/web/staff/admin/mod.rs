@@ -55,6 +55,10 @@ pub fn router() -> Router<AppState> {
             post(members::remove),
         )
         .route(
+            "/orgs/{org}/admin/members/{user}/instructor",
+            post(members::verify_instructor),
+        )
+        .route(
             "/orgs/{org}/admin/departments",
             get(departments::list).post(departments::create),
         )
@@ -293,6 +297,8 @@ pub fn notice(code: Option<&str>) -> Option<&'static str> {
         "reactivated" => "The member is active again.",
         "deactivated" => "The member is deactivated.",
         "removed" => "The member was removed from the organization.",
+        "instructor_verified" => "The member is now a verified instructor of this organization.",
+        "instructor_unverified" => "The instructor verification was taken back.",
         "created" => "The department was created.",
         "renamed" => "The department was renamed.",
         "deleted" => "The department was deleted.",
