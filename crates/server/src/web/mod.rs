@@ -232,6 +232,9 @@ pub struct UserBadge {
     pub email: String,
     /// Unread notifications (a badge on the header's link).
     pub unread: u64,
+    /// The person's avatar, when they have one (shown small in the account
+    /// menu's button).
+    pub avatar: Option<String>,
     /// The platform's super admin (the account menu links the accounts page).
     pub super_admin: bool,
 }
@@ -276,6 +279,7 @@ impl Layout {
                 name: u.user.name.clone(),
                 email: u.user.email.clone(),
                 unread: visitor.unread,
+                avatar: visitor.avatar.clone(),
                 super_admin: u.user.is_super_admin,
             }),
             csrf: csrf.to_owned(),

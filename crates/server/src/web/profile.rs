@@ -344,16 +344,22 @@ async fn render(
         updated: view.updated_at.map(when),
         fields,
         summary,
-        avatar: view.avatar_url.as_ref().map(|_| {
-            // A new address after each change, so the browser shows the new one.
-            format!(
-                "/me/avatar?v={}",
-                view.updated_at.map(|t| t.timestamp()).unwrap_or_default()
-            )
-        }),
+        avatar: view
+            .avatar_url
+            .as_ref()
+            .map(|_| avatar_href(view.updated_at)),
         avatar_error: carry.avatar_error,
         instructor,
     })
+}
+
+/// The signed-in person's avatar: a new address after each change of the
+/// profile, so the browser shows the new one.
+pub fn avatar_href(updated_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    format!(
+        "/me/avatar?v={}",
+        updated_at.map(|t| t.timestamp()).unwrap_or_default()
+    )
 }
 
 fn summary_of(fields: &[Input], errors: &FormErrors) -> Vec<SummaryLine> {

@@ -113,6 +113,9 @@ pub struct Visitor {
     /// The signed-in user's unread notifications (the header's badge),
     /// counted on GET pages only: one COUNT.
     pub unread: u64,
+    /// The signed-in user's avatar address, with its version (GET pages
+    /// only).
+    pub avatar: Option<String>,
 }
 
 impl std::fmt::Debug for Visitor {
@@ -160,6 +163,7 @@ impl FromRequestParts<AppState> for Visitor {
             anon_secret,
             client,
             unread: 0,
+            avatar: None,
         };
         let Some(token) = cookie(&parts.headers, names.session) else {
             return Ok(visitor);
@@ -180,6 +184,13 @@ impl FromRequestParts<AppState> for Visitor {
                     invigil_store::notify::unread_count(state.db.read(), found.user.id)
                         .await
                         .unwrap_or(0);
+                // Likewise a failed look-up shows the name alone.
+                visitor.avatar = invigil_store::people::profile(state.db.read(), found.user.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|p| p.avatar_key.is_some())
+                    .map(|p| crate::web::profile::avatar_href(Some(p.updated_at)));
             }
             visitor.user = Some(CurrentUser {
                 user: found.user,

@@ -176,9 +176,17 @@ async fn the_profile_page_edits_the_profile_and_the_avatar(app: TestApp) {
             .text()
             .contains("/me/avatar?v=")
     );
+    // The header shows it on every page, small.
+    let html = b.get(&app, "/me/exams").await.text();
+    assert!(
+        html.contains("class=\"avatar-small\" src=\"/me/avatar?v="),
+        "{html}"
+    );
     let r = post(&mut b, &app, "/me/profile/avatar/remove", &[]).await;
     assert_redirect(&r, "/me/profile?done=avatar-removed");
     assert_page(&b.get(&app, "/me/avatar").await, 404);
+    let html = b.get(&app, "/me/exams").await.text();
+    assert!(!html.contains("avatar-small"), "{html}");
 
     // An author teaches: the instructor section, validated.
     let mut author = staff_browser(&app, "author@acme.test").await;

@@ -328,6 +328,7 @@ impl Staff {
                 name: self.ctx.user.user.name.clone(),
                 email: self.ctx.user.user.email.clone(),
                 unread: self.visitor.unread,
+                avatar: self.visitor.avatar.clone(),
                 super_admin: self.ctx.user.user.is_super_admin,
             }),
             csrf: self.csrf.clone(),
