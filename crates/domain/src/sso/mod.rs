@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+pub mod address;
+
 /// At most this many domains in an allow-list.
 pub const MAX_DOMAINS: usize = 50;
 
