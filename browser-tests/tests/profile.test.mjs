@@ -127,6 +127,13 @@ describe('people pages', () => {
     assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth === 24), 'the avatar is shown');
     await expectAccessible(page, 'profile with an avatar');
     await screenshot(page, 'profile-avatar');
+    // Every page's account menu button shows it, small and decorative.
+    const small = page.locator('.account-menu summary img.avatar-small');
+    assert.equal(await small.getAttribute('alt'), '');
+    await page.waitForFunction(() => {
+      const i = document.querySelector('.account-menu summary img.avatar-small');
+      return i && i.complete && i.naturalWidth > 0;
+    });
   });
 
   test('the org admin makes an API key, uses it once shown, and revokes it', async () => {

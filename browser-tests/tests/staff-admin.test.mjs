@@ -1,7 +1,8 @@
 // The organization's administration and an exam's results for staff, in
 // headless Chromium against a real `invigil demo`: admin@ visits every
 // administration page (axe, screenshots staff-admin-*.png), renames a
-// department, edits a proctoring rule and verifies the audit log;
+// department, verifies an instructor, edits a proctoring rule and verifies
+// the audit log;
 // coordinator@ opens the finished demo quiz's gradebook, one candidate's
 // answers and downloads the CSV.
 
@@ -71,6 +72,13 @@ describe('staff: administration and results', () => {
     await page.getByRole('heading', { name: /Roles of/ }).waitFor();
     await screenshot(page, 'staff-admin-member');
     await expectAccessible(page, 'roles editor');
+    // The coordinator teaches here: verified as an instructor on the same page.
+    await page.getByRole('button', { name: 'Verify as an instructor' }).click();
+    await page.getByText('now a verified instructor').waitFor();
+    assert.match(await page.locator('#instructor-state').innerText(),
+      /Verified as an instructor by this organization/);
+    await screenshot(page, 'staff-admin-member-instructor');
+    await expectAccessible(page, 'member page with a verified instructor');
     await page.close();
   });
 
