@@ -8,6 +8,9 @@
 //! reviewer's decision). One session at a time: its row is locked
 //! (PostgreSQL) while it is judged.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -99,35 +102,141 @@ pub fn live_flag(f: &Flag) -> LiveFlag {
 }
 
 /// Judges one session; returns the flags it raised.
-#[tracing::instrument(skip_all, err, fields(session_id = %session_id))]
 pub async fn evaluate_session(
     db: &Db,
     live: &LiveHub,
     session_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<Flag>, RiskError> {
-    let Some(s) = delivery::session(db.read(), session_id).await? else {
-        return Ok(Vec::new());
-    };
-    let Some(exam) = exam_store::exam(db.read(), s.org_id, s.exam_id).await? else {
-        return Ok(Vec::new());
-    };
-    if !exam.enable_proctoring {
+    evaluate_sessions(db, live, &[session_id], now).await
+}
+
+/// What the risk engine needs of a session's exam and organization.
+struct Judging {
+    sensitivity: Sensitivity,
+    rules: Arc<RuleSet>,
+}
+
+/// Judges several sessions (a writer batch's) in one transaction: each
+/// session's events and flags are read in one query for all of them, the
+/// exams and rule sets once per exam and organization. Sessions whose exam
+/// has no proctoring, or that are gone, are skipped. Returns the flags
+/// raised. A session with an unreadable event (severity outside 1..=10) is
+/// logged and skipped; the others are judged.
+#[tracing::instrument(skip_all, err, fields(sessions = session_ids.len()))]
+pub async fn evaluate_sessions(
+    db: &Db,
+    live: &LiveHub,
+    session_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<Flag>, RiskError> {
+    let mut ids = session_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let sessions = delivery::sessions_by_ids(db.read(), &ids).await?;
+    let mut exams: HashMap<Uuid, Option<Judging>> = HashMap::new();
+    let mut org_rules: HashMap<Uuid, Arc<RuleSet>> = HashMap::new();
+    for s in &sessions {
+        if exams.contains_key(&s.exam_id) {
+            continue;
+        }
+        let judging = match exam_store::exam(db.read(), s.org_id, s.exam_id).await? {
+            Some(exam) if exam.enable_proctoring => {
+                let rules = match org_rules.get(&s.org_id) {
+                    Some(r) => Arc::clone(r),
+                    None => {
+                        let r = Arc::new(rules_of_org(db, s.org_id).await?);
+                        org_rules.insert(s.org_id, Arc::clone(&r));
+                        r
+                    }
+                };
+                Some(Judging {
+                    sensitivity: Sensitivity::from(exam.proctoring_sensitivity),
+                    rules,
+                })
+            }
+            _ => None,
+        };
+        exams.insert(s.exam_id, judging);
+    }
+    let judged: Vec<Uuid> = sessions
+        .iter()
+        .filter(|s| exams.get(&s.exam_id).is_some_and(Option::is_some))
+        .map(|s| s.id)
+        .collect();
+    if judged.is_empty() {
         return Ok(Vec::new());
     }
-    let sensitivity = Sensitivity::from(exam.proctoring_sensitivity);
-    let rules = rules_of_org(db, s.org_id).await?;
 
     let tx = db.begin().await?;
-    let Some(s) = delivery::session_for_update(&tx, session_id).await? else {
-        return Ok(Vec::new());
-    };
-    let events = store::events_of_session(&tx, session_id)
-        .await?
+    let locked = delivery::sessions_for_update(&tx, &judged).await?;
+    let mut events: HashMap<Uuid, Vec<Event>> = HashMap::new();
+    for e in store::events_of_sessions(&tx, &judged).await? {
+        events.entry(e.session_id).or_default().push(e);
+    }
+    let mut flags: HashMap<Uuid, Vec<Flag>> = HashMap::new();
+    for f in store::flags_of_sessions(&tx, &judged).await? {
+        flags.entry(f.session_id).or_default().push(f);
+    }
+    let mut raised = Vec::new();
+    let mut changes = Vec::new();
+    for s in &locked {
+        let Some(Some(judging)) = exams.get(&s.exam_id) else {
+            continue;
+        };
+        let views = match events
+            .get(&s.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(event_view)
+            .collect::<Result<Vec<EventView>, RiskError>>()
+        {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(session_id = %s.id, error = %e, "session not judged");
+                continue;
+            }
+        };
+        let stored = flags.get(&s.id).map(Vec::as_slice).unwrap_or_default();
+        let (new_flags, change) = judge(&tx, s, judging, &views, stored, now).await?;
+        raised.extend(new_flags);
+        changes.extend(change);
+    }
+    tx.commit().await?;
+    for f in &raised {
+        live.publish(LiveEvent::new(
+            f.org_id,
+            exam_of(&locked, f.session_id),
+            f.session_id,
+            now,
+            LiveChange::Flag { flag: live_flag(f) },
+        ));
+    }
+    for c in changes {
+        live.publish(c);
+    }
+    Ok(raised)
+}
+
+fn exam_of(sessions: &[delivery::Session], id: Uuid) -> Uuid {
+    sessions
         .iter()
-        .map(event_view)
-        .collect::<Result<Vec<EventView>, RiskError>>()?;
-    let stored = store::flags_of_session(&tx, session_id).await?;
+        .find(|s| s.id == id)
+        .map(|s| s.exam_id)
+        .unwrap_or_default()
+}
+
+/// One session inside the batch's transaction: stores its new flags and its
+/// score; returns them and the live change to publish after the commit.
+async fn judge(
+    tx: &invigil_store::Tx,
+    s: &delivery::Session,
+    judging: &Judging,
+    events: &[EventView],
+    stored: &[Flag],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Flag>, Option<LiveEvent>), RiskError> {
     let existing: Vec<ExistingFlag> = stored
         .iter()
         .map(|f| ExistingFlag {
@@ -136,13 +245,15 @@ pub async fn evaluate_session(
             event_ids: f.event_ids.0.clone(),
         })
         .collect();
-    let drafts = select_new_flags(evaluate(&rules, sensitivity, &events), &existing);
+    let rules = &judging.rules;
+    let sensitivity = judging.sensitivity;
+    let drafts = select_new_flags(evaluate(rules, sensitivity, events), &existing);
     let mut raised = Vec::with_capacity(drafts.len());
     for d in drafts {
         let row = Flag {
             id: Uuid::now_v7(),
             org_id: s.org_id,
-            session_id,
+            session_id: s.id,
             rule_id: d.rule_id,
             dedupe_key: d.dedupe_key,
             flag_type: d.flag_type,
@@ -158,52 +269,42 @@ pub async fn evaluate_session(
             resolved_at: None,
             resolution: None,
         };
-        if store::insert_flag(&tx, &row).await? {
+        if store::insert_flag(tx, &row).await? {
             raised.push(row);
         }
     }
     let views: Vec<FlagView> = stored.iter().chain(&raised).map(flag_view).collect();
     let score = violation_score(&views, &rules.thresholds, sensitivity);
     let total = i32::try_from(score.total).unwrap_or(i32::MAX);
-    let current = crate::review::integrity_of(&s);
+    let current = crate::review::integrity_of(s);
     let next = if score.flagged {
         current.raise()
     } else {
         current
     };
     let changed = next.status != current.status;
-    if total != s.violation_score || changed {
-        review::set_score(&tx, session_id, total, current.status, next.status, now).await?;
+    if total == s.violation_score && !changed {
+        return Ok((raised, None));
     }
-    tx.commit().await?;
-    for f in &raised {
-        live.publish(LiveEvent::new(
-            s.org_id,
-            s.exam_id,
-            session_id,
-            now,
-            LiveChange::Flag { flag: live_flag(f) },
-        ));
-    }
-    if total != s.violation_score || changed {
-        live.publish(LiveEvent::new(
-            s.org_id,
-            s.exam_id,
-            session_id,
-            now,
-            LiveChange::Session {
-                status: None,
-                integrity_status: changed.then_some(next.status),
-                violation_score: Some(total),
-            },
-        ));
-    }
+    review::set_score(tx, s.id, total, current.status, next.status, now).await?;
     if changed {
         tracing::info!(
+            session_id = %s.id,
             score = score.total,
             threshold = score.threshold,
             "session flagged"
         );
     }
-    Ok(raised)
+    let change = LiveEvent::new(
+        s.org_id,
+        s.exam_id,
+        s.id,
+        now,
+        LiveChange::Session {
+            status: None,
+            integrity_status: changed.then_some(next.status),
+            violation_score: Some(total),
+        },
+    );
+    Ok((raised, Some(change)))
 }

@@ -130,13 +130,26 @@ impl BatchWrite for EventBatch {
         }
     }
 
+    /// Every event of the batch in one chunked multi-row INSERT (the ids it
+    /// returns tell whose events were new), the heartbeats one by one, all
+    /// in one transaction.
     async fn write(&self, batch: &[Work]) -> Result<Vec<Result<Stored, NoRefusal>>, StoreError> {
         let tx = self.db.begin().await?;
+        let events: Vec<&Event> = batch
+            .iter()
+            .filter_map(|w| match w {
+                Work::Events(e) => Some(e),
+                Work::Heartbeat(_) => None,
+            })
+            .flatten()
+            .collect();
+        let inserted = store::insert_events_returning(&tx, &events).await?;
         let mut results = Vec::with_capacity(batch.len());
         for work in batch {
             let stored = match work {
                 Work::Events(events) => {
-                    let accepted = store::insert_events(&tx, events).await?;
+                    let accepted = events.iter().filter(|e| inserted.contains(&e.id)).count();
+                    let accepted = u64::try_from(accepted).unwrap_or(u64::MAX);
                     let total = u64::try_from(events.len()).unwrap_or(u64::MAX);
                     Stored {
                         accepted,
@@ -154,10 +167,11 @@ impl BatchWrite for EventBatch {
         Ok(results)
     }
 
-    /// Risk engine: once per session that gained events, before the
-    /// requests are answered (so an acknowledged batch has been judged).
+    /// Risk engine: every session that gained events, together in one
+    /// transaction, before the requests are answered (so an acknowledged
+    /// batch has been judged).
     async fn settled(&self, batch: &[Work], results: &[Result<Stored, BatchError<NoRefusal>>]) {
-        let mut sessions: Vec<Uuid> = batch
+        let sessions: Vec<Uuid> = batch
             .iter()
             .zip(results)
             .filter_map(|(work, r)| match (work, r) {
@@ -165,13 +179,13 @@ impl BatchWrite for EventBatch {
                 _ => None,
             })
             .collect();
-        sessions.sort();
-        sessions.dedup();
-        for id in sessions {
-            if let Err(e) = risk::evaluate_session(&self.db, &self.live, id, self.clock.now()).await
-            {
-                tracing::warn!(session_id = %id, error = %e, "risk evaluation failed; the events are stored");
-            }
+        if sessions.is_empty() {
+            return;
+        }
+        if let Err(e) =
+            risk::evaluate_sessions(&self.db, &self.live, &sessions, self.clock.now()).await
+        {
+            tracing::warn!(sessions = sessions.len(), error = %e, "risk evaluation failed; the events are stored");
         }
     }
 }

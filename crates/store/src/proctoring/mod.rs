@@ -10,6 +10,8 @@
 pub mod entities;
 pub mod evidence;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use invigil_domain::proctoring::{EventSource, EventType};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -38,7 +40,20 @@ const INSERT_CHUNK: usize = 500;
 /// Inserts events, skipping those whose `(session_id, client_event_id)` is
 /// already stored. Returns how many were inserted (the rest are duplicates).
 pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> StoreResult<u64> {
-    let mut inserted = 0;
+    let refs: Vec<&Event> = events.iter().collect();
+    let inserted = insert_events_returning(conn, &refs).await?;
+    Ok(u64::try_from(inserted.len()).unwrap_or(u64::MAX))
+}
+
+/// Inserts events (of any sessions, e.g. every request of a writer batch)
+/// in chunked multi-row INSERTs, skipping those whose `(session_id,
+/// client_event_id)` is already stored, also earlier in `events`. Returns
+/// the ids of the rows inserted, so a caller can tell whose events were new.
+pub async fn insert_events_returning<C: ConnectionTrait>(
+    conn: &C,
+    events: &[&Event],
+) -> StoreResult<HashSet<Uuid>> {
+    let mut inserted = HashSet::with_capacity(events.len());
     for chunk in events.chunks(INSERT_CHUNK) {
         let mut q = Query::insert();
         q.into_table(event::Entity).columns([
@@ -74,7 +89,10 @@ pub async fn insert_events<C: ConnectionTrait>(conn: &C, events: &[Event]) -> St
                 .do_nothing()
                 .to_owned(),
         );
-        inserted += conn.execute(&q).await?.rows_affected();
+        q.returning_col(event::Column::Id);
+        for row in conn.query_all(&q).await? {
+            inserted.insert(row.try_get::<Uuid>("", "id")?);
+        }
     }
     Ok(inserted)
 }
@@ -101,6 +119,24 @@ pub async fn events_of_type<C: ConnectionTrait>(
     Ok(event::Entity::find()
         .filter(event::Column::SessionId.eq(session_id))
         .filter(event::Column::EventType.eq(event_type))
+        .order_by_asc(event::Column::OccurredAt)
+        .order_by_asc(event::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Every event of several sessions, by session, then in time order (then
+/// id): what the risk engine reads for a writer batch.
+pub async fn events_of_sessions<C: ConnectionTrait>(
+    conn: &C,
+    session_ids: &[Uuid],
+) -> StoreResult<Vec<Event>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(event::Entity::find()
+        .filter(event::Column::SessionId.is_in(session_ids.iter().copied()))
+        .order_by_asc(event::Column::SessionId)
         .order_by_asc(event::Column::OccurredAt)
         .order_by_asc(event::Column::Id)
         .all(conn)
@@ -370,6 +406,23 @@ pub async fn flags_of_session<C: ConnectionTrait>(
 ) -> StoreResult<Vec<Flag>> {
     Ok(flag::Entity::find()
         .filter(flag::Column::SessionId.eq(session_id))
+        .order_by_asc(flag::Column::FirstAt)
+        .order_by_asc(flag::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// The flags of several sessions, by session, then as [`flags_of_session`].
+pub async fn flags_of_sessions<C: ConnectionTrait>(
+    conn: &C,
+    session_ids: &[Uuid],
+) -> StoreResult<Vec<Flag>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(flag::Entity::find()
+        .filter(flag::Column::SessionId.is_in(session_ids.iter().copied()))
+        .order_by_asc(flag::Column::SessionId)
         .order_by_asc(flag::Column::FirstAt)
         .order_by_asc(flag::Column::Id)
         .all(conn)
