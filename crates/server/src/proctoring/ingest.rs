@@ -138,7 +138,7 @@ pub async fn heartbeat(
     check_open(&who.session, now, state.config.grace())?;
     state
         .proctoring
-        .events
+        .beats
         .submit(Work::Heartbeat(Beat {
             session_id: who.session.id,
             org_id: who.session.org_id,

@@ -42,11 +42,15 @@ use crate::state::{AppState, Background};
 pub use ingest::second_device_login;
 pub use live::{LiveHub, publish_session_change};
 
-/// The proctoring parts of the application state: the event writer and the
-/// live hub.
+/// The proctoring parts of the application state: the event writer, the
+/// heartbeat writer and the live hub.
 #[derive(Clone)]
 pub struct Proctoring {
     pub events: writer::EventWriter,
+    /// Heartbeats have a writer of their own, so they never wait behind the
+    /// risk engine judging a batch of events. Admission is the events'
+    /// (`events_max_in_flight` bounds both).
+    pub beats: writer::EventWriter,
     pub live: LiveHub,
 }
 
@@ -56,7 +60,7 @@ impl Proctoring {
         let live = LiveHub::new(db, background);
         let (events, task) = writer::EventWriter::new(
             db.clone(),
-            clock,
+            Arc::clone(&clock),
             live.clone(),
             config.autosave_batch_max,
             config.autosave_queue_capacity,
@@ -64,7 +68,21 @@ impl Proctoring {
             background.token(),
         );
         background.spawn("event-writer", task);
-        Proctoring { events, live }
+        let (beats, task) = writer::EventWriter::new(
+            db.clone(),
+            clock,
+            live.clone(),
+            config.autosave_batch_max,
+            config.autosave_queue_capacity,
+            config.events_max_in_flight,
+            background.token(),
+        );
+        background.spawn("heartbeat-writer", task);
+        Proctoring {
+            events,
+            beats,
+            live,
+        }
     }
 }
 

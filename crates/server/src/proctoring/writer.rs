@@ -131,40 +131,38 @@ impl BatchWrite for EventBatch {
     }
 
     /// Every event of the batch in one chunked multi-row INSERT (the ids it
-    /// returns tell whose events were new), the heartbeats one by one, all
-    /// in one transaction.
+    /// returns tell whose events were new) and every heartbeat in one
+    /// multi-row upsert, in one transaction.
     async fn write(&self, batch: &[Work]) -> Result<Vec<Result<Stored, NoRefusal>>, StoreError> {
-        let tx = self.db.begin().await?;
-        let events: Vec<&Event> = batch
-            .iter()
-            .filter_map(|w| match w {
-                Work::Events(e) => Some(e),
-                Work::Heartbeat(_) => None,
-            })
-            .flatten()
-            .collect();
-        let inserted = store::insert_events_returning(&tx, &events).await?;
-        let mut results = Vec::with_capacity(batch.len());
+        let mut events: Vec<&Event> = Vec::new();
+        let mut beats: Vec<&Beat> = Vec::new();
         for work in batch {
-            let stored = match work {
-                Work::Events(events) => {
-                    let accepted = events.iter().filter(|e| inserted.contains(&e.id)).count();
-                    let accepted = u64::try_from(accepted).unwrap_or(u64::MAX);
-                    let total = u64::try_from(events.len()).unwrap_or(u64::MAX);
-                    Stored {
-                        accepted,
-                        duplicates: total.saturating_sub(accepted),
-                    }
-                }
-                Work::Heartbeat(beat) => {
-                    store::upsert_heartbeat(&tx, beat).await?;
-                    Stored::default()
-                }
-            };
-            results.push(Ok(stored));
+            match work {
+                Work::Events(e) => events.extend(e),
+                Work::Heartbeat(b) => beats.push(b),
+            }
         }
+        let tx = self.db.begin().await?;
+        let inserted = store::insert_events_returning(&tx, &events).await?;
+        store::upsert_heartbeats(&tx, &beats).await?;
         tx.commit().await?;
-        Ok(results)
+        Ok(batch
+            .iter()
+            .map(|work| {
+                Ok(match work {
+                    Work::Events(events) => {
+                        let accepted = events.iter().filter(|e| inserted.contains(&e.id)).count();
+                        let accepted = u64::try_from(accepted).unwrap_or(u64::MAX);
+                        let total = u64::try_from(events.len()).unwrap_or(u64::MAX);
+                        Stored {
+                            accepted,
+                            duplicates: total.saturating_sub(accepted),
+                        }
+                    }
+                    Work::Heartbeat(_) => Stored::default(),
+                })
+            })
+            .collect())
     }
 
     /// Risk engine: every session that gained events, together in one

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use invigil_domain::proctoring::{EventSource, EventType};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
@@ -155,32 +155,55 @@ pub struct Beat {
 /// Records a heartbeat; `last_seen_at` never goes backwards. `missing_since`
 /// is left for the watchdog, which notices the source came back.
 pub async fn upsert_heartbeat<C: ConnectionTrait>(conn: &C, b: &Beat) -> StoreResult<()> {
-    let stmt = Query::insert()
-        .into_table(heartbeat::Entity)
-        .columns([
+    upsert_heartbeats(conn, &[b]).await
+}
+
+/// Records heartbeats in chunked multi-row upserts, as [`upsert_heartbeat`]
+/// each. Several beats of one session and source count once, with the
+/// latest time (one statement may not change a row twice).
+pub async fn upsert_heartbeats<C: ConnectionTrait>(conn: &C, beats: &[&Beat]) -> StoreResult<()> {
+    let mut latest: Vec<&Beat> = Vec::with_capacity(beats.len());
+    for b in beats {
+        match latest
+            .iter_mut()
+            .find(|l| l.session_id == b.session_id && l.source == b.source)
+        {
+            Some(l) if l.at < b.at => *l = b,
+            Some(_) => {}
+            None => latest.push(b),
+        }
+    }
+    for chunk in latest.chunks(INSERT_CHUNK) {
+        let mut q = Query::insert();
+        q.into_table(heartbeat::Entity).columns([
             heartbeat::Column::SessionId,
             heartbeat::Column::Source,
             heartbeat::Column::OrgId,
             heartbeat::Column::LastSeenAt,
             heartbeat::Column::MissingSince,
-        ])
-        .values_panic([
-            b.session_id.into(),
-            b.source.into(),
-            b.org_id.into(),
-            b.at.into(),
-            Option::<DateTime<Utc>>::None.into(),
-        ])
-        .on_conflict(
+        ]);
+        for b in chunk {
+            q.values_panic([
+                b.session_id.into(),
+                b.source.into(),
+                b.org_id.into(),
+                b.at.into(),
+                Option::<DateTime<Utc>>::None.into(),
+            ]);
+        }
+        q.on_conflict(
             OnConflict::columns([heartbeat::Column::SessionId, heartbeat::Column::Source])
                 .update_column(heartbeat::Column::LastSeenAt)
                 .action_and_where(
-                    Expr::col((heartbeat::Entity, heartbeat::Column::LastSeenAt)).lt(b.at),
+                    Expr::col((heartbeat::Entity, heartbeat::Column::LastSeenAt)).lt(Expr::col((
+                        Alias::new("excluded"),
+                        heartbeat::Column::LastSeenAt,
+                    ))),
                 )
                 .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&stmt).await?;
+        );
+        conn.execute(&q).await?;
+    }
     Ok(())
 }
 

@@ -62,6 +62,78 @@ async fn wal_checkpoint_shrinks_the_wal(app: TestApp) {
     );
 }
 
+/// The event writer's batch: several requests' events in one INSERT tell
+/// each request which of its events were new (the same event twice in one
+/// batch counts once), and several heartbeats of one session and source in
+/// one upsert keep the latest time, never going back.
+async fn one_batch_stores_events_and_heartbeats_of_many_requests(app: TestApp) {
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let body = start(&app, &s).await;
+    let sid: Uuid = body["session_id"].as_str().unwrap().parse().unwrap();
+    let now = app.state.now();
+    let event = |client: &str| Event {
+        id: Uuid::now_v7(),
+        org_id: s.org.id,
+        session_id: sid,
+        client_event_id: Some(client.to_owned()),
+        source: invigil_domain::proctoring::EventSource::Laptop,
+        event_type: invigil_domain::proctoring::EventType::WindowBlur,
+        severity: 2,
+        occurred_at: now,
+        received_at: now,
+        meta: None,
+        frame_id: None,
+    };
+    let first = [event("a"), event("b")];
+    let replay = [event("b"), event("c")];
+    let all: Vec<&Event> = first.iter().chain(&replay).collect();
+    let inserted = pstore::insert_events_returning(app.db().write(), &all)
+        .await
+        .unwrap();
+    assert_eq!(inserted.len(), 3, "a, b and c; the second b is a duplicate");
+    assert!(first.iter().all(|e| inserted.contains(&e.id)));
+    assert!(!inserted.contains(&replay[0].id));
+    assert!(inserted.contains(&replay[1].id));
+    // Sent again later: nothing is new.
+    let again = [event("a"), event("c")];
+    let refs: Vec<&Event> = again.iter().collect();
+    assert!(
+        pstore::insert_events_returning(app.db().write(), &refs)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let beat = |secs: i64| pstore::Beat {
+        session_id: sid,
+        org_id: s.org.id,
+        source: invigil_domain::proctoring::EventSource::Laptop,
+        at: now + Duration::seconds(secs),
+    };
+    let seen = || async {
+        pstore::heartbeats_of_sessions(app.db().read(), s.org.id, &[sid])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.last_seen_at)
+            .collect::<Vec<_>>()
+    };
+    let (b1, b2, b3) = (beat(5), beat(9), beat(7));
+    pstore::upsert_heartbeats(app.db().write(), &[&b1, &b2, &b3])
+        .await
+        .unwrap();
+    assert_eq!(seen().await, vec![b2.at], "one row, the latest time");
+    let (older, newer) = (beat(3), beat(12));
+    pstore::upsert_heartbeats(app.db().write(), &[&older])
+        .await
+        .unwrap();
+    assert_eq!(seen().await, vec![b2.at], "an older beat never goes back");
+    pstore::upsert_heartbeats(app.db().write(), &[&newer, &older])
+        .await
+        .unwrap();
+    assert_eq!(seen().await, vec![newer.at]);
+}
+
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -112,4 +184,7 @@ async fn data_files_are_private() {
     state.db.clone().close().await.unwrap();
 }
 
-both!(wal_checkpoint_shrinks_the_wal,);
+both!(
+    wal_checkpoint_shrinks_the_wal,
+    one_batch_stores_events_and_heartbeats_of_many_requests,
+);

@@ -156,7 +156,63 @@ async fn rules_follow_the_exam_and_the_org(app: TestApp) {
     assert_eq!(flags(&app, session).await.len(), 1);
 }
 
+/// Two candidates' bursts arrive while the writer is held, so they are
+/// stored in one batch and judged in one transaction: each session gets its
+/// own flag and score, and each request is answered for its own events.
+async fn one_batch_judges_every_session_in_it(app: TestApp) {
+    let (s, mine) = setup(&app).await;
+    let other = app
+        .member(&s.org, "other@acme.org", &[Role::Candidate])
+        .await;
+    enroll(&app, &s.org, s.exam_id, other.id, None).await;
+    let theirs = start_as(&app, s.exam_id, &other.token, None).await;
+    let base = app.state.now() - Duration::seconds(60);
+    let burst = |who: &str| -> Vec<Value> {
+        (0..4)
+            .map(|i| {
+                laptop(
+                    &format!("{who}{i}"),
+                    "TAB_SWITCH",
+                    base + Duration::seconds(i * 10),
+                )
+            })
+            .collect()
+    };
+    let hold = app.state.proctoring.events.hold().await;
+    let (app_ref, writer) = (&app, app.state.proctoring.events.clone());
+    let release = async move {
+        let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
+        while writer.queued() < 2 {
+            assert!(std::time::Instant::now() < deadline, "both requests queued");
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
+        }
+        drop(hold);
+    };
+    let (a, b, ()) = tokio::join!(
+        post(app_ref, &s.candidate.token, mine, burst("m")),
+        post(app_ref, &other.token, theirs, burst("t")),
+        release
+    );
+    assert_eq!(a.json(), json!({"accepted": 4, "duplicates": 0}));
+    assert_eq!(b.json(), json!({"accepted": 4, "duplicates": 0}));
+    for session in [mine, theirs] {
+        let f = flags(&app, session).await;
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].rule_id, "tab_switch_burst");
+        assert_eq!(f[0].event_ids.0.len(), 4);
+        assert_eq!(session_row(&app, session).await.violation_score, 20);
+    }
+    let mine_events: Vec<Uuid> = of_type(&app, mine, "TAB_SWITCH")
+        .await
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let f = flags(&app, mine).await;
+    assert!(f[0].event_ids.0.iter().all(|id| mine_events.contains(id)));
+}
+
 both!(
+    one_batch_judges_every_session_in_it,
     tab_switch_burst_raises_one_flag,
     multiple_faces_flags_the_session,
     rules_follow_the_exam_and_the_org,
