@@ -165,6 +165,7 @@ pub async fn grade_session(
     let served = delivery::served(tx, session.id).await?;
     let answers = delivery::answers(tx, session.id).await?;
     let questions = served_questions(tx, session.org_id, &served).await?;
+    let mut grades = Vec::with_capacity(served.len());
     for s in &served {
         let Some(q) = questions.get(&s.question_id) else {
             continue;
@@ -174,9 +175,15 @@ pub async fn grade_session(
             continue; // a human's grade stands
         }
         let graded = grade_one(q, s, existing)?;
-        let grade = AnswerGrade::automatic(session, s.question_id, graded, s.version, now);
-        store::set_grade(tx, &grade, now).await?;
+        grades.push(AnswerGrade::automatic(
+            session,
+            s.question_id,
+            graded,
+            s.version,
+            now,
+        ));
     }
+    store::set_grades(tx, &grades, now).await?;
     score(tx, session, &served, passing_score, now).await
 }
 
