@@ -58,26 +58,21 @@ impl Proctoring {
     /// Starts the event writer and, on PostgreSQL, the live-feed listener.
     pub fn new(db: &Db, config: &Config, clock: Arc<dyn Clock>, background: &Background) -> Self {
         let live = LiveHub::new(db, background);
-        let (events, task) = writer::EventWriter::new(
-            db.clone(),
-            Arc::clone(&clock),
-            live.clone(),
-            config.autosave_batch_max,
-            config.autosave_queue_capacity,
-            config.events_max_in_flight,
-            background.token(),
-        );
-        background.spawn("event-writer", task);
-        let (beats, task) = writer::EventWriter::new(
-            db.clone(),
-            clock,
-            live.clone(),
-            config.autosave_batch_max,
-            config.autosave_queue_capacity,
-            config.events_max_in_flight,
-            background.token(),
-        );
-        background.spawn("heartbeat-writer", task);
+        let writer = |name: &'static str| {
+            let (writer, task) = writer::EventWriter::new(
+                db.clone(),
+                Arc::clone(&clock),
+                live.clone(),
+                config.autosave_batch_max,
+                config.autosave_queue_capacity,
+                config.events_max_in_flight,
+                background.token(),
+            );
+            background.spawn(name, task);
+            writer
+        };
+        let events = writer("event-writer");
+        let beats = writer("heartbeat-writer");
         Proctoring {
             events,
             beats,

@@ -5,8 +5,8 @@
 //! and the unique `(session_id, dedupe_key)`), the violation score is
 //! recomputed from every stored flag, and when it reaches the threshold the
 //! integrity moves on with `IntegrityState::raise` (which never undoes a
-//! reviewer's decision). One session at a time: its row is locked
-//! (PostgreSQL) while it is judged.
+//! reviewer's decision). A writer batch's sessions are judged together in
+//! one transaction, their rows locked (PostgreSQL, in id order) meanwhile.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -200,35 +200,28 @@ pub async fn evaluate_sessions(
         };
         let stored = flags.get(&s.id).map(Vec::as_slice).unwrap_or_default();
         let (new_flags, change) = judge(&tx, s, judging, &views, stored, now).await?;
-        raised.extend(new_flags);
+        changes.extend(new_flags.iter().map(|f| {
+            LiveEvent::new(
+                s.org_id,
+                s.exam_id,
+                s.id,
+                now,
+                LiveChange::Flag { flag: live_flag(f) },
+            )
+        }));
         changes.extend(change);
+        raised.extend(new_flags);
     }
     tx.commit().await?;
-    for f in &raised {
-        live.publish(LiveEvent::new(
-            f.org_id,
-            exam_of(&locked, f.session_id),
-            f.session_id,
-            now,
-            LiveChange::Flag { flag: live_flag(f) },
-        ));
-    }
     for c in changes {
         live.publish(c);
     }
     Ok(raised)
 }
 
-fn exam_of(sessions: &[delivery::Session], id: Uuid) -> Uuid {
-    sessions
-        .iter()
-        .find(|s| s.id == id)
-        .map(|s| s.exam_id)
-        .unwrap_or_default()
-}
-
 /// One session inside the batch's transaction: stores its new flags and its
-/// score; returns them and the live change to publish after the commit.
+/// score; returns them and the live change of its score to publish after
+/// the commit.
 async fn judge(
     tx: &invigil_store::Tx,
     s: &delivery::Session,

@@ -89,6 +89,17 @@ pub async fn session_for_update<C: ConnectionTrait>(
     Ok(q.one(conn).await?)
 }
 
+/// Sessions by id, in id order (no lock).
+pub async fn sessions_by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> StoreResult<Vec<Session>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sessions_in_id_order(ids).all(conn).await?)
+}
+
 /// Sessions by id (in id order) locked for update (PostgreSQL), as
 /// [`session_for_update`] for several: the risk engine judges a writer
 /// batch's sessions in one transaction. Locking in id order keeps two such
@@ -100,28 +111,17 @@ pub async fn sessions_for_update<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = session::Entity::find()
-        .filter(session::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(session::Column::Id);
+    let mut q = sessions_in_id_order(ids);
     if is_pg(conn) {
         q = q.lock_exclusive();
     }
     Ok(q.all(conn).await?)
 }
 
-/// Sessions by id, in id order (no lock).
-pub async fn sessions_by_ids<C: ConnectionTrait>(
-    conn: &C,
-    ids: &[Uuid],
-) -> StoreResult<Vec<Session>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(session::Entity::find()
+fn sessions_in_id_order(ids: &[Uuid]) -> sea_orm::Select<session::Entity> {
+    session::Entity::find()
         .filter(session::Column::Id.is_in(ids.iter().copied()))
         .order_by_asc(session::Column::Id)
-        .all(conn)
-        .await?)
 }
 
 /// Sessions by id with a shared lock (PostgreSQL), so a concurrent submit

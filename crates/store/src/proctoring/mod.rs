@@ -125,8 +125,9 @@ pub async fn events_of_type<C: ConnectionTrait>(
         .await?)
 }
 
-/// Every event of several sessions, by session, then in time order (then
-/// id): what the risk engine reads for a writer batch.
+/// Every event of several sessions, in no particular order: what the risk
+/// engine reads for a writer batch (it groups them by session, and its
+/// evaluation sorts them itself, so the database is spared a sort).
 pub async fn events_of_sessions<C: ConnectionTrait>(
     conn: &C,
     session_ids: &[Uuid],
@@ -136,9 +137,6 @@ pub async fn events_of_sessions<C: ConnectionTrait>(
     }
     Ok(event::Entity::find()
         .filter(event::Column::SessionId.is_in(session_ids.iter().copied()))
-        .order_by_asc(event::Column::SessionId)
-        .order_by_asc(event::Column::OccurredAt)
-        .order_by_asc(event::Column::Id)
         .all(conn)
         .await?)
 }
