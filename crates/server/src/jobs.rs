@@ -16,6 +16,8 @@ use crate::state::AppState;
 pub fn spawn_all(state: &AppState) {
     // Not leased: every replica empties its own cache.
     crate::delivery::hot::watch_epoch(state);
+    // Not leased either: linking is safe on several replicas at once.
+    link_audit(state);
     spawn_leased(state, "cleanup", Duration::from_secs(600), |s| async move {
         cleanup(&s).await.map(|_| ())
     });
@@ -66,6 +68,29 @@ pub fn spawn_all(state: &AppState) {
             crate::mail::deliver_due,
         );
     }
+}
+
+/// How often the audit linker looks for pending entries.
+const AUDIT_LINK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Puts committed audit entries on their chains a moment after their change
+/// (readers of the log link first anyway, so they never miss one).
+fn link_audit(state: &AppState) {
+    let s = state.clone();
+    let token = state.background.token();
+    state.background.spawn("audit-linker", async move {
+        let mut tick = tokio::time::interval(AUDIT_LINK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = invigil_store::audit::link_pending(&s.db).await {
+                tracing::warn!(error = %e, "linking audit entries failed; retrying");
+            }
+        }
+    });
 }
 
 /// What a clean-up run removed.

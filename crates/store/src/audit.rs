@@ -1,18 +1,30 @@
 //! The audit log: append-only and hash-chained per organization, plus one
 //! platform chain for events without an organization (such as sign-in).
-//! Appending takes the chain head under a lock (`FOR UPDATE` on PostgreSQL;
-//! SQLite has a single writer), so replicas never fork a chain. Call
-//! [`append`] inside the transaction of the change it records.
+//!
+//! Recording is two steps. [`append`], called inside the transaction of the
+//! change it records, writes the entry to `audit_pending`: committed with
+//! the change or not at all, and no lock on the chain. [`link_pending`] then
+//! moves pending entries onto their chains in batches, oldest first: it takes
+//! each chain head under a lock (`FOR UPDATE` on PostgreSQL, and pending rows
+//! `FOR UPDATE SKIP LOCKED` so two replicas never link one entry twice;
+//! SQLite has a single writer), gives each entry the next `seq`, the previous
+//! hash and its own hash, and deletes it from `audit_pending`. Replicas never
+//! fork a chain, and audited changes of one organization no longer queue on
+//! its head row (before, each held it from its append to its commit). Read
+//! the log after [`link_pending`] to see every committed entry.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::db::{Backend, Db};
 use crate::error::{StoreError, StoreResult};
 use crate::page::{Keyset, KeysetPage};
 
@@ -55,6 +67,33 @@ pub mod head {
         pub chain: String,
         pub seq: i64,
         pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Entries written by committed changes and not yet on their chain.
+pub mod pending {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_pending")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub chain: String,
+        pub org_id: Option<Uuid>,
+        pub actor_id: Option<Uuid>,
+        pub action: String,
+        pub resource_type: String,
+        pub resource_id: Option<String>,
+        pub ip: Option<String>,
+        pub user_agent: Option<String>,
+        pub details: String,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -115,37 +154,18 @@ pub fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(Sha256::digest(fields.to_string().as_bytes()))
 }
 
-/// Appends to the entry's chain. `conn` must be a transaction on the write
-/// connection; the head row is locked until it commits.
+/// Records an entry: written to `audit_pending` in the caller's transaction
+/// (so it commits with the change it records), put on its chain by the next
+/// [`link_pending`]. Returns the entry's id, which it keeps on the chain.
 pub async fn append<C: ConnectionTrait>(
     conn: &C,
     e: NewEntry,
     now: DateTime<Utc>,
 ) -> StoreResult<Uuid> {
-    let chain = chain_of(e.org_id);
-    let insert_head = Query::insert()
-        .into_table(head::Entity)
-        .columns([head::Column::Chain, head::Column::Seq, head::Column::Hash])
-        .values_panic([chain.clone().into(), 0i64.into(), GENESIS.into()])
-        .on_conflict(
-            OnConflict::column(head::Column::Chain)
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&insert_head).await?;
-    let mut select = head::Entity::find_by_id(chain.clone());
-    // Only PostgreSQL has row locks; SQLite serializes writers anyway.
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        select = select.lock_exclusive();
-    }
-    let Some(h) = select.one(conn).await? else {
-        return Err(StoreError::NotFound);
-    };
-    let mut entry = AuditEntry {
-        id: Uuid::now_v7(),
-        chain: chain.clone(),
-        seq: h.seq + 1,
+    let id = Uuid::now_v7();
+    let row = pending::Model {
+        id,
+        chain: chain_of(e.org_id),
         org_id: e.org_id,
         actor_id: e.actor_id,
         action: e.action,
@@ -155,20 +175,138 @@ pub async fn append<C: ConnectionTrait>(
         user_agent: e.user_agent,
         details: e.details.to_string(),
         created_at: now,
-        prev_hash: h.hash,
-        hash: String::new(),
     };
-    entry.hash = entry_hash(&entry);
-    let id = entry.id;
-    let (seq, hash) = (entry.seq, entry.hash.clone());
-    entity::ActiveModel::from(entry).insert(conn).await?;
-    head::Entity::update_many()
-        .col_expr(head::Column::Seq, Expr::value(seq))
-        .col_expr(head::Column::Hash, Expr::value(hash))
-        .filter(head::Column::Chain.eq(chain))
-        .exec(conn)
+    pending::Entity::insert(pending::ActiveModel::from(row))
+        .exec_without_returning(conn)
         .await?;
     Ok(id)
+}
+
+/// The most pending entries one linking transaction moves.
+const LINK_BATCH: u64 = 500;
+
+/// Whether any entry waits to be linked (a read, for pollers: linking takes
+/// the write connection).
+pub async fn has_pending<C: ConnectionTrait>(conn: &C) -> StoreResult<bool> {
+    Ok(pending::Entity::find()
+        .select_only()
+        .column(pending::Column::Id)
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Puts every committed pending entry on its chain, oldest first, in
+/// transactions of at most [`LINK_BATCH`] entries; returns how many it
+/// linked. Safe to run on several replicas at once.
+pub async fn link_pending(db: &Db) -> StoreResult<u64> {
+    // A read first: nothing pending (the usual case) takes no write lock.
+    if !has_pending(db.read()).await? {
+        return Ok(0);
+    }
+    let mut linked = 0;
+    loop {
+        let n = link_batch(db).await?;
+        linked += n;
+        if n < LINK_BATCH {
+            return Ok(linked);
+        }
+    }
+}
+
+async fn link_batch(db: &Db) -> StoreResult<u64> {
+    let pg = db.backend() == Backend::Postgres;
+    let tx = db.begin().await?;
+    let mut select = pending::Entity::find()
+        .order_by_asc(pending::Column::Id)
+        .limit(LINK_BATCH);
+    if pg {
+        // Another replica linking now keeps its rows; it links them.
+        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let rows = select.all(&tx).await?;
+    if rows.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let mut chains: Vec<String> = rows.iter().map(|r| r.chain.clone()).collect();
+    chains.sort();
+    chains.dedup();
+    // A chain's first entry creates its head.
+    let mut insert_heads = Query::insert()
+        .into_table(head::Entity)
+        .columns([head::Column::Chain, head::Column::Seq, head::Column::Hash])
+        .on_conflict(
+            OnConflict::column(head::Column::Chain)
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    for c in &chains {
+        insert_heads.values_panic([c.clone().into(), 0i64.into(), GENESIS.into()]);
+    }
+    tx.execute(&insert_heads).await?;
+    // Locked in chain order, so two linkers never deadlock.
+    let mut select_heads = head::Entity::find()
+        .filter(head::Column::Chain.is_in(chains))
+        .order_by_asc(head::Column::Chain);
+    if pg {
+        select_heads = select_heads.lock_exclusive();
+    }
+    let mut heads: HashMap<String, head::Model> = select_heads
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|h| (h.chain.clone(), h))
+        .collect();
+    let linked = rows.len() as u64;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut entries = Vec::with_capacity(rows.len());
+    for p in rows {
+        let h = heads.get_mut(&p.chain).ok_or(StoreError::NotFound)?;
+        let mut e = AuditEntry {
+            id: p.id,
+            chain: p.chain,
+            seq: h.seq + 1,
+            org_id: p.org_id,
+            actor_id: p.actor_id,
+            action: p.action,
+            resource_type: p.resource_type,
+            resource_id: p.resource_id,
+            ip: p.ip,
+            user_agent: p.user_agent,
+            details: p.details,
+            created_at: p.created_at,
+            prev_hash: std::mem::take(&mut h.hash),
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        h.seq = e.seq;
+        h.hash.clone_from(&e.hash);
+        entries.push(entity::ActiveModel::from(e));
+    }
+    // 14 columns a row: well under either database's parameter limit.
+    for chunk in entries.chunks(200) {
+        entity::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&tx)
+            .await?;
+    }
+    pending::Entity::delete_many()
+        .filter(pending::Column::Id.is_in(ids))
+        .exec(&tx)
+        .await?;
+    for h in heads.into_values() {
+        head::Entity::update_many()
+            .col_expr(head::Column::Seq, Expr::value(h.seq))
+            .col_expr(head::Column::Hash, Expr::value(h.hash))
+            .filter(head::Column::Chain.eq(h.chain))
+            .exec(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(linked)
 }
 
 #[derive(Debug, Clone, Default)]

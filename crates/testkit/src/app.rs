@@ -376,6 +376,16 @@ impl TestApp {
         &self.state.db
     }
 
+    /// The database once every committed audit entry is on its chain: the
+    /// server links them a moment after each change (and before it reads the
+    /// log); a test reading the store straight away links first.
+    pub async fn audit_linked(&self) -> &Db {
+        invigil_store::audit::link_pending(self.db())
+            .await
+            .expect("link the pending audit entries");
+        self.db()
+    }
+
     /// Sends a request in-process, from 127.0.0.1 unless `ip` says otherwise.
     pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
         if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {

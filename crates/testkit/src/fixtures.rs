@@ -208,7 +208,7 @@ impl TestApp {
     /// straight from the store).
     pub async fn audit_actions(&self, org: &Organization) -> Vec<String> {
         let mut rows = invigil_store::audit::list(
-            self.db().read(),
+            self.audit_linked().await.read(),
             org.id,
             &invigil_store::audit::Filter::default(),
             None,

@@ -120,6 +120,8 @@ pub async fn export_log(state: &AppState, ctx: &OrgCtx, filter: Filter) -> Resul
         )
         .await?;
     commit(tx).await?;
+    // Every committed entry, this export's own included, is on the chain.
+    audit::link_pending(&state.db).await?;
     let state = state.clone();
     let org_id = auth.org_id;
     let body = futures_util::stream::try_unfold(Some(None), move |cursor| {

@@ -62,6 +62,7 @@ impl From<AuditEntry> for ExportedEntry {
 /// Verifies the chain of `org_id` (the platform's for `None`) with a
 /// progress bar on a terminal.
 pub async fn verify(db: &Db, org_id: Option<Uuid>) -> Result<Verification, StoreError> {
+    audit::link_pending(db).await?;
     let total = audit::count(db.read(), org_id).await?;
     let mut bar = Progress::new("verifying", total);
     let v = audit::verify_with(db.read(), org_id, |n| bar.set(n)).await?;
@@ -72,6 +73,7 @@ pub async fn verify(db: &Db, org_id: Option<Uuid>) -> Result<Verification, Store
 /// Writes the chain of `org_id` to `out`, one JSON object per line, oldest
 /// first; returns how many entries were written.
 pub async fn export(db: &Db, org_id: Option<Uuid>, out: &mut dyn Write) -> anyhow::Result<u64> {
+    audit::link_pending(db).await?;
     let total = audit::count(db.read(), org_id).await?;
     let mut bar = Progress::new("exporting", total);
     let mut written = 0u64;

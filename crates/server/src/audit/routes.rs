@@ -111,6 +111,7 @@ pub async fn audit_page(
         from: q.from,
         to: q.to,
     };
+    audit::link_pending(&state.db).await?;
     let rows = audit::page(state.db.read(), auth.org_id, &filter, page).await?;
     let mut items = Vec::with_capacity(rows.items.len());
     for e in rows.items {
@@ -153,6 +154,7 @@ pub async fn verify_audit_log(
 /// the service of the route and of the console's verify button.
 pub async fn verify_chain(state: &AppState, ctx: &OrgCtx) -> Result<VerifyView, ApiError> {
     let auth = ctx.authorize(Action::ReadAuditLog)?;
+    audit::link_pending(&state.db).await?;
     let v = audit::verify(state.db.read(), Some(auth.org_id)).await?;
     Ok(VerifyView {
         ok: v.first_broken.is_none(),

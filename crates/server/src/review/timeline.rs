@@ -251,6 +251,7 @@ pub async fn timeline(
         resource_id: Some(s.id.to_string()),
         ..Default::default()
     };
+    invigil_store::audit::link_pending(&state.db).await?;
     for e in invigil_store::audit::list(conn, auth.org_id, &filter, None, 1000).await? {
         if !REVIEW_STEPS.iter().any(|a| a.name() == e.action) {
             continue;

@@ -406,9 +406,95 @@ async fn the_command_line_verifies_and_exports_the_chain(app: TestApp) {
     assert!(err.contains("no such organization"), "{err}");
 }
 
+/// Entries wait in `audit_pending` until linked: one linked chain per
+/// organization, each entry exactly once even with linkers running at once
+/// (replicas), more than one batch of them, and nothing from a rolled-back
+/// change.
+async fn pending_entries_are_linked_once_by_concurrent_linkers(app: TestApp) {
+    use invigil_store::audit::{self, NewEntry};
+    let a = app.org("link-a").await;
+    let b = app.org("link-b").await;
+    // Creating the organizations recorded entries: link those first.
+    app.audit_linked().await;
+    let db = app.db();
+    let before = |org| async move { audit::count(db.read(), org).await.unwrap() };
+    let (a0, b0, p0) = (
+        before(Some(a.id)).await,
+        before(Some(b.id)).await,
+        before(None).await,
+    );
+    let entry = |org: Option<uuid::Uuid>, n: usize| NewEntry {
+        org_id: org,
+        actor_id: None,
+        action: "test.linked".into(),
+        resource_type: "test".into(),
+        resource_id: Some(n.to_string()),
+        ip: None,
+        user_agent: None,
+        details: json!({ "n": n }),
+    };
+    let now = chrono::Utc::now();
+    // 1,300 entries in 26 transactions over three chains (3 link batches).
+    for t in 0..26 {
+        let tx = app.db().begin().await.unwrap();
+        for i in 0..50 {
+            let n = t * 50 + i;
+            let org = match n % 3 {
+                0 => Some(a.id),
+                1 => Some(b.id),
+                _ => None,
+            };
+            audit::append(&tx, entry(org, n), now).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    // A change that rolls back takes its entry with it.
+    let tx = app.db().begin().await.unwrap();
+    audit::append(&tx, entry(Some(a.id), 9999), now)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    // Not on a chain yet.
+    assert!(audit::has_pending(app.db().read()).await.unwrap());
+    assert_eq!(before(Some(a.id)).await, a0);
+
+    let (x, y, z) = tokio::join!(
+        audit::link_pending(db),
+        audit::link_pending(db),
+        audit::link_pending(db)
+    );
+    assert_eq!(x.unwrap() + y.unwrap() + z.unwrap(), 1300);
+    assert!(!audit::has_pending(app.db().read()).await.unwrap());
+    for (org, was, added) in [
+        (Some(a.id), a0, 434),
+        (Some(b.id), b0, 433),
+        (None, p0, 433),
+    ] {
+        let v = audit::verify(app.db().read(), org).await.unwrap();
+        assert!(v.first_broken.is_none(), "{v:?}");
+        assert_eq!(v.entries, was + added, "{org:?}");
+        assert_eq!(v.head_seq, i64::try_from(was + added).unwrap());
+    }
+    // Each entry once; the rolled-back one nowhere.
+    let mut seen: Vec<String> = audit_row::Entity::find()
+        .filter(audit_row::Column::Action.eq("test.linked"))
+        .all(app.db().read())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.resource_id)
+        .collect();
+    seen.sort_by_key(|n| n.parse::<usize>().unwrap());
+    let want: Vec<String> = (0..1300).map(|n| n.to_string()).collect();
+    assert_eq!(seen, want);
+    // Nothing left: linking again does nothing.
+    assert_eq!(audit::link_pending(db).await.unwrap(), 0);
+}
+
 both!(
     actions_are_audited_with_actor_and_filters,
     audit_log_cursor_pagination,
     audit_chain_verifies_and_detects_tampering,
     the_command_line_verifies_and_exports_the_chain,
+    pending_entries_are_linked_once_by_concurrent_linkers,
 );

@@ -22,6 +22,7 @@ mod m0018_sso;
 mod m0019_certificates;
 mod m0020_hiring;
 mod m0021_practice;
+mod m0022_audit_pending;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_certificates::Migration),
             Box::new(m0020_hiring::Migration),
             Box::new(m0021_practice::Migration),
+            Box::new(m0022_audit_pending::Migration),
         ]
     }
 }

@@ -472,6 +472,7 @@ async fn detail_page(
         payment: p,
         refunds,
     } = service::detail(state, auth, id).await?;
+    audit_store::link_pending(&state.db).await?;
     let entries = audit_store::list(
         state.db.read(),
         auth.org_id,

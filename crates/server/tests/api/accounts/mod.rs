@@ -47,7 +47,7 @@ async fn platform_actions(app: &TestApp) -> Vec<(String, Value)> {
     entity::Entity::find()
         .filter(entity::Column::Chain.eq(invigil_store::audit::PLATFORM_CHAIN))
         .order_by_asc(entity::Column::Seq)
-        .all(app.db().read())
+        .all(app.audit_linked().await.read())
         .await
         .unwrap()
         .into_iter()
@@ -58,7 +58,7 @@ async fn platform_actions(app: &TestApp) -> Vec<(String, Value)> {
 /// The details of the newest entry of `action` in the organization's chain.
 async fn last_org_entry(app: &TestApp, org_id: Uuid, action: &str) -> Value {
     let rows = invigil_store::audit::list(
-        app.db().read(),
+        app.audit_linked().await.read(),
         org_id,
         &invigil_store::audit::Filter {
             action: Some(action.to_owned()),

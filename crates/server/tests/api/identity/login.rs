@@ -111,7 +111,7 @@ async fn lockout_after_five_failures_with_injected_clock(app: TestApp) {
     r.assert_problem(429, "account_locked");
     assert_eq!(r.header("retry-after"), Some("1800"));
     // The lock is audited (platform chain).
-    let v = invigil_store::audit::verify(app.db().read(), None)
+    let v = invigil_store::audit::verify(app.audit_linked().await.read(), None)
         .await
         .unwrap();
     assert!(v.first_broken.is_none(), "{v:?}");
@@ -236,7 +236,7 @@ async fn tokens_never_appear_in_logs(app: TestApp) {
     // Nor in the audit log.
     use sea_orm::EntityTrait;
     let rows = invigil_store::audit::entity::Entity::find()
-        .all(app.db().read())
+        .all(app.audit_linked().await.read())
         .await
         .unwrap();
     assert!(rows.len() > 5);

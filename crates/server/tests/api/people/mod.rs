@@ -18,7 +18,7 @@ async fn audit_entries(app: &TestApp) -> Vec<(String, Value)> {
     row::Entity::find()
         .order_by_asc(row::Column::CreatedAt)
         .order_by_asc(row::Column::Seq)
-        .all(app.db().read())
+        .all(app.audit_linked().await.read())
         .await
         .unwrap()
         .into_iter()

@@ -260,7 +260,7 @@ async fn frame_reads_are_for_reviewers_of_the_org(app: TestApp) {
     );
     app.get_as(&path, &s.proctor.token).await.assert(200);
     let entries = invigil_store::audit::list(
-        app.db().read(),
+        app.audit_linked().await.read(),
         s.org.id,
         &invigil_store::audit::Filter {
             action: Some("evidence.read".into()),

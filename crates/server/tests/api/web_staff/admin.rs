@@ -504,7 +504,7 @@ async fn the_rules_editor_validates_saves_and_audits(app: TestApp) {
     let page = admin.get(&app, "/orgs/acme/admin/rules").await.text();
     assert!(page.contains("uses its own rules"), "{page}");
     let entries = invigil_store::audit::list(
-        app.db().read(),
+        app.audit_linked().await.read(),
         org.id,
         &invigil_store::audit::Filter {
             action: Some("org.proctoring_rules_changed".into()),
