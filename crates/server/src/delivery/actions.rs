@@ -83,7 +83,7 @@ pub async fn act(
     let row = match next {
         None => current.clone(),
         Some(next) if next.status == DeliveryStatus::Terminated => {
-            finish(&tx, state, &current, &next, now).await?
+            finish(&tx, state, &current, &next, now).await?.0
         }
         Some(next) => {
             let mut row = current.clone();

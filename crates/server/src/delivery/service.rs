@@ -11,14 +11,14 @@ use invigil_domain::content::{Question, render_markdown_safe};
 use invigil_domain::delivery::answers::{apply_revision, clamp_latency_ms};
 use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus, SubmitOutcome};
 use invigil_domain::review::AdminActionType;
-use invigil_store::delivery::{self, AnswerSave, Served, Session};
+use invigil_store::delivery::{self, Answer, AnswerSave, Served, Session};
 use invigil_store::exams::{self as exam_store};
 use invigil_store::{Tx, content};
 
 use super::{apply_state, clock_of, state_of};
 use crate::audit::{Audit, AuditAction};
 use crate::content::views::parse_body;
-use crate::grading::grade_session;
+use crate::grading::{Graded, grade_session};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -85,7 +85,6 @@ pub struct SessionView {
 
 /// Builds the candidate's view of a session.
 pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, ApiError> {
-    let now = state.now();
     let served = delivery::served(state.db.read(), s.id).await?;
     let keys: Vec<(Uuid, i32)> = served.iter().map(|q| (q.question_id, q.version)).collect();
     let versions = content::versions_by_keys(state.db.read(), s.org_id, &keys).await?;
@@ -100,9 +99,36 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
         };
         questions.push(served_view(sq, &q));
     }
-    let answers = delivery::answers(state.db.read(), s.id)
-        .await?
-        .into_iter()
+    let answers = saved_answers(delivery::answers(state.db.read(), s.id).await?);
+    let messages = messages_of(state, s.id).await?;
+    Ok(view_of(state, s, questions, answers, messages))
+}
+
+/// The view of a session just finished, from what grading read: only the
+/// proctor's messages are read again.
+async fn graded_view(state: &AppState, s: &Session, g: Graded) -> Result<SessionView, ApiError> {
+    let mut questions = Vec::with_capacity(g.served.len());
+    for sq in &g.served {
+        let q = g
+            .questions
+            .get(&sq.question_id)
+            .ok_or_else(|| ApiError::internal("served question version missing"))?;
+        questions.push(served_view(sq, q));
+    }
+    let messages = messages_of(state, s.id).await?;
+    Ok(view_of(
+        state,
+        s,
+        questions,
+        saved_answers(g.answers),
+        messages,
+    ))
+}
+
+/// The saved answers by question id (rows graded but never saved have a
+/// revision below 0).
+fn saved_answers(rows: Vec<Answer>) -> std::collections::BTreeMap<Uuid, SavedAnswerView> {
+    rows.into_iter()
         .filter(|a| a.revision >= 0)
         .map(|a| {
             (
@@ -114,8 +140,12 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
                 },
             )
         })
-        .collect();
-    let messages = delivery::admin_actions(state.db.read(), s.id)
+        .collect()
+}
+
+/// The proctor's warnings to the candidate, oldest first.
+async fn messages_of(state: &AppState, session_id: Uuid) -> Result<Vec<MessageView>, ApiError> {
+    Ok(delivery::admin_actions(state.db.read(), session_id)
         .await?
         .into_iter()
         .filter(|a| a.action_type == AdminActionType::Warn)
@@ -123,14 +153,26 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
             at: a.created_at,
             text: a.reason,
         })
-        .collect();
+        .collect())
+}
+
+/// The view of a session from its parts: the questions as served, the
+/// saved answers and the proctor's messages.
+pub fn view_of(
+    state: &AppState,
+    s: &Session,
+    questions: Vec<ServedQuestionView>,
+    answers: std::collections::BTreeMap<Uuid, SavedAnswerView>,
+    messages: Vec<MessageView>,
+) -> SessionView {
+    let now = state.now();
     let clock = clock_of(s);
     let st = state_of(s);
     let (expires_at, remaining) = match st.finished_at {
         Some(f) => (clock.deadline(f), 0),
         None => (clock.deadline(now), clock.remaining_seconds(now)),
     };
-    Ok(SessionView {
+    SessionView {
         session_id: s.id,
         exam_id: s.exam_id,
         attempt: s.attempt_no,
@@ -143,10 +185,10 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
         questions,
         answers,
         messages,
-    })
+    }
 }
 
-fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
+pub fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
     let order = &sq.option_order.0;
     let options: Vec<String> = if order.is_empty() {
         q.options().to_vec()
@@ -294,7 +336,7 @@ pub async fn submit(
             session_view(state, &s).await
         }
         SubmitOutcome::Submitted(next) => {
-            let row = finish(&tx, state, &s, &next, now).await?;
+            let (row, graded) = finish(&tx, state, &s, &next, now).await?;
             candidate_audit(me, s.org_id, now)
                 .record(
                     &tx,
@@ -305,7 +347,7 @@ pub async fn submit(
                 .await?;
             commit(tx).await?;
             publish(state, &row);
-            session_view(state, &row).await
+            graded_view(state, &row, graded).await
         }
     }
 }
@@ -333,13 +375,13 @@ pub(super) async fn finish(
     s: &Session,
     next: &DeliveryState,
     now: DateTime<Utc>,
-) -> Result<Session, ApiError> {
+) -> Result<(Session, Graded), ApiError> {
     let exam = exam_store::exam(tx, s.org_id, s.exam_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut row = s.clone();
     apply_state(&mut row, next, now);
-    grade_session(tx, &mut row, exam.passing_score, now).await?;
+    let graded = grade_session(tx, &mut row, exam.passing_score, now).await?;
     if !delivery::update_session_if(tx, &row, s.status).await? {
         return Err(ApiError::conflict_code(
             "session_closed",
@@ -354,7 +396,7 @@ pub(super) async fn finish(
     )
     .await?;
     crate::courses::assessments::after_finish(tx, state, &exam.title, &row).await?;
-    Ok(row)
+    Ok((row, graded))
 }
 
 /// Auto-submits one session if its deadline plus grace has passed; returns
@@ -368,7 +410,7 @@ pub async fn auto_submit_one(state: &AppState, session_id: Uuid) -> Result<bool,
     let Some(next) = state_of(&s).auto_submit(now, state.config.grace()) else {
         return Ok(false);
     };
-    let row = finish(&tx, state, &s, &next, now).await?;
+    let (row, _) = finish(&tx, state, &s, &next, now).await?;
     let sweeper = ClientInfo {
         ip: None,
         user_agent: Some("invigil-sweeper".into()),

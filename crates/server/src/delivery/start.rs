@@ -17,7 +17,9 @@ use invigil_store::delivery::{self, Served, Session};
 use invigil_store::exams::{self as exam_store, Enrollment, Exam};
 use invigil_store::{content, tenancy};
 
-use super::service::{SessionView, auto_submit_one, candidate_audit, publish, session_view};
+use super::service::{
+    SessionView, auto_submit_one, candidate_audit, publish, served_view, session_view, view_of,
+};
 use super::{apply_state, state_of};
 use crate::audit::AuditAction;
 use crate::content::views::parse_body;
@@ -105,12 +107,14 @@ pub async fn start_or_resume(
     let fingerprint = body
         .device_fingerprint
         .map(|f| f.chars().take(256).collect::<String>());
+    // The enrollment just read serves the first try; a retry reads it again.
+    let mut read = Some(enrollment.clone());
     for _ in 0..3 {
         if let Some(s) = resume(state, me, &enrollment, fingerprint.clone()).await? {
             return Ok((session_view(state, &s).await?, false));
         }
-        match create(state, me, &exam, fingerprint.clone()).await {
-            Ok(s) => return Ok((session_view(state, &s).await?, true)),
+        match create(state, me, &exam, read.take(), fingerprint.clone()).await {
+            Ok(view) => return Ok((view, true)),
             // A parallel start took this attempt: resume what it created.
             Err(ApiError::Conflict {
                 code: "attempt_race",
@@ -175,18 +179,25 @@ async fn resume(
     Ok(Some(s))
 }
 
+/// Opens a new session and answers its view (built from what was written:
+/// no answers or messages yet). `enrollment` as just read, or `None` to read
+/// it again (after a parallel start took an attempt).
 async fn create(
     state: &AppState,
     me: &CurrentUser,
     exam: &Exam,
+    enrollment: Option<Enrollment>,
     fingerprint: Option<String>,
-) -> Result<Session, ApiError> {
+) -> Result<SessionView, ApiError> {
     let now = state.now();
     let settings = settings_of(exam)?;
     let status = exam.status;
-    let enrollment = exam_store::enrollment_of(state.db.read(), exam.id, me.id())
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let enrollment = match enrollment {
+        Some(e) => e,
+        None => exam_store::enrollment_of(state.db.read(), exam.id, me.id())
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    };
     let profile_extra = tenancy::profile(state.db.read(), exam.org_id, me.id())
         .await?
         .and_then(|p| p.extra_time_percent)
@@ -231,11 +242,12 @@ async fn create(
     }
     let id = Uuid::now_v7();
     let mut served = Vec::with_capacity(drawn.len());
+    let mut questions = Vec::with_capacity(drawn.len());
     for (pos, d) in drawn.iter().enumerate() {
         let Some((_, version, q)) = pool.iter().find(|(c, _, _)| c.id == d.question_id) else {
             continue;
         };
-        served.push(Served {
+        let sq = Served {
             session_id: id,
             position: i32::try_from(pos).unwrap_or(i32::MAX),
             org_id: exam.org_id,
@@ -246,7 +258,9 @@ async fn create(
             option_count: i32::try_from(q.options().len()).unwrap_or(0),
             blank_count: i32::try_from(q.blank_count()).unwrap_or(0),
             points: q.points(),
-        });
+        };
+        questions.push(served_view(&sq, q));
+        served.push(sq);
     }
     let st = DeliveryState::start(clock);
     let mut row = Session {
@@ -331,5 +345,11 @@ async fn create(
         .await?;
     commit(tx).await?;
     publish(state, &row);
-    Ok(row)
+    Ok(view_of(
+        state,
+        &row,
+        questions,
+        Default::default(),
+        Vec::new(),
+    ))
 }

@@ -154,6 +154,18 @@ async fn served_questions(
     Ok(out)
 }
 
+/// What grading a session read, with the grades it stored: enough for the
+/// candidate's view of the finished session without reading it all again.
+#[derive(Debug, Clone)]
+pub struct Graded {
+    /// The questions as served, in position order.
+    pub served: Vec<Served>,
+    /// The served version of each question, by question id.
+    pub questions: HashMap<Uuid, Question>,
+    /// Every answer row after grading.
+    pub answers: Vec<Answer>,
+}
+
 /// Grades every objective answer of a finished session (essays become
 /// NEEDS_MANUAL unless already graded) and sets its scores.
 pub async fn grade_session(
@@ -161,7 +173,7 @@ pub async fn grade_session(
     session: &mut Session,
     passing_score: i32,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<Graded, ApiError> {
     let served = delivery::served(tx, session.id).await?;
     let answers = delivery::answers(tx, session.id).await?;
     let questions = served_questions(tx, session.org_id, &served).await?;
@@ -184,7 +196,12 @@ pub async fn grade_session(
         ));
     }
     store::set_grades(tx, &grades, now).await?;
-    score(tx, session, &served, passing_score, now).await
+    let answers = score(tx, session, &served, passing_score, now).await?;
+    Ok(Graded {
+        served,
+        questions,
+        answers,
+    })
 }
 
 /// Recomputes scores from the stored grades (after a manual grade).
@@ -195,18 +212,21 @@ pub async fn rescore(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let served = delivery::served(tx, session.id).await?;
-    score(tx, session, &served, passing_score, now).await
+    score(tx, session, &served, passing_score, now)
+        .await
+        .map(|_| ())
 }
 
-/// Sets a session's scores from its answers' stored grades.
+/// Sets a session's scores from its answers' stored grades; answers the
+/// answers it read.
 async fn score(
     tx: &Tx,
     session: &mut Session,
     served: &[Served],
     passing_score: i32,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Answer>, ApiError> {
     let answers = delivery::answers(tx, session.id).await?;
     recompute(session, served, &answers, passing_score, now);
-    Ok(())
+    Ok(answers)
 }
