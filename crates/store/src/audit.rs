@@ -5,9 +5,9 @@
 //! change it records, writes the entry to `audit_pending`: committed with
 //! the change or not at all, and no lock on the chain. [`link_pending`] then
 //! moves pending entries onto their chains in batches, oldest first: it takes
-//! each chain head under a lock (`FOR UPDATE` on PostgreSQL, and pending rows
-//! `FOR UPDATE SKIP LOCKED` so two replicas never link one entry twice;
-//! SQLite has a single writer), gives each entry the next `seq`, the previous
+//! the pending rows and each chain head under a lock (`FOR UPDATE` on
+//! PostgreSQL, so a second linker waits for the first and never links an
+//! entry twice; SQLite has a single writer), gives each entry the next `seq`, the previous
 //! hash and its own hash, and deletes it from `audit_pending`. Replicas never
 //! fork a chain, and audited changes of one organization no longer queue on
 //! its head row (before, each held it from its append to its commit). Read
@@ -16,7 +16,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -202,18 +202,17 @@ pub async fn has_pending<C: ConnectionTrait>(conn: &C) -> StoreResult<bool> {
 /// transactions of at most [`LINK_BATCH`] entries; returns how many it
 /// linked. Safe to run on several replicas at once.
 pub async fn link_pending(db: &Db) -> StoreResult<u64> {
-    // A read first: nothing pending (the usual case) takes no write lock.
-    if !has_pending(db.read()).await? {
-        return Ok(0);
-    }
     let mut linked = 0;
-    loop {
+    // A read first: nothing pending (the usual case) takes no write lock.
+    while has_pending(db.read()).await? {
         let n = link_batch(db).await?;
-        linked += n;
-        if n < LINK_BATCH {
-            return Ok(linked);
+        if n == 0 {
+            // What was pending was linked by the linker this one waited for.
+            break;
         }
+        linked += n;
     }
+    Ok(linked)
 }
 
 async fn link_batch(db: &Db) -> StoreResult<u64> {
@@ -223,8 +222,10 @@ async fn link_batch(db: &Db) -> StoreResult<u64> {
         .order_by_asc(pending::Column::Id)
         .limit(LINK_BATCH);
     if pg {
-        // Another replica linking now keeps its rows; it links them.
-        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        // A linker running now (another replica's, or this one's timer)
+        // holds its rows: wait for it (rows it linked are gone then), so
+        // whoever links before reading sees every committed entry.
+        select = select.lock_exclusive();
     }
     let rows = select.all(&tx).await?;
     if rows.is_empty() {
