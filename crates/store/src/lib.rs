@@ -36,4 +36,4 @@ pub use db::{Backend, Db, DbTarget, Tx};
 pub use error::StoreError;
 pub use page::{Keyset, KeysetPage};
 pub use scope::DeptScope;
-pub use sea_orm::DbErr;
+pub use sea_orm::{ConnectionTrait, DbErr};

@@ -11,14 +11,13 @@ use invigil_domain::content::{Question, render_markdown_safe};
 use invigil_domain::delivery::answers::{apply_revision, clamp_latency_ms};
 use invigil_domain::delivery::session::{DeliveryState, DeliveryStatus, SubmitOutcome};
 use invigil_domain::review::AdminActionType;
+use invigil_store::Tx;
 use invigil_store::delivery::{self, Answer, AnswerSave, Served, Session};
 use invigil_store::exams::{self as exam_store};
-use invigil_store::{Tx, content};
 
 use super::{apply_state, clock_of, state_of};
 use crate::audit::{Audit, AuditAction};
-use crate::content::views::parse_body;
-use crate::grading::{Graded, grade_session};
+use crate::grading::{Graded, grade_session, served_questions};
 use crate::http::auth::{ClientInfo, CurrentUser};
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -86,19 +85,8 @@ pub struct SessionView {
 /// Builds the candidate's view of a session.
 pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, ApiError> {
     let served = delivery::served(state.db.read(), s.id).await?;
-    let keys: Vec<(Uuid, i32)> = served.iter().map(|q| (q.question_id, q.version)).collect();
-    let versions = content::versions_by_keys(state.db.read(), s.org_id, &keys).await?;
-    let mut questions = Vec::with_capacity(served.len());
-    for sq in &served {
-        let Some(q) = versions
-            .iter()
-            .find(|v| v.question_id == sq.question_id && v.version == sq.version)
-            .and_then(parse_body)
-        else {
-            return Err(ApiError::internal("served question version missing"));
-        };
-        questions.push(served_view(sq, &q));
-    }
+    let versions = served_questions(state.db.read(), s.org_id, &served).await?;
+    let questions = question_views(&served, &versions)?;
     let answers = saved_answers(delivery::answers(state.db.read(), s.id).await?);
     let messages = messages_of(state, s.id).await?;
     Ok(view_of(state, s, questions, answers, messages))
@@ -107,14 +95,7 @@ pub async fn session_view(state: &AppState, s: &Session) -> Result<SessionView, 
 /// The view of a session just finished, from what grading read: only the
 /// proctor's messages are read again.
 async fn graded_view(state: &AppState, s: &Session, g: Graded) -> Result<SessionView, ApiError> {
-    let mut questions = Vec::with_capacity(g.served.len());
-    for sq in &g.served {
-        let q = g
-            .questions
-            .get(&sq.question_id)
-            .ok_or_else(|| ApiError::internal("served question version missing"))?;
-        questions.push(served_view(sq, q));
-    }
+    let questions = question_views(&g.served, &g.questions)?;
     let messages = messages_of(state, s.id).await?;
     Ok(view_of(
         state,
@@ -123,6 +104,22 @@ async fn graded_view(state: &AppState, s: &Session, g: Graded) -> Result<Session
         saved_answers(g.answers),
         messages,
     ))
+}
+
+/// The questions as served, in position order, from their served versions.
+fn question_views(
+    served: &[Served],
+    versions: &std::collections::HashMap<Uuid, Question>,
+) -> Result<Vec<ServedQuestionView>, ApiError> {
+    served
+        .iter()
+        .map(|sq| {
+            versions
+                .get(&sq.question_id)
+                .map(|q| served_view(sq, q))
+                .ok_or_else(|| ApiError::internal("served question version missing"))
+        })
+        .collect()
 }
 
 /// The saved answers by question id (rows graded but never saved have a
@@ -158,7 +155,7 @@ async fn messages_of(state: &AppState, session_id: Uuid) -> Result<Vec<MessageVi
 
 /// The view of a session from its parts: the questions as served, the
 /// saved answers and the proctor's messages.
-pub fn view_of(
+pub(super) fn view_of(
     state: &AppState,
     s: &Session,
     questions: Vec<ServedQuestionView>,
@@ -188,7 +185,7 @@ pub fn view_of(
     }
 }
 
-pub fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
+pub(super) fn served_view(sq: &Served, q: &Question) -> ServedQuestionView {
     let order = &sq.option_order.0;
     let options: Vec<String> = if order.is_empty() {
         q.options().to_vec()

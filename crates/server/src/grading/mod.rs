@@ -22,6 +22,7 @@ pub mod routes;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use invigil_store::ConnectionTrait;
 use uuid::Uuid;
 
 use invigil_domain::content::{
@@ -137,14 +138,14 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// Loads the served versions of a session as domain questions.
-async fn served_questions(
-    tx: &Tx,
+/// Loads the served versions of a session as domain questions, by id.
+pub async fn served_questions<C: ConnectionTrait>(
+    conn: &C,
     org_id: Uuid,
     served: &[Served],
 ) -> Result<HashMap<Uuid, Question>, ApiError> {
     let keys: Vec<(Uuid, i32)> = served.iter().map(|s| (s.question_id, s.version)).collect();
-    let versions = content::versions_by_keys(tx, org_id, &keys).await?;
+    let versions = content::versions_by_keys(conn, org_id, &keys).await?;
     let mut out = HashMap::new();
     for v in versions {
         let q =
