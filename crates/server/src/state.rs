@@ -32,6 +32,8 @@ pub struct StateInner {
     pub proctoring: crate::proctoring::Proctoring,
     /// What the autosave path keeps in memory between saves.
     pub hot: crate::delivery::hot::HotCache,
+    /// The question pools exam starts draw from, per bank version.
+    pub pools: crate::delivery::pool::PoolCache,
     /// Turns for exam starts and submits (`sessions_max_in_flight`).
     pub sessions: crate::batch::Admission,
     /// Where uploaded files and evidence frames are kept.
@@ -85,6 +87,7 @@ impl AppState {
                 answers,
                 proctoring,
                 hot,
+                pools: Default::default(),
                 sessions,
                 blobs,
                 sso: crate::sso::cache::ProviderCache::default(),

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod hot;
+pub mod pool;
 pub mod roster;
 pub mod routes;
 pub mod service;

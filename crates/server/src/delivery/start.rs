@@ -2,12 +2,14 @@
 //! attempts (timing policy), the reproducible question draw, and the race of
 //! parallel starts (one attempt, one session).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use rand::RngCore;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use invigil_domain::content::Question;
 use invigil_domain::delivery::draw::{CandidateQuestion, DrawOptions, Selection, draw_questions};
 use invigil_domain::delivery::session::DeliveryState;
 use invigil_domain::delivery::timing::plan_new_session;
@@ -17,6 +19,7 @@ use invigil_store::delivery::{self, Served, Session};
 use invigil_store::exams::{self as exam_store, Enrollment, Exam};
 use invigil_store::{content, tenancy};
 
+use super::pool::{BankPool, PoolQuestion};
 use super::service::{
     SessionView, auto_submit_one, candidate_audit, publish, served_view, session_view, view_of,
 };
@@ -29,12 +32,14 @@ use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::tenancy::service::{begin, commit};
 
-/// The question pool of an exam's source: active questions of APPROVED banks.
+/// The question pool of an exam's source: active questions of APPROVED
+/// banks, one shared pool per bank ([`super::pool`]: parsed once per bank
+/// version; the bank row is read at every start).
 pub async fn question_pool(
     state: &AppState,
     org_id: Uuid,
     settings: &ExamSettings,
-) -> Result<Vec<(CandidateQuestion, i32, Question)>, ApiError> {
+) -> Result<Vec<BankPool>, ApiError> {
     let banks: Vec<Uuid> = match &settings.source {
         QuestionSource::Bank { question_bank_id } => vec![*question_bank_id],
         QuestionSource::Draw { rules } => {
@@ -44,7 +49,7 @@ pub async fn question_pool(
             b
         }
     };
-    let mut pool = Vec::new();
+    let mut pools = Vec::with_capacity(banks.len());
     for bank_id in banks {
         let bank = content::bank(state.db.read(), org_id, bank_id)
             .await?
@@ -60,22 +65,34 @@ pub async fn question_pool(
                 "a question bank of this exam is not APPROVED (it is being revised)",
             ));
         }
+        if let Some(pool) = state.pools.get(org_id, bank_id, bank.revision) {
+            pools.push(pool);
+            continue;
+        }
+        let mut pool = Vec::new();
         for (row, v) in content::active_questions(state.db.read(), org_id, bank_id).await? {
             let Some(q) = parse_body(&v) else { continue };
-            pool.push((
-                CandidateQuestion {
+            pool.push(PoolQuestion {
+                candidate: CandidateQuestion {
                     id: row.id,
                     bank_id,
                     difficulty: q.difficulty().name().to_owned(),
                     tags: q.tags().to_vec(),
                     option_count: q.options().len(),
                 },
-                v.version,
-                q,
-            ));
+                version: v.version,
+                question: q,
+            });
         }
+        let pool = Arc::new(pool);
+        // At the revision read before the questions: an edit since moves
+        // the revision on, and this pool is never used for it.
+        state
+            .pools
+            .put(org_id, bank_id, bank.revision, pool.clone());
+        pools.push(pool);
     }
-    Ok(pool)
+    Ok(pools)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -211,9 +228,18 @@ async fn create(
         profile_extra,
         used,
     )?;
-    let pool = question_pool(state, exam.org_id, &settings).await?;
+    let pools = question_pool(state, exam.org_id, &settings).await?;
+    let pool: HashMap<Uuid, &PoolQuestion> = pools
+        .iter()
+        .flat_map(|p| p.iter())
+        .map(|q| (q.candidate.id, q))
+        .collect();
     let seed = rand::rng().next_u64();
-    let candidates: Vec<CandidateQuestion> = pool.iter().map(|(c, _, _)| c.clone()).collect();
+    let candidates: Vec<CandidateQuestion> = pools
+        .iter()
+        .flat_map(|p| p.iter())
+        .map(|q| q.candidate.clone())
+        .collect();
     let fixed: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
     let selection = match &settings.source {
         QuestionSource::Bank { .. } => Selection::Fixed(&fixed),
@@ -244,7 +270,12 @@ async fn create(
     let mut served = Vec::with_capacity(drawn.len());
     let mut questions = Vec::with_capacity(drawn.len());
     for (pos, d) in drawn.iter().enumerate() {
-        let Some((_, version, q)) = pool.iter().find(|(c, _, _)| c.id == d.question_id) else {
+        let Some(PoolQuestion {
+            version,
+            question: q,
+            ..
+        }) = pool.get(&d.question_id).copied()
+        else {
             continue;
         };
         let sq = Served {

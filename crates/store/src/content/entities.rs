@@ -22,6 +22,9 @@ pub mod bank {
         pub reviewed_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Moved on by every change of this row: what a cached question
+        /// pool is checked against (`delivery::pool` in the server).
+        pub revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -102,6 +102,7 @@ pub async fn create_bank<C: ConnectionTrait>(
         reviewed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        revision: Set(0),
     }
     .insert(conn)
     .await?;
@@ -150,6 +151,7 @@ pub async fn update_bank<C: ConnectionTrait>(
     status: BankStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<Bank> {
+    let b_revision = b.revision;
     let mut a: bank::ActiveModel = b.into();
     if let Some(t) = patch.title {
         a.title = Set(t);
@@ -165,6 +167,7 @@ pub async fn update_bank<C: ConnectionTrait>(
     }
     a.status = Set(status);
     a.updated_at = Set(now);
+    a.revision = Set(b_revision + 1);
     Ok(a.update(conn).await?)
 }
 
@@ -187,6 +190,10 @@ pub async fn transition_bank<C: ConnectionTrait>(
     let mut upd = bank::Entity::update_many()
         .col_expr(bank::Column::Status, Expr::value(to))
         .col_expr(bank::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            bank::Column::Revision,
+            Expr::col(bank::Column::Revision).add(1),
+        )
         .col_expr(bank::Column::RejectReason, Expr::value(reject_reason))
         .filter(bank::Column::Id.eq(id))
         .filter(bank::Column::OrgId.eq(org_id))

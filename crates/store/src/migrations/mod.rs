@@ -23,6 +23,7 @@ mod m0019_certificates;
 mod m0020_hiring;
 mod m0021_practice;
 mod m0022_audit_pending;
+mod m0023_bank_revision;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_hiring::Migration),
             Box::new(m0021_practice::Migration),
             Box::new(m0022_audit_pending::Migration),
+            Box::new(m0023_bank_revision::Migration),
         ]
     }
 }

@@ -359,6 +359,80 @@ async fn proctor_actions_follow_the_timing_policy(app: TestApp) {
         .assert_problem(409, "session_closed");
 }
 
+/// Starts draw from a pool kept per bank revision: a bank revised, edited
+/// and approved again serves the edited question to the next start, never
+/// the kept one, even when the clock did not move (the test clock stands
+/// still); the session started before keeps what it was served.
+async fn a_start_after_a_bank_edit_serves_the_edited_question(app: TestApp) {
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let slug = s.org.slug.as_str();
+    let first = start(&app, &s).await;
+    let prompt = |v: &Value| {
+        v["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["type"] == "single_choice")
+            .map(|q| q["text"].clone())
+            .unwrap()
+    };
+    assert_eq!(prompt(&first), "2+2?");
+    assert_eq!(app.state.pools.len(), 1, "the bank's pool is kept");
+
+    let author = app
+        .member(&s.org, "author@acme.org", &[Role::ExamAuthor])
+        .await;
+    let qa = app
+        .member(&s.org, "qa@acme.org", &[Role::QualityAssurance])
+        .await;
+    let bank = format!("/api/v1/orgs/{slug}/question-banks/{}", s.bank_id);
+    let act = |who: &TestUser, action: &str| {
+        let url = format!("{bank}/{action}");
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            app.post_as(&url, &token).await.assert(200);
+        }
+    };
+    act(&author, "revise").await;
+    let list = app
+        .get_as(&format!("{bank}/questions?limit=50"), &author.token)
+        .await
+        .json();
+    let qid = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["text"] == "2+2?")
+        .map(|q| q["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    app.patch_json(
+        &format!("{bank}/questions/{qid}"),
+        &author.token,
+        &json!({"text": "2+3?", "options": ["4", "5", "6"], "correct_answer": {"option": 1}}),
+    )
+    .await
+    .assert(200);
+    act(&author, "submit").await;
+    act(&qa, "approve").await;
+
+    let second = app
+        .member(&s.org, "cand2@acme.org", &[Role::Candidate])
+        .await;
+    enroll(&app, &s.org, s.exam_id, second.id, None).await;
+    let view = app.start_session(s.exam_id, &second.token).await;
+    assert_eq!(prompt(&view), "2+3?");
+    // The first candidate's session keeps the version it was served.
+    let again = app
+        .get_as(
+            &format!("/api/v1/sessions/{}", first["session_id"].as_str().unwrap()),
+            &s.candidate.token,
+        )
+        .await
+        .json();
+    assert_eq!(prompt(&again), "2+2?");
+}
+
 both!(
     start_resume_and_no_keys,
     autosave_revisions_are_monotonic,
@@ -367,4 +441,5 @@ both!(
     parallel_starts_make_one_session,
     accommodations_are_not_capped_by_the_window,
     proctor_actions_follow_the_timing_policy,
+    a_start_after_a_bank_edit_serves_the_edited_question,
 );
