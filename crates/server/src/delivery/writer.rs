@@ -144,17 +144,29 @@ impl BatchWrite for Autosave {
                 Err(e) => refusals.push(Some(e)),
             }
         }
-        // One multi-row upsert, then the stored revisions in one read.
-        delivery::upsert_answers(&tx, &accepted).await?;
-        let keys: Vec<(Uuid, Uuid)> = accepted
-            .iter()
-            .map(|(job, _)| (job.session_id, job.question_id))
-            .collect();
-        let stored: HashMap<(Uuid, Uuid), Saved> = delivery::revisions(&tx, &keys)
+        // One multi-row upsert answering what it wrote; the stored revision
+        // of an answer it did not write (a stale revision: the stored one
+        // won) is read, only then.
+        let mut stored: HashMap<(Uuid, Uuid), Saved> = delivery::upsert_answers(&tx, &accepted)
             .await?
             .into_iter()
             .map(|(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at }))
             .collect();
+        let mut missing: Vec<(Uuid, Uuid)> = accepted
+            .iter()
+            .map(|(job, _)| (job.session_id, job.question_id))
+            .filter(|k| !stored.contains_key(k))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            stored.extend(
+                delivery::revisions(&tx, &missing)
+                    .await?
+                    .into_iter()
+                    .map(|(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at })),
+            );
+        }
         tx.commit().await?;
         Ok(batch
             .iter()

@@ -347,7 +347,7 @@ pub async fn upsert_answer<C: ConnectionTrait>(
     a: &AnswerSave,
     saved_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    upsert_answers(conn, &[(a, saved_at)]).await
+    upsert_answers(conn, &[(a, saved_at)]).await.map(drop)
 }
 
 /// Rows per multi-row upsert: 7 parameters each, well inside SQLite's and
@@ -359,10 +359,15 @@ const UPSERT_CHUNK: usize = 500;
 /// save). Of several saves of the same answer only the highest revision is
 /// sent (the first of equal ones), which is what upserting them one by one
 /// would leave stored; PostgreSQL refuses a statement that updates a row twice.
+///
+/// Answers the (session, question, revision, saved_at) of every row the
+/// statements wrote (`RETURNING`, no second read); an answer whose stored
+/// revision won is not among them ([`revisions`] reads it).
 pub async fn upsert_answers<C: ConnectionTrait>(
     conn: &C,
     saves: &[(&AnswerSave, DateTime<Utc>)],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+    let mut written = Vec::with_capacity(saves.len());
     let mut best: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(saves.len());
     for (i, (a, _)) in saves.iter().enumerate() {
         best.entry((a.session_id, a.question_id))
@@ -412,9 +417,22 @@ pub async fn upsert_answers<C: ConnectionTrait>(
                 ))
                 .to_owned(),
         );
-        conn.execute(&stmt).await?;
+        stmt.returning(Query::returning().columns([
+            answer::Column::SessionId,
+            answer::Column::QuestionId,
+            answer::Column::Revision,
+            answer::Column::SavedAt,
+        ]));
+        for row in conn.query_all(&stmt).await? {
+            written.push((
+                row.try_get::<Uuid>("", "session_id")?,
+                row.try_get::<Uuid>("", "question_id")?,
+                row.try_get::<i64>("", "revision")?,
+                row.try_get::<DateTime<Utc>>("", "saved_at")?,
+            ));
+        }
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Stored (revision, saved_at) of many answers.
