@@ -229,17 +229,13 @@ async fn create(
         used,
     )?;
     let pools = question_pool(state, exam.org_id, &settings).await?;
-    let pool: HashMap<Uuid, &PoolQuestion> = pools
-        .iter()
-        .flat_map(|p| p.iter())
-        .map(|q| (q.candidate.id, q))
-        .collect();
+    let mut pool: HashMap<Uuid, &PoolQuestion> = HashMap::new();
+    let mut candidates: Vec<CandidateQuestion> = Vec::new();
+    for q in pools.iter().flat_map(|p| p.iter()) {
+        pool.insert(q.candidate.id, q);
+        candidates.push(q.candidate.clone());
+    }
     let seed = rand::rng().next_u64();
-    let candidates: Vec<CandidateQuestion> = pools
-        .iter()
-        .flat_map(|p| p.iter())
-        .map(|q| q.candidate.clone())
-        .collect();
     let fixed: Vec<Uuid> = candidates.iter().map(|c| c.id).collect();
     let selection = match &settings.source {
         QuestionSource::Bank { .. } => Selection::Fixed(&fixed),

@@ -147,10 +147,11 @@ impl BatchWrite for Autosave {
         // One multi-row upsert answering what it wrote; the stored revision
         // of an answer it did not write (a stale revision: the stored one
         // won) is read, only then.
+        let by_key = |(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at });
         let mut stored: HashMap<(Uuid, Uuid), Saved> = delivery::upsert_answers(&tx, &accepted)
             .await?
             .into_iter()
-            .map(|(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at }))
+            .map(by_key)
             .collect();
         let mut missing: Vec<(Uuid, Uuid)> = accepted
             .iter()
@@ -164,7 +165,7 @@ impl BatchWrite for Autosave {
                 delivery::revisions(&tx, &missing)
                     .await?
                     .into_iter()
-                    .map(|(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at })),
+                    .map(by_key),
             );
         }
         tx.commit().await?;
