@@ -4,8 +4,13 @@
 //! queue is drained. [`SaveAdmission`] bounds the saves in flight before
 //! they touch the database.
 //!
-//! Inside the batch transaction each session's state is checked again under
-//! a shared row lock (PostgreSQL; SQLite has one writer), so a save is never
+//! A batch is one statement in the common case: the upsert itself reads
+//! each save's session (under a shared row lock on PostgreSQL; SQLite has
+//! one writer) and writes only the saves of sessions that are surely live
+//! (`store::delivery::upsert_live_answers`). Whatever it did not write - a
+//! stale revision, a paused, finished or expired session - gets the full
+//! check in a transaction of its own: the state read again and judged by the
+//! domain rule, the save upserted or refused. Either way a save is never
 //! stored after its session was submitted or its time ran out. The deadline
 //! is judged at the save's arrival (`AnswerSave::saved_at`, taken when the
 //! request came in, like submit), not at the commit: a save that arrived in
@@ -115,9 +120,68 @@ impl BatchWrite for Autosave {
         &self,
         batch: &[AnswerSave],
     ) -> Result<Vec<Result<Saved, SaveRefusal>>, StoreError> {
-        let tx = self.db.begin().await?;
         let now = self.clock.now();
-        let mut ids: Vec<Uuid> = batch.iter().map(|j| j.session_id).collect();
+        // Judged at arrival (never later than now), like submit.
+        let jobs: Vec<(&AnswerSave, DateTime<Utc>)> =
+            batch.iter().map(|j| (j, j.saved_at.min(now))).collect();
+        // The common case in one statement: every save whose session the
+        // statement itself finds surely live.
+        let mut done: HashMap<(Uuid, Uuid), Saved> =
+            delivery::upsert_live_answers(self.db.write(), &jobs, self.grace)
+                .await?
+                .into_iter()
+                .map(by_key)
+                .collect();
+        // The others (rare: a stale revision, a session not surely live)
+        // get the full check; `refused[i]` is the verdict on `rest[i]`.
+        let rest: Vec<usize> = (0..batch.len())
+            .filter(|&i| !done.contains_key(&key_of(&batch[i])))
+            .collect();
+        let mut refused: Vec<Option<SaveRefusal>> = Vec::new();
+        if !rest.is_empty() {
+            let checked: Vec<(&AnswerSave, DateTime<Utc>)> =
+                rest.iter().map(|&i| jobs[i]).collect();
+            let (saved, verdicts) = self.write_checked(&checked).await?;
+            done.extend(saved);
+            refused = verdicts;
+        }
+        let mut refused = rest.into_iter().zip(refused).peekable();
+        Ok(batch
+            .iter()
+            .enumerate()
+            .map(|(i, job)| {
+                if let Some((_, verdict)) = refused.next_if(|(r, _)| *r == i)
+                    && let Some(e) = verdict
+                {
+                    return Err(e);
+                }
+                done.get(&key_of(job)).copied().ok_or(SaveRefusal::Vanished)
+            })
+            .collect())
+    }
+}
+
+fn key_of(job: &AnswerSave) -> (Uuid, Uuid) {
+    (job.session_id, job.question_id)
+}
+
+fn by_key((s, q, revision, saved_at): (Uuid, Uuid, i64, DateTime<Utc>)) -> ((Uuid, Uuid), Saved) {
+    ((s, q), Saved { revision, saved_at })
+}
+
+impl Autosave {
+    /// The saves the fast path did not write, in one transaction with the
+    /// full check: each session's state is read (under a shared row lock on
+    /// PostgreSQL) and judged by the domain rule; accepted saves are upserted
+    /// and an answer whose stored revision won is read back. Answers the
+    /// stored answers by (session, question) and each job's refusal, if any,
+    /// in order.
+    async fn write_checked(
+        &self,
+        jobs: &[(&AnswerSave, DateTime<Utc>)],
+    ) -> Result<(HashMap<(Uuid, Uuid), Saved>, Vec<Option<SaveRefusal>>), StoreError> {
+        let tx = self.db.begin().await?;
+        let mut ids: Vec<Uuid> = jobs.iter().map(|(j, _)| j.session_id).collect();
         ids.sort();
         ids.dedup();
         let sessions: HashMap<Uuid, _> = delivery::sessions_for_save(&tx, ids)
@@ -125,11 +189,9 @@ impl BatchWrite for Autosave {
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-        let mut refusals: Vec<Option<SaveRefusal>> = Vec::with_capacity(batch.len());
-        let mut accepted = Vec::with_capacity(batch.len());
-        for job in batch {
-            // Judged at arrival (never later than now), like submit.
-            let saved_at = job.saved_at.min(now);
+        let mut refusals = Vec::with_capacity(jobs.len());
+        let mut accepted = Vec::with_capacity(jobs.len());
+        for &(job, saved_at) in jobs {
             let verdict = match sessions.get(&job.session_id) {
                 None => Err(SaveRefusal::NoSession),
                 Some(s) => state_of(s)
@@ -147,7 +209,6 @@ impl BatchWrite for Autosave {
         // One multi-row upsert answering what it wrote; the stored revision
         // of an answer it did not write (a stale revision: the stored one
         // won) is read, only then.
-        let by_key = |(s, q, revision, saved_at)| ((s, q), Saved { revision, saved_at });
         let mut stored: HashMap<(Uuid, Uuid), Saved> = delivery::upsert_answers(&tx, &accepted)
             .await?
             .into_iter()
@@ -169,17 +230,7 @@ impl BatchWrite for Autosave {
             );
         }
         tx.commit().await?;
-        Ok(batch
-            .iter()
-            .zip(refusals)
-            .map(|(job, refusal)| match refusal {
-                Some(e) => Err(e),
-                None => stored
-                    .get(&(job.session_id, job.question_id))
-                    .copied()
-                    .ok_or(SaveRefusal::Vanished),
-            })
-            .collect())
+        Ok((stored, refusals))
     }
 }
 

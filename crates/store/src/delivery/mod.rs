@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod entities;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -368,19 +369,7 @@ pub async fn upsert_answers<C: ConnectionTrait>(
     saves: &[(&AnswerSave, DateTime<Utc>)],
 ) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
     let mut written = Vec::with_capacity(saves.len());
-    let mut best: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(saves.len());
-    for (i, (a, _)) in saves.iter().enumerate() {
-        best.entry((a.session_id, a.question_id))
-            .and_modify(|j| {
-                if a.revision > saves[*j].0.revision {
-                    *j = i;
-                }
-            })
-            .or_insert(i);
-    }
-    let mut rows: Vec<usize> = best.into_values().collect();
-    rows.sort_unstable();
-    for chunk in rows.chunks(UPSERT_CHUNK) {
+    for chunk in newest(saves).chunks(UPSERT_CHUNK) {
         let mut stmt = Query::insert();
         stmt.into_table(answer::Entity).columns([
             answer::Column::SessionId,
@@ -423,14 +412,129 @@ pub async fn upsert_answers<C: ConnectionTrait>(
             answer::Column::Revision,
             answer::Column::SavedAt,
         ]));
-        for row in conn.query_all(&stmt).await? {
-            written.push((
+        written.extend(written_rows(conn.query_all(&stmt).await?)?);
+    }
+    Ok(written)
+}
+
+/// Of several saves of the same answer, the index of the highest revision
+/// (the first of equal ones), in batch order: what upserting them one by one
+/// would leave stored (PostgreSQL refuses a statement that updates a row
+/// twice).
+fn newest(saves: &[(&AnswerSave, DateTime<Utc>)]) -> Vec<usize> {
+    let mut best: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(saves.len());
+    for (i, (a, _)) in saves.iter().enumerate() {
+        best.entry((a.session_id, a.question_id))
+            .and_modify(|j| {
+                if a.revision > saves[*j].0.revision {
+                    *j = i;
+                }
+            })
+            .or_insert(i);
+    }
+    let mut rows: Vec<usize> = best.into_values().collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// The (session, question, revision, saved_at) an upsert's `RETURNING`
+/// answered.
+fn written_rows(
+    rows: Vec<sea_orm::QueryResult>,
+) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+    rows.into_iter()
+        .map(|row| {
+            Ok((
                 row.try_get::<Uuid>("", "session_id")?,
                 row.try_get::<Uuid>("", "question_id")?,
                 row.try_get::<i64>("", "revision")?,
                 row.try_get::<DateTime<Utc>>("", "saved_at")?,
-            ));
+            ))
+        })
+        .collect()
+}
+
+/// Rows per [`upsert_live_answers`] statement: 8 parameters each.
+const LIVE_CHUNK: usize = 400;
+
+/// The autosave writer's fast path: [`upsert_answers`] in **one statement
+/// that checks the sessions itself**, so a batch is a single round trip
+/// (no transaction of its own: one statement is atomic on both backends).
+/// A save is written only when its session, read by that statement, is
+/// IN_PROGRESS with a deadline after `saved_at - grace`, i.e. only when
+/// `DeliveryState::check_save` would surely accept it (`deadline_at` is the
+/// clock's deadline while running, kept by every state change). On
+/// PostgreSQL the session rows are read `FOR SHARE`: a concurrent submit
+/// waits for the statement, or the statement waits for the submit and then
+/// sees it (the row is checked again) and writes nothing.
+///
+/// Answers the rows it wrote, like [`upsert_answers`]. A save it did not
+/// write - a stale revision, or a session it could not prove live (paused,
+/// finished, past the deadline, another organization's, unknown) - is left
+/// to the caller's full check.
+pub async fn upsert_live_answers<C: ConnectionTrait>(
+    conn: &C,
+    saves: &[(&AnswerSave, DateTime<Utc>)],
+    grace: chrono::TimeDelta,
+) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+    let backend = conn.get_database_backend();
+    let mut written = Vec::with_capacity(saves.len());
+    for chunk in newest(saves).chunks(LIVE_CHUNK) {
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
+        let mut rows = String::with_capacity(chunk.len() * 40);
+        for (n, &i) in chunk.iter().enumerate() {
+            let (a, saved_at) = saves[i];
+            if n > 0 {
+                rows.push(',');
+            }
+            rows.push('(');
+            for k in 0..8 {
+                if k > 0 {
+                    rows.push(',');
+                }
+                match backend {
+                    DbBackend::Postgres => {
+                        let _ = write!(rows, "${}", values.len() + k + 1);
+                    }
+                    _ => rows.push('?'),
+                }
+            }
+            rows.push(')');
+            values.extend([
+                a.session_id.into(),
+                a.question_id.into(),
+                a.org_id.into(),
+                // The text `StoredResponse` stores, without copying the value.
+                a.response.to_string().into(),
+                a.revision.into(),
+                a.latency_ms.into(),
+                saved_at.into(),
+                (saved_at - grace).into(),
+            ]);
         }
+        let lock = if backend == DbBackend::Postgres {
+            " FOR SHARE OF s"
+        } else {
+            ""
+        };
+        // VALUES columns are column1..column8 on both backends. SQLite needs
+        // the WHERE before ON CONFLICT (it would read it as a join's ON).
+        let sql = format!(
+            "INSERT INTO answers \
+             (session_id, question_id, org_id, response, revision, latency_ms, saved_at) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7 \
+             FROM (VALUES {rows}) AS v \
+             JOIN exam_sessions s ON s.id = v.column1 AND s.org_id = v.column3 \
+             WHERE s.status = '{live}' AND s.deadline_at > v.column8{lock} \
+             ON CONFLICT (session_id, question_id) DO UPDATE SET \
+             response = excluded.response, revision = excluded.revision, \
+             latency_ms = excluded.latency_ms, saved_at = excluded.saved_at \
+             WHERE answers.revision < excluded.revision \
+             RETURNING session_id, question_id, revision, saved_at",
+            live = DeliveryStatus::InProgress.name(),
+        );
+        let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+        written.extend(written_rows(conn.query_all_raw(stmt).await?)?);
     }
     Ok(written)
 }
