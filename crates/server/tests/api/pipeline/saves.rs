@@ -369,6 +369,75 @@ async fn one_batch_keeps_the_highest_revision_of_each_answer(app: TestApp) {
     );
 }
 
+// ---- the writer's one-statement fast path (issue 14) ----
+
+/// `upsert_live_answers`, the statement a writer batch is in the common
+/// case, writes a save only when the session it reads is surely live, and
+/// answers exactly what it wrote: a stale revision, a save judged past
+/// deadline + grace, another organization's id and a submitted session are
+/// left alone (the writer's full check answers those). Pinned here because
+/// the full check would answer every save correctly on its own: without this
+/// test a fast path that never wrote would go unnoticed.
+async fn the_one_statement_batch_writes_only_surely_live_saves(app: TestApp) {
+    use invigil_store::delivery::{AnswerSave, answers, upsert_live_answers};
+    let s = setup_with(&app, ten_minutes()).await;
+    let body = start(&app, &s).await;
+    let sid: Uuid = body["session_id"].as_str().unwrap().parse().unwrap();
+    let sa: Uuid = qid(&body, "short_answer").parse().unwrap();
+    let tf: Uuid = qid(&body, "true_false").parse().unwrap();
+    let grace = app.state.config.grace();
+    let now = app.state.now();
+    let save = |q: Uuid, revision: i64, org_id: Uuid| AnswerSave {
+        session_id: sid,
+        question_id: q,
+        org_id,
+        response: json!({"text": format!("r{revision}")}),
+        revision,
+        latency_ms: Some(10),
+        saved_at: now,
+    };
+    let db = app.db().write();
+    let live = |batch: Vec<(AnswerSave, DateTime<Utc>)>| async move {
+        let refs: Vec<(&AnswerSave, DateTime<Utc>)> = batch.iter().map(|(a, t)| (a, *t)).collect();
+        upsert_live_answers(db, &refs, grace).await.unwrap()
+    };
+    let org = s.org.id;
+    // Live: written, and answered from the statement itself.
+    let wrote = live(vec![(save(sa, 2, org), now), (save(tf, 1, org), now)]).await;
+    assert_eq!(wrote.len(), 2, "{wrote:?}");
+    assert!(
+        wrote.iter().any(|w| (w.0, w.1, w.2) == (sid, sa, 2)),
+        "{wrote:?}"
+    );
+    // A stale revision, another organization's id, a save judged just past
+    // deadline + grace (the deadline is 10 min after the start): not written.
+    let late = now + Duration::minutes(10) + grace;
+    let wrote = live(vec![
+        (save(sa, 1, org), now),
+        (save(tf, 5, Uuid::now_v7()), now),
+        (save(sa, 7, org), late),
+    ])
+    .await;
+    assert!(wrote.is_empty(), "{wrote:?}");
+    // Just inside deadline + grace: written.
+    let wrote = live(vec![(save(sa, 3, org), late - Duration::milliseconds(1))]).await;
+    assert_eq!(wrote.len(), 1, "{wrote:?}");
+    // Submitted: nothing is written any more.
+    app.post_as(
+        &format!("/api/v1/sessions/{sid}/submit"),
+        &s.candidate.token,
+    )
+    .await
+    .assert(200);
+    let wrote = live(vec![(save(sa, 9, org), now)]).await;
+    assert!(wrote.is_empty(), "{wrote:?}");
+    let stored = answers(app.db().read(), sid).await.unwrap();
+    let short = stored.iter().find(|a| a.question_id == sa).unwrap();
+    assert_eq!(short.revision, 3);
+    let tf_row = stored.iter().find(|a| a.question_id == tf).unwrap();
+    assert_eq!(tf_row.revision, 1);
+}
+
 // ---- starts and submits take turns (issue 14, point 3) ----
 
 /// A start or submit beyond `sessions_max_in_flight` waits for a turn; one
@@ -421,6 +490,7 @@ async fn starts_and_submits_take_turns(app: TestApp) {
 
 both!(
     one_batch_keeps_the_highest_revision_of_each_answer,
+    the_one_statement_batch_writes_only_surely_live_saves,
     save_is_judged_by_its_arrival,
     sweeper_waits_for_saves_that_arrived_in_time,
     one_bad_event_job_is_refused_alone,
