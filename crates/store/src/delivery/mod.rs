@@ -351,6 +351,9 @@ pub async fn upsert_answer<C: ConnectionTrait>(
     upsert_answers(conn, &[(a, saved_at)]).await.map(drop)
 }
 
+/// (session, question, revision, saved_at) of a stored answer.
+pub type StoredRevision = (Uuid, Uuid, i64, DateTime<Utc>);
+
 /// Rows per multi-row upsert: 7 parameters each, well inside SQLite's and
 /// PostgreSQL's parameter limits.
 const UPSERT_CHUNK: usize = 500;
@@ -367,7 +370,7 @@ const UPSERT_CHUNK: usize = 500;
 pub async fn upsert_answers<C: ConnectionTrait>(
     conn: &C,
     saves: &[(&AnswerSave, DateTime<Utc>)],
-) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+) -> StoreResult<Vec<StoredRevision>> {
     let mut written = Vec::with_capacity(saves.len());
     for chunk in newest(saves).chunks(UPSERT_CHUNK) {
         let mut stmt = Query::insert();
@@ -439,9 +442,7 @@ fn newest(saves: &[(&AnswerSave, DateTime<Utc>)]) -> Vec<usize> {
 
 /// The (session, question, revision, saved_at) an upsert's `RETURNING`
 /// answered.
-fn written_rows(
-    rows: Vec<sea_orm::QueryResult>,
-) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+fn written_rows(rows: Vec<sea_orm::QueryResult>) -> StoreResult<Vec<StoredRevision>> {
     rows.into_iter()
         .map(|row| {
             Ok((
@@ -476,7 +477,7 @@ pub async fn upsert_live_answers<C: ConnectionTrait>(
     conn: &C,
     saves: &[(&AnswerSave, DateTime<Utc>)],
     grace: chrono::TimeDelta,
-) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+) -> StoreResult<Vec<StoredRevision>> {
     let backend = conn.get_database_backend();
     let mut written = Vec::with_capacity(saves.len());
     for chunk in newest(saves).chunks(LIVE_CHUNK) {
@@ -543,7 +544,7 @@ pub async fn upsert_live_answers<C: ConnectionTrait>(
 pub async fn revisions<C: ConnectionTrait>(
     conn: &C,
     keys: &[(Uuid, Uuid)],
-) -> StoreResult<Vec<(Uuid, Uuid, i64, DateTime<Utc>)>> {
+) -> StoreResult<Vec<StoredRevision>> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(200) {
         let mut cond = Condition::any();
