@@ -385,16 +385,7 @@ pub async fn upsert_answers<C: ConnectionTrait>(
         ]);
         for &i in chunk {
             let (a, saved_at) = saves[i];
-            stmt.values_panic([
-                a.session_id.into(),
-                a.question_id.into(),
-                a.org_id.into(),
-                // The text `StoredResponse` stores, without copying the value.
-                a.response.to_string().into(),
-                a.revision.into(),
-                a.latency_ms.into(),
-                saved_at.into(),
-            ]);
+            stmt.values_panic(answer_values(a, saved_at).map(Expr::value));
         }
         stmt.on_conflict(
             OnConflict::columns([answer::Column::SessionId, answer::Column::QuestionId])
@@ -418,6 +409,21 @@ pub async fn upsert_answers<C: ConnectionTrait>(
         written.extend(written_rows(conn.query_all(&stmt).await?)?);
     }
     Ok(written)
+}
+
+/// An answer row's values in the upserts' column order: session, question,
+/// org, response, revision, latency, saved_at.
+fn answer_values(a: &AnswerSave, saved_at: DateTime<Utc>) -> [sea_orm::Value; 7] {
+    [
+        a.session_id.into(),
+        a.question_id.into(),
+        a.org_id.into(),
+        // The text `StoredResponse` stores, without copying the value.
+        a.response.to_string().into(),
+        a.revision.into(),
+        a.latency_ms.into(),
+        saved_at.into(),
+    ]
 }
 
 /// Of several saves of the same answer, the index of the highest revision
@@ -501,17 +507,8 @@ pub async fn upsert_live_answers<C: ConnectionTrait>(
                 }
             }
             rows.push(')');
-            values.extend([
-                a.session_id.into(),
-                a.question_id.into(),
-                a.org_id.into(),
-                // The text `StoredResponse` stores, without copying the value.
-                a.response.to_string().into(),
-                a.revision.into(),
-                a.latency_ms.into(),
-                saved_at.into(),
-                (saved_at - grace).into(),
-            ]);
+            values.extend(answer_values(a, saved_at));
+            values.push((saved_at - grace).into());
         }
         let lock = if backend == DbBackend::Postgres {
             " FOR SHARE OF s"
