@@ -166,11 +166,14 @@ async fn resume(
     let ip = me.client.ip_string();
     if device_changed || (ip.is_some() && ip != s.ip) {
         let tx = begin(state).await?;
-        let mut row = s.clone();
-        row.last_device_fingerprint = fingerprint.clone().or(row.last_device_fingerprint);
-        row.ip = ip.or(row.ip);
-        row.updated_at = now;
-        delivery::update_session_if(&tx, &row, s.status).await?;
+        delivery::set_session_device(
+            &tx,
+            s.id,
+            fingerprint.clone().or(s.last_device_fingerprint.clone()),
+            ip.or(s.ip.clone()),
+            now,
+        )
+        .await?;
         if device_changed {
             // A second device: an event for proctoring, not a failure.
             candidate_audit(me, s.org_id, now)

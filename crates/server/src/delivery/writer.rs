@@ -52,6 +52,10 @@ pub enum SaveRefusal {
     Session(#[from] SessionError),
     #[error("the saved answer was not found after the commit")]
     Vanished,
+    /// Not stored this time (the batch's full check failed after its fast
+    /// path committed other saves): try again.
+    #[error("the writer cannot take this now")]
+    Busy,
 }
 
 impl From<SaveRefusal> for ApiError {
@@ -60,6 +64,7 @@ impl From<SaveRefusal> for ApiError {
             SaveRefusal::NoSession => ApiError::NotFound,
             SaveRefusal::Session(e) => e.into(),
             SaveRefusal::Vanished => ApiError::internal(e),
+            SaveRefusal::Busy => crate::batch::overloaded(),
         }
     }
 }
@@ -68,7 +73,7 @@ impl From<SaveRefusal> for ApiError {
 pub type AnswerWriter = Batcher<Autosave>;
 
 /// The autosave batch: saves of any sessions, checked and upserted in one
-/// transaction.
+/// statement (the common case) or one transaction (the rest).
 pub struct Autosave {
     db: Db,
     clock: Arc<dyn Clock>,
@@ -124,39 +129,61 @@ impl BatchWrite for Autosave {
         // Judged at arrival (never later than now), like submit.
         let jobs: Vec<(&AnswerSave, DateTime<Utc>)> =
             batch.iter().map(|j| (j, j.saved_at.min(now))).collect();
+        if jobs.len() > delivery::LIVE_CHUNK {
+            // More than one statement: atomic only in a transaction.
+            return self.write_all_checked(&jobs).await;
+        }
         // The common case in one statement: every save whose session the
-        // statement itself finds surely live.
-        let mut done: HashMap<(Uuid, Uuid), Saved> =
+        // statement itself finds surely live. It writes the newest save of
+        // each answer; another save of that answer shares its answer only if
+        // it arrived no later (the same session, so surely in time too).
+        let written: HashMap<(Uuid, Uuid), Saved> =
             delivery::upsert_live_answers(self.db.write(), &jobs, self.grace)
                 .await?
                 .into_iter()
                 .map(by_key)
                 .collect();
-        // The others (rare: a stale revision, a session not surely live)
-        // get the full check; `refused[i]` is the verdict on `rest[i]`.
-        let rest: Vec<usize> = (0..batch.len())
-            .filter(|&i| !done.contains_key(&key_of(&batch[i])))
+        let newest_arrival: HashMap<(Uuid, Uuid), DateTime<Utc>> = delivery::newest(&jobs)
+            .into_iter()
+            .map(|i| (key_of(jobs[i].0), jobs[i].1))
             .collect();
-        let mut refused: Vec<Option<SaveRefusal>> = Vec::new();
-        if !rest.is_empty() {
-            let checked: Vec<(&AnswerSave, DateTime<Utc>)> =
-                rest.iter().map(|&i| jobs[i]).collect();
-            let (saved, verdicts) = self.write_checked(&checked).await?;
-            done.extend(saved);
-            refused = verdicts;
-        }
-        let mut refused = rest.into_iter().zip(refused).peekable();
-        Ok(batch
+        let mut results: Vec<Option<Result<Saved, SaveRefusal>>> = jobs
             .iter()
-            .enumerate()
-            .map(|(i, job)| {
-                if let Some((_, verdict)) = refused.next_if(|(r, _)| *r == i)
-                    && let Some(e) = verdict
-                {
-                    return Err(e);
-                }
-                done.get(&key_of(job)).copied().ok_or(SaveRefusal::Vanished)
+            .map(|&(job, at)| {
+                let key = key_of(job);
+                written
+                    .get(&key)
+                    .filter(|_| newest_arrival.get(&key).is_some_and(|n| at <= *n))
+                    .map(|saved| Ok(*saved))
             })
+            .collect();
+        // The others (rare: a stale revision, a session not surely live) get
+        // the full check.
+        let rest: Vec<usize> = (0..jobs.len()).filter(|&i| results[i].is_none()).collect();
+        if rest.is_empty() {
+            return Ok(results.into_iter().flatten().collect());
+        }
+        let checked: Vec<(&AnswerSave, DateTime<Utc>)> = rest.iter().map(|&i| jobs[i]).collect();
+        match self.write_all_checked(&checked).await {
+            Ok(verdicts) => {
+                for (i, verdict) in rest.into_iter().zip(verdicts) {
+                    results[i] = Some(verdict);
+                }
+            }
+            // Nothing of this batch committed: the batcher may try again.
+            Err(e) if written.is_empty() => return Err(e),
+            // The statement committed some saves: those are answered; the
+            // others are not stored and get 503 (try again).
+            Err(e) => {
+                tracing::warn!(error = %e, "autosave full check failed; answered 503");
+                for i in rest {
+                    results[i] = Some(Err(SaveRefusal::Busy));
+                }
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(SaveRefusal::Vanished)))
             .collect())
     }
 }
@@ -170,16 +197,14 @@ fn by_key((s, q, revision, saved_at): (Uuid, Uuid, i64, DateTime<Utc>)) -> ((Uui
 }
 
 impl Autosave {
-    /// The saves the fast path did not write, in one transaction with the
-    /// full check: each session's state is read (under a shared row lock on
-    /// PostgreSQL) and judged by the domain rule; accepted saves are upserted
-    /// and an answer whose stored revision won is read back. Answers the
-    /// stored answers by (session, question) and each job's refusal, if any,
-    /// in order.
-    async fn write_checked(
+    /// Saves judged in one transaction with the full check: each session's
+    /// state is read (under a shared row lock on PostgreSQL) and judged by
+    /// the domain rule; accepted saves are upserted and an answer whose
+    /// stored revision won is read back. One result per job, in order.
+    async fn write_all_checked(
         &self,
         jobs: &[(&AnswerSave, DateTime<Utc>)],
-    ) -> Result<(HashMap<(Uuid, Uuid), Saved>, Vec<Option<SaveRefusal>>), StoreError> {
+    ) -> Result<Vec<Result<Saved, SaveRefusal>>, StoreError> {
         let tx = self.db.begin().await?;
         let mut ids: Vec<Uuid> = jobs.iter().map(|(j, _)| j.session_id).collect();
         ids.sort();
@@ -193,10 +218,10 @@ impl Autosave {
         let mut accepted = Vec::with_capacity(jobs.len());
         for &(job, saved_at) in jobs {
             let verdict = match sessions.get(&job.session_id) {
-                None => Err(SaveRefusal::NoSession),
-                Some(s) => state_of(s)
+                Some(s) if s.org_id == job.org_id => state_of(s)
                     .check_save(saved_at, self.grace)
                     .map_err(SaveRefusal::from),
+                _ => Err(SaveRefusal::NoSession),
             };
             match verdict {
                 Ok(()) => {
@@ -216,7 +241,7 @@ impl Autosave {
             .collect();
         let mut missing: Vec<(Uuid, Uuid)> = accepted
             .iter()
-            .map(|(job, _)| (job.session_id, job.question_id))
+            .map(|(job, _)| key_of(job))
             .filter(|k| !stored.contains_key(k))
             .collect();
         missing.sort_unstable();
@@ -230,7 +255,17 @@ impl Autosave {
             );
         }
         tx.commit().await?;
-        Ok((stored, refusals))
+        Ok(jobs
+            .iter()
+            .zip(refusals)
+            .map(|(&(job, _), refusal)| match refusal {
+                Some(e) => Err(e),
+                None => stored
+                    .get(&key_of(job))
+                    .copied()
+                    .ok_or(SaveRefusal::Vanished),
+            })
+            .collect())
     }
 }
 

@@ -261,6 +261,31 @@ pub async fn update_session_if<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// Records the device and address a running session was resumed from,
+/// touching no other column: a resume reads the session without a lock, and
+/// writing the whole row back would undo an extension or a pause committed
+/// in between. `false` when the session is no longer running.
+pub async fn set_session_device<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    last_device_fingerprint: Option<String>,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let res = session::Entity::update_many()
+        .col_expr(
+            session::Column::LastDeviceFingerprint,
+            Expr::value(last_device_fingerprint),
+        )
+        .col_expr(session::Column::Ip, Expr::value(ip))
+        .col_expr(session::Column::UpdatedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::Status.is_in([DeliveryStatus::InProgress, DeliveryStatus::Paused]))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 pub async fn served<C: ConnectionTrait>(conn: &C, session_id: Uuid) -> StoreResult<Vec<Served>> {
     Ok(served::Entity::find()
         .filter(served::Column::SessionId.eq(session_id))
@@ -430,7 +455,7 @@ fn answer_values(a: &AnswerSave, saved_at: DateTime<Utc>) -> [sea_orm::Value; 7]
 /// (the first of equal ones), in batch order: what upserting them one by one
 /// would leave stored (PostgreSQL refuses a statement that updates a row
 /// twice).
-fn newest(saves: &[(&AnswerSave, DateTime<Utc>)]) -> Vec<usize> {
+pub fn newest(saves: &[(&AnswerSave, DateTime<Utc>)]) -> Vec<usize> {
     let mut best: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(saves.len());
     for (i, (a, _)) in saves.iter().enumerate() {
         best.entry((a.session_id, a.question_id))
@@ -461,19 +486,29 @@ fn written_rows(rows: Vec<sea_orm::QueryResult>) -> StoreResult<Vec<StoredRevisi
         .collect()
 }
 
-/// Rows per [`upsert_live_answers`] statement: 8 parameters each.
-const LIVE_CHUNK: usize = 400;
+/// Most saves [`upsert_live_answers`] writes in one statement (8 parameters
+/// each); the writer sends bigger batches through its transaction instead.
+pub const LIVE_CHUNK: usize = 400;
+
+/// How much earlier than `deadline + grace` a save must have arrived for
+/// [`upsert_live_answers`] to write it. `deadline_at` is computed from the
+/// clock before its parts are stored in whole milliseconds, so it can lie up
+/// to a millisecond past the deadline the rule sees; saves of the last few
+/// milliseconds are left to the full check, which judges them exactly.
+pub const LIVE_MARGIN: chrono::TimeDelta = chrono::TimeDelta::milliseconds(10);
 
 /// The autosave writer's fast path: [`upsert_answers`] in **one statement
-/// that checks the sessions itself**, so a batch is a single round trip
-/// (no transaction of its own: one statement is atomic on both backends).
-/// A save is written only when its session, read by that statement, is
-/// IN_PROGRESS with a deadline after `saved_at - grace`, i.e. only when
+/// that checks the sessions itself**, so a batch of up to [`LIVE_CHUNK`]
+/// saves is a single round trip (no transaction of its own: one statement is
+/// atomic on both backends). A save is written only when its session, read
+/// by that statement, is of the save's organization and IN_PROGRESS with a
+/// deadline after `saved_at - grace + LIVE_MARGIN`, i.e. only when
 /// `DeliveryState::check_save` would surely accept it (`deadline_at` is the
 /// clock's deadline while running, kept by every state change). On
-/// PostgreSQL the session rows are read `FOR SHARE`: a concurrent submit
-/// waits for the statement, or the statement waits for the submit and then
-/// sees it (the row is checked again) and writes nothing.
+/// PostgreSQL the session rows are read `FOR SHARE`, in session id order like
+/// the risk engine's `FOR UPDATE` (no lock-order deadlock): a concurrent
+/// submit waits for the statement, or the statement waits for the submit and
+/// then sees it (the row is checked again) and writes nothing.
 ///
 /// Answers the rows it wrote, like [`upsert_answers`]. A save it did not
 /// write - a stale revision, or a session it could not prove live (paused,
@@ -486,7 +521,9 @@ pub async fn upsert_live_answers<C: ConnectionTrait>(
 ) -> StoreResult<Vec<StoredRevision>> {
     let backend = conn.get_database_backend();
     let mut written = Vec::with_capacity(saves.len());
-    for chunk in newest(saves).chunks(LIVE_CHUNK) {
+    let mut rows_in_lock_order = newest(saves);
+    rows_in_lock_order.sort_by_key(|&i| (saves[i].0.session_id, saves[i].0.question_id));
+    for chunk in rows_in_lock_order.chunks(LIVE_CHUNK) {
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
         let mut rows = String::with_capacity(chunk.len() * 40);
         for (n, &i) in chunk.iter().enumerate() {
@@ -508,7 +545,7 @@ pub async fn upsert_live_answers<C: ConnectionTrait>(
             }
             rows.push(')');
             values.extend(answer_values(a, saved_at));
-            values.push((saved_at - grace).into());
+            values.push((saved_at - grace + LIVE_MARGIN).into());
         }
         let lock = if backend == DbBackend::Postgres {
             " FOR SHARE OF s"

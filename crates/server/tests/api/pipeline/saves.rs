@@ -373,9 +373,10 @@ async fn one_batch_keeps_the_highest_revision_of_each_answer(app: TestApp) {
 
 /// `upsert_live_answers`, the statement a writer batch is in the common
 /// case, writes a save only when the session it reads is surely live, and
-/// answers exactly what it wrote: a stale revision, a save judged past
-/// deadline + grace, another organization's id and a submitted session are
-/// left alone (the writer's full check answers those). Pinned here because
+/// answers exactly what it wrote: a stale revision, a save judged in the
+/// last moments before or past deadline + grace, another organization's id
+/// and a submitted session are left alone (the writer's full check judges
+/// those). Pinned here because
 /// the full check would answer every save correctly on its own: without this
 /// test a fast path that never wrote would go unnoticed.
 async fn the_one_statement_batch_writes_only_surely_live_saves(app: TestApp) {
@@ -419,8 +420,17 @@ async fn the_one_statement_batch_writes_only_surely_live_saves(app: TestApp) {
     ])
     .await;
     assert!(wrote.is_empty(), "{wrote:?}");
-    // Just inside deadline + grace: written.
-    let wrote = live(vec![(save(sa, 3, org), late - Duration::milliseconds(1))]).await;
+    // The last `LIVE_MARGIN` before deadline + grace is left to the full
+    // check (the stored deadline may be up to a millisecond late); just
+    // before it, written.
+    let margin = invigil_store::delivery::LIVE_MARGIN;
+    let wrote = live(vec![(save(sa, 3, org), late - margin)]).await;
+    assert!(wrote.is_empty(), "{wrote:?}");
+    let wrote = live(vec![(
+        save(sa, 3, org),
+        late - margin - Duration::milliseconds(1),
+    )])
+    .await;
     assert_eq!(wrote.len(), 1, "{wrote:?}");
     // Submitted: nothing is written any more.
     app.post_as(
