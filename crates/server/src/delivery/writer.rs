@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use invigil_domain::delivery::session::SessionError;
-use invigil_store::delivery::{self, AnswerSave};
+use invigil_store::delivery::{self, AnswerSave, StoredRevision};
 use invigil_store::{Db, StoreError};
 
 use super::state_of;
@@ -192,7 +192,7 @@ fn key_of(job: &AnswerSave) -> (Uuid, Uuid) {
     (job.session_id, job.question_id)
 }
 
-fn by_key((s, q, revision, saved_at): (Uuid, Uuid, i64, DateTime<Utc>)) -> ((Uuid, Uuid), Saved) {
+fn by_key((s, q, revision, saved_at): StoredRevision) -> ((Uuid, Uuid), Saved) {
     ((s, q), Saved { revision, saved_at })
 }
 
