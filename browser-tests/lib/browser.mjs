@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { within } from './process.mjs';
+
 const require = createRequire(import.meta.url);
 export const outputDir = resolve(import.meta.dirname, '..', 'test-output');
 
@@ -57,13 +59,16 @@ let axeSource;
  */
 export async function seriousViolations(page) {
   axeSource ??= await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    }),
-  );
+  // page.evaluate has no timeout of its own.
+  const result = await within(60_000, 'axe-core', (async () => {
+    await page.evaluate(axeSource);
+    return page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+      }),
+    );
+  })());
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+import { stopProcess, track } from './process.mjs';
+
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..', '..');
 
@@ -38,11 +40,13 @@ export async function startDemo() {
   const addr = `127.0.0.1:${port}`;
   const env = { ...process.env, INVIGIL_LOG: 'warn' };
   delete env.DATABASE_URL;
-  const child = spawn(binary(), ['demo', '--addr', addr, '--data-dir', dataDir], {
-    cwd: dataDir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(binary(), ['demo', '--addr', addr, '--data-dir', dataDir], {
+      cwd: dataDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -89,11 +93,7 @@ export async function startDemo() {
       return stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
     },
     async stop() {
-      const exited = new Promise((ok) => child.on('exit', ok));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(child);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 
 import { startDemo } from '../lib/invigil.mjs';
+import { stopProcess, track, within } from '../lib/process.mjs';
 import { expectAccessible, launch, newPage, screenshot } from '../lib/browser.mjs';
 
 const SLUG = 'demo-university';
@@ -25,25 +26,27 @@ const CLIENT_SECRET = 'invigil-browser-secret-0123456789';
 
 /** Starts the provider for `redirect`; resolves to { issuer, stop() }. */
 async function startOp(redirect) {
-  const child = spawn(
-    'node',
-    [resolve(import.meta.dirname, '..', 'lib', 'oidc-op.mjs'), '0', CLIENT_ID, CLIENT_SECRET, redirect],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+  const child = track(
+    spawn(
+      'node',
+      [resolve(import.meta.dirname, '..', 'lib', 'oidc-op.mjs'), '0', CLIENT_ID, CLIENT_SECRET, redirect],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
   );
-  const line = await new Promise((ok, fail) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', ok);
-    child.once('exit', (code) => fail(new Error(`oidc-op exited with ${code}`)));
-  });
+  const line = await within(
+    30_000,
+    'the OpenID Provider start',
+    new Promise((ok, fail) => {
+      const rl = createInterface({ input: child.stdout });
+      rl.once('line', ok);
+      child.once('exit', (code) => fail(new Error(`oidc-op exited with ${code}`)));
+    }),
+  );
   const issuer = line.trim().replace(/^listening /, '');
   assert.match(issuer, /^http:\/\/127\.0\.0\.1:\d+$/, `oidc-op said ${line}`);
   return {
     issuer,
-    async stop() {
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopProcess(child),
   };
 }
 
