@@ -132,7 +132,8 @@ async fn interrupted_import_leaves_nothing(app: TestApp) {
     let count = || invigil_store::content::count_active(app.db().read(), org.id, bank);
     // The request goes away (a timeout, a closed connection) part-way: on
     // SQLite after some chunks were committed; on PostgreSQL (one
-    // transaction) while it runs.
+    // transaction) once that transaction has written questions (seen in
+    // pg_stat_activity: not a fixed sleep, which a fast machine outran).
     let import = app.router.clone().oneshot(req);
     let sqlite = app.backend == "sqlite";
     tokio::select! {
@@ -143,7 +144,9 @@ async fn interrupted_import_leaves_nothing(app: TestApp) {
                     tokio::time::sleep(StdDuration::from_millis(2)).await;
                 }
             } else {
-                tokio::time::sleep(StdDuration::from_millis(300)).await;
+                while !import_transaction_has_written(&app).await {
+                    tokio::time::sleep(StdDuration::from_millis(2)).await;
+                }
             }
         } => {}
     }
@@ -161,6 +164,26 @@ async fn interrupted_import_leaves_nothing(app: TestApp) {
             .await
             .contains(&"bank.imported".to_owned())
     );
+}
+
+/// PostgreSQL: another connection of this test's database is inside a
+/// transaction that has written (it has a transaction id) and whose last
+/// statement inserts questions or their versions.
+async fn import_transaction_has_written(app: &TestApp) -> bool {
+    use sea_orm::ConnectionTrait;
+    let conn = app.db().read();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_xid IS NOT NULL AND query LIKE 'INSERT INTO \"question%'"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap() > 0
 }
 
 both!(
