@@ -4,7 +4,8 @@
 // it from its cache), comes back online, and every answer is on the server
 // at its last revision. Also: the timer shows the server's remaining time,
 // a proctor's warning and pause reach the page, a second tab is detected,
-// the review screen lists unanswered and flagged questions, the high-
+// the review screen lists unanswered and flagged questions, a submit
+// refused as busy (503) is sent again by the page, the high-
 // contrast theme, axe-core on each view, and the end view after submit.
 
 import { after, before, describe, test } from 'node:test';
@@ -310,10 +311,30 @@ describe('exam page', () => {
     await screenshot(page, 'exam-review');
     await expectAccessible(page, 'review screen');
 
-    // ---- submit (keyboard) and the end view
+    // ---- submit (keyboard) to a busy server: its first answer is 503 with
+    // Retry-After (as when many submit at once); the page says so and
+    // sends the submit again by itself. Then the end view.
+    const submitUrl = '**/sessions/*/submit';
+    let submits = 0;
+    await page.route(submitUrl, async (route) => {
+      submits += 1;
+      if (submits > 1) return route.continue();
+      return route.fulfill({
+        status: 503,
+        headers: { 'Retry-After': '2', 'Content-Type': 'application/problem+json' },
+        body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, code: 'overloaded', detail: 'The server is busy; retry after 2 s.' }),
+      });
+    });
     await tabTo(page, page.getByRole('button', { name: 'Submit my answers' }));
     await page.keyboard.press('Enter');
+    const busy = page.getByRole('status').filter({ hasText: 'Many candidates are submitting at this moment' });
+    await busy.waitFor();
+    assert.match(await busy.textContent(), /sent again in 2 seconds; stay on this page/);
+    await screenshot(page, 'exam-submit-busy');
+    await expectAccessible(page, 'review screen while the server is busy');
     await page.getByText(/Your answers were submitted/).waitFor();
+    assert.equal(submits, 2, 'the page sent the submit again after the 503');
+    await page.unroute(submitUrl);
     await screenshot(page, 'exam-end');
     await expectAccessible(page, 'end view');
     const done = await apiGet(`/sessions/${sid}`, token);

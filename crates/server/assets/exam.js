@@ -29,6 +29,8 @@ const { el, questionParts, answerControls } = root
 const POLL_MS = 2500;
 const DEBOUNCE_MS = 800;
 const HEARTBEAT_MS = 2000;
+/** Sends of a submit that the server refused as busy (503), at most. */
+const SUBMIT_TRIES = 5;
 
 function formatTime(totalSeconds) {
   const s = Math.max(0, Math.floor(totalSeconds));
@@ -574,6 +576,7 @@ class Exam {
     if (this.finished || this.submitting) return;
     const error = (text) => { const e = $('exam-submit-error'); e.textContent = text; e.hidden = false; e.focus?.(); };
     this.submitting = true;
+    const busy = $('exam-submit-busy');
     const button = $('exam-submit');
     button.disabled = true;
     try {
@@ -584,12 +587,22 @@ class Exam {
       }
       if (this.proctor?.flush) { try { await this.proctor.flush(); } catch { /* signals are best effort */ } }
       let r;
-      try { r = await this.call('POST', `/sessions/${this.sid}/submit`); } catch {
-        this.netDown = true;
-        this.updateSave();
-        error('You seem to be offline: the exam was not submitted. Your answers are kept on this device; try again when you are back online.');
-        return;
+      for (let tries = 1; ; tries += 1) {
+        try { r = await this.call('POST', `/sessions/${this.sid}/submit`); } catch {
+          this.netDown = true;
+          this.updateSave();
+          error('You seem to be offline: the exam was not submitted. Your answers are kept on this device; try again when you are back online.');
+          return;
+        }
+        if (r.status !== 503 || tries >= SUBMIT_TRIES) break;
+        // Submits take turns when many arrive at once: wait as the server
+        // says and send it again, saying so.
+        const wait = Math.min(Math.max(Number(r.headers.get('Retry-After')) || 2, 1), 10);
+        busy.textContent = `Many candidates are submitting at this moment. Your exam is sent again in ${wait} ${wait === 1 ? 'second' : 'seconds'}; stay on this page.`;
+        busy.hidden = false;
+        await new Promise((ok) => { setTimeout(ok, wait * 1000); });
       }
+      busy.hidden = true;
       if (r.ok) {
         const v = await r.json();
         this.end(v.status, v.finished_at);
@@ -600,6 +613,7 @@ class Exam {
       else if (r.status === 401 || r.status === 403) { this.signInLost(); error('You are not signed in any more: sign in again, then submit.'); }
       else { await this.refresh(); if (!this.finished) error(p.detail || 'The exam could not be submitted. Try again.'); }
     } finally {
+      busy.hidden = true;
       this.submitting = false;
       button.disabled = false;
     }

@@ -216,7 +216,8 @@ impl ApiError {
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
+    /// The seconds a `Retry-After` header of this error says, if it has one.
+    pub(crate) fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::AccountLocked { retry_after_secs }

@@ -156,6 +156,13 @@ fn start_refusal(e: &ApiError) -> Option<String> {
             sentence(detail)
         )),
         ApiError::Conflict { detail, .. } => Some(sentence(detail)),
+        // Starts take turns; this one waited its time. Nothing was written:
+        // the page stays, with the consent given, for another press.
+        ApiError::Overloaded { .. } | ApiError::Timeout => Some(
+            "Many candidates are starting at this moment, so your exam has not started yet. \
+             Nothing was lost: press Start again in a few seconds."
+                .to_owned(),
+        ),
         ApiError::Forbidden | ApiError::Denied(_) => Some(
             "Your organization does not allow you to take this exam at the moment. \
              Ask its administrator."
@@ -208,7 +215,12 @@ pub async fn start(
         Err(e) => match start_refusal(&e) {
             Some(message) => {
                 let (status, _) = e.parts();
-                render(&signed_in, f, FormErrors::general(message), consent, status)
+                let mut page = render(&signed_in, f, FormErrors::general(message), consent, status);
+                if let Some(secs) = e.retry_after() {
+                    page.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, secs.into());
+                }
+                page
             }
             None => error_page(&e),
         },

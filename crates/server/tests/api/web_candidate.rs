@@ -233,6 +233,48 @@ async fn refused_starts_say_why(app: TestApp) {
     assert!(!check.contains("Start the exam</button>"), "{check}");
 }
 
+/// Starts take turns: one that waited its time is refused with 503 and
+/// `Retry-After`, on the same page with the consent still ticked, and
+/// nothing started; pressed again with a turn free, it starts.
+async fn a_busy_start_keeps_the_page_and_says_to_press_again(app: TestApp) {
+    let s = setup_with(&app, ExamOpts::default()).await;
+    let (mut b, t) = signed_in(&app, "cand@acme.org").await;
+    let start = format!("/me/exams/{}/start", s.exam_id);
+    let turn = app.state.sessions.try_admit().unwrap();
+    let r = b
+        .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
+        .await;
+    assert_page(&r, 503);
+    assert!(r.header("retry-after").is_some());
+    let html = r.text();
+    assert!(
+        html.contains("Many candidates are starting at this moment"),
+        "{html}"
+    );
+    assert!(html.contains("Start the exam</button>"), "{html}");
+    assert!(
+        html.contains(r#"name="consent" value="yes" required checked"#),
+        "{html}"
+    );
+    let results = app.get_json("/api/v1/me/results", &s.candidate.token).await;
+    assert_eq!(results["items"].as_array().unwrap().len(), 0);
+    drop(turn);
+    let r = b
+        .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
+        .await;
+    r.assert(303);
+    let sid = session_of(r.header("location").unwrap());
+    let v = app
+        .get_json(&format!("/api/v1/sessions/{sid}"), &s.candidate.token)
+        .await;
+    assert_eq!(v["status"], "IN_PROGRESS");
+}
+
+both!(config = |c| {
+    c.sessions_max_in_flight = 1;
+    c.sessions_admission_wait_ms = 50;
+} => a_busy_start_keeps_the_page_and_says_to_press_again);
+
 /// A finished, flagged session of the fixture candidate.
 async fn flagged_session(app: &TestApp, s: &Setup) -> Uuid {
     let sid = crate::review::start(app, s.exam_id, &s.candidate).await;
