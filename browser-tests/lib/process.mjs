@@ -1,8 +1,9 @@
 // Child processes of a test file (the demo server, the OpenID Provider) and
 // bounded waits, so that no test can hang the run: every child is killed
-// when the file's process exits (also when the runner ends it on
-// --test-timeout or --test-force-exit), stopping an already-ended child
-// returns at once, and a wait with no timeout of its own gets one.
+// when the file's process exits normally (also on --test-force-exit; a
+// SIGTERM from scripts/browser-tests' `timeout` reaches the children through
+// the process group instead), stopping an already-ended child returns at
+// once, and a wait with no timeout of its own gets one.
 
 const running = new Set();
 process.on('exit', () => {

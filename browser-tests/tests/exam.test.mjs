@@ -316,9 +316,15 @@ describe('exam page', () => {
     // sends the submit again by itself. Then the end view.
     const submitUrl = '**/sessions/*/submit';
     let submits = 0;
+    // The second send waits until the busy view has been checked.
+    let checked;
+    const busyChecked = new Promise((ok) => { checked = ok; });
     await page.route(submitUrl, async (route) => {
       submits += 1;
-      if (submits > 1) return route.continue();
+      if (submits > 1) {
+        await busyChecked;
+        return route.continue();
+      }
       return route.fulfill({
         status: 503,
         headers: { 'Retry-After': '2', 'Content-Type': 'application/problem+json' },
@@ -329,9 +335,10 @@ describe('exam page', () => {
     await page.keyboard.press('Enter');
     const busy = page.getByRole('status').filter({ hasText: 'Many candidates are submitting at this moment' });
     await busy.waitFor();
-    assert.match(await busy.textContent(), /sent again in 2 seconds; stay on this page/);
+    assert.match(await busy.textContent(), /will be sent again in about [23] seconds; stay on this page/);
     await screenshot(page, 'exam-submit-busy');
     await expectAccessible(page, 'review screen while the server is busy');
+    checked();
     await page.getByText(/Your answers were submitted/).waitFor();
     assert.equal(submits, 2, 'the page sent the submit again after the 503');
     await page.unroute(submitUrl);

@@ -579,6 +579,7 @@ class Exam {
     const busy = $('exam-submit-busy');
     const button = $('exam-submit');
     button.disabled = true;
+    $('exam-submit-error').hidden = true;
     try {
       const empty = await this.flush();
       if (!empty && this.remaining() > 0) {
@@ -596,13 +597,25 @@ class Exam {
         }
         if (r.status !== 503 || tries >= SUBMIT_TRIES) break;
         // Submits take turns when many arrive at once: wait as the server
-        // says and send it again, saying so.
-        const wait = Math.min(Math.max(Number(r.headers.get('Retry-After')) || 2, 1), 10);
-        busy.textContent = `Many candidates are submitting at this moment. Your exam is sent again in ${wait} ${wait === 1 ? 'second' : 'seconds'}; stay on this page.`;
+        // says (longer each time, spread so that the refused ones do not
+        // all come back at once) and send it again, saying so.
+        const asked = Math.max(Number(r.headers.get('Retry-After')) || 2, 1);
+        const wait = Math.min(asked * 2 ** (tries - 1), 20) + Math.random();
+        const about = Math.round(wait);
+        const text = `Many candidates are submitting at this moment. Your answers will be sent again in about ${about} ${about === 1 ? 'second' : 'seconds'}; stay on this page.`;
+        busy.textContent = text;
         busy.hidden = false;
+        this.announce(text);
         await new Promise((ok) => { setTimeout(ok, wait * 1000); });
+        // Time ran out meanwhile: the time-up path submits (or the server
+        // does at the deadline); this one sends nothing more.
+        if (this.finished || this.endingByTime) return;
       }
       busy.hidden = true;
+      if (r.status === 503) {
+        error('The server is still busy, so your exam has not been submitted yet. Your answers are saved: press Submit again in a minute.');
+        return;
+      }
       if (r.ok) {
         const v = await r.json();
         this.end(v.status, v.finished_at);

@@ -156,9 +156,9 @@ fn start_refusal(e: &ApiError) -> Option<String> {
             sentence(detail)
         )),
         ApiError::Conflict { detail, .. } => Some(sentence(detail)),
-        // Starts take turns; this one waited its time. Nothing was written:
+        // Starts take turns; this one waited its time and wrote nothing:
         // the page stays, with the consent given, for another press.
-        ApiError::Overloaded { .. } | ApiError::Timeout => Some(
+        ApiError::Overloaded { .. } => Some(
             "Many candidates are starting at this moment, so your exam has not started yet. \
              Nothing was lost: press Start again in a few seconds."
                 .to_owned(),

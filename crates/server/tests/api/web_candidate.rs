@@ -129,8 +129,10 @@ async fn starting_needs_consent_then_starts_and_resumes(app: TestApp) {
             .await,
         403,
     );
-    let results = app.get_json("/api/v1/me/results", &s.candidate.token).await;
-    assert_eq!(results["items"].as_array().unwrap().len(), 0);
+    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
+        .await
+        .unwrap();
+    assert!(sessions.is_empty(), "a refused start wrote a session");
     // With consent: a session, and the exam page.
     let r = b
         .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
@@ -256,8 +258,10 @@ async fn a_busy_start_keeps_the_page_and_says_to_press_again(app: TestApp) {
         html.contains(r#"name="consent" value="yes" required checked"#),
         "{html}"
     );
-    let results = app.get_json("/api/v1/me/results", &s.candidate.token).await;
-    assert_eq!(results["items"].as_array().unwrap().len(), 0);
+    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
+        .await
+        .unwrap();
+    assert!(sessions.is_empty(), "a shed start wrote a session");
     drop(turn);
     let r = b
         .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
