@@ -29,6 +29,30 @@ fn session_of(location: &str) -> Uuid {
     location.strip_prefix("/exam/").unwrap().parse().unwrap()
 }
 
+/// The fixture candidate has no session at all (`why` if they have).
+async fn assert_no_session(app: &TestApp, s: &Setup, why: &str) {
+    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
+        .await
+        .unwrap();
+    assert!(sessions.is_empty(), "{why}");
+}
+
+/// Starts the fixture exam from the pre-exam page with consent: 303 to
+/// the exam page of a session that is IN_PROGRESS.
+async fn start_with_consent(app: &TestApp, b: &mut Browser, s: &Setup, csrf: &str) -> Uuid {
+    let start = format!("/me/exams/{}/start", s.exam_id);
+    let r = b
+        .post(app, &start, &[("csrf", csrf), ("consent", "yes")])
+        .await;
+    r.assert(303);
+    let sid = session_of(r.header("location").unwrap());
+    let v = app
+        .get_json(&format!("/api/v1/sessions/{sid}"), &s.candidate.token)
+        .await;
+    assert_eq!(v["status"], "IN_PROGRESS");
+    sid
+}
+
 async fn signed_out_visitors_go_to_the_sign_in_page(app: TestApp) {
     let s = setup_with(&app, ExamOpts::default()).await;
     let mut b = Browser::default();
@@ -129,20 +153,9 @@ async fn starting_needs_consent_then_starts_and_resumes(app: TestApp) {
             .await,
         403,
     );
-    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
-        .await
-        .unwrap();
-    assert!(sessions.is_empty(), "a refused start wrote a session");
+    assert_no_session(&app, &s, "a refused start wrote a session").await;
     // With consent: a session, and the exam page.
-    let r = b
-        .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
-        .await;
-    r.assert(303);
-    let sid = session_of(r.header("location").unwrap());
-    let v = app
-        .get_json(&format!("/api/v1/sessions/{sid}"), &s.candidate.token)
-        .await;
-    assert_eq!(v["status"], "IN_PROGRESS");
+    let sid = start_with_consent(&app, &mut b, &s, &t).await;
     // Again: the same session (resume), and my exams says Resume.
     let r = b
         .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
@@ -258,20 +271,9 @@ async fn a_busy_start_keeps_the_page_and_says_to_press_again(app: TestApp) {
         html.contains(r#"name="consent" value="yes" required checked"#),
         "{html}"
     );
-    let sessions = invigil_store::delivery::sessions_of_user(app.db().read(), s.candidate.id)
-        .await
-        .unwrap();
-    assert!(sessions.is_empty(), "a shed start wrote a session");
+    assert_no_session(&app, &s, "a shed start wrote a session").await;
     drop(turn);
-    let r = b
-        .post(&app, &start, &[("csrf", &t), ("consent", "yes")])
-        .await;
-    r.assert(303);
-    let sid = session_of(r.header("location").unwrap());
-    let v = app
-        .get_json(&format!("/api/v1/sessions/{sid}"), &s.candidate.token)
-        .await;
-    assert_eq!(v["status"], "IN_PROGRESS");
+    start_with_consent(&app, &mut b, &s, &t).await;
 }
 
 both!(config = |c| {
