@@ -611,7 +611,6 @@ class Exam {
         // does at the deadline); this one sends nothing more.
         if (this.finished || this.endingByTime) return;
       }
-      busy.hidden = true;
       if (r.status === 503) {
         error('The server is still busy, so your exam has not been submitted yet. Your answers are saved: press Submit again in a minute.');
         return;

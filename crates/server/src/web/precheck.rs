@@ -17,7 +17,7 @@ use invigil_store::exams as exam_store;
 use invigil_store::tenancy;
 
 use super::Layout;
-use super::errors::{FormErrors, csrf_refused, error_page, sentence};
+use super::errors::{FormErrors, FormFailure, csrf_refused, error_page, sentence};
 use super::form::WebForm;
 use super::home::ExamRow;
 use super::session::{SignedIn, see_other};
@@ -214,13 +214,18 @@ pub async fn start(
         Ok((view, _)) => see_other(&format!("/exam/{}", view.session_id)),
         Err(e) => match start_refusal(&e) {
             Some(message) => {
-                let (status, _) = e.parts();
-                let mut page = render(&signed_in, f, FormErrors::general(message), consent, status);
-                if let Some(secs) = e.retry_after() {
-                    page.headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, secs.into());
-                }
-                page
+                let failure = FormFailure {
+                    status: e.parts().0,
+                    errors: FormErrors::general(message),
+                    retry_after: e.retry_after(),
+                };
+                failure.respond(render(
+                    &signed_in,
+                    f,
+                    failure.errors.clone(),
+                    consent,
+                    failure.status,
+                ))
             }
             None => error_page(&e),
         },
